@@ -1,0 +1,237 @@
+"""Angular metrics for learned features: closed-set accuracy, the paper's angle criterion, open-set verification.
+
+SphereFace (Liu et al., CVPR 2017, arXiv:1704.08063) asks that the largest angle between two features of one class be
+smaller than the smallest angle between features of two classes (abstract, Sec. 1; the margin m_min that guarantees
+it is derived in Sec. 3.4), and Fig. 5 shows it as histograms of positive-pair and negative-pair angles. Verification
+scores a pair by the cosine of its angle (Sec. 4.1) on identities never trained on (the open set, Fig. 1).
+
+Conventions: features (N, D) for any D, labels (N,) ints, class weights (D, C) with column j the weight W_j, bias (C,).
+Angles are in radians. Plain NumPy (+ sklearn.metrics for ROC); no JAX, so it runs on whatever the trainer returns.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import roc_auc_score, roc_curve
+
+EXACT_MAX_N = 3000  # angle_stats uses the full (N, N) cosine matrix up to here: 3000² float64 is 72 MB
+MAX_PAIRS = 200_000  # default cap on pairs for pair_angles / verification
+
+
+def predict(features, weights, bias) -> np.ndarray:
+    """Predicted class: argmax_j x·W_j + b_j (SphereFace, Sec. 3.1, Eq. 1-2).
+
+    With unit W_j and b = 0 (M-/A-softmax) this is argmax_j ||x|| cos θ_j = argmax_j cos θ_j: the angular rule
+    of Sec. 3.1. Shapes: features (N, D), weights (D, C), bias (C,) -> (N,) int.
+    """
+    logits = np.asarray(features) @ np.asarray(weights) + np.asarray(bias)  # (N, C)
+    return np.argmax(logits, axis=1)
+
+
+def accuracy(features, weights, bias, labels) -> float:
+    """Closed-set accuracy: mean over i of [predict(x_i) == y_i]. Shapes as in `predict`, labels (N,)."""
+    return float(np.mean(predict(features, weights, bias) == np.asarray(labels)))
+
+
+def _unit_rows(x) -> np.ndarray:
+    """Rows scaled to unit norm, x_i / ||x_i||; zero rows stay zero (so their cosine with anything is 0, not NaN)."""
+    x = np.asarray(x, dtype=np.float64)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)  # (N, 1)
+    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+
+
+def _arccos(c) -> np.ndarray:
+    """arccos with the cosine clipped to [-1, 1]: a normalised dot product can round to 1 + 1e-16, arccos of it NaN."""
+    return np.arccos(np.clip(c, -1.0, 1.0))
+
+
+def cosine_matrix(a, b) -> np.ndarray:
+    """Cosine similarities cos θ_ij = a_i·b_j / (||a_i|| ||b_j||), clipped to [-1, 1].
+
+    A zero vector has no direction; its cosine with everything is defined as 0 (angle π/2) instead of 0/0 = NaN.
+    Shapes: a (Na, D), b (Nb, D) -> (Na, Nb).
+    """
+    return np.clip(_unit_rows(a) @ _unit_rows(b).T, -1.0, 1.0)  # (Na, Nb)
+
+
+def angle_matrix(a, b) -> np.ndarray:
+    """Angles θ_ij = arccos(cos θ_ij) in [0, π] between rows of a (Na, D) and rows of b (Nb, D) -> (Na, Nb)."""
+    return _arccos(cosine_matrix(a, b))
+
+
+def target_angles(features, weights, labels) -> np.ndarray:
+    """θ_{y_i}: angle between each feature x_i and the weight of its own class W_{y_i} (Sec. 3.2, Eq. 6).
+
+    A-softmax pushes θ_y below θ_j / m for every other class j. Shapes: features (N, D), weights (D, C),
+    labels (N,) -> (N,). A zero feature or weight gives π/2 (see `cosine_matrix`).
+    """
+    w_own = _unit_rows(np.asarray(weights).T)[np.asarray(labels)]  # (N, D): row i is Ŵ_{y_i}
+    return _arccos(np.sum(_unit_rows(features) * w_own, axis=1))
+
+
+def pair_indices(n: int, *, max_pairs: int = MAX_PAIRS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (i, j), i < j, of all n(n-1)/2 unordered pairs, or of a uniform random subset of max_pairs of them.
+
+    The subset is drawn without replacement by `np.random.default_rng(seed)` (deterministic for a given n, seed)
+    and returned in the same row-major order as the full list. Returns two (P,) int arrays.
+    """
+    total = n * (n - 1) // 2
+    if total <= max_pairs:
+        return np.triu_indices(n, k=1)
+    k = np.sort(np.random.default_rng(seed).choice(total, size=max_pairs, replace=False))  # linear pair ids
+    starts = np.arange(n) * (2 * n - np.arange(n) - 1) // 2  # (n,) id of pair (i, i+1): row i of the triangle
+    i = np.searchsorted(starts, k, side="right") - 1
+    return i, k - starts[i] + i + 1
+
+
+def pair_cosines(features, labels, *, max_pairs: int = MAX_PAIRS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine of every pair from `pair_indices` and whether the pair is positive (same label).
+
+    Row-wise dot products of unit features, so memory is O(P·D), never O(N²). Returns (cos (P,), same (P,) bool).
+    """
+    u, labels = _unit_rows(features), np.asarray(labels)
+    i, j = pair_indices(len(u), max_pairs=max_pairs, seed=seed)
+    return np.clip(np.sum(u[i] * u[j], axis=1), -1.0, 1.0), labels[i] == labels[j]
+
+
+def pair_angles(features, labels, *, max_pairs: int = MAX_PAIRS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Angles of unordered pairs i < j, split into positive (y_i = y_j) and negative (y_i ≠ y_j) pairs (Fig. 5).
+
+    All N(N-1)/2 pairs if that is at most max_pairs, otherwise a deterministic uniform random subset of exactly
+    max_pairs pairs (see `pair_indices`). Shapes: features (N, D), labels (N,) -> (positive (P+,), negative (P-,)).
+    """
+    cos, same = pair_cosines(features, labels, max_pairs=max_pairs, seed=seed)
+    theta = _arccos(cos)
+    return theta[same], theta[~same]
+
+
+def _stat(fn, x) -> float:
+    return float(fn(x)) if len(x) else float("nan")
+
+
+def angle_stats(features, labels, *, max_pairs: int = MAX_PAIRS, seed: int = 0) -> dict:
+    """The paper's criterion numbers: max intra-class angle vs. min inter-class angle (abstract, Sec. 3.4, Fig. 5).
+
+    criterion_met = max_{y_i = y_j} θ_ij < min_{y_i ≠ y_j} θ_ij. A single outlier decides a max, so the robust
+    p95_intra_angle (95th percentile of positive-pair angles) and p5_inter_angle (5th percentile of negative ones)
+    are given too, with the means. Exact over all pairs, from the (N, N) cosine matrix, when N <= EXACT_MAX_N;
+    above that from the `pair_angles` subset ("exact" is then False, and the max/min are only estimates).
+    If there are no positive (or no negative) pairs their statistics are NaN and criterion_met is False.
+    Shapes: features (N, D), labels (N,). Returns angles as floats, pair counts "n_pos_pairs"/"n_neg_pairs" as
+    ints, and bools "criterion_met" and "exact".
+    """
+    labels = np.asarray(labels)
+    exact = len(labels) <= EXACT_MAX_N
+    if exact:
+        theta = _arccos(cosine_matrix(features, features))  # (N, N)
+        upper = np.triu(np.ones(theta.shape, dtype=bool), k=1)  # each unordered pair once, no self-pairs
+        same = labels[:, None] == labels[None, :]  # (N, N)
+        pos, neg = theta[upper & same], theta[upper & ~same]
+    else:
+        pos, neg = pair_angles(features, labels, max_pairs=max_pairs, seed=seed)
+    stats = {
+        "max_intra_angle": _stat(np.max, pos),
+        "min_inter_angle": _stat(np.min, neg),
+        "p95_intra_angle": _stat(lambda a: np.percentile(a, 95), pos),
+        "p5_inter_angle": _stat(lambda a: np.percentile(a, 5), neg),
+        "mean_intra_angle": _stat(np.mean, pos),
+        "mean_inter_angle": _stat(np.mean, neg),
+        "n_pos_pairs": len(pos),
+        "n_neg_pairs": len(neg),
+    }
+    stats["criterion_met"] = bool(stats["max_intra_angle"] < stats["min_inter_angle"])  # NaN compares False
+    stats["exact"] = exact
+    return stats
+
+
+def weight_angles(weights) -> np.ndarray:
+    """Angles between class weight columns, arccos(W_i·W_j / (||W_i|| ||W_j||)). weights (D, C) -> (C, C).
+
+    The diagonal is set to exactly 0 (a vector with itself), rather than arccos(1 - ε) ≈ 1e-8 from rounding.
+    """
+    theta = angle_matrix(np.asarray(weights).T, np.asarray(weights).T)  # (C, C)
+    np.fill_diagonal(theta, 0.0)
+    return theta
+
+
+def min_weight_angle(weights) -> float:
+    """Smallest angle between two different class weights, min_{i ≠ j} ∠(W_i, W_j). weights (D, C), C >= 2."""
+    theta = weight_angles(weights)
+    if len(theta) < 2:
+        raise ValueError(f"need at least 2 classes for an angle between weights, got {len(theta)}")
+    return float(np.min(theta[~np.eye(len(theta), dtype=bool)]))
+
+
+def weight_norms(weights) -> np.ndarray:
+    """||W_j|| for each class j: (D, C) -> (C,).
+
+    Plain softmax learns larger norms for classes with more samples, a prior M-softmax removes by fixing
+    ||W_j|| = 1 (Sec. 3.1 and the paper's appendix on weight normalisation).
+    """
+    return np.linalg.norm(np.asarray(weights, dtype=np.float64), axis=0)
+
+
+def angle_histogram(angles, bins: int = 36, range: tuple[float, float] = (0.0, np.pi)):
+    """Density-normalised histogram of angles (integrates to 1 over `range`), as the pair histograms of Fig. 5.
+
+    Density rather than counts lets positive and negative pairs share an axis although negatives far outnumber
+    positives. Default: 36 bins of 5° on [0, π]. No angles gives all-zero counts instead of 0/0.
+    Returns (counts (bins,), edges (bins + 1,)), as `np.histogram`.
+    """
+    angles = np.asarray(angles, dtype=np.float64).ravel()
+    if angles.size == 0:
+        return np.zeros(bins), np.linspace(range[0], range[1], bins + 1)
+    return np.histogram(angles, bins=bins, range=range, density=True)
+
+
+def _balanced_accuracy(cos, same, threshold: float) -> float:
+    """(TPR + TNR) / 2 of the rule "same identity iff cos >= threshold"; both classes of pair must be present."""
+    said_same = cos >= threshold
+    return float((np.mean(said_same[same]) + np.mean(~said_same[~same])) / 2)
+
+
+def choose_threshold(features, labels, *, max_pairs: int = MAX_PAIRS, seed: int = 0) -> float:
+    """Cosine threshold t maximising balanced verification accuracy (TPR + TNR) / 2 on pairs of the TRAINING set.
+
+    Balanced, because negative pairs outnumber positives about C to 1 and plain accuracy would be won by "never
+    same". The best t lies between two consecutive distinct pair scores; the midpoint is returned (max margin, as
+    for a 1-D SVM). It only ever sees the arrays passed in: give it training classes, never test pairs.
+    Pairs as in `pair_angles`. Shapes: features (N, D), labels (N,). Raises if there is no positive or no
+    negative pair.
+    """
+    cos, same = pair_cosines(features, labels, max_pairs=max_pairs, seed=seed)
+    if same.all() or not same.any():
+        raise ValueError("choose_threshold needs both positive and negative training pairs")
+    fpr, tpr, thr = roc_curve(same, cos, drop_intermediate=False)  # thr decreasing, thr[0] = inf (say "never same")
+    k = 1 + int(np.argmax((tpr[1:] + 1 - fpr[1:]) / 2))  # skip thr[0]: an infinite threshold is no answer
+    return float((thr[k] + thr[k + 1]) / 2) if k + 1 < len(thr) else float(thr[k])
+
+
+def verification(features, labels, threshold: float, *, max_pairs: int = MAX_PAIRS, seed: int = 0) -> dict:
+    """Open-set verification on held-out classes: score a pair by cos θ, call it "same" iff cos θ >= threshold.
+
+    Pairs as in `pair_angles`. Returns {"fpr", "tpr" (ROC curve arrays), "auc", "threshold", "accuracy" (balanced
+    accuracy (TPR + TNR) / 2 at the threshold), "n_pairs", "n_pos_pairs"}. With fewer than 2 classes or no positive
+    pair there is no ROC: auc and accuracy are None and the curves empty (no exception).
+    Shapes: features (N, D), labels (N,).
+    """
+    cos, same = pair_cosines(features, labels, max_pairs=max_pairs, seed=seed)
+    out = {"threshold": float(threshold), "n_pairs": len(cos), "n_pos_pairs": int(np.sum(same))}
+    if same.all() or not same.any():  # also covers N < 2 (no pairs at all)
+        return {**out, "fpr": np.empty(0), "tpr": np.empty(0), "auc": None, "accuracy": None}
+    fpr, tpr, _ = roc_curve(same, cos)
+    return {**out, "fpr": fpr, "tpr": tpr, "auc": float(roc_auc_score(same, cos)),
+            "accuracy": _balanced_accuracy(cos, same, threshold)}
+
+
+def open_set_report(train_features, train_labels, open_features, open_labels, *, max_pairs: int = MAX_PAIRS,
+                    seed: int = 0) -> dict:
+    """Threshold chosen on training classes, then applied to held-out classes (the open-set protocol, Fig. 1).
+
+    Returns `verification` on the open set plus "train_accuracy", the balanced accuracy at that threshold on the
+    training pairs (the gap between the two is how well the features generalise to unseen identities).
+    """
+    t = choose_threshold(train_features, train_labels, max_pairs=max_pairs, seed=seed)
+    cos, same = pair_cosines(train_features, train_labels, max_pairs=max_pairs, seed=seed)
+    report = verification(open_features, open_labels, t, max_pairs=max_pairs, seed=seed)
+    return {**report, "train_accuracy": _balanced_accuracy(cos, same, t)}
