@@ -1,9 +1,7 @@
 """Tests for sphere_toy.data: shapes, label bookkeeping, provenance of digits, splits, imbalance, knobs, errors."""
 
 import math
-import pathlib
 from dataclasses import replace
-import sys
 
 import numpy as np
 import pytest
@@ -11,10 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import load_digits
 
-# The package is not installed; make the repo root importable however pytest is started.
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-
-from sphere_toy.data import (  # noqa: E402
+from sphere_toy.data import (
     DataConfig,
     Dataset,
     apply_imbalance,

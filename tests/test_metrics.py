@@ -2,19 +2,14 @@
 
 import itertools
 import math
-import pathlib
-import sys
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-# The package is not installed; make the repo root importable however pytest is started.
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-
-from sphere_toy import metrics  # noqa: E402
-from sphere_toy.metrics import (  # noqa: E402
+from sphere_toy import metrics
+from sphere_toy.metrics import (
     accuracy,
     angle_histogram,
     angle_stats,

@@ -1,0 +1,234 @@
+"""The SphereFace losses: softmax, modified softmax (M-softmax) and angular softmax (A-softmax).
+
+Liu et al., "SphereFace: Deep Hypersphere Embedding for Face Recognition", CVPR 2017, arXiv:1704.08063.
+
+Conventions: features have shape (B, D), class weights (D, C) with column j the weight W_j of class j, labels (B,).
+Every loss is one instance of `margin_logits`: the three differ only in whether W is normalised, whether there is a
+bias, and the margin m (m = 1 is no margin), so a grid of models over all three can be vectorised with `jax.vmap`.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import optax
+from jax.typing import ArrayLike
+
+
+def safe_norm(x: ArrayLike, axis: int = -1, keepdims: bool = False) -> jax.Array:
+    """Euclidean norm whose gradient is finite (zero) at x = 0.
+
+    d||x||/dx = x / ||x|| is 0/0 at the origin; the double `where` keeps the NaN out of the backward pass
+    (a single `where` would still multiply a NaN by zero).
+    """
+    x = jnp.asarray(x)
+    sq = jnp.sum(x * x, axis=axis, keepdims=keepdims)
+    positive = sq > 0
+    return jnp.where(positive, jnp.sqrt(jnp.where(positive, sq, 1)), 0)
+
+
+def _as_m(m, max_m: int | None) -> tuple[jax.Array, int]:
+    """m as an integer array, and the static bound used to unroll the Chebyshev recurrence."""
+    if max_m is None:
+        max_m = int(m)  # a concrete Python/NumPy int; a traced m needs max_m
+    if max_m < 1:
+        raise ValueError(f"m must be an integer >= 1, got {max_m}")
+    return jnp.asarray(m, jnp.int32), max_m
+
+
+def cos_m_theta(cos_theta: ArrayLike, m, *, max_m: int | None = None) -> jax.Array:
+    """cos(mθ) as the Chebyshev polynomial T_m(cos θ).
+
+    T_0 = 1, T_1 = c, T_{n+1} = 2c T_n - T_{n-1}; e.g. T_4(c) = 8c⁴ - 8c² + 1. A polynomial in c = cos θ has a
+    finite gradient everywhere, unlike cos(m·arccos(c)) whose arccos has an infinite slope at c = ±1 (SphereFace,
+    Sec. 3.2 and its official code).
+
+    Args:
+      cos_theta: cosines, any shape and float dtype.
+      m: integer >= 1; may be a traced array (e.g. under `vmap`) when `max_m` bounds it.
+      max_m: static upper bound on m, needed only when m is traced.
+    Returns:
+      T_m(cos_theta), same shape and dtype as cos_theta.
+    """
+    c = jnp.asarray(cos_theta)
+    m, max_m = _as_m(m, max_m)
+    t_prev, t = jnp.ones_like(c), c
+    out = jnp.where(m == 1, t, jnp.zeros_like(c))
+    for n in range(2, max_m + 1):  # unrolled: max_m is small and static
+        t_prev, t = t, 2 * c * t - t_prev
+        out = jnp.where(m == n, t, out)
+    return out
+
+
+def _psi_from_k(c: jax.Array, k: jax.Array, m, max_m: int | None) -> jax.Array:
+    sign = 1 - 2 * (k % 2)  # (-1)^k without a float power
+    return sign.astype(c.dtype) * cos_m_theta(c, m, max_m=max_m) - 2 * k.astype(c.dtype)
+
+
+def psi(theta: ArrayLike, m, *, max_m: int | None = None) -> jax.Array:
+    """The monotone margin function ψ(θ) = (-1)^k cos(mθ) - 2k, for θ in [kπ/m, (k+1)π/m], k = 0..m-1.
+
+    cos(mθ) alone is not monotonic on [0, π], so a larger angle could earn a larger logit; the interval index k
+    flips every other arch and shifts it down by 2, which makes ψ continuous and strictly decreasing from ψ(0) = 1
+    to ψ(π) = 1 - 2m (SphereFace, Sec. 3.2, Eq. 7). On [0, π/m] (k = 0), ψ = cos(mθ).
+
+    Args:
+      theta: angles in radians in [0, π], any shape.
+      m: integer margin >= 1 (traced allowed with `max_m`).
+    Returns:
+      ψ(theta), same shape.
+    """
+    theta = jnp.asarray(theta)
+    m, max_m = _as_m(m, max_m)
+    # k is piecewise constant: no gradient flows through it (and none is wanted).
+    k = jnp.clip(jnp.floor(jax.lax.stop_gradient(theta) * m / jnp.pi), 0, m - 1).astype(jnp.int32)
+    return _psi_from_k(jnp.cos(theta), k, m, max_m)
+
+
+def psi_from_cos(cos_theta: ArrayLike, m, *, max_m: int | None = None) -> jax.Array:
+    """ψ(θ) computed from c = cos θ alone, as the loss needs it.
+
+    θ ≥ jπ/m exactly when c ≤ cos(jπ/m), so k counts the interval boundaries that c lies below: no arccos is ever
+    taken, which keeps the gradient finite at c = ±1. For m = 4 this is the sign trick of common implementations
+    (see `psi_m4_sign_trick`).
+    """
+    c = jnp.asarray(cos_theta)
+    m, max_m = _as_m(m, max_m)
+    j = jnp.arange(1, max(max_m, 2), dtype=c.dtype)  # boundaries j = 1..max_m-1
+    bounds = jnp.cos(j * jnp.pi / m.astype(c.dtype))  # cos(jπ/m), decreasing in j
+    below = (j < m) & (jax.lax.stop_gradient(c)[..., None] < bounds)
+    k = jnp.sum(below, axis=-1).astype(jnp.int32)
+    return _psi_from_k(c, k, m, max_m)
+
+
+def psi_m4_sign_trick(cos_theta: ArrayLike) -> jax.Array:
+    """ψ for m = 4 as written in many public A-softmax implementations, decoded.
+
+    With c = cos θ: s3 = sign(c)·sign(cos 2θ) = (-1)^k and s4 = 2·sign(c) + s3 - 3 = -2k, because the sign of cos θ
+    changes at π/2 and the sign of cos 2θ = 2c² - 1 at π/4 and 3π/4, the boundaries of the four intervals. Then
+    ψ = s3·(8c⁴ - 8c² + 1) + s4. Kept for teaching; the losses use `psi_from_cos`, which works for every m.
+    """
+    c = jnp.asarray(cos_theta)
+    sign_c = jnp.where(c >= 0, 1.0, -1.0).astype(c.dtype)
+    sign_cos2 = jnp.where(2 * c * c - 1 >= 0, 1.0, -1.0).astype(c.dtype)
+    s3 = sign_c * sign_cos2
+    s4 = 2 * sign_c + s3 - 3
+    return s3 * (8 * c**4 - 8 * c**2 + 1) + s4
+
+
+def margin_logits(
+    features: ArrayLike,
+    weights: ArrayLike,
+    labels: ArrayLike,
+    *,
+    bias: ArrayLike | None = None,
+    normalize: ArrayLike = True,
+    m=1,
+    lam: ArrayLike = 0.0,
+    max_m: int | None = None,
+) -> jax.Array:
+    """Logits of the whole family: softmax, M-softmax and A-softmax are settings of this one function.
+
+    Other classes: f_j = ||W_j||·||x||·cos θ_j + b_j (= x·W_j + b_j). Target class y:
+      f_y = ||W_y||·||x||·(λ cos θ_y + ψ(θ_y)) / (1 + λ) + b_y,
+    with ||W_j|| = 1 when `normalize` (SphereFace, Sec. 3.1, Eq. 3-4) and ψ of margin m (Eq. 6-7). With m = 1,
+    ψ = cos and the target logit is the plain one, so m = 1 with no normalisation and a bias is softmax. λ blends
+    the A-softmax target with the M-softmax one, as the paper's training does (Sec. 3.2 and its appendix).
+
+    Args:
+      features: (B, D) embeddings x.
+      weights: (D, C) class weights.
+      labels: (B,) integer class ids.
+      bias: (C,) or None (no bias).
+      normalize: whether to use W_j / ||W_j||; may be a traced bool/0-1 array.
+      m: integer margin >= 1, may be traced with `max_m`.
+      lam: λ >= 0.
+    Returns:
+      (B, C) logits.
+    """
+    x = jnp.asarray(features)
+    w = effective_weights(weights, normalize)  # (D, C)
+    w_norm = jnp.where(normalize, 1, safe_norm(w, axis=0))  # (C,)
+    x_norm = safe_norm(x, axis=-1)  # (B,)
+    dots = x @ w  # (B, C)
+    # cos θ_j = x·W_j / (||x|| ||W_j||); a zero feature gets cos θ = 0 rather than 0/0.
+    denom = x_norm[:, None] * w_norm[None, :]
+    cos = jnp.clip(dots / jnp.where(denom > 0, denom, 1), -1, 1)  # (B, C)
+    cos_y = jnp.take_along_axis(cos, labels[:, None], axis=1)[:, 0]  # (B,)
+    lam = jnp.asarray(lam, x.dtype)
+    target = (lam * cos_y + psi_from_cos(cos_y, m, max_m=max_m)) / (1 + lam)  # (B,)
+    w_norm_y = jnp.take(w_norm, labels)  # (B,)
+    logits = dots.at[jnp.arange(x.shape[0]), labels].set(w_norm_y * x_norm * target)  # (B, C)
+    if bias is not None:
+        logits = logits + jnp.asarray(bias)[None, :]
+    return logits
+
+
+def _mean_cross_entropy(logits: jax.Array, labels: ArrayLike) -> jax.Array:
+    return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, jnp.asarray(labels)))
+
+
+def softmax_loss(features: ArrayLike, weights: ArrayLike, bias: ArrayLike, labels: ArrayLike) -> jax.Array:
+    """Softmax cross-entropy with logits x·W + b (SphereFace, Sec. 3.1, Eq. 1).
+
+    Two-class decision boundary: (W_1 - W_2)·x + b_1 - b_2 = 0, a hyperplane that need not pass through the origin.
+
+    Args: features (B, D), weights (D, C), bias (C,), labels (B,). Returns: scalar mean loss.
+    """
+    logits = jnp.asarray(features) @ jnp.asarray(weights) + jnp.asarray(bias)  # (B, C)
+    return _mean_cross_entropy(logits, labels)
+
+
+def m_softmax_loss(features: ArrayLike, weights: ArrayLike, labels: ArrayLike) -> jax.Array:
+    """Modified softmax: ||W_j|| = 1 (normalised here) and b = 0, so f_j = ||x|| cos θ_j (Sec. 3.1, Eq. 3).
+
+    Two-class decision boundary: cos θ_1 = cos θ_2, which depends on angles only.
+
+    Args: features (B, D), weights (D, C), labels (B,). Returns: scalar mean loss.
+    """
+    return _mean_cross_entropy(margin_logits(features, weights, labels, normalize=True, m=1), labels)
+
+
+def a_softmax_loss(features: ArrayLike, weights: ArrayLike, labels: ArrayLike, m: int, lam: ArrayLike = 0.0) -> jax.Array:
+    """Angular softmax with margin m (Sec. 3.2, Eq. 6-7, with the λ-blend of the paper's training).
+
+    f_y = (λ·||x||·cos θ_y + ||x||·ψ(θ_y)) / (1 + λ), f_j = ||x|| cos θ_j for j ≠ y, ||W_j|| = 1, b = 0.
+    Class 1's decision boundary becomes cos(mθ_1) = cos θ_2: a sample must be m times closer in angle to its own
+    class than to any other. m = 1 (or λ → ∞) is M-softmax.
+
+    Args: features (B, D), weights (D, C), labels (B,), integer m >= 1, λ >= 0. Returns: scalar mean loss.
+    """
+    return _mean_cross_entropy(margin_logits(features, weights, labels, normalize=True, m=m, lam=lam), labels)
+
+
+def lambda_schedule(step: ArrayLike, base: float = 1000.0, gamma: float = 0.12, power: float = 1.0,
+                    lambda_min: float = 0.0) -> jax.Array:
+    """λ = max(λ_min, base·(1 + γ·step)^(-power)), the annealing of the official SphereFace code.
+
+    Training starts near M-softmax (λ large, an easy problem) and moves towards pure A-softmax (λ → λ_min).
+    The official prototxt keeps λ_min = 5 for faces, but that leaves (5 cos θ + ψ)/6 as the target: for m = 4 the
+    margin shrinks to roughly that of m ≈ 1.5, too little to see on a toy. Small nets on a few classes train fine
+    with the full margin, so the toy default is λ_min = 0: once annealed, the loss is the A-softmax of the paper.
+
+    A pure function of the step: evaluating or plotting never moves the schedule.
+    """
+    step = jnp.asarray(step, jnp.float32)
+    return jnp.maximum(lambda_min, base * (1 + gamma * step) ** (-power))
+
+
+def decision_logits(features: ArrayLike, weights: ArrayLike, *, bias: ArrayLike | None = None,
+                    normalize: ArrayLike = True) -> jax.Array:
+    """The logits a trained model classifies with: x·W + b, with W_j / ||W_j|| when `normalize`.
+
+    The margin only shapes training; at test time every model predicts argmax_j of these (for M- and A-softmax:
+    argmax_j cos θ_j, the angular decision rule of Sec. 3.1). Returns (B, C).
+    """
+    logits = jnp.asarray(features) @ effective_weights(weights, normalize)  # (B, C)
+    return logits if bias is None else logits + jnp.asarray(bias)[None, :]
+
+
+def effective_weights(weights: ArrayLike, normalize: ArrayLike = True) -> jax.Array:
+    """W with unit columns when `normalize` (M-/A-softmax), else W unchanged (softmax). (D, C) -> (D, C)."""
+    w = jnp.asarray(weights)
+    w_norm = safe_norm(w, axis=0)  # (C,)
+    return w * jnp.where(normalize, 1 / jnp.where(w_norm > 0, w_norm, 1), 1)

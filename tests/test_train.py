@@ -1,0 +1,125 @@
+"""Training the grid: the margin effect on seeded blobs, reproducibility, shapes, divergence reporting."""
+
+import numpy as np
+import pytest
+
+from sphere_toy.data import DataConfig, load
+from sphere_toy.losses import lambda_schedule
+from sphere_toy.train import ModelSpec, TrainConfig, model_grid, train_grid
+
+CONFIG = TrainConfig(hidden=(32,), feature_dim=3, steps=800, batch_size=64, chunk_steps=200)
+DATA = DataConfig(source="blobs", n_classes=4, held_out=2, input_dim=16, samples_per_class=100, seed=0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load(DATA)
+
+
+@pytest.fixture(scope="module")
+def result(data):
+    return train_grid(data, model_grid(ms=(1, 4), seeds=(0, 1)), CONFIG)
+
+
+def test_grid_shapes(result, data):
+    g, d, c = 8, 3, 4
+    assert [s.name for s in result.specs[:4]] == ["softmax", "M-softmax", "A-softmax m=1", "A-softmax m=4"]
+    assert result.weights.shape == (g, d, c) and result.bias.shape == (g, c)
+    assert result.train_features.shape == (g, len(data.y_train), d)
+    assert result.test_features.shape == (g, len(data.y_test), d)
+    assert result.open_features.shape == (g, len(data.y_open), d)
+    assert result.history["loss"].shape == (g, CONFIG.steps) == result.history["train_acc"].shape
+    assert list(result.snapshot_steps) == [0, 200, 400, 600, 800]
+    assert result.snapshots.shape == (g, 5, len(result.snapshot_index), d)
+    assert list(result.nan_step) == [-1] * g
+
+
+def test_angular_models_have_unit_weights_and_no_bias(result):
+    for g, spec in enumerate(result.specs):
+        norms = np.linalg.norm(result.weights[g], axis=0)
+        if spec.loss == "softmax":
+            assert np.any(result.bias[g] != 0) and not np.allclose(norms, 1)
+        else:
+            np.testing.assert_allclose(norms, 1, rtol=1e-5)
+            assert np.all(result.bias[g] == 0)
+
+
+def test_lambda_history_follows_the_schedule_only_where_there_is_a_margin(result):
+    lam = result.history["lambda"]
+    expected = lambda_schedule(np.arange(CONFIG.steps), CONFIG.lambda_base, CONFIG.lambda_gamma,
+                               CONFIG.lambda_power, CONFIG.lambda_min)
+    np.testing.assert_allclose(lam[3], expected, rtol=1e-6)
+    assert np.all(np.isnan(lam[:3]))
+
+
+def test_training_learns(result):
+    for g in range(len(result.specs)):
+        rec = result.record(g)
+        assert rec["test_acc"] > 0.85, rec
+        assert result.history["loss"][g, -50:].mean() < 0.5 * result.history["loss"][g, :50].mean()
+
+
+@pytest.mark.parametrize("seed_offset", [0, 4])
+def test_margin_effect(result, seed_offset):
+    # SphereFace's claim, on a toy: m = 4 pulls each class tighter around its weight and pushes the weights apart.
+    m_soft, a_soft4 = result.record(seed_offset + 1), result.record(seed_offset + 3)
+    assert (m_soft["name"], a_soft4["name"]) == ("M-softmax", "A-softmax m=4")
+    assert a_soft4["mean_target_angle"] < 0.8 * m_soft["mean_target_angle"]
+    assert a_soft4["min_weight_angle"] > m_soft["min_weight_angle"]
+
+
+def test_a_softmax_m1_trains_exactly_like_m_softmax(result):
+    # Same init, same batches, same logits (ψ = cos for m = 1): the two runs coincide.
+    np.testing.assert_allclose(result.test_features[2], result.test_features[1], rtol=1e-4, atol=1e-4)
+
+
+def test_same_seed_same_numbers(result, data):
+    again = train_grid(data, model_grid(ms=(1, 4), seeds=(0, 1)), CONFIG)
+    np.testing.assert_array_equal(again.test_features, result.test_features)
+    np.testing.assert_array_equal(again.history["loss"], result.history["loss"])
+
+
+def test_seeds_change_the_initialisation(result):
+    assert not np.allclose(result.test_features[0], result.test_features[4])
+
+
+def test_records_schema(result):
+    rec = result.record(3)
+    for key in ("loss", "m", "final_loss", "train_acc", "test_acc", "max_intra_angle", "min_inter_angle",
+                "p95_intra_angle", "p5_inter_angle", "min_weight_angle", "open_set_auc", "nan_step",
+                "compile_seconds", "train_seconds"):
+        assert key in rec
+    assert rec["loss"] == "asoftmax" and rec["m"] == 4 and rec["nan_step"] is None
+    assert 0.0 <= rec["open_set_auc"] <= 1.0
+    assert 0 <= rec["max_intra_angle"] <= np.pi and rec["p95_intra_angle"] <= rec["max_intra_angle"]
+
+
+def test_divergence_is_caught_and_reported(data):
+    wild = TrainConfig(hidden=(32,), steps=200, batch_size=64, chunk_steps=200, optimizer="sgd", learning_rate=1e30)
+    result = train_grid(data, [ModelSpec("softmax"), ModelSpec("asoftmax", 4)], wild)
+    assert np.all(result.nan_step >= 0) and np.all(result.nan_step < 200)
+    record = result.record(0)
+    assert result.diverged(0) and record["nan_step"] == int(result.nan_step[0])
+    # Nothing is measured on a diverged model's features: the numbers would be garbage.
+    assert record["test_acc"] is None and record["max_intra_angle"] is None and record["open_set_auc"] is None
+
+
+def test_odd_grid_sizes_and_uneven_chunks(data):
+    cfg = TrainConfig(hidden=(8,), feature_dim=2, steps=150, batch_size=32, chunk_steps=100)
+    result = train_grid(data, [ModelSpec("asoftmax", 3)], cfg)
+    assert result.test_features.shape == (1, len(data.y_test), 2)
+    assert list(result.snapshot_steps) == [0, 100, 150]
+    assert result.history["loss"].shape == (1, 150)
+
+
+@pytest.mark.parametrize("bad", [dict(feature_dim=7), dict(steps=-1), dict(optimizer="rmsprop"),
+                                 dict(learning_rate=0.0), dict(lambda_min=-1.0), dict(hidden=())])
+def test_bad_config_is_refused(bad):
+    with pytest.raises(ValueError):
+        TrainConfig(**bad)
+
+
+@pytest.mark.parametrize("loss, m", [("softmax", 2), ("asoftmax", 0), ("cosface", 1)])
+def test_bad_spec_is_refused(loss, m):
+    with pytest.raises(ValueError):
+        ModelSpec(loss, m)
