@@ -8,7 +8,9 @@ each, so a caller (the app) can show progress and the features can be snapshotte
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -326,3 +328,30 @@ def train_grid(data: Dataset, specs, config: TrainConfig = TrainConfig(),
         snapshots=np.stack(snapshots, axis=1)[:g], nan_step=np.asarray(nan_step)[:g],
         compile_seconds=compile_seconds, train_seconds=train_seconds,
         params=jax.tree.map(np.asarray, params))
+
+
+def save_result(result: GridResult, path) -> None:
+    """Write a grid's features, labels, weights, history and snapshots to one .npz (NumPy arrays and JSON text)."""
+    data = result.data
+    np.savez_compressed(
+        path,
+        specs=json.dumps([dataclasses.asdict(s) for s in result.specs]),
+        config=json.dumps(dataclasses.asdict(result.config)),
+        class_names=np.array(data.class_names), n_classes=data.n_classes,
+        y_train=data.y_train, y_test=data.y_test, y_open=data.y_open,
+        weights=result.weights, bias=result.bias, train_features=result.train_features,
+        test_features=result.test_features, open_features=result.open_features,
+        **{f"history_{k}": v for k, v in result.history.items()},
+        snapshot_steps=result.snapshot_steps, snapshot_index=result.snapshot_index, snapshots=result.snapshots,
+        nan_step=result.nan_step, compile_seconds=result.compile_seconds, train_seconds=result.train_seconds)
+
+
+def load_result(path) -> dict:
+    """Read what `save_result` wrote back as a dict of arrays, with "specs" as ModelSpecs and "config" as TrainConfig."""
+    with np.load(path) as f:
+        out = {k: f[k] for k in f.files}
+    out["specs"] = tuple(ModelSpec(**s) for s in json.loads(str(out["specs"])))
+    config = json.loads(str(out["config"]))
+    out["config"] = TrainConfig(**{**config, "hidden": tuple(config["hidden"])})
+    out["history"] = {k[len("history_"):]: out.pop(k) for k in list(out) if k.startswith("history_")}
+    return out

@@ -1,0 +1,77 @@
+"""The command line: JSON schema, saved runs, exit status 2 on bad input (one line, no traceback), 3 on divergence."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sphere_toy.__main__ import main
+from sphere_toy.train import load_result
+
+SMALL = ["--data", "blobs", "--classes", "3", "--held-out", "2", "--dim", "2", "--hidden", "16", "--steps", "200",
+         "--batch", "32"]
+KEYS = {"loss": str, "m": int, "final_loss": float, "train_acc": float, "test_acc": float,
+        "max_intra_angle": float, "min_inter_angle": float, "p95_intra_angle": float, "p5_inter_angle": float,
+        "min_weight_angle": float, "open_set_auc": float, "compile_seconds": float, "train_seconds": float}
+
+
+def test_compare_json_schema(capsys):
+    assert main(["compare", *SMALL, "--m", "1", "4", "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [(r["loss"], r["m"]) for r in records] == [("softmax", 1), ("msoftmax", 1), ("asoftmax", 1), ("asoftmax", 4)]
+    for r in records:
+        for key, kind in KEYS.items():
+            assert isinstance(r[key], kind), (key, r[key])
+        assert r["nan_step"] is None
+        assert 0 <= r["test_acc"] <= 1 and 0 <= r["min_weight_angle"] <= np.pi
+
+
+def test_compare_table(capsys):
+    assert main(["compare", *SMALL, "--m", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "A-softmax m=2" in out and "M-softmax" in out and "steps/s" in out
+
+
+def test_no_held_out_classes_gives_null_auc(capsys):
+    assert main(["compare", *SMALL[:4], "--held-out", "0", *SMALL[6:], "--m", "1", "--json"]) == 0
+    assert all(r["open_set_auc"] is None for r in json.loads(capsys.readouterr().out))
+
+
+def test_train_saves_a_run(tmp_path, capsys):
+    out = tmp_path / "run.npz"
+    assert main(["train", *SMALL, "--m", "3", "--seed", "0", "1", "--out", str(out)]) == 0
+    run = load_result(out)
+    assert [s.name for s in run["specs"]] == ["softmax", "M-softmax", "A-softmax m=3"] * 2
+    assert run["test_features"].shape[:1] == (6,) and run["test_features"].shape[2] == 2
+    assert run["config"].steps == 200 and run["history"]["loss"].shape == (6, 200)
+    assert run["snapshots"].shape[1] == len(run["snapshot_steps"])
+
+
+@pytest.mark.parametrize("args, flag", [
+    (["--m", "0"], "--m"), (["--classes", "100"], "--classes"), (["--dim", "7"], "--dim"),
+    (["--steps", "-1"], "--steps"), (["--seed", "abc"], "--seed"), (["--hidden", "a,b"], "--hidden"),
+    (["--classes", "7", "--held-out", "4"], "--classes"), (["--class-ids", "3,3"], "--class-ids"),
+    (["--lr", "nan"], "--lr"), (["--data", "mnist"], "--data"),
+])
+def test_bad_arguments_exit_2_naming_the_argument(args, flag, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compare", *args])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert flag in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_bad_argument_in_a_real_process():
+    proc = subprocess.run([sys.executable, "-m", "sphere_toy", "compare", "--m", "0"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "python -m sphere_toy compare: error: argument --m: 0 is out of range [1, 8]"
+
+
+def test_divergence_exits_3_and_says_where(capsys):
+    code = main(["compare", *SMALL[:-4], "--steps", "50", "--optimizer", "sgd", "--lr", "1e30", "--m", "2", "--json"])
+    assert code == 3
+    captured = capsys.readouterr()
+    assert all(r["nan_step"] is not None for r in json.loads(captured.out))
+    assert "diverged at step" in captured.err and "lower the learning rate" in captured.err
