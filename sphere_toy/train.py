@@ -144,14 +144,14 @@ class GridResult:
                "compile_seconds": self.compile_seconds, "train_seconds": self.train_seconds}
         keys = ("final_loss", "train_acc", "test_acc", "mean_target_angle", "max_intra_angle", "min_inter_angle",
                 "p95_intra_angle", "p5_inter_angle", "mean_intra_angle", "mean_inter_angle", "criterion_met",
-                "min_weight_angle", "open_set_auc")
+                "min_weight_angle", "weight_norms", "open_set_auc", "open_set_threshold", "open_set_accuracy")
         if self.diverged(g):
             return {**rec, **dict.fromkeys(keys)}
         w, b, feats = self.weights[g], self.bias[g], self.test_features[g]
         stats = metrics.angle_stats(feats, data.y_test)
-        auc = None
+        open_set = {"auc": None, "threshold": None, "accuracy": None}
         if data.n_open_classes >= 2:
-            auc = metrics.open_set_report(self.train_features[g], data.y_train, self.open_features[g], data.y_open)["auc"]
+            open_set = metrics.open_set_report(self.train_features[g], data.y_train, self.open_features[g], data.y_open)
         return {
             **rec,
             "final_loss": float(self.history["loss"][g, -1]),
@@ -160,7 +160,9 @@ class GridResult:
             "mean_target_angle": float(np.mean(metrics.target_angles(feats, w, data.y_test))),
             **{k: stats[k] for k in keys[4:11]},
             "min_weight_angle": metrics.min_weight_angle(w),
-            "open_set_auc": None if auc is None else float(auc),
+            "weight_norms": metrics.weight_norms(w).tolist(),  # all 1 for M-/A-softmax; softmax's show the prior
+            **{f"open_set_{k}": None if open_set[k] is None else float(open_set[k])
+               for k in ("auc", "threshold", "accuracy")},
         }
 
     def records(self) -> list[dict]:
