@@ -209,6 +209,8 @@ def lambda_schedule(step: ArrayLike, base: float = 1000.0, gamma: float = 0.12, 
     The official prototxt keeps λ_min = 5 for faces, but that leaves (5 cos θ + ψ)/6 as the target: for m = 4 the
     margin shrinks to roughly that of m ≈ 1.5, too little to see on a toy. Small nets on a few classes train fine
     with the full margin, so the toy default is λ_min = 0: once annealed, the loss is the A-softmax of the paper.
+    (With the official power 1 that takes ~10⁵ steps; `train.TrainConfig` uses power 2 so that a 3000-step toy
+    run gets there.)
 
     A pure function of the step: evaluating or plotting never moves the schedule.
     """
