@@ -1,0 +1,328 @@
+"""The whole experiment as one frozen value: what the app's form edits, what its URL holds, what its cache is keyed by.
+
+`Settings` is a flat record of plain values (no Streamlit, no JAX) with its limits declared once in `LIMITS`. URL
+values come in as text, so `Settings.from_query` parses and clamps them to the nearest valid value and says what it
+changed in plain words, never raising; `to_query` writes the canonical text back, and the two round-trip exactly.
+`data_config`, `train_config` and `specs` translate to the library's types, so the app itself holds no logic.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Mapping, NamedTuple
+
+from sphere_toy.data import N_DIGITS, DataConfig
+from sphere_toy.train import ModelSpec, TrainConfig, model_grid
+
+_TRAIN = TrainConfig()  # the λ schedule defaults and the standard workload come from the library
+
+
+class Limit(NamedTuple):
+    """How one field may vary: a numeric range [lo, hi] or a list of choices, plus the words the app shows."""
+
+    kind: type  # int | float | str; tuple fields give the kind of one element
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple = ()  # non-empty for fields picked from a list (the nearest one wins for numbers)
+    label: str = ""
+    help: str = ""
+    max_len: int = 1  # tuple fields: how many elements at most
+
+
+MAX_HELD_OUT = 8
+LIMITS: Mapping[str, Limit] = MappingProxyType({
+    "data": Limit(str, choices=("digits", "blobs"), label="Data",
+                  help="scikit-learn's 8x8 handwritten digits (real images), or Gaussian blobs in 32-D (a clean toy)"),
+    "classes": Limit(int, 2, 10, label="Classes trained on",
+                     help="K: how many classes the network learns to separate (the closed set)"),
+    "held_out": Limit(int, 0, MAX_HELD_OUT, label="Held-out classes (open set)",
+                      help="Classes never seen in training, used only to test verification by cosine similarity "
+                           "(the Open-set tab). Digits: at most 10 minus the trained classes."),
+    "imbalance": Limit(float, 1.0, 50.0, label="Class imbalance",
+                       help="Largest / smallest training class size; 1 = balanced. Softmax turns class size into "
+                            "weight norm; M-softmax normalises the weights and removes that prior."),
+    "overlap": Limit(float, 0.25, 4.0, label="Blob overlap",
+                     help="Blobs only: cluster spread; 1 = nearest centres 4 standard deviations apart, larger = harder"),
+    "dim": Limit(int, choices=(2, 3), label="Feature dimension",
+                 help="2: features in the plane, decision regions drawn (paper Fig. 2). 3: features on the sphere "
+                      "(paper Fig. 5)."),
+    "hidden": Limit(int, 1, 256, max_len=4, label="Hidden widths",
+                    help="Widths of the MLP's hidden layers, comma-separated, e.g. 64,64 (1 to 4 layers)"),
+    "steps": Limit(int, 10, 20_000, label="Training steps",
+                   help="Optimisation steps; every model of the grid takes the same minibatches"),
+    "batch": Limit(int, 8, 1024, label="Batch size", help="Samples per minibatch"),
+    "lr": Limit(float, 1e-5, 10.0, label="Learning rate",
+                help="Step size; too large and training diverges (NaN)"),
+    "optimizer": Limit(str, choices=("adam", "sgd"), label="Optimizer", help="Adam, or SGD with momentum 0.9"),
+    "lambda_base": Limit(float, 0.0, 100_000.0, label="λ base",
+                         help="A-softmax trains on (λ·cos θ + ψ(θ)) / (1 + λ): λ large is M-softmax, λ = 0 the full "
+                              "margin. λ = max(λ_min, base·(1 + γ·step)^(-power)) starts at base."),
+    "lambda_gamma": Limit(float, 0.0, 10.0, label="λ γ", help="How fast λ decays with the step"),
+    "lambda_power": Limit(float, 0.0, 4.0, label="λ power", help="The decay's exponent (the paper's code uses 1)"),
+    "lambda_min": Limit(float, 0.0, 1000.0, label="λ_min",
+                        help="Floor of λ. The paper's face models use 5, which weakens m = 4 to about m = 1.5; "
+                             "raise it if A-softmax diverges."),
+    "m": Limit(int, 1, 6, max_len=6, label="Margins m (A-softmax)",
+               help="One A-softmax model is trained per m, next to softmax and M-softmax. m = 1 is M-softmax's "
+                    "angular rule; the paper uses m = 4."),
+    "seed": Limit(int, 0, 999_999, label="Seed", help="Seeds the data split and the initial weights: same seed, same run"),
+})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One experiment: the data, the network, the optimiser, the λ schedule and the margins m to train.
+
+    Field names are also the URL's query keys. Frozen, so it can key Streamlit's cache; construction validates.
+    """
+
+    data: str = "digits"  # "digits" | "blobs"
+    classes: int = 6  # K classes trained on (closed set)
+    held_out: int = 4  # H classes never trained on, for open-set verification (0 = none)
+    imbalance: float = 1.0  # largest / smallest training class size (1 = balanced)
+    overlap: float = 1.0  # blobs only: cluster spread
+    dim: int = _TRAIN.feature_dim  # D, the feature dimension: 2 or 3
+    hidden: tuple[int, ...] = _TRAIN.hidden  # MLP hidden widths
+    steps: int = _TRAIN.steps  # optimisation steps
+    batch: int = _TRAIN.batch_size  # minibatch size
+    lr: float = _TRAIN.learning_rate  # learning rate
+    optimizer: str = _TRAIN.optimizer  # "adam" | "sgd"
+    lambda_base: float = _TRAIN.lambda_base  # λ = max(λ_min, base·(1 + γ·step)^(-power)), losses.lambda_schedule
+    lambda_gamma: float = _TRAIN.lambda_gamma
+    lambda_power: float = _TRAIN.lambda_power
+    lambda_min: float = _TRAIN.lambda_min
+    m: tuple[int, ...] = (1, 2, 3, 4)  # the A-softmax margins, one model each (sorted, distinct)
+    seed: int = 0  # data split/imbalance and initialisation
+
+    def __post_init__(self):
+        for name, limit in LIMITS.items():  # 10 and 10.0 are one setting: store floats as floats (one cache key)
+            value = getattr(self, name)
+            if limit.kind is float and isinstance(value, int) and not isinstance(value, bool):
+                object.__setattr__(self, name, float(value))
+        problems = self.problems()
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def problems(self) -> list[str]:
+        """Why these settings are invalid (empty if they are valid)."""
+        out = []
+        for name, limit in LIMITS.items():
+            value = getattr(self, name)
+            values = value if isinstance(value, tuple) else (value,)
+            if name in _TUPLES:
+                if not isinstance(value, tuple) or not 1 <= len(value) <= limit.max_len:
+                    out.append(f"{name} must be a tuple of 1..{limit.max_len} values, got {value!r}")
+                    continue
+            for v in values:
+                if not _valid_one(v, limit):
+                    out.append(f"{name} = {v!r} is not valid ({_describe(limit)})")
+        if self.m != tuple(sorted(set(self.m))):
+            out.append(f"m must be sorted and distinct, got {self.m}")
+        if not out and self.held_out > self.max_held_out():
+            out.append(f"held_out = {self.held_out} is more than {self.max_held_out()} for {self.classes} classes "
+                       f"of {self.data}")
+        return out
+
+    def max_held_out(self) -> int:
+        """Digits has ten classes in all, so trained + held-out <= 10; blobs can make any number."""
+        return min(MAX_HELD_OUT, N_DIGITS - self.classes) if self.data == "digits" else MAX_HELD_OUT
+
+    # ---- URL ----
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, Any]) -> tuple["Settings", list[str]]:
+        """Settings from URL query values, each clamped to the nearest valid value; never raises.
+
+        `params` maps a field name to its text (or a list of texts, as a repeated URL key gives); unknown keys are
+        ignored (the app keeps its view state there), missing ones take the default. Python values (ints, lists of
+        ints) are accepted too, so the form's values go through the same checks. Returns the settings and one
+        sentence per value that was changed, e.g. "m = 0 is out of range 1..6; using 1".
+        """
+        warnings: list[str] = []
+        values = {}
+        for name, limit in LIMITS.items():
+            if name in params:
+                default = getattr(_DEFAULT, name)
+                parse = _parse_tuple if name in _TUPLES else _parse_scalar
+                values[name] = parse(name, params[name], limit, default, warnings)
+        settings = dataclasses.replace(_DEFAULT, **_cross_field(values, warnings))
+        return settings, warnings
+
+    def to_query(self) -> dict[str, str]:
+        """Every field as canonical URL text: `from_query(s.to_query()) == (s, [])`."""
+        return {name: ",".join(map(_text, v)) if isinstance(v, tuple) else _text(v)
+                for name, v in ((f.name, getattr(self, f.name)) for f in dataclasses.fields(self))}
+
+    def replace(self, **changes) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+    # ---- the library's types ----
+
+    def data_config(self) -> DataConfig:
+        return DataConfig(source=self.data, n_classes=self.classes, held_out=self.held_out, imbalance=self.imbalance,
+                          overlap=self.overlap, seed=self.seed)
+
+    def train_config(self) -> TrainConfig:
+        return TrainConfig(hidden=self.hidden, feature_dim=self.dim, steps=self.steps, batch_size=self.batch,
+                           learning_rate=self.lr, optimizer=self.optimizer, lambda_base=self.lambda_base,
+                           lambda_gamma=self.lambda_gamma, lambda_power=self.lambda_power, lambda_min=self.lambda_min)
+
+    def specs(self) -> tuple[ModelSpec, ...]:
+        """Softmax, M-softmax, and A-softmax for each chosen m: the paper's Fig. 2 / Fig. 5 line-up."""
+        return model_grid(ms=self.m, seeds=(self.seed,))
+
+    def describe(self) -> str:
+        """One line for a status bar, e.g. "digits, 6 classes + 4 held out, 3-D features, 3000 steps, m = 1, 2, 3, 4"."""
+        held = f" + {self.held_out} held out" if self.held_out else ""
+        imbalance = f", imbalance {_text(self.imbalance)}" if self.imbalance != 1 else ""
+        return (f"{self.data}, {self.classes} classes{held}{imbalance}, {self.dim}-D features, {self.steps} steps, "
+                f"{self.optimizer} lr {_text(self.lr)}, m = {', '.join(map(str, self.m))}, seed {self.seed}")
+
+
+# ---- parsing helpers ----
+
+def _text(v) -> str:
+    """Canonical URL text: repr of a float is the shortest string that parses back to the same float."""
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    return str(v)
+
+
+def _describe(limit: Limit) -> str:
+    if limit.choices:
+        return "one of " + ", ".join(map(str, limit.choices))
+    return f"range {_text(limit.kind(limit.lo))}..{_text(limit.kind(limit.hi))}"
+
+
+def _valid_one(v, limit: Limit) -> bool:
+    if limit.kind is int and (not isinstance(v, int) or isinstance(v, bool)):
+        return False
+    if limit.kind is float and (not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v)):
+        return False
+    if limit.kind is str and not isinstance(v, str):
+        return False
+    if limit.choices:
+        return v in limit.choices
+    return limit.lo <= v <= limit.hi
+
+
+def _as_texts(raw) -> list[str]:
+    """A URL value as a list of texts: "1,2" and ["1", "2"] and [1, 2] all give ["1", "2"]."""
+    items = raw if isinstance(raw, (list, tuple)) else [raw]
+    out = []
+    for item in items:
+        out.extend(t.strip() for t in str(item).split(",") if t.strip())
+    return out
+
+
+def _number(text: str, kind: type):
+    """int or float from text, or None if it is not a finite number. "4.0" is an int; "4.5" is not."""
+    try:
+        x = float(text)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not math.isfinite(x):
+        return None
+    if kind is int:
+        return int(x) if x.is_integer() else None
+    return x
+
+
+def _clamp_one(name: str, text: str, limit: Limit, default, warnings: list[str]):
+    """One value parsed and moved to the nearest valid one, with a warning when it was changed.
+
+    Text that is no valid value at all gives `default`; default=None (an element of a tuple) means "drop it".
+    """
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    fallback = "dropping it" if default is None else f"using {_text(default)}"
+    if limit.kind is str:
+        value = text.strip().lower()
+        if value in limit.choices:
+            return value
+        warnings.append(f"{name} '{shown}' is not one of {', '.join(limit.choices)}; {fallback}")
+        return default
+    value = _number(text, limit.kind)
+    if value is None:
+        what = "a whole number" if limit.kind is int and _number(text, float) is not None else "a number"
+        warnings.append(f"{name} '{shown}' is not {what}; {fallback}")
+        return default
+    if limit.choices:
+        nearest = min(limit.choices, key=lambda c: (abs(c - value), c))
+        if nearest != value:
+            warnings.append(f"{name} = {_text(value)} is not {_describe(limit)}; using {nearest}")
+        return nearest
+    lo, hi = limit.kind(limit.lo), limit.kind(limit.hi)
+    clamped = min(max(value, lo), hi)
+    if clamped != value:
+        warnings.append(f"{name} = {_text(value)} is out of {_describe(limit)}; using {_text(clamped)}")
+    return clamped
+
+
+def _parse_scalar(name, raw, limit, default, warnings):
+    texts = _as_texts(raw) if limit.kind is not str else [str(t) for t in (raw if isinstance(raw, (list, tuple))
+                                                                              else [raw])]
+    if not texts:
+        warnings.append(f"{name} is empty; using {_text(default)}")
+        return default
+    if len(texts) > 1:
+        warnings.append(f"{name} has {len(texts)} values; using the last, {texts[-1][:40]}")
+    return _clamp_one(name, texts[-1], limit, default, warnings)
+
+
+def _parse_tuple(name, raw, limit, default, warnings):
+    texts = _as_texts(raw)
+    values = [_clamp_one(name, t, limit, None, warnings) for t in texts]
+    values = [v for v in values if v is not None]
+    if name == "m":  # a set of margins: one model each, in increasing order
+        values = sorted(set(values))
+    if len(values) > limit.max_len:
+        warnings.append(f"{name} has {len(values)} values, at most {limit.max_len} are allowed; "
+                        f"using the first {limit.max_len}")
+        values = values[:limit.max_len]
+    if not values:
+        warnings.append(f"{name} has no valid value; using {','.join(map(str, default))}")
+        return default
+    return tuple(values)
+
+
+def _cross_field(values: dict, warnings: list[str]) -> dict:
+    """Rules between fields: digits has only ten classes, so trained + held-out <= 10."""
+    probe = dataclasses.replace(_DEFAULT, **{k: v for k, v in values.items() if k != "held_out"}, held_out=0)
+    held_out = values.get("held_out", _DEFAULT.held_out)
+    if held_out > probe.max_held_out():
+        warnings.append(f"held_out = {held_out} is too many: {probe.data} with {probe.classes} trained classes allows "
+                        f"at most {probe.max_held_out()}; using {probe.max_held_out()}")
+        held_out = probe.max_held_out()
+    return {**values, "held_out": held_out}
+
+
+_TUPLES = ("hidden", "m")
+_DEFAULT = Settings()
+
+
+class Preset(NamedTuple):
+    settings: Settings
+    description: str  # what to look at, one line
+
+
+PRESETS: Mapping[str, Preset] = MappingProxyType({
+    "Paper Fig. 2: 2-D features": Preset(
+        Settings(dim=2, m=(4,)),
+        "Features in the plane: softmax's regions are not rays through the origin (it has a bias), M-softmax's are "
+        "angular sectors, and A-softmax with m = 4 squeezes each class into a narrow wedge with gaps between."),
+    "Paper Fig. 5: 3-D features, m = 1..4": Preset(
+        Settings(dim=3, m=(1, 2, 3, 4)),
+        "Features on the sphere: as m grows each class shrinks to a tighter cap; in Angles the positive-pair and "
+        "negative-pair histograms separate (max intra-class < min inter-class angle)."),
+    "Imbalanced classes": Preset(
+        Settings(dim=2, imbalance=10.0, m=(4,)),
+        "Class 0 has 10x the training samples of the last class: softmax grows the weight norms of big classes (look "
+        "at the arrows and the ‖W‖ column); M-softmax and A-softmax fix ‖W‖ = 1 and divide the circle fairly."),
+    "Open-set digits": Preset(
+        Settings(classes=5, held_out=5, dim=3, m=(1, 2, 4)),
+        "Train on digits 0-4, then verify pairs of the never-seen digits 5-9 by cosine similarity: the Open-set tab's "
+        "ROC and AUC show whether a larger margin generalises to new identities."),
+})
