@@ -1,0 +1,391 @@
+"""Figures for teaching SphereFace (Liu et al., CVPR 2017, arXiv:1704.08063): data in, `matplotlib.figure.Figure` out.
+
+This module: the margin function ψ(θ) (Sec. 3.2, Eq. 7), 2-D features with decision regions and the margin zone
+(Fig. 2), pair-angle histograms (Fig. 5, bottom row), target angles, and the side-by-side comparison of all models.
+The sphere views are in `plots3d`, training curves and the animation in `plots_training`, tables, ROC and CSV in
+`plots_report`; everything is re-exported here, so `from sphere_toy.plots import ...` is the one import to use.
+
+No math of its own: angles and metrics come from `sphere_toy.metrics`, ψ and logits from `sphere_toy.losses`.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch, Patch
+from matplotlib import patheffects
+from numpy.polynomial.chebyshev import cheb2poly
+
+from sphere_toy import losses, metrics
+from sphere_toy.plots3d import draw_sphere, sphere_figure, sphere_plotly
+from sphere_toy.plots_report import features_csv, open_set_rows, roc_figure, stats_markdown, stats_rows
+from sphere_toy.plots_style import (GAP_COLOR, NEGATIVE_COLOR, OVERLAP_COLOR, POSITIVE_COLOR, check_trained,
+                                    class_colors, diverged_message, feature_dim, figure_png, message_panel,
+                                    model_colors, model_label, new_figure, result_colors, styled, unit_rows)
+from sphere_toy.plots_training import snapshot_figure, snapshots_gif, training_figure
+
+__all__ = [
+    "class_colors", "model_colors", "psi_figure", "chebyshev_latex", "features_figure", "sphere_figure",
+    "sphere_plotly", "angle_histogram_figure", "target_angle_figure", "stats_rows", "stats_markdown",
+    "compare_figure", "training_figure", "snapshot_figure", "snapshots_gif", "roc_figure", "open_set_rows",
+    "figure_png", "features_csv",
+]
+
+GRID = 240  # decision-background resolution (pixels per side)
+_SHADES = ("#eef2fb", "#fbf3e6")  # alternate ψ intervals
+
+
+# ---------------------------------------------------------------------------------------------------- ψ(θ)
+
+def chebyshev_latex(m: int) -> str:
+    """cos(mθ) as the Chebyshev polynomial T_m(cos θ) in LaTeX, e.g. m=4: "\\cos 4\\theta = 8\\cos^4\\theta - ..."."""
+    coef = np.rint(cheb2poly([0] * m + [1])).astype(int)  # power-series coefficients, lowest degree first
+    terms = []
+    for p in range(m, -1, -1):
+        c = int(coef[p])
+        if c == 0:
+            continue
+        power = "" if p == 0 else r"\cos\theta" if p == 1 else rf"\cos^{{{p}}}\theta" if p >= 10 else rf"\cos^{p}\theta"
+        body = (str(abs(c)) if abs(c) != 1 or p == 0 else "") + power
+        terms.append(("- " if c < 0 else "+ ") + body if terms else ("-" if c < 0 else "") + body)
+    lhs = r"\cos\theta" if m == 1 else rf"\cos {m}\theta"
+    return f"{lhs} = " + " ".join(terms)
+
+
+def _pi_label(frac: Fraction) -> str:
+    if frac == 0:
+        return "0"
+    num = "" if frac.numerator == 1 else str(frac.numerator)
+    return f"{num}π" + ("" if frac.denominator == 1 else f"/{frac.denominator}")
+
+
+@styled
+def psi_figure(m: int, lam: float = 0.0) -> "Figure":
+    """cos θ, the raw cos(mθ) and the monotone ψ(θ) on [0, π], with the intervals [kπ/m, (k+1)π/m] shaded.
+
+    With λ > 0 also the annealed target (λ cos θ + ψ(θ)) / (1 + λ) that training uses (Sec. 3.2); for m = 4 the
+    sign-trick form of common implementations (s3 = (-1)^k, s4 = -2k) is written in each interval and drawn as dots.
+    """
+    m = int(m)
+    if m < 1:
+        raise ValueError(f"m must be an integer >= 1, got {m}")
+    theta = np.linspace(0.0, np.pi, 721)
+    cos = np.cos(theta)
+    deg = np.degrees(theta)
+    fig = new_figure(9.5, 6.0)
+    ax = fig.add_subplot()
+    span = 2 * m
+    top = 1 + (0.34 if m == 4 else 0.16) * span + 0.25
+    for k in range(m):
+        lo, hi = 180 * k / m, 180 * (k + 1) / m
+        ax.axvspan(lo, hi, color=_SHADES[k % 2], zorder=0, gid="psi-interval")
+        note = f"k={k}" + (f"\ns3={(-1) ** k:+d}\ns4={-2 * k:d}" if m == 4 else "")
+        ax.text((lo + hi) / 2, top - 0.03 * (top - 1 + span), note, ha="center", va="top", fontsize=11,
+                linespacing=1.25, gid="psi-k-label")
+    ax.axhline(0, color="0.6", lw=0.8, zorder=1)
+    ax.plot(deg, cos, color="#1f77b4", label="cos θ  (softmax / M-softmax target)")
+    if m > 1:
+        ax.plot(deg, np.asarray(losses.cos_m_theta(cos, m)), color="0.35", ls="--", lw=1.8,
+                label=f"cos {m}θ  (not monotonic on [0°, 180°])")
+    ax.plot(deg, np.asarray(losses.psi(theta, m)), color="#d62728", lw=3.2, label=f"ψ(θ)  (A-softmax target, m={m})")
+    if m == 4:
+        every = slice(0, None, 24)
+        ax.plot(deg[every], np.asarray(losses.psi_m4_sign_trick(cos))[every], "o", ms=6, mfc="white", mec="#d62728",
+                mew=1.6, label="s3·(8cos⁴θ − 8cos²θ + 1) + s4  (sign trick)")
+    if lam > 0:
+        # The target logit of the loss itself, for a unit feature at angle θ from a unit W_y (class 0 here).
+        x = np.stack([cos, np.sin(theta)], axis=1)  # (N, 2)
+        target = np.asarray(losses.margin_logits(x, np.eye(2), np.zeros(len(x), int), m=m, lam=lam))[:, 0]
+        ax.plot(deg, target, color="#9467bd", ls="-.", lw=2.6, label=f"(λ cos θ + ψ(θ)) / (1+λ),  λ = {lam:g}")
+    ax.set_xlim(0, 180)
+    ax.set_ylim(1 - span - 0.3, top)
+    ax.set_xticks(np.arange(0, 181, 30))
+    ax.set_xlabel("θ: angle between feature x and its class weight W_y (degrees)")
+    ax.set_ylabel("target logit / ‖x‖")
+    top_ax = ax.secondary_xaxis("top")
+    fracs = sorted({Fraction(k, m) for k in range(m + 1)} | {Fraction(0), Fraction(1, 2), Fraction(1)})
+    top_ax.set_xticks([180 * float(f) for f in fracs], [_pi_label(f) for f in fracs])
+    top_ax.tick_params(labelsize=10)
+    ax.legend(loc="lower left", framealpha=0.95)
+    lam_text = f", annealed with λ = {lam:g}" if lam > 0 else ""
+    ax.set_title(f"A-softmax margin function ψ(θ) = (−1)ᵏ cos({m}θ) − 2k, m = {m}{lam_text}\n"
+                 f"${chebyshev_latex(m)}$", fontsize=13)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------------- 2-D features
+
+def decision_grid(result, g: int, lim: float, *, angular: bool = False, n: int = GRID):
+    """Predicted class and margin zone at the n×n pixel centres of [-lim, lim]²; (labels (n, n), zone (n, n)).
+
+    `angular`: classify by argmax cos θ_j (unit W_j, no bias), the rule on the unit circle; otherwise the model's
+    own rule argmax x·W_j + b_j. The zone (A-softmax, m > 1): where ψ(θ_i) < max_{j≠i} cos θ_j for the predicted
+    class i, i.e. a sample of class i there is correctly classified yet still penalised by the margin (λ = 0: the
+    paper's A-softmax, not the blend used early in training). Computed with the loss's own `margin_logits`.
+    """
+    centres = -lim + (np.arange(n) + 0.5) * (2 * lim / n)
+    gx, gy = np.meshgrid(centres, centres)  # row = y, column = x (imshow with origin="lower")
+    pts = np.stack([gx.ravel(), gy.ravel()], axis=1)  # (n², 2)
+    w, b = result.weights[g], result.bias[g]
+    if angular:
+        w, b = np.asarray(losses.effective_weights(w, True)), np.zeros_like(b)
+    labels = metrics.predict(pts, w, b)
+    spec = result.specs[g]
+    zone = np.zeros(len(pts), bool)
+    if spec.m > 1:
+        logits = np.array(losses.margin_logits(pts, result.weights[g], labels, normalize=True, m=spec.m,
+                                                lam=0.0))  # (n², C): ‖x‖ψ(θ_i) at i, ‖x‖cos θ_j elsewhere
+        own = logits[np.arange(len(pts)), labels]
+        logits[np.arange(len(pts)), labels] = -np.inf
+        zone = own < logits.max(axis=1)
+    return labels.reshape(n, n), zone.reshape(n, n)
+
+
+def _blend(colors, strength):
+    """Class colours mixed with white: light backgrounds that keep the hue."""
+    rgb = np.array([[int(c[i:i + 2], 16) / 255 for i in (1, 3, 5)] for c in colors])
+    return 1 - strength * (1 - rgb)
+
+
+def _background(ax, result, g, lim, *, angular):
+    colors = result_colors(result)[:result.data.n_classes]
+    labels, zone = decision_grid(result, g, lim, angular=angular)
+    img = np.where(zone[..., None], _blend(colors, 0.42)[labels], _blend(colors, 0.2)[labels])
+    ax.imshow(img, extent=(-lim, lim, -lim, lim), origin="lower", interpolation="nearest", zorder=0,
+              gid="decision-regions")
+    if zone.any():
+        c = -lim + (np.arange(zone.shape[0]) + 0.5) * (2 * lim / zone.shape[0])
+        ax.contourf(c, c, zone.astype(float), levels=[0.5, 1.5], colors="none", hatches=["///"], zorder=1)
+    return bool(zone.any())
+
+
+def _arrows(ax, weights, colors, length):
+    """One arrow per class weight, from the origin; the longest is `length` long (relative norms kept)."""
+    norms = np.linalg.norm(weights, axis=0)
+    scale = length / max(norms.max(), 1e-12)
+    outline = [patheffects.withStroke(linewidth=4.5, foreground="white")]
+    for j, color in enumerate(colors):
+        tip = weights[:, j] * scale
+        ax.add_patch(FancyArrowPatch((0, 0), tip, arrowstyle="-|>", mutation_scale=20, lw=2.6, color=color,
+                                     zorder=5, gid="weight-arrow", path_effects=outline))
+        ax.text(*(tip * 1.13), f"$W_{{{j}}}$", color=color, fontsize=12, fontweight="bold", ha="center",
+                va="center", zorder=6, path_effects=outline)
+    return scale
+
+
+def _feature_limit(*arrays) -> float:
+    """Half-width of a square view around the origin holding (nearly) every point; outliers may fall outside."""
+    pts = np.concatenate([a.reshape(-1, 2) for a in arrays])
+    return 1.12 * float(np.percentile(np.abs(pts), 99.5)) if len(pts) else 1.0
+
+
+def _scatter_splits(ax, result, g, feats, *, show_test, show_open, small=False):
+    data, colors = result.data, result_colors(result)
+    k = data.n_classes
+    s = 0.6 if small else 1.0
+    if show_open and len(data.y_open):
+        ax.scatter(*feats["open"].T, c=[colors[y] for y in data.y_open], marker="x", s=22 * s, lw=1.1 * s,
+                   alpha=0.7, zorder=2)
+    ax.scatter(*feats["train"].T, c=[colors[y] for y in data.y_train], marker="o", s=14 * s, lw=0, alpha=0.8,
+               zorder=3)
+    if show_test:
+        ax.scatter(*feats["test"].T, c=[colors[y] for y in data.y_test], marker="^", s=34 * s,
+                   edgecolors="black", lw=0.6, zorder=4)
+    return k
+
+
+def _raw_panel(ax, result, g, *, show_test, show_open, lim, small=False):
+    feats = {"train": result.train_features[g], "test": result.test_features[g], "open": result.open_features[g]}
+    zone = _background(ax, result, g, lim, angular=False)
+    _scatter_splits(ax, result, g, feats, show_test=show_test, show_open=show_open, small=small)
+    scale = _arrows(ax, result.weights[g], result_colors(result)[:result.data.n_classes], 0.8 * lim)
+    ax.axhline(0, color="0.5", lw=0.6, zorder=1)
+    ax.axvline(0, color="0.5", lw=0.6, zorder=1)
+    ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal")
+    return zone, scale
+
+
+def _legend_handles(result, *, show_test=True, show_open=True, zone=False):
+    data, colors = result.data, result_colors(result)
+    names = data.class_names
+    handles = [Patch(color=colors[j], label=names[j]) for j in range(data.n_classes)]
+    if show_open and data.n_open_classes:
+        handles.append(Line2D([], [], ls="", marker="x", color=colors[-1], mew=2,
+                              label="held-out: " + ", ".join(names[data.n_classes:])))
+    handles.append(Line2D([], [], ls="", marker="o", color="0.3", label="train"))
+    if show_test:
+        handles.append(Line2D([], [], ls="", marker="^", color="0.3", mec="black", ms=8, label="test"))
+    if zone:
+        handles.append(Patch(facecolor="0.78", hatch="///",
+                             label=r"margin zone (still penalised): $\psi(\theta_i) < \cos\theta_j$ for some $j \neq i$"))
+    return handles
+
+
+@styled
+def features_figure(result, g: int, *, show_test: bool = True, show_open: bool = True) -> "Figure":
+    """2-D features of model g: raw, with decision regions and weight arrows; and as directions on the unit circle.
+
+    Left: argmax x·W + b on a grid (softmax: regions need not be rays through the origin; M-/A-softmax: angular
+    sectors), the margin zone hatched for A-softmax. Right: x/‖x‖ (train on r = 1, test on r = 1.12, held-out on
+    r = 0.88, so they do not hide each other) with the sectors of the angular rule argmax cos θ_j.
+    """
+    check_trained(result, g)
+    if feature_dim(result) != 2:
+        raise ValueError("features_figure draws 2-D features; for 3-D results use sphere_figure (or sphere_plotly)")
+    fig = new_figure(14, 7.4)
+    ax_raw, ax_dir = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    feats = (result.train_features[g], result.test_features[g]) + ((result.open_features[g],) if show_open else ())
+    lim = _feature_limit(*feats)
+    zone, scale = _raw_panel(ax_raw, result, g, show_test=show_test, show_open=show_open, lim=lim)
+    ax_raw.set_title(f"raw features x  (arrows: W_j × {scale:.3g})")
+    ax_raw.set(xlabel="feature 1", ylabel="feature 2")
+
+    _background(ax_dir, result, g, 1.45, angular=True)
+    t = np.linspace(0, 2 * np.pi, 361)
+    ax_dir.plot(np.cos(t), np.sin(t), color="0.4", lw=1.0, zorder=1)
+    rings = {"train": (result.train_features[g], 1.0), "test": (result.test_features[g], 1.12),
+             "open": (result.open_features[g], 0.88)}
+    _scatter_splits(ax_dir, result, g, {k: unit_rows(f) * r for k, (f, r) in rings.items()}, show_test=show_test,
+                    show_open=show_open)
+    _arrows(ax_dir, np.asarray(losses.effective_weights(result.weights[g], True)),
+            result_colors(result)[:result.data.n_classes], 0.62)
+    ax_dir.set(xlim=(-1.45, 1.45), ylim=(-1.45, 1.45), aspect="equal", xticks=[-1, 0, 1], yticks=[-1, 0, 1])
+    rule = ("sectors: nearest W_j by angle (softmax itself also uses ‖W_j‖ and b)"
+            if result.specs[g].loss == "softmax" else "sectors: nearest W_j by angle = the model's rule")
+    ax_dir.set_title(f"directions x/‖x‖\n{rule}")
+    ax_dir.set_xlabel("drawn on rings: held-out r = 0.88, train r = 1, test r = 1.12", fontsize=11)
+    rec_acc = metrics.accuracy(result.test_features[g], result.weights[g], result.bias[g], result.data.y_test)
+    fig.suptitle(f"{model_label(result, g)}: 2-D features (test accuracy {rec_acc:.1%})")
+    handles = _legend_handles(result, show_test=show_test, show_open=show_open, zone=zone)
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6), frameon=False)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------------- angles
+
+def _angle_hist(ax, result, g, bins, *, legend=True):
+    """Positive/negative pair-angle densities (per degree) of the test features, with the criterion lines.
+
+    Returns (metrics.angle_stats, the y-limit used, a two-line verdict: strict and robust criterion)."""
+    feats, y = result.test_features[g], result.data.y_test
+    pos, neg = metrics.pair_angles(feats, y)
+    st = metrics.angle_stats(feats, y)
+    per_degree = np.pi / 180  # density per radian -> per degree
+    top = 0.0
+    for angles, color, name in ((pos, POSITIVE_COLOR, "same-class pairs"), (neg, NEGATIVE_COLOR, "different-class pairs")):
+        counts, edges = metrics.angle_histogram(angles, bins=bins)
+        top = max(top, float(np.max(counts, initial=0)) * per_degree)
+        ax.stairs(counts * per_degree, np.degrees(edges), fill=True, color=color, alpha=0.35)
+        ax.stairs(counts * per_degree, np.degrees(edges), color=color, lw=2, label=f"{name} ({len(angles)})")
+    hi, lo = np.degrees(st["max_intra_angle"]), np.degrees(st["min_inter_angle"])
+    p95, p5 = np.degrees(st["p95_intra_angle"]), np.degrees(st["p5_inter_angle"])
+    met, robust = st["criterion_met"], p95 < p5
+    # The robust version (percentiles) as a light band: one outlier pair decides a max or a min.
+    ax.axvspan(min(p95, p5), max(p95, p5), color=GAP_COLOR if robust else OVERLAP_COLOR, alpha=0.13, lw=0,
+               label="p95 intra < p5 inter: gap" if robust else "p95 intra ≥ p5 inter: overlap")
+    ax.axvline(hi, color=POSITIVE_COLOR, lw=2.6, label=f"max intra {hi:.0f}°")
+    ax.axvline(lo, color=NEGATIVE_COLOR, lw=2.6, label=f"min inter {lo:.0f}°")
+    ax.axvline(p95, color=POSITIVE_COLOR, lw=1.8, ls="--", label=f"p95 intra {p95:.0f}°")
+    ax.axvline(p5, color=NEGATIVE_COLOR, lw=1.8, ls="--", label=f"p5 inter {p5:.0f}°")
+    # The paper's criterion itself as a bracket between max intra and min inter: a gap (met) or an overlap.
+    ax.annotate("", xy=(hi, 0.93), xytext=(lo, 0.93), xycoords=("data", "axes fraction"),
+                arrowprops={"arrowstyle": "<->", "color": GAP_COLOR if met else OVERLAP_COLOR, "lw": 2.2})
+    ax.text((hi + lo) / 2, 0.95, "gap" if met else "overlap", transform=ax.get_xaxis_transform(), ha="center",
+            va="bottom", color=GAP_COLOR if met else OVERLAP_COLOR, fontsize=11, fontweight="bold")
+    ax.set_ylim(0, 1.15 * top or 1.0)
+    ax.set_xlim(0, 180)
+    ax.set_xticks(np.arange(0, 181, 30))
+    ax.set_xlabel("angle between two test features (degrees)")
+    verdict = (f"{'✓' if met else '✗'} max intra {hi:.0f}° {'<' if met else '≥'} min inter {lo:.0f}°\n"
+               f"{'✓' if robust else '✗'} p95 intra {p95:.0f}° {'<' if robust else '≥'} p5 inter {p5:.0f}°")
+    if legend:
+        ax.legend(loc="upper right", framealpha=0.95)
+    return st, 1.15 * top or 1.0, verdict
+
+
+@styled
+def angle_histogram_figure(result, g: int, *, bins: int = 36) -> "Figure":
+    """Angles of same-class vs different-class test pairs (paper Fig. 5, bottom) and the criterion max < min."""
+    check_trained(result, g)
+    fig = new_figure(9.5, 5.6)
+    ax = fig.add_subplot()
+    st, _, _ = _angle_hist(ax, result, g, bins)
+    met = st["criterion_met"]
+    ax.set_ylabel("density (per degree)")
+    robust = st["p95_intra_angle"] < st["p5_inter_angle"]
+    ax.set_title(f"{model_label(result, g)}: pair angles on the test set\n"
+                 f"criterion max intra < min inter: {'met ✓' if met else 'NOT met ✗'}   "
+                 f"(robust p95 intra < p5 inter: {'met ✓' if robust else 'not met ✗'})")
+    return fig
+
+
+@styled
+def target_angle_figure(result, g: int) -> "Figure":
+    """θ_y, the angle between each test feature and its own class weight W_y, per class (box + points)."""
+    check_trained(result, g)
+    data, colors = result.data, result_colors(result)
+    theta = np.degrees(metrics.target_angles(result.test_features[g], result.weights[g], data.y_test))
+    fig = new_figure(max(7.0, 1.2 * data.n_classes + 2), 5.4)
+    ax = fig.add_subplot()
+    groups = [theta[data.y_test == j] for j in range(data.n_classes)]
+    boxes = ax.boxplot(groups, positions=range(data.n_classes), widths=0.55, patch_artist=True, showfliers=False,
+                       medianprops={"color": "black", "lw": 2})
+    rng = np.random.default_rng(0)  # jitter only: where a point is drawn across its box
+    for j, (box, values) in enumerate(zip(boxes["boxes"], groups)):
+        box.set(facecolor=_blend([colors[j]], 0.35)[0], edgecolor=colors[j], lw=2)
+        ax.scatter(j + rng.uniform(-0.18, 0.18, len(values)), values, color=colors[j], s=16, zorder=3, alpha=0.85)
+    ax.axhline(theta.mean(), color="0.3", ls="--", lw=1.5, label=f"mean θ_y = {theta.mean():.1f}°")
+    ax.set_xticks(range(data.n_classes), data.class_names[:data.n_classes], rotation=30 if data.n_classes > 6 else 0)
+    ax.set_ylim(0, max(10.0, float(theta.max()) * 1.1))
+    ax.set_ylabel("θ_y: angle to own class weight (degrees)")
+    ax.legend(loc="upper right")
+    ax.set_title(f"{model_label(result, g)}: target angles θ_y on the test set (smaller = tighter classes)")
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------------- comparison
+
+@styled
+def compare_figure(result, *, bins: int = 36) -> "Figure":
+    """All models side by side on the same data: features (top; the paper's Fig. 2 in 2-D, Fig. 5 in 3-D) and
+    pair-angle histograms (bottom), with shared axes. Diverged models get a panel that says so."""
+    n, dim = len(result.specs), feature_dim(result)
+    fig = new_figure(3.5 * n + 0.5, 8.2)
+    ok = [g for g in range(n) if not result.diverged(g)]
+    lim = _feature_limit(*[result.train_features[g] for g in ok]) if dim == 2 and ok else 1.0
+    hist_axes, zone_any, ymax = [], False, 0.0
+    grid = fig.add_gridspec(2, n, height_ratios=[1.25 if dim == 3 else 1.0, 1.0])
+    for g in range(n):
+        top = fig.add_subplot(grid[0, g], projection="3d" if dim == 3 and not result.diverged(g) else None)
+        bottom = fig.add_subplot(grid[1, g], sharey=hist_axes[0] if hist_axes else None)
+        if result.diverged(g):
+            message_panel(top, model_label(result, g), diverged_message(result, g))
+            message_panel(bottom, "", "no angles: diverged")
+            continue
+        if dim == 2:
+            zone, _ = _raw_panel(top, result, g, show_test=False, show_open=False, lim=lim, small=True)
+            zone_any |= zone
+            top.set_title(model_label(result, g))
+            top.tick_params(labelsize=10)
+        else:
+            draw_sphere(top, result, g, result.train_features[g], result.data.y_train, small=True)
+            top.set_title(model_label(result, g), pad=0)
+        st, top_y, verdict = _angle_hist(bottom, result, g, bins, legend=False)
+        ymax = max(ymax, top_y)
+        bottom.set_title(verdict, fontsize=10.5, color=GAP_COLOR if st["criterion_met"] else OVERLAP_COLOR)
+        bottom.set_xlabel("pair angle (°)")
+        bottom.set_xticks([0, 45, 90, 135, 180])
+        hist_axes.append(bottom)
+    if hist_axes:
+        hist_axes[0].set_ylabel("density (per degree)")
+        hist_axes[0].set_ylim(0, ymax)  # shared by all histogram panels
+    handles = [h for h in _legend_handles(result, show_test=False, show_open=False, zone=zone_any)
+               if h.get_label() != "train"]
+    handles += [Patch(color=POSITIVE_COLOR, alpha=0.5, label="same-class pairs"),
+                Patch(color=NEGATIVE_COLOR, alpha=0.5, label="different-class pairs")]
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 9), frameon=False)
+    view = "training features and weights" if dim == 2 else "training features on the unit sphere"
+    fig.suptitle(f"Same data, {n} losses: {view} (top), test pair angles (bottom)")
+    return fig

@@ -1,0 +1,135 @@
+"""The numbers of a run: the per-model stats table, open-set verification (rows and ROC figure), features as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import weakref
+
+import numpy as np
+
+from sphere_toy import metrics
+from sphere_toy.plots_style import diverged_message, model_colors, model_label, new_figure, styled
+
+_DEG = ("mean θ_y (°)", "max intra (°)", "min inter (°)", "p95 intra (°)", "p5 inter (°)", "min weight angle (°)")
+_RECORD_KEYS = ("mean_target_angle", "max_intra_angle", "min_inter_angle", "p95_intra_angle", "p5_inter_angle",
+                "min_weight_angle")
+_OPEN_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # result -> per-model open-set reports
+
+
+def _status(result, g: int) -> str:
+    return f"diverged at step {int(result.nan_step[g])}" if result.diverged(g) else "ok"
+
+
+def stats_rows(result) -> list[dict]:
+    """One row per model from `result.record(g)`: accuracy in %, angles in degrees (closed-set test features).
+
+    A diverged model has status "diverged at step N" and None for every number.
+    """
+    rows = []
+    for g in range(len(result.specs)):
+        rec = result.record(g)
+        row = {"model": model_label(result, g), "status": _status(result, g)}
+        ok = not result.diverged(g)
+        row["test acc (%)"] = round(100 * rec["test_acc"], 1) if ok else None
+        for name, key in zip(_DEG, _RECORD_KEYS):
+            row[name] = round(float(np.degrees(rec[key])), 1) if ok else None
+        row["criterion"] = ("✓" if rec["criterion_met"] else "✗") if ok else None
+        row["open-set AUC"] = round(rec["open_set_auc"], 3) if ok and rec["open_set_auc"] is not None else None
+        rows.append(row)
+    return rows
+
+
+def stats_markdown(result) -> str:
+    """`stats_rows` as a Markdown table; diverged models say so across the row instead of numbers."""
+    rows = stats_rows(result)
+    cols = [c for c in rows[0] if c != "status"]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join([":---"] + ["---:"] * (len(cols) - 1)) + "|"]
+    for row in rows:
+        if row["status"] != "ok":
+            cells = [row["model"], f"**{row['status']}**"] + ["—"] * (len(cols) - 2)
+        else:
+            cells = [str(row[c]) if row[c] is not None else "n/a" for c in cols]
+        lines.append("| " + " | ".join(cells) + " |")
+    note = ("Angles in degrees on the closed-set test features; criterion: max intra-class angle < min inter-class "
+            "angle (SphereFace, Fig. 5). Open-set AUC: cosine verification on held-out classes.")
+    return "\n".join(lines) + "\n\n" + note + "\n"
+
+
+def _open_reports(result) -> list:
+    """metrics.open_set_report per model (None if diverged or fewer than 2 held-out classes), cached per result."""
+    if result not in _OPEN_CACHE:
+        reps = []
+        for g in range(len(result.specs)):
+            if result.diverged(g) or result.data.n_open_classes < 2:
+                reps.append(None)
+            else:
+                reps.append(metrics.open_set_report(result.train_features[g], result.data.y_train,
+                                                    result.open_features[g], result.data.y_open))
+        _OPEN_CACHE[result] = reps
+    return _OPEN_CACHE[result]
+
+
+def open_set_rows(result) -> list[dict]:
+    """Per model: open-set AUC, the cosine threshold chosen on training-class pairs (and as an angle), and the
+    balanced verification accuracy at that threshold on held-out pairs and on training pairs, in %."""
+    rows = []
+    for g, rep in enumerate(_open_reports(result)):
+        status = _status(result, g) if result.diverged(g) else "ok" if rep else "needs >= 2 held-out classes"
+        row = {"model": model_label(result, g), "status": status, "AUC": None, "threshold (cos)": None,
+               "threshold angle (°)": None, "open-set accuracy (%)": None, "train-pair accuracy (%)": None}
+        if rep is not None and rep["auc"] is not None:
+            row.update({"AUC": round(rep["auc"], 3), "threshold (cos)": round(rep["threshold"], 3),
+                        "threshold angle (°)": round(float(np.degrees(np.arccos(np.clip(rep["threshold"], -1, 1)))), 1),
+                        "open-set accuracy (%)": round(100 * rep["accuracy"], 1),
+                        "train-pair accuracy (%)": round(100 * rep["train_accuracy"], 1)})
+        rows.append(row)
+    return rows
+
+
+@styled
+def roc_figure(result) -> "Figure":
+    """ROC of cosine-similarity verification on pairs of held-out classes, every model, AUC in the legend."""
+    fig = new_figure(8.6, 7.0)
+    ax = fig.add_subplot()
+    ax.set_title("Open-set verification: pairs of held-out classes, score cos θ")
+    if result.data.n_open_classes < 2:
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "No ROC: needs at least 2 held-out classes\n(set held_out ≥ 2 in the data settings)",
+                ha="center", va="center", transform=ax.transAxes, fontsize=13)
+        return fig
+    colors = model_colors(result.specs)
+    ax.plot([0, 1], [0, 1], color="0.6", ls=":", lw=1.8, label="chance (AUC 0.5)")
+    for g, rep in enumerate(_open_reports(result)):
+        ls = "--" if result.specs[g].loss == "asoftmax" and result.specs[g].m == 1 else "-"
+        if rep is None or rep["auc"] is None:
+            ax.plot([], [], color=colors[g], ls=ls, label=f"{model_label(result, g)}: {diverged_message(result, g)}"
+                    if result.diverged(g) else f"{model_label(result, g)}: no ROC")
+            continue
+        ax.plot(rep["fpr"], rep["tpr"], color=colors[g], ls=ls, lw=2.4,
+                label=f"{model_label(result, g)}  (AUC {rep['auc']:.3f})")
+    ax.set(xlim=(0, 1), ylim=(0, 1.01), aspect="equal", xlabel="false positive rate (different classes called same)",
+           ylabel="true positive rate (same class accepted)")
+    ax.legend(loc="lower right", framealpha=0.95)
+    return fig
+
+
+def features_csv(result) -> str:
+    """Every sample's feature for every model: model, status, split (train/test/open), label, class name,
+    x, y[, z], and θ_y in degrees (angle to the own class weight; empty for held-out classes)."""
+    data, dim = result.data, result.train_features.shape[-1]
+    buf = io.StringIO()
+    out = csv.writer(buf, lineterminator="\n")
+    out.writerow(["model", "status", "split", "label", "class_name", *"xyz"[:dim], "theta_y_deg"])
+    splits = (("train", result.train_features, data.y_train), ("test", result.test_features, data.y_test),
+              ("open", result.open_features, data.y_open))
+    for g in range(len(result.specs)):
+        name, status = model_label(result, g), _status(result, g)
+        for split, feats, labels in splits:
+            if split == "open":
+                theta = [""] * len(labels)
+            else:
+                theta = [f"{t:.2f}" for t in np.degrees(metrics.target_angles(feats[g], result.weights[g], labels))]
+            for f, y, t in zip(feats[g], labels, theta):
+                out.writerow([name, status, split, int(y), data.class_names[y], *(f"{v:.5g}" for v in f), t])
+    return buf.getvalue()

@@ -1,0 +1,153 @@
+"""Training over time: loss / accuracy / λ curves, and the feature animation (one frame per snapshot, and a GIF)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from sphere_toy.plots3d import draw_sphere, unit_weights
+from sphere_toy.plots_style import (check_trained, diverged_message, feature_dim, model_colors, model_label,
+                                    new_figure, result_colors, styled, unit_rows)
+
+
+def _smooth(values: np.ndarray, window: int) -> np.ndarray:
+    """Trailing moving average (shorter windows at the start), so a noisy per-step curve can be read."""
+    c = np.concatenate([[0.0], np.cumsum(values, dtype=np.float64)])
+    i = np.arange(1, len(values) + 1)
+    lo = np.maximum(i - window, 0)
+    return (c[i] - c[lo]) / (i - lo)
+
+
+def _linestyle(spec) -> str:
+    # A-softmax with m = 1 is M-softmax: dashed, so that the two coinciding curves can both be seen.
+    return "--" if spec.loss == "asoftmax" and spec.m == 1 else "-"
+
+
+@styled
+def training_figure(result) -> "Figure":
+    """Loss (log scale), minibatch accuracy and λ against the step, one line per model, lightly smoothed."""
+    steps, hist = result.history["step"], result.history
+    window = max(1, len(steps) // 60)
+    colors = model_colors(result.specs)
+    fig = new_figure(16, 5.4)
+    ax_loss, ax_acc, ax_lam = (fig.add_subplot(1, 3, i + 1) for i in range(3))
+    handles = []
+    for g, spec in enumerate(result.specs):
+        end = int(result.nan_step[g]) if result.diverged(g) else len(steps)  # nothing after the first bad step
+        label = model_label(result, g) + (f" — diverged at step {end}" if result.diverged(g) else "")
+        style = {"color": colors[g], "ls": _linestyle(spec), "lw": 2.4}
+        for ax, key in ((ax_loss, "loss"), (ax_acc, "train_acc")):
+            ax.plot(steps[:end], _smooth(hist[key][g, :end], window), **style)
+            if result.diverged(g):
+                ax.plot(steps[max(end - 1, 0)], _smooth(hist[key][g, :max(end, 1)], window)[-1], "X", ms=13,
+                        color="#d62728", mec="black")
+        handles.append(Line2D([], [], label=label, **style))
+    ax_loss.set(yscale="log", xlabel="step", ylabel="loss", title="training loss")
+    ax_acc.set(xlabel="step", ylabel="minibatch accuracy", title="training accuracy", ylim=(0, 1.02))
+    margin = [g for g, s in enumerate(result.specs) if s.m > 1]
+    if margin:
+        lam = hist["lambda"][margin[0]]
+        ok = np.isfinite(lam) & (lam > 0)
+        ax_lam.plot(steps[ok], lam[ok], color="#7b3294", lw=2.8, label="λ (every A-softmax, m > 1)")
+        ax_lam.axhline(1.0, color="0.4", ls=":", lw=1.8, label="λ = 1: half M-, half A-softmax")
+        ax_lam.set(yscale="log", xlabel="step", ylabel="λ", title="λ: annealing from M-softmax to A-softmax")
+        ax_lam.legend(loc="upper right")
+    else:
+        ax_lam.set_axis_off()
+        ax_lam.text(0.5, 0.5, "no A-softmax model with m > 1:\nno λ schedule", ha="center", va="center",
+                    transform=ax_lam.transAxes)
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6), frameon=False)
+    fig.suptitle(f"Training curves (moving average over {window} steps)")
+    return fig
+
+
+def _snapshot_lambda(result, g: int, step: int) -> str:
+    if result.specs[g].m == 1:
+        return "no margin"
+    lam = result.history["lambda"][g]
+    return f"λ = {lam[min(step, len(lam) - 1)]:.3g}"
+
+
+@styled
+def snapshot_figure(result, g: int, index: int, *, _limit: float | None = None) -> "Figure":
+    """Frame `index` of model g's training animation: the features of the followed training samples at step
+    `result.snapshot_steps[index]`. 2-D: directions on the unit circle and raw features; 3-D: on the sphere.
+    Axis limits are fixed over all frames, so the motion is what changes."""
+    check_trained(result, g)
+    feats = result.snapshots[g, index]
+    labels = result.data.y_train[result.snapshot_index]
+    colors = np.array(result_colors(result))[labels]
+    step = int(result.snapshot_steps[index])
+    title = (f"{model_label(result, g)} — step {step} of {int(result.snapshot_steps[-1])}, "
+             f"{_snapshot_lambda(result, g, step)}")
+    k = result.data.n_classes
+    handles = [Patch(color=result_colors(result)[j], label=result.data.class_names[j]) for j in range(k)]
+    if feature_dim(result) == 3:
+        fig = new_figure(7.5, 6.6)
+        ax = fig.add_subplot(projection="3d")
+        draw_sphere(ax, result, g, feats, labels, weights=False)
+        fig.legend(handles=handles, loc="outside right center", frameon=False)
+        fig.suptitle(title)
+        return fig
+    fig = new_figure(12, 6.2)
+    ax_dir, ax_raw = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    t = np.linspace(0, 2 * np.pi, 361)
+    ax_dir.plot(np.cos(t), np.sin(t), color="0.6", lw=1.0)
+    for j, w in enumerate(unit_weights(result, g).T):  # where the classes end up: the final weight directions
+        ax_dir.plot([0, 1.25 * w[0]], [0, 1.25 * w[1]], color=result_colors(result)[j], ls=":", lw=2)
+    ax_dir.scatter(*unit_rows(feats).T, c=colors, s=22, alpha=0.6, lw=0)
+    ax_dir.set(xlim=(-1.35, 1.35), ylim=(-1.35, 1.35), aspect="equal", xticks=[-1, 0, 1], yticks=[-1, 0, 1],
+               title="directions x/‖x‖ (dotted: final W_j)")
+    limit = _limit if _limit is not None else _snapshot_limit(result, g)
+    ax_raw.scatter(*feats.T, c=colors, s=16, alpha=0.75, lw=0)
+    ax_raw.axhline(0, color="0.6", lw=0.6)
+    ax_raw.axvline(0, color="0.6", lw=0.6)
+    ax_raw.set(xlim=(-limit, limit), ylim=(-limit, limit), aspect="equal", title="raw features x",
+               xlabel="feature 1", ylabel="feature 2")
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(k, 6), frameon=False)
+    fig.suptitle(title)
+    return fig
+
+
+def _snapshot_limit(result, g: int) -> float:
+    """One half-width for every frame of model g (from all frames), so that growth and motion stay visible."""
+    return 1.1 * float(np.percentile(np.abs(result.snapshots[g]), 99.8))
+
+
+def _gif_palette(colors):
+    """A fixed GIF palette: each class colour at a few strengths over white (for antialiased edges and alpha), and
+    greys. An adaptive palette would merge small patches of similar colours (two classes in one colour)."""
+    from PIL import Image
+
+    rgb = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in colors], dtype=float)
+    shades = [255 - t * (255 - rgb) for t in (1.0, 0.8, 0.6, 0.4, 0.2)]
+    greys = np.repeat(np.linspace(0, 255, 18)[:, None], 3, axis=1)
+    table = np.concatenate(shades + [greys]).round().astype(np.uint8)[:256]
+    pal = Image.new("P", (1, 1))
+    pal.putpalette(table.ravel().tolist() + [0] * (768 - table.size))
+    return pal
+
+
+def snapshots_gif(result, g: int, *, fps: int = 6, dpi: int = 80) -> bytes:
+    """Model g's training animation as GIF bytes (one frame per snapshot, looping), small enough for a browser."""
+    from PIL import Image
+
+    check_trained(result, g)
+    limit = _snapshot_limit(result, g)
+    palette = _gif_palette(result_colors(result))
+    frames = []
+    for index in range(len(result.snapshot_steps)):
+        fig = snapshot_figure(result, g, index, _limit=limit)
+        fig.set_dpi(dpi)
+        fig.canvas.draw()
+        rgb = Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba()).convert("RGB")
+        frames.append(rgb.quantize(palette=palette, dither=Image.Dither.NONE))
+        fig.clear()
+    buf = io.BytesIO()
+    durations = [1000 // fps] * (len(frames) - 1) + [1500]  # rest on the final state before looping
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0,
+                   optimize=False, disposal=1)
+    return buf.getvalue()

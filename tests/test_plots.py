@@ -1,0 +1,320 @@
+"""Figures: every builder returns what it promises, draws what the model computes, and refuses diverged models."""
+
+import dataclasses
+import io
+import time
+
+import matplotlib
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from numpy.polynomial.chebyshev import cheb2poly
+from PIL import Image
+
+from sphere_toy import metrics, plots
+from sphere_toy.data import DataConfig, load
+from sphere_toy.figures import write_figures
+from sphere_toy.train import TrainConfig, model_grid, train_grid
+
+DATA = DataConfig(source="blobs", n_classes=3, held_out=2, input_dim=16, samples_per_class=60, seed=0)
+K, H = 3, 2
+
+
+def _train(dim):
+    config = TrainConfig(hidden=(16,), feature_dim=dim, steps=300, batch_size=64, chunk_steps=100)
+    return train_grid(load(DATA), model_grid(ms=(4,)), config)  # softmax, M-softmax, A-softmax m=4
+
+
+@pytest.fixture(scope="module")
+def r2():
+    return _train(2)
+
+
+@pytest.fixture(scope="module")
+def r3():
+    return _train(3)
+
+
+def _diverged(result, g=2, step=7):
+    nan_step = result.nan_step.copy()
+    nan_step[g] = step
+    return dataclasses.replace(result, nan_step=nan_step)
+
+
+def _texts(fig):
+    """Every string drawn in the figure: titles, labels, legends, annotations."""
+    return " | ".join(t.get_text() for t in fig.findobj(matplotlib.text.Text))
+
+
+# ---------------------------------------------------------------------------------------------- colours, ψ, T_m
+
+def test_class_colors_are_fixed_tab10_then_greys():
+    colors = plots.class_colors(4, 3)
+    tab10 = [matplotlib.colors.to_hex(c) for c in matplotlib.colormaps["tab10"].colors]
+    assert colors[:4] == tab10[:4] and plots.class_colors(4, 0) == colors[:4]
+    for c in colors[4:]:
+        r, g, b = matplotlib.colors.to_rgb(c)
+        assert r == g == b  # held-out classes are grey
+    assert len(set(plots.class_colors(10, 0))) == 10 and len(set(colors)) == 7
+    assert all(matplotlib.colors.to_rgb(c) != (0.5, 0.5, 0.5) for c in plots.class_colors(10, 0))  # no grey class
+
+
+@pytest.mark.parametrize("m", range(1, 9))
+def test_chebyshev_coefficients_are_cos_m_theta(m):
+    coef = cheb2poly([0] * m + [1])
+    theta = np.linspace(0, np.pi, 101)
+    np.testing.assert_allclose(np.polynomial.polynomial.polyval(np.cos(theta), coef), np.cos(m * theta), atol=1e-9)
+    latex = plots.chebyshev_latex(m)
+    for p, c in enumerate(np.rint(coef).astype(int)):  # every non-zero term is written, with its sign
+        term = f"{abs(c) if abs(c) != 1 or p == 0 else ''}" + ("" if p == 0 else r"\cos\theta" if p == 1
+                                                                 else f"\\cos^{p}\\theta")
+        if c and p < m:
+            assert f"{'-' if c < 0 else '+'} {term}" in latex
+        elif p == m:
+            assert latex.split(" = ")[1].startswith(term + " ")  or m == 1
+
+
+def test_chebyshev_latex_by_hand():
+    assert plots.chebyshev_latex(1) == r"\cos\theta = \cos\theta"
+    assert plots.chebyshev_latex(2) == r"\cos 2\theta = 2\cos^2\theta - 1"
+    assert plots.chebyshev_latex(3) == r"\cos 3\theta = 4\cos^3\theta - 3\cos\theta"
+    assert plots.chebyshev_latex(4) == r"\cos 4\theta = 8\cos^4\theta - 8\cos^2\theta + 1"
+
+
+@pytest.mark.parametrize("m", range(1, 9))
+def test_psi_figure_shades_m_intervals_fast(m):
+    plots.psi_figure(2)  # warm-up (JAX dispatch)
+    t0 = time.perf_counter()
+    fig = plots.psi_figure(m)
+    assert time.perf_counter() - t0 < 1.0
+    ax = fig.axes[0]
+    assert len([p for p in ax.patches if p.get_gid() == "psi-interval"]) == m
+    labels = [t.get_text() for t in ax.texts if t.get_gid() == "psi-k-label"]
+    assert [lab.split("\n")[0] for lab in labels] == [f"k={k}" for k in range(m)]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(s.startswith("cos θ") for s in legend) and any(s.startswith("ψ(θ)") for s in legend)
+    assert any(f"cos {m}θ" in s for s in legend) == (m > 1)  # the raw, non-monotonic cos(mθ), dashed
+    if m == 4:  # the notes' sign trick, per interval
+        assert ["s3=+1", "s3=-1", "s3=+1", "s3=-1"] == [lab.split("\n")[1] for lab in labels]
+        assert ["s4=0", "s4=-2", "s4=-4", "s4=-6"] == [lab.split("\n")[2] for lab in labels]
+
+
+def _psi_ref(theta, m):
+    """ψ by the definition, slowly: k = floor(θ m / π), ψ = (-1)^k cos(mθ) - 2k."""
+    k = np.clip(np.floor(theta * m / np.pi), 0, m - 1)
+    return (-1) ** k * np.cos(m * theta) - 2 * k
+
+
+def test_psi_figure_annealed_curve_is_the_blend():
+    lam = 2.0
+    ax = plots.psi_figure(3, lam).axes[0]
+    line = next(l for l in ax.lines if l.get_label().startswith("(λ cos θ"))
+    theta = np.radians(line.get_xdata())
+    np.testing.assert_allclose(line.get_ydata(), (lam * np.cos(theta) + _psi_ref(theta, 3)) / (1 + lam), atol=1e-5)
+    psi = next(l for l in ax.lines if l.get_label().startswith("ψ(θ)"))
+    np.testing.assert_allclose(psi.get_ydata(), _psi_ref(np.radians(psi.get_xdata()), 3), atol=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------- 2-D features
+
+def test_features_figure_draws_arrows_regions_and_names(r2):
+    for g in range(3):
+        fig = plots.features_figure(r2, g)
+        assert isinstance(fig, Figure) and len(fig.axes) == 2
+        for ax in fig.axes:
+            assert len([p for p in ax.patches if p.get_gid() == "weight-arrow"]) == K  # one arrow per class
+            assert ax.get_aspect() == 1.0
+        text = _texts(fig)
+        assert all(name in text for name in r2.data.class_names[:K]) and r2.specs[g].name in text
+        assert ("margin zone" in text) == (r2.specs[g].m > 1)
+
+
+def _pixel_labels(ax, colors, strengths=(0.2, 0.42)):
+    """Class of every pixel of the decision background, read back from its colour."""
+    im = next(i for i in ax.images if i.get_gid() == "decision-regions")
+    arr = np.asarray(im.get_array())[..., :3]  # (n, n, 3), row 0 at y = -lim
+    x0, x1, y0, y1 = im.get_extent()
+    rgb = np.array([matplotlib.colors.to_rgb(c) for c in colors])
+    palette = np.stack([1 - s * (1 - rgb) for s in strengths])  # (S, C, 3)
+    dist = np.linalg.norm(arr[:, :, None, None, :] - palette[None, None], axis=-1)  # (n, n, S, C)
+    flat = dist.reshape(*arr.shape[:2], -1).argmin(-1)
+    n = arr.shape[0]
+    centres = x0 + (np.arange(n) + 0.5) * (x1 - x0) / n
+    return centres, flat % len(colors), flat // len(colors)  # pixel centres, class, strength index (1 = zone)
+
+
+def test_decision_background_is_the_models_own_rule(r2):
+    rng = np.random.default_rng(0)
+    colors = plots.class_colors(K, H)[:K]
+    for g in range(3):
+        ax = plots.features_figure(r2, g).axes[0]
+        centres, labels, _ = _pixel_labels(ax, colors)
+        i, j = rng.integers(0, len(centres), (2, 400))
+        pts = np.stack([centres[j], centres[i]], axis=1)  # row i is y, column j is x
+        np.testing.assert_array_equal(labels[i, j], metrics.predict(pts, r2.weights[g], r2.bias[g]))
+
+
+def test_margin_zone_is_where_psi_loses_to_a_rival(r2):
+    g, m = 2, 4
+    ax = plots.features_figure(r2, g).axes[0]
+    centres, labels, zone = _pixel_labels(ax, plots.class_colors(K, H)[:K])
+    gx, gy = np.meshgrid(centres, centres)
+    pts = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    theta = metrics.angle_matrix(pts, r2.weights[g].T)  # (N, C)
+    own = labels.ravel()
+    psi_own = _psi_ref(theta[np.arange(len(pts)), own], m)
+    rival = np.cos(theta)
+    rival[np.arange(len(pts)), own] = -np.inf
+    gap = psi_own - rival.max(axis=1)
+    clear = np.abs(gap) > 1e-4  # away from exact ties
+    np.testing.assert_array_equal(zone.ravel()[clear] == 1, (gap < 0)[clear])
+    assert 0.05 < (zone == 1).mean() < 0.95  # visible, and not everything
+
+
+def test_features_figure_rejects_3d_and_diverged(r2, r3):
+    with pytest.raises(ValueError, match="sphere_figure"):
+        plots.features_figure(r3, 0)
+    with pytest.raises(ValueError, match="diverged at step 7"):
+        plots.features_figure(_diverged(r2), 2)
+
+
+# ---------------------------------------------------------------------------------------------- sphere views
+
+def test_sphere_figure(r2, r3):
+    fig = plots.sphere_figure(r3, 2)
+    assert fig.axes[0].name == "3d" and r3.specs[2].name in _texts(fig)
+    with pytest.raises(ValueError, match="features_figure"):
+        plots.sphere_figure(r2, 0)
+
+
+@pytest.mark.parametrize("show_open", [True, False])
+def test_sphere_plotly_one_trace_per_class(r3, show_open):
+    fig = plots.sphere_plotly(r3, 1, show_open=show_open)
+    points = [t for t in fig.data if t.type == "scatter3d" and t.mode == "markers"]
+    data, colors = r3.data, plots.class_colors(K, H)
+    assert len(points) == K + (H if show_open else 0)
+    for j, trace in enumerate(points):
+        y = data.y_train if j < K else data.y_open
+        assert len(trace.x) == np.sum(y == j) and trace.name.startswith(data.class_names[j])
+        assert trace.marker.color == colors[j]
+        np.testing.assert_allclose(np.linalg.norm(np.stack([trace.x, trace.y, trace.z], 1), axis=1), 1, atol=3e-3)
+    assert fig.layout.scene.aspectmode == "cube" and list(fig.layout.scene.xaxis.range) == [-1.1, 1.1]
+    assert len(fig.to_json()) < 400_000  # light enough for a browser
+
+
+# ---------------------------------------------------------------------------------------------- angles, tables
+
+def test_angle_histogram_lines_and_verdict(r2):
+    g = 2
+    ax = plots.angle_histogram_figure(r2, g).axes[0]
+    st = metrics.angle_stats(r2.test_features[g], r2.data.y_test)
+    xs = {l.get_label().split(" ")[0] + " " + l.get_label().split(" ")[1]: l.get_xdata()[0] for l in ax.lines}
+    assert xs["max intra"] == pytest.approx(np.degrees(st["max_intra_angle"]))
+    assert xs["min inter"] == pytest.approx(np.degrees(st["min_inter_angle"]))
+    assert xs["p95 intra"] == pytest.approx(np.degrees(st["p95_intra_angle"]))
+    assert xs["p5 inter"] == pytest.approx(np.degrees(st["p5_inter_angle"]))
+    assert ("met ✓" in ax.get_title().split("\n")[1].split("(")[0]) == st["criterion_met"]
+
+
+def test_target_angle_figure_one_box_per_class(r2):
+    ax = plots.target_angle_figure(r2, 0).axes[0]
+    assert len(ax.patches) == K and [t.get_text() for t in ax.get_xticklabels()] == list(r2.data.class_names[:K])
+
+
+def test_stats_rows_and_markdown(r2):
+    rows = plots.stats_rows(r2)
+    assert [r["model"] for r in rows] == [s.name for s in r2.specs]
+    assert rows[0]["test acc (%)"] == round(100 * r2.record(0)["test_acc"], 1)
+    assert rows[2]["max intra (°)"] == round(float(np.degrees(r2.record(2)["max_intra_angle"])), 1)
+    assert rows[2]["criterion"] in ("✓", "✗") and rows[2]["open-set AUC"] is not None
+    bad = plots.stats_rows(_diverged(r2))[2]
+    assert bad["status"] == "diverged at step 7" and bad["test acc (%)"] is None and bad["criterion"] is None
+    md = plots.stats_markdown(_diverged(r2))
+    assert md.count("\n|") == 1 + 3 and "diverged at step 7" in md
+
+
+def test_open_set_rows_and_roc(r2):
+    rows = plots.open_set_rows(r2)
+    assert len(rows) == 3 and all(0 <= r["AUC"] <= 1 and -1 <= r["threshold (cos)"] <= 1 for r in rows)
+    ax = plots.roc_figure(r2).axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[0].startswith("chance") and all(f"AUC {r['AUC']:.3f}" in lab for r, lab in zip(rows, labels[1:]))
+    assert "diverged at step 7" in _texts(plots.roc_figure(_diverged(r2)))
+
+
+def test_roc_without_held_out_classes_says_so(r2):
+    d = r2.data
+    data = dataclasses.replace(d, x_open=d.x_open[:0], y_open=d.y_open[:0], class_names=d.class_names[:K])
+    no_open = dataclasses.replace(r2, data=data, open_features=r2.open_features[:, :0])
+    assert "held-out" in _texts(plots.roc_figure(no_open))
+    assert all(r["AUC"] is None for r in plots.open_set_rows(no_open))
+
+
+# ---------------------------------------------------------------------------------------------- many models
+
+def test_compare_figure_2d_and_3d_and_diverged(r2, r3):
+    fig = plots.compare_figure(r2)
+    assert len(fig.axes) == 2 * 3
+    assert sum(p.get_gid() == "weight-arrow" for ax in fig.axes for p in ax.patches) == 3 * K
+    assert len({ax.get_xlim() for ax in fig.axes[0::2]}) == 1  # shared feature ranges
+    fig3 = plots.compare_figure(_diverged(r3))
+    assert sum(ax.name == "3d" for ax in fig3.axes) == 2  # the diverged model gets a message instead
+    assert "training diverged at step 7" in _texts(fig3)
+
+
+def test_training_figure(r2):
+    fig = plots.training_figure(_diverged(r2, step=150))
+    loss_ax = fig.axes[0]
+    assert loss_ax.get_yscale() == "log" and fig.axes[2].get_yscale() == "log"
+    model_lines = [l for l in loss_ax.lines if l.get_marker() in ("None", None, "")]
+    assert len(model_lines) == 3 and len(model_lines[2].get_xdata()) == 150  # nothing drawn after divergence
+    assert "diverged at step 150" in _texts(fig)
+
+
+def test_snapshot_frames_share_limits(r2, r3):
+    first, last = plots.snapshot_figure(r2, 2, 0), plots.snapshot_figure(r2, 2, -1)
+    assert first.axes[1].get_xlim() == last.axes[1].get_xlim()
+    assert f"step {r2.snapshot_steps[-1]}" in _texts(last) and "λ =" in _texts(last)
+    assert plots.snapshot_figure(r3, 0, 1).axes[0].name == "3d"
+
+
+def test_snapshots_gif_frames(r2):
+    gif = plots.snapshots_gif(r2, 2)
+    im = Image.open(io.BytesIO(gif))
+    assert im.format == "GIF" and im.n_frames == len(r2.snapshot_steps) and len(gif) < 2_000_000
+
+
+def test_single_model_builders_refuse_diverged(r2, r3):
+    bad2, bad3 = _diverged(r2), _diverged(r3)
+    for build in (plots.features_figure, plots.angle_histogram_figure, plots.target_angle_figure,
+                  lambda r, g: plots.snapshot_figure(r, g, 0), plots.snapshots_gif):
+        with pytest.raises(ValueError, match="training diverged at step 7; lower the learning rate"):
+            build(bad2, 2)
+    for build in (plots.sphere_figure, plots.sphere_plotly):
+        with pytest.raises(ValueError, match="diverged at step 7"):
+            build(bad3, 2)
+
+
+# ---------------------------------------------------------------------------------------------- export
+
+def test_figure_png_and_csv(r2, r3):
+    png = plots.figure_png(plots.psi_figure(2), dpi=50)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    lines = plots.features_csv(r3).splitlines()
+    n = len(r3.data.y_train) + len(r3.data.y_test) + len(r3.data.y_open)
+    assert lines[0] == "model,status,split,label,class_name,x,y,z,theta_y_deg" and len(lines) == 1 + 3 * n
+    assert lines[1].startswith("softmax,ok,train,") and lines[-1].endswith(",")  # held-out: no θ_y
+
+
+def test_write_figures(r2, tmp_path):
+    paths = write_figures(_diverged(r2), tmp_path / "out", dpi=40)
+    names = {p.name for p in paths}
+    assert {"psi_m1.png", "psi_m4.png", "compare.png", "training.png", "roc.png", "stats.md",
+            "features_softmax.png", "angles_m-softmax.png"} <= names
+    assert not any("a-softmax" in n for n in names)  # the diverged model gets no per-model figures
+    for p in paths:
+        assert p.exists() and p.stat().st_size > 0
+        if p.suffix == ".png":
+            with Image.open(p) as im:
+                im.verify()
+    assert "diverged at step 7" in (tmp_path / "out" / "stats.md").read_text()
