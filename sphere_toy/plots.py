@@ -223,6 +223,10 @@ def _legend_handles(result, *, show_test=True, show_open=True, zone=False):
     return handles
 
 
+def _legend_columns(n: int) -> int:
+    return n if n <= 5 else -(-n // 2)  # at most two balanced rows
+
+
 @styled
 def features_figure(result, g: int, *, show_test: bool = True, show_open: bool = True) -> "Figure":
     """2-D features of model g: raw, with decision regions and weight arrows; and as directions on the unit circle.
@@ -259,7 +263,7 @@ def features_figure(result, g: int, *, show_test: bool = True, show_open: bool =
     rec_acc = metrics.accuracy(result.test_features[g], result.weights[g], result.bias[g], result.data.y_test)
     fig.suptitle(f"{model_label(result, g)}: 2-D features (test accuracy {rec_acc:.1%})")
     handles = _legend_handles(result, show_test=show_test, show_open=show_open, zone=zone)
-    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6), frameon=False)
+    fig.legend(handles=handles, loc="outside lower center", ncol=_legend_columns(len(handles)), frameon=False)
     return fig
 
 

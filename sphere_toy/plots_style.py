@@ -70,7 +70,7 @@ def model_colors(specs) -> list:
         elif s.loss == "msoftmax" or s.m == 1:
             out.append("#6b7f99")
         else:
-            out.append(to_hex(cmap(0.55 * (s.m - 2) / max(max_m - 2, 1))))  # dark indigo .. magenta
+            out.append(to_hex(cmap(0.5 * (s.m - 2) / max(max_m - 2, 1))))  # dark indigo .. magenta
     return out
 
 
