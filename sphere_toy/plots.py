@@ -13,9 +13,10 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
+from matplotlib import patheffects
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch
-from matplotlib import patheffects
 from numpy.polynomial.chebyshev import cheb2poly
 
 from sphere_toy import losses, metrics
@@ -62,7 +63,7 @@ def _pi_label(frac: Fraction) -> str:
 
 
 @styled
-def psi_figure(m: int, lam: float = 0.0) -> "Figure":
+def psi_figure(m: int, lam: float = 0.0) -> Figure:
     """cos θ, the raw cos(mθ) and the monotone ψ(θ) on [0, π], with the intervals [kπ/m, (k+1)π/m] shaded.
 
     With λ > 0 also the annealed target (λ cos θ + ψ(θ)) / (1 + λ) that training uses (Sec. 3.2); for m = 4 the
@@ -228,7 +229,7 @@ def _legend_columns(n: int) -> int:
 
 
 @styled
-def features_figure(result, g: int, *, show_test: bool = True, show_open: bool = True) -> "Figure":
+def features_figure(result, g: int, *, show_test: bool = True, show_open: bool = True) -> Figure:
     """2-D features of model g: raw, with decision regions and weight arrows; and as directions on the unit circle.
 
     Left: argmax x·W + b on a grid (softmax: regions need not be rays through the origin; M-/A-softmax: angular
@@ -310,7 +311,7 @@ def _angle_hist(ax, result, g, bins, *, legend=True):
 
 
 @styled
-def angle_histogram_figure(result, g: int, *, bins: int = 36) -> "Figure":
+def angle_histogram_figure(result, g: int, *, bins: int = 36) -> Figure:
     """Angles of same-class vs different-class test pairs (paper Fig. 5, bottom) and the criterion max < min."""
     check_trained(result, g)
     fig = new_figure(9.5, 5.6)
@@ -326,7 +327,7 @@ def angle_histogram_figure(result, g: int, *, bins: int = 36) -> "Figure":
 
 
 @styled
-def target_angle_figure(result, g: int) -> "Figure":
+def target_angle_figure(result, g: int) -> Figure:
     """θ_y, the angle between each test feature and its own class weight W_y, per class (box + points)."""
     check_trained(result, g)
     data, colors = result.data, result_colors(result)
@@ -352,7 +353,7 @@ def target_angle_figure(result, g: int) -> "Figure":
 # ---------------------------------------------------------------------------------------------------- comparison
 
 @styled
-def compare_figure(result, *, bins: int = 36) -> "Figure":
+def compare_figure(result, *, bins: int = 36) -> Figure:
     """All models side by side on the same data: features (top; the paper's Fig. 2 in 2-D, Fig. 5 in 3-D) and
     pair-angle histograms (bottom), with shared axes. Diverged models get a panel that says so."""
     n, dim = len(result.specs), feature_dim(result)

@@ -7,6 +7,7 @@ that matters for the decision. Class weight directions W_j/‖W_j‖ are drawn a
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from sphere_toy import losses
@@ -56,7 +57,7 @@ def draw_sphere(ax, result, g: int, feats, labels, *, small: bool = False, weigh
 
 
 @styled
-def sphere_figure(result, g: int, *, show_open: bool = True) -> "Figure":
+def sphere_figure(result, g: int, *, show_open: bool = True) -> Figure:
     """Training features of model g projected on the unit sphere (held-out classes as grey crosses), for download."""
     check_trained(result, g)
     _check_3d(result, "sphere_figure")

@@ -7,6 +7,7 @@ import io
 import weakref
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from sphere_toy import metrics
 from sphere_toy.plots_style import diverged_message, model_colors, model_label, new_figure, styled
@@ -88,7 +89,7 @@ def open_set_rows(result) -> list[dict]:
 
 
 @styled
-def roc_figure(result) -> "Figure":
+def roc_figure(result) -> Figure:
     """ROC of cosine-similarity verification on pairs of held-out classes, every model, AUC in the legend."""
     fig = new_figure(8.6, 7.0)
     ax = fig.add_subplot()

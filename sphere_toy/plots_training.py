@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -27,7 +28,7 @@ def _linestyle(spec) -> str:
 
 
 @styled
-def training_figure(result) -> "Figure":
+def training_figure(result) -> Figure:
     """Loss (log scale), minibatch accuracy and λ against the step, one line per model, lightly smoothed."""
     steps, hist = result.history["step"], result.history
     window = max(1, len(steps) // 60)
@@ -72,7 +73,7 @@ def _snapshot_lambda(result, g: int, step: int) -> str:
 
 
 @styled
-def snapshot_figure(result, g: int, index: int, *, _limit: float | None = None) -> "Figure":
+def snapshot_figure(result, g: int, index: int, *, _limit: float | None = None) -> Figure:
     """Frame `index` of model g's training animation: the features of the followed training samples at step
     `result.snapshot_steps[index]`. 2-D: directions on the unit circle and raw features; 3-D: on the sphere.
     Axis limits are fixed over all frames, so the motion is what changes."""
