@@ -75,3 +75,12 @@ def test_divergence_exits_3_and_says_where(capsys):
     captured = capsys.readouterr()
     assert all(r["nan_step"] is not None for r in json.loads(captured.out))
     assert "diverged at step" in captured.err and "lower the learning rate" in captured.err
+
+
+def test_figures_writes_pngs_and_a_stats_table(tmp_path, capsys):
+    assert main(["figures", *SMALL, "--m", "4", "--out", str(tmp_path)]) == 0
+    written = capsys.readouterr().out.split()
+    assert any(p.endswith("stats.md") for p in written)
+    pngs = sorted(tmp_path.glob("*.png"))
+    assert len(pngs) >= 5 and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    assert "A-softmax m=4" in (tmp_path / "stats.md").read_text()
