@@ -16,6 +16,7 @@ _DEG = ("mean θ_y (°)", "max intra (°)", "min inter (°)", "p95 intra (°)", 
 _RECORD_KEYS = ("mean_target_angle", "max_intra_angle", "min_inter_angle", "p95_intra_angle", "p5_inter_angle",
                 "min_weight_angle")
 _OPEN_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # result -> per-model open-set reports
+_BASELINE_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # Dataset -> raw-input open-set report
 
 
 def _status(result, g: int) -> str:
@@ -71,6 +72,20 @@ def _open_reports(result) -> list:
     return _OPEN_CACHE[result]
 
 
+def _input_baseline(result):
+    """Open-set verification by cosine similarity on the raw inputs (pixels), no net at all: the yardstick.
+
+    A 2-D or 3-D embedding learnt on a few classes has little room left for classes it never saw; comparing with
+    the raw inputs shows how much of the open-set signal the bottleneck keeps (SphereFace's features are 512-D).
+    """
+    data = result.data
+    if data.n_open_classes < 2:
+        return None
+    if data not in _BASELINE_CACHE:
+        _BASELINE_CACHE[data] = metrics.open_set_report(data.x_train, data.y_train, data.x_open, data.y_open)
+    return _BASELINE_CACHE[data]
+
+
 def open_set_rows(result) -> list[dict]:
     """Per model: open-set AUC, the cosine threshold chosen on training-class pairs (and as an angle), and the
     balanced verification accuracy at that threshold on held-out pairs and on training pairs, in %."""
@@ -80,12 +95,19 @@ def open_set_rows(result) -> list[dict]:
         row = {"model": model_label(result, g), "status": status, "AUC": None, "threshold (cos)": None,
                "threshold angle (°)": None, "open-set accuracy (%)": None, "train-pair accuracy (%)": None}
         if rep is not None and rep["auc"] is not None:
-            row.update({"AUC": round(rep["auc"], 3), "threshold (cos)": round(rep["threshold"], 3),
-                        "threshold angle (°)": round(float(np.degrees(np.arccos(np.clip(rep["threshold"], -1, 1)))), 1),
-                        "open-set accuracy (%)": round(100 * rep["accuracy"], 1),
-                        "train-pair accuracy (%)": round(100 * rep["train_accuracy"], 1)})
+            row.update(_report_cells(rep))
         rows.append(row)
+    base = _input_baseline(result)
+    if base is not None and base["auc"] is not None:
+        rows.append({"model": "raw inputs, no net (yardstick)", "status": "ok", **_report_cells(base)})
     return rows
+
+
+def _report_cells(rep: dict) -> dict:
+    return {"AUC": round(rep["auc"], 3), "threshold (cos)": round(rep["threshold"], 3),
+            "threshold angle (°)": round(float(np.degrees(np.arccos(np.clip(rep["threshold"], -1, 1)))), 1),
+            "open-set accuracy (%)": round(100 * rep["accuracy"], 1),
+            "train-pair accuracy (%)": round(100 * rep["train_accuracy"], 1)}
 
 
 @styled
@@ -109,6 +131,10 @@ def roc_figure(result) -> Figure:
             continue
         ax.plot(rep["fpr"], rep["tpr"], color=colors[g], ls=ls, lw=2.4,
                 label=f"{model_label(result, g)}  (AUC {rep['auc']:.3f})")
+    base = _input_baseline(result)
+    if base is not None and base["auc"] is not None:
+        ax.plot(base["fpr"], base["tpr"], color="0.35", ls="-.", lw=2.0,
+                label=f"raw inputs, no net  (AUC {base['auc']:.3f})")
     ax.set(xlim=(0, 1), ylim=(0, 1.01), aspect="equal", xlabel="false positive rate (different classes called same)",
            ylabel="true positive rate (same class accepted)")
     ax.legend(loc="lower right", framealpha=0.95)
