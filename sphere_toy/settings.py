@@ -319,8 +319,8 @@ PRESETS: Mapping[str, Preset] = MappingProxyType({
         "negative-pair histograms separate (max intra-class < min inter-class angle)."),
     "Imbalanced classes": Preset(
         Settings(dim=2, imbalance=10.0, m=(4,)),
-        "Class 0 has 10x the training samples of the last class: softmax grows the weight norms of big classes (look "
-        "at the arrows and the ‖W‖ column); M-softmax and A-softmax fix ‖W‖ = 1 and divide the circle fairly."),
+        "Class 0 has 10x the training samples of the last class: softmax turns class size into weight norm (look at "
+        "the arrow lengths in Features); M-softmax and A-softmax fix ‖W‖ = 1 and split the circle by angle alone."),
     "Open-set digits": Preset(
         Settings(classes=5, held_out=5, dim=3, m=(1, 2, 4)),
         "Train on digits 0-4, then verify pairs of the never-seen digits 5-9 by cosine similarity: the Open-set tab's "

@@ -1,0 +1,511 @@
+"""SphereFace in the classroom: `streamlit run app.py`.
+
+Thin by design: `*_ui()` functions read widgets and return plain values, cached calls into `sphere_toy` do the work
+(training: `train.train_grid`; figures: `plots`; the experiment and its URL form: `settings.Settings`).
+
+State: the experiment lives in the URL as `Settings.to_query()` (read with `Settings.from_query`, which clamps bad
+values and says so); the view (tab, model, bins, ψ sliders, snapshot) uses Streamlit's own query-param binding. A
+link therefore reproduces the run and the view. Training runs in a background thread shared by every session that
+asks for the same settings, so switching tabs never restarts it; finished runs go to `st.cache_data`.
+"""
+
+import sphere_toy  # noqa: F401  (first: gives JAX one CPU device per core before it starts)
+
+import threading
+import time
+
+import streamlit as st
+
+from sphere_toy import plots
+from sphere_toy.data import load
+from sphere_toy.settings import LIMITS, PRESETS, Settings
+from sphere_toy.train import GridResult, train_grid
+
+TABS = ("ψ(θ)", "Features", "Angles", "Compare", "Training", "Open-set", "About")
+NEEDS_RUN = TABS[1:6]
+FIX = "lower the learning rate or raise λ_min"
+
+
+# ------------------------------------------------------------------------------------------------ training
+
+class _Job:
+    """One grid run in a background thread; any number of sessions may watch it."""
+
+    def __init__(self, settings: Settings):
+        self.settings, self.done, self.result, self.error = settings, 0, None, None
+        self.started = time.monotonic()
+        self.finished = threading.Event()
+
+    def run(self, train_lock: threading.Lock) -> None:
+        try:
+            with train_lock:  # one run at a time: two would split the cores and both be slow
+                self.started = time.monotonic()
+                s = self.settings
+                self.result = train_grid(load(s.data_config()), s.specs(), s.train_config(),
+                                         progress=lambda done, total: setattr(self, "done", done))
+        except Exception as e:  # shown to the user; the page must never show a traceback
+            self.error = f"{type(e).__name__}: {e}"
+        finally:
+            self.finished.set()
+
+    def status(self) -> tuple[float, str]:
+        total, elapsed = self.settings.steps, time.monotonic() - self.started
+        if self.done == 0:
+            return 0.0, f"Preparing and compiling {len(self.settings.specs())} models… ({elapsed:.0f} s)"
+        return self.done / total, f"Training {len(self.settings.specs())} models: step {self.done} of {total} ({elapsed:.0f} s)"
+
+
+class _Jobs:
+    """Running and recently finished jobs by settings, shared by all sessions (guarded by a lock)."""
+
+    KEEP = 4  # finished jobs kept until a session moves their result into the cache
+
+    def __init__(self):
+        self._lock, self._train_lock, self._jobs = threading.Lock(), threading.Lock(), {}
+
+    def get(self, settings: Settings, *, start: bool = True) -> _Job | None:
+        with self._lock:
+            job = self._jobs.get(settings)
+            busy = any(not j.finished.is_set() for j in self._jobs.values())
+            if job is None and (start or not busy):
+                job = self._jobs[settings] = _Job(settings)
+                threading.Thread(target=job.run, args=(self._train_lock,), daemon=True).start()
+                finished = [k for k, j in self._jobs.items() if j.finished.is_set()]
+                for key in finished[:max(0, len(finished) - self.KEEP)]:
+                    del self._jobs[key]
+            return job
+
+    def forget(self, settings: Settings) -> None:
+        with self._lock:
+            self._jobs.pop(settings, None)
+
+
+@st.cache_resource
+def _jobs() -> _Jobs:
+    return _Jobs()
+
+
+class _NotTrained(LookupError):
+    pass
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _finished_run(settings: Settings, _result: GridResult | None = None) -> GridResult:
+    """The cache of finished runs, keyed by settings alone (`_result` is not hashed).
+
+    Without `_result` this only looks up: a miss raises, and st.cache_data never caches an exception. With the
+    finished result it stores it. So a cache hit never shows a progress bar, and a miss shows the job's.
+    """
+    if _result is None:
+        raise _NotTrained
+    return _result
+
+
+def cached_run(settings: Settings) -> GridResult | None:
+    try:
+        return _finished_run(settings)
+    except _NotTrained:
+        return None
+
+
+def run_ui(settings: Settings, where, *, wait: bool) -> GridResult | None:
+    """The trained grid for `settings`, with a progress bar in `where` while it trains; None if not (yet) there."""
+    result = cached_run(settings)
+    if result is None:
+        job = _jobs().get(settings, start=wait)
+        if job is None:
+            where.caption("Another run is training; open Features, Angles, … to train this one.")
+            return None
+        if not wait and not job.finished.is_set():
+            where.caption("Training in the background — open Features, Angles, Compare, Training or Open-set to watch.")
+            return None
+        bar = where.progress(0.0, text="Starting…")
+        while not job.finished.wait(0.25):
+            bar.progress(*job.status())
+        bar.empty()
+        if job.error:
+            where.error(f"Training could not run with these settings ({job.error}). Try a preset.")
+            _jobs().forget(settings)
+            return None
+        result = _finished_run(settings, _result=job.result)
+        _jobs().forget(settings)
+    diverged = [g for g in range(len(result.specs)) if result.diverged(g)]
+    for g in diverged:
+        where.error(f"**{result.specs[g].name}**: training diverged at step {int(result.nan_step[g])}; {FIX}.")
+    if len(diverged) < len(result.specs):
+        where.caption(f"{len(result.specs)} models trained in {result.compile_seconds + result.train_seconds:.1f} s "
+                      f"(compile {result.compile_seconds:.1f} s) · {settings.describe()}")
+    return result
+
+
+# ------------------------------------------------------------------------------------------------ cached views
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def _png(builder: str, settings: Settings | None, args: tuple = (), kwargs: tuple = (), _result=None) -> bytes:
+    """PNG of `plots.<builder>(result, *args, **kwargs)`; keyed by settings, which determine the result."""
+    fig = getattr(plots, builder)(*(() if _result is None else (_result,)), *args, **dict(kwargs))
+    return plots.figure_png(fig)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _table(builder: str, settings: Settings, _result) -> list | str:
+    return getattr(plots, builder)(_result)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _gif(settings: Settings, g: int, _result) -> bytes:
+    return plots.snapshots_gif(_result, g)
+
+
+def show_png(png: bytes, name: str, *, caption: str | None = None) -> None:
+    st.image(png, caption=caption)
+    st.download_button("Download PNG", png, file_name=f"{name}.png", mime="image/png", key=f"png_{name}",
+                       on_click="ignore", icon=":material/download:")
+
+
+def figure_ui(name: str, builder: str, settings: Settings | None, *args, _result=None, **kwargs) -> None:
+    """Draw `plots.<builder>` (cached) with its PNG download; a failure is a message, never a traceback."""
+    try:
+        with st.spinner("Drawing…"):
+            png = _png(builder, settings, args, tuple(sorted(kwargs.items())), _result=_result)
+    except Exception as e:
+        st.error(f"Could not draw this figure: {e}")
+        return
+    show_png(png, name)
+
+
+# ------------------------------------------------------------------------------------------------ experiment (sidebar)
+
+def _form_values(s: Settings) -> dict:
+    return {name: ",".join(map(str, v)) if name == "hidden" else list(v) if name == "m" else v
+            for name, v in ((n, getattr(s, n)) for n in LIMITS)}
+
+
+def _show_settings(s: Settings, warnings: list[str], note: str | None = None) -> None:
+    """Make `s` the experiment: into the form's widgets, the URL (canonical text, so a link reproduces it) and state."""
+    for name, value in _form_values(s).items():
+        st.session_state[f"form_{name}"] = value
+    st.session_state["_settings"], st.session_state["_warnings"], st.session_state["_note"] = s, warnings, note
+    for key, text in s.to_query().items():
+        if st.query_params.get_all(key) != [text]:
+            st.query_params[key] = text
+
+
+def _on_train() -> None:
+    values = {name: st.session_state.get(f"form_{name}") for name in LIMITS}
+    _show_settings(*Settings.from_query({k: v for k, v in values.items() if v is not None}))
+
+
+def _on_preset(name: str) -> None:
+    _show_settings(PRESETS[name].settings, [], f"**{name}.** {PRESETS[name].description}")
+
+
+def _number(name: str, step, fmt: str | None = None) -> None:
+    lim = LIMITS[name]
+    st.number_input(lim.label, lim.kind(lim.lo), lim.kind(lim.hi), step=step, format=fmt, key=f"form_{name}",
+                    help=lim.help)
+
+
+def _choice(name: str, labels: dict | None = None, multi: bool = False) -> None:
+    lim = LIMITS[name]
+    widget = st.pills if multi else st.segmented_control
+    widget(lim.label, lim.choices or list(range(int(lim.lo), int(lim.hi) + 1)), key=f"form_{name}", help=lim.help,
+           selection_mode="multi" if multi else "single", required=not multi,
+           format_func=(lambda v: labels.get(v, str(v))) if labels else str)
+
+
+def experiment_ui() -> tuple[Settings, list[str], str | None]:
+    """The sidebar (presets, the experiment form) and the URL: returns the settings to show, warnings and a note."""
+    url = {k: st.query_params.get_all(k) for k in st.query_params if k in LIMITS}
+    settings, warnings = Settings.from_query(url)
+    if st.session_state.get("_settings") != settings:  # first load, a pasted link, or back/forward: the URL decides
+        _show_settings(settings, warnings)
+    elif url != {k: [v] for k, v in settings.to_query().items()}:
+        _show_settings(settings, st.session_state["_warnings"], st.session_state.get("_note"))
+
+    with st.sidebar:
+        st.subheader("Presets")
+        for name, preset in PRESETS.items():
+            st.button(name, key=f"preset_{name}", help=preset.description, on_click=_on_preset, args=(name,),
+                      width="stretch")
+        with st.form("experiment", enter_to_submit=False):
+            st.subheader("Experiment")
+            _choice("data", {"digits": "Digits", "blobs": "Blobs"})
+            st.slider(LIMITS["classes"].label, 2, 10, key="form_classes", help=LIMITS["classes"].help)
+            st.slider(LIMITS["held_out"].label, 0, int(LIMITS["held_out"].hi), key="form_held_out",
+                      help=LIMITS["held_out"].help)
+            _number("imbalance", 0.5, "%g")
+            _number("overlap", 0.25, "%g")
+            _choice("dim", {2: "2-D", 3: "3-D"})
+            _choice("m", multi=True)
+            st.text_input(LIMITS["hidden"].label, key="form_hidden", help=LIMITS["hidden"].help, max_chars=40)
+            _number("steps", 100)
+            _number("batch", 8)
+            _number("lr", 0.001, "%g")
+            _choice("optimizer", {"adam": "Adam", "sgd": "SGD"})
+            with st.expander("λ schedule (A-softmax annealing)"):
+                st.caption("λ = max(λ_min, base·(1 + γ·step)^(−power)); the loss uses (λ cos θ + ψ(θ)) / (1 + λ).")
+                for name, step in (("lambda_base", 100.0), ("lambda_gamma", 0.01), ("lambda_power", 0.5),
+                                   ("lambda_min", 1.0)):
+                    _number(name, step, "%g")
+            _number("seed", 1)
+            st.form_submit_button("Train", type="primary", on_click=_on_train, width="stretch",
+                                  icon=":material/play_arrow:")
+        st.caption("The URL holds the whole experiment and view: copy it to share exactly this run.")
+    return settings, st.session_state["_warnings"], st.session_state.get("_note")
+
+
+# ------------------------------------------------------------------------------------------------ view widgets
+
+def model_ui(result: GridResult) -> int:
+    """Which trained model to show (index g); the choice is shared by the Features, Angles and Training tabs."""
+    names = [spec.name for spec in result.specs]
+    if st.session_state.get("model") not in names:
+        st.session_state["model"] = names[-1]
+    choice = st.segmented_control("Model", names, key="model", bind="query-params", required=True,
+                                  help="Softmax (weights and bias), M-softmax (‖W‖ = 1, no bias: angles only), "
+                                       "A-softmax with margin m (the target angle must be m times smaller)")
+    return names.index(choice)
+
+
+def diverged_ui(result: GridResult, g: int) -> bool:
+    if result.diverged(g):
+        st.error(f"**{result.specs[g].name}**: training diverged at step {int(result.nan_step[g])}; {FIX}. "
+                 "Nothing to plot for this model.")
+    return result.diverged(g)
+
+
+def bins_ui() -> int:
+    return st.slider("Histogram bins", 9, 90, 36, step=9, key="bins", bind="query-params",
+                     help="Bins over 0°..180° (36 bins = 5° each)")
+
+
+# ------------------------------------------------------------------------------------------------ tabs
+
+@st.fragment
+def psi_tab() -> None:
+    st.markdown("The target logit of A-softmax is ‖x‖ψ(θ_y) instead of ‖x‖cos θ_y. ψ equals cos(mθ) on [0, π/m] "
+                "and continues it monotonically, so a sample must reach an angle m times smaller than softmax would "
+                "need to earn the same logit. Slide m and λ: λ large is M-softmax, λ → 0 the full margin.")
+    left, right = st.columns([1.2, 3])
+    with left:
+        m = st.slider("m", 1, 8, 4, key="psi_m", bind="query-params", help="Angular margin (the paper uses m = 4)")
+        lam = st.select_slider("λ (annealing)", (0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0), 0.0, key="psi_lam",
+                               bind="query-params", help="Training starts with λ large (≈ M-softmax) and anneals it")
+        st.markdown("The margin function, on each interval k = 0 … m−1:")
+        st.latex(r"\psi(\theta) = (-1)^k \cos(m\theta) - 2k")
+        st.latex(r"\theta \in \left[\tfrac{k\pi}{m},\, \tfrac{(k+1)\pi}{m}\right]")
+        st.markdown("cos(mθ) as a polynomial in cos θ (Chebyshev), which is how it is computed:")
+        st.latex(plots.chebyshev_latex(m))
+        if m == 4:
+            st.markdown("The notes' sign trick for m = 4: ψ = s3·cos 4θ + s4 with s3 = (−1)ᵏ and s4 = −2k, "
+                        "written in each interval of the figure.")
+    with right:
+        figure_ui(f"psi_m{m}_lambda{lam:g}", "psi_figure", None, m, lam)
+
+
+def features_tab(settings: Settings, result: GridResult) -> None:
+    g = model_ui(result)
+    if diverged_ui(result, g):
+        return
+    slug = f"features_{settings.dim}d_{result.specs[g].name.replace(' ', '_').replace('=', '')}"
+    if settings.dim == 2:
+        features_2d(settings, result, g, slug)
+    else:
+        st.caption("Training features projected on the unit sphere (the paper's Fig. 5, top row); drag to rotate. "
+                   "Lines: the class weight directions W_j. Crosses: held-out classes, never trained on.")
+        try:
+            st.plotly_chart(plots.sphere_plotly(result, g), key="sphere", config={"displaylogo": False})
+        except Exception as e:
+            st.error(f"Could not draw the sphere: {e}")
+        with st.expander("Static picture for slides"):
+            figure_ui(slug, "sphere_figure", settings, g, _result=result)
+    st.download_button("Download features (CSV)", lambda: plots.features_csv(result), file_name="features.csv",
+                       mime="text/csv", on_click="ignore", icon=":material/table:",
+                       help="Every sample's feature for every model: split, label, coordinates, θ_y")
+
+
+@st.fragment
+def features_2d(settings: Settings, result: GridResult, g: int, slug: str) -> None:
+    left, right, _ = st.columns([1, 1, 3])
+    show_test = left.toggle("Test points", True, key="test", bind="query-params",
+                            help="Closed-set test samples, drawn as outlined markers")
+    show_open = right.toggle("Held-out classes", True, key="open", bind="query-params",
+                             help="Classes never trained on, in grey")
+    st.caption("Left: raw features with the decision regions (softmax has a bias, so its borders need not pass "
+               "through the origin) and, for A-softmax, the hatched margin zone where a sample is still penalised. "
+               "Right: the same features normalised onto the unit circle.")
+    figure_ui(slug, "features_figure", settings, g, show_test=show_test, show_open=show_open, _result=result)
+
+
+@st.fragment
+def angles_tab(settings: Settings, result: GridResult, g: int) -> None:
+    rows = _table("stats_rows", settings, _result=result)
+    row = rows[g]
+    cols = st.columns(5)
+    for col, key in zip(cols, ("max intra (°)", "min inter (°)", "p95 intra (°)", "p5 inter (°)", "test acc (%)")):
+        col.metric(key, row[key])
+    met = row["criterion"] == "✓"
+    (st.success if met else st.warning)(
+        f"Paper's criterion, max intra-class angle < min inter-class angle: **{'met' if met else 'not met'}** "
+        f"({row['max intra (°)']}° vs {row['min inter (°)']}°).")
+    bins = bins_ui()
+    left, right = st.columns(2)
+    with left:
+        figure_ui(f"angles_{g}_{bins}", "angle_histogram_figure", settings, g, bins=bins, _result=result)
+    with right:
+        figure_ui(f"target_angles_{g}", "target_angle_figure", settings, g, _result=result)
+
+
+@st.fragment
+def compare_tab(settings: Settings, result: GridResult) -> None:
+    st.caption("Every loss on the same data and seed: features (top) and same-class vs different-class pair angles "
+               "(bottom) — the paper's Fig. 2 (2-D) or Fig. 5 (3-D) on one screen.")
+    bins = bins_ui()
+    figure_ui(f"compare_{bins}", "compare_figure", settings, bins=bins, _result=result)
+    stats_ui(settings, result)
+
+
+def stats_ui(settings: Settings, result: GridResult) -> None:
+    st.dataframe(_table("stats_rows", settings, _result=result), hide_index=True)
+    st.caption("Angles in degrees on the closed-set test features. Criterion ✓: max intra-class angle < min "
+               "inter-class angle (every class fits in a cone narrower than the gap to the others).")
+    st.download_button("Download table (Markdown)", _table("stats_markdown", settings, _result=result),
+                       file_name="stats.md", mime="text/markdown", on_click="ignore", icon=":material/download:")
+
+
+def training_tab(settings: Settings, result: GridResult) -> None:
+    figure_ui("training_curves", "training_figure", settings, _result=result)
+    st.subheader("Watch the features move")
+    g = model_ui(result)
+    if not diverged_ui(result, g):
+        snapshots_ui(settings, result, g)
+
+
+@st.fragment
+def snapshots_ui(settings: Settings, result: GridResult, g: int) -> None:
+    steps = [int(s) for s in result.snapshot_steps]
+    play = st.toggle("▶ Play", key="play", help="Animate every snapshot (a GIF, made once per model)")
+    if play:
+        with st.spinner("Making the animation…"):
+            gif = _gif(settings, g, _result=result)
+        st.image(gif, caption=f"{result.specs[g].name}: features from step 0 to {steps[-1]}")
+        st.download_button("Download GIF", gif, file_name=f"training_{g}.gif", mime="image/gif", on_click="ignore",
+                           icon=":material/download:")
+        return
+    step = st.select_slider("Step", steps, steps[-1], key="snap", bind="query-params",
+                            help="Features of the same training samples after this many steps")
+    figure_ui(f"snapshot_{g}_{step}", "snapshot_figure", settings, g, steps.index(step), _result=result)
+
+
+def open_set_tab(settings: Settings, result: GridResult) -> None:
+    st.markdown("Test identities that were **never trained on** (the held-out classes): is a pair the same class? "
+                "Score it by the cosine of the angle between the two features; the threshold is chosen on pairs of "
+                "training classes. A larger AUC means the angular features generalise to new classes.")
+    if result.data.n_open_classes < 2:
+        st.info("Open-set verification needs at least 2 held-out classes: raise *Held-out classes* in the sidebar.")
+        return
+    left, right = st.columns([3, 2])
+    with left:
+        figure_ui("open_set_roc", "roc_figure", settings, _result=result)
+    with right:
+        st.dataframe(_table("open_set_rows", settings, _result=result), hide_index=True)
+
+
+ABOUT = r"""
+### The story
+A recognition network maps an input (a face; here a digit) to a feature vector $x$. The last layer scores class $j$
+with $W_j^\top x + b_j$, and softmax turns the scores into probabilities. SphereFace (Liu et al., CVPR 2017) looks at
+the **angle** $\theta_j$ between $x$ and $W_j$, since $W_j^\top x = \lVert W_j\rVert\,\lVert x\rVert\cos\theta_j$, and asks for a margin
+in angle. For two classes the three losses draw the decision boundary here:
+
+| loss | score of class $j$ | boundary between classes 1 and 2 |
+|---|---|---|
+| softmax | $W_j^\top x + b_j$ | $(W_1 - W_2)^\top x + b_1 - b_2 = 0$ |
+| M-softmax ($\lVert W_j\rVert = 1$, $b_j = 0$) | $\lVert x\rVert \cos\theta_j$ | $\cos\theta_1 = \cos\theta_2$ |
+| A-softmax (margin $m$) | $\lVert x\rVert \cos(m\theta_y)$ for the true class | $\cos m\theta_1 = \cos\theta_2$ for class 1, $\cos\theta_1 = \cos m\theta_2$ for class 2 |
+
+- **Softmax**: a hyperplane that need not pass through the origin, and the weight norms act as a class prior.
+- **M-softmax** (modified softmax): only the angle decides; the boundary is the bisector of $W_1$ and $W_2$.
+- **A-softmax** (angular softmax): each class must beat the others with an angle $m$ times smaller, so between the two
+  boundaries lies a margin band, and every class is squeezed into a narrow cone. The loss for a sample of class $y$ is
+
+$$L = -\log \frac{e^{\lVert x\rVert\,\psi(\theta_y)}}{e^{\lVert x\rVert\,\psi(\theta_y)} + \sum_{j \ne y} e^{\lVert x\rVert \cos\theta_j}},
+\qquad \psi(\theta) = (-1)^k \cos(m\theta) - 2k \ \text{ for } \theta \in \left[\tfrac{k\pi}{m}, \tfrac{(k+1)\pi}{m}\right].$$
+
+$\psi$ equals $\cos(m\theta)$ on $[0, \pi/m]$ and continues it so that it keeps decreasing on $[0, \pi]$ (tab ψ(θ)).
+Training starts from the easy target $(\lambda\cos\theta_y + \psi(\theta_y)) / (1 + \lambda)$ with $\lambda$ large
+(≈ M-softmax) and anneals $\lambda$ down to $\lambda_{min}$.
+
+**Why angles: the open set.** A face system meets people it never saw in training. It does not classify them; it
+*verifies*: two images show the same person if the cosine similarity of their features passes a threshold. Features
+that cluster tightly by angle with gaps between classes — the largest angle inside a class smaller than the smallest
+angle between classes — make that test reliable, also for new identities. The held-out classes here play those new
+identities.
+
+### How to read the tabs
+- **ψ(θ)**: cos θ (softmax's target), the raw cos(mθ) (not monotonic, hence ψ), ψ(θ) and the annealed target, with the
+  intervals k shaded. No training needed.
+- **Features**: one model's features. 2-D: raw features over the decision regions, with the weight arrows and (for
+  A-softmax) the margin zone; beside them the same features on the unit circle. 3-D: the features on the unit sphere,
+  as in the paper's Fig. 5 (drag to rotate). Grey crosses: held-out classes.
+- **Angles**: same-class and different-class pair angles (Fig. 5, bottom row), θ_y per class, and whether max
+  intra-class < min inter-class angle.
+- **Compare**: every model side by side on the same data and seed, and one table of the angle statistics.
+- **Training**: loss, accuracy and λ against the step; scrub or play the snapshots to watch the features move.
+- **Open-set**: ROC of cosine-similarity verification on the held-out classes, the AUC, and the accuracy at the
+  threshold chosen on training classes.
+
+The sidebar sets the experiment; presets set it in one click. The URL holds the experiment and the view, so a copied
+link shows the same run. The data are scikit-learn's 8×8 digits or Gaussian blobs, trained on a CPU in seconds.
+
+### Reference
+Weiyang Liu, Yandong Wen, Zhiding Yu, Ming Li, Bhiksha Raj, Le Song. *SphereFace: Deep Hypersphere Embedding for
+Face Recognition.* CVPR 2017. [arXiv:1704.08063](https://arxiv.org/abs/1704.08063)
+"""
+
+
+# ------------------------------------------------------------------------------------------------ page
+
+def main() -> None:
+    st.set_page_config(page_title="SphereFace in the classroom", page_icon="🌐", layout="wide")
+    settings, warnings, note = experiment_ui()
+    st.title("SphereFace in the classroom")
+    st.caption("Softmax, M-softmax and A-softmax (angular margin m) shape an embedding — Liu et al., CVPR 2017.")
+    for text in warnings:
+        st.warning(text, icon=":material/warning:")
+    if note:
+        st.info(note, icon=":material/lightbulb:")
+    status = st.container()
+    tabs = dict(zip(TABS, st.tabs(TABS, key="tab", bind="query-params")))
+    shown = next((name for name, tab in tabs.items() if tab.open), TABS[0])
+    with tabs[shown]:
+        if shown == "ψ(θ)":
+            psi_tab()
+        elif shown == "About":
+            st.markdown(ABOUT)
+    result = run_ui(settings, status, wait=shown in NEEDS_RUN)
+    if result is None or shown not in NEEDS_RUN:
+        return
+    if all(result.diverged(g) for g in range(len(result.specs))):
+        tabs[shown].info("Every model diverged, so there is nothing to plot: change the settings and press Train.")
+        return
+    with tabs[shown]:
+        try:
+            if shown == "Features":
+                features_tab(settings, result)
+            elif shown == "Angles":
+                g = model_ui(result)
+                if not diverged_ui(result, g):
+                    angles_tab(settings, result, g)
+            elif shown == "Compare":
+                compare_tab(settings, result)
+            elif shown == "Training":
+                training_tab(settings, result)
+            elif shown == "Open-set":
+                open_set_tab(settings, result)
+        except Exception as e:  # a bug must not show a traceback in front of a class
+            st.error(f"Something went wrong drawing this tab ({type(e).__name__}: {e}). Try another model or preset.")
+
+
+main()

@@ -1,0 +1,250 @@
+"""The app under Streamlit's AppTest: every tab, every control, the presets, bad URLs, divergence, no retraining.
+
+Most tests use a small grid (few steps, one small hidden layer) given in the URL, so the suite stays fast; training
+results are cached per process, so tests that share settings train once. The standard workload runs once.
+"""
+
+import base64
+import json
+import pathlib
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import sphere_toy.train
+from sphere_toy.data import load
+from sphere_toy.settings import LIMITS, PRESETS, Settings
+
+APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
+TABS = ("ψ(θ)", "Features", "Angles", "Compare", "Training", "Open-set", "About")
+SMALL = {"steps": "60", "hidden": "16", "m": "1,4"}  # 4 models, trained in about a second
+
+
+def app(tab=None, **params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params.update({**SMALL, **params})
+    if tab is not None:
+        at.query_params["tab"] = tab
+    return at.run()
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def assert_healthy(at: AppTest) -> None:
+    assert not at.exception, texts(at.exception)
+    assert not at.error, texts(at.error)
+
+
+def url_settings(at: AppTest) -> Settings:
+    settings, warnings = Settings.from_query({k: v for k, v in at.query_params.items() if k in LIMITS})
+    assert warnings == []  # the app writes canonical values back to the URL
+    return settings
+
+
+@pytest.fixture
+def train_calls(monkeypatch):
+    """The networks train_grid initialises, one per run (one seed each): a count of trainings.
+
+    Counted at `sphere_toy.train.init_params`, which train_grid looks up at call time; train_grid itself cannot be
+    patched, because the app's training thread holds the function it imported when the thread pool was created.
+    """
+    calls = []
+    real = sphere_toy.train.init_params
+
+    def counting(net, *, key):
+        calls.append(net)
+        return real(net, key=key)
+
+    monkeypatch.setattr(sphere_toy.train, "init_params", counting)
+    return calls
+
+
+@pytest.mark.parametrize("tab", TABS)
+def test_every_tab_renders(tab):
+    at = app(tab)
+    assert_healthy(at)
+    assert at.tabs[TABS.index(tab)].label == tab
+    if tab == "About":
+        assert "arXiv:1704.08063" in " ".join(texts(at.markdown))
+    else:  # every other tab draws something, each picture with its PNG download
+        assert at.get("image") or at.get("plotly_chart")
+        if at.get("image"):
+            assert any(b.label == "Download PNG" for b in at.get("download_button"))
+
+
+def test_url_holds_the_experiment_and_the_form_shows_it():
+    at = app("About", steps="250", seed="7", lr="0.01")
+    assert_healthy(at)
+    s = url_settings(at)
+    assert (s.steps, s.seed, s.lr, s.hidden, s.m) == (250, 7, 0.01, (16,), (1, 4))
+    assert at.number_input(key="form_steps").value == 250
+    assert at.number_input(key="form_seed").value == 7
+    assert set(at.query_params) >= set(LIMITS)  # the whole experiment is in the link
+
+
+@pytest.mark.parametrize("param, bad, words, fixed", [
+    ("m", "0", "m = 0 is out of range 1..6; using 1", (1,)),
+    ("classes", "100", "classes = 100 is out of range 2..10; using 10", 10),
+    ("dim", "7", "dim = 7 is not one of 2, 3; using 3", 3),
+    ("steps", "-1", "steps = -1 is out of range 10..20000; using 10", 10),
+    ("seed", "abc", "seed 'abc' is not a number; using 0", 0),
+])
+def test_bad_query_params_give_a_warning_and_the_nearest_valid_value(param, bad, words, fixed):
+    at = app("About", **{param: bad})
+    assert not at.exception
+    assert any(words in w for w in texts(at.warning)), texts(at.warning)
+    assert getattr(url_settings(at), param) == fixed  # and the link is corrected
+
+
+def test_all_bad_params_at_once_still_train_and_plot():
+    at = app("Angles", m="0", classes="100", dim="7", steps="-1", seed="abc", lr="nan", hidden="x,-3",
+             data="faces", optimizer=["sgd", "adam"])
+    assert_healthy(at)
+    assert len(at.warning) >= 8
+    assert at.get("image")
+
+
+# A non-default value for every control of the form.
+CHANGES = {"data": "blobs", "classes": 4, "held_out": 3, "imbalance": 2.0, "overlap": 1.5, "dim": 2, "m": [2],
+           "hidden": "8,8", "steps": 40, "batch": 32, "lr": 0.01, "optimizer": "sgd", "lambda_base": 100.0,
+           "lambda_gamma": 0.5, "lambda_power": 1.0, "lambda_min": 1.0, "seed": 3}
+
+
+def widget(at: AppTest, key: str):
+    return next(node for node in at if getattr(node, "key", None) == key)
+
+
+def _set_control(at: AppTest, name: str, value) -> None:
+    widget(at, f"form_{name}").set_value(value)
+
+
+def _train(at: AppTest) -> AppTest:
+    next(b for b in at.sidebar.button if b.label == "Train").click()
+    return at.run()
+
+
+def test_every_control_is_in_the_form():
+    at = app("About")
+    keys = {getattr(node, "key", None) for node in at.sidebar}
+    assert {f"form_{name}" for name in LIMITS} <= keys
+    assert set(CHANGES) == set(LIMITS)
+
+
+@pytest.mark.parametrize("name", list(CHANGES))
+def test_changing_each_control_changes_the_experiment(name):
+    at = app("About")
+    _set_control(at, name, CHANGES[name])
+    at = _train(at)
+    assert not at.exception
+    expected = Settings.from_query({**SMALL, name: CHANGES[name]})[0]
+    assert url_settings(at) == expected
+
+
+def test_changing_every_control_at_once_trains_that_experiment(train_calls):
+    at = app("Open-set")
+    for name, value in CHANGES.items():
+        _set_control(at, name, value)
+    at = _train(at)
+    assert_healthy(at)
+    expected = Settings.from_query(CHANGES)[0]
+    assert url_settings(at) == expected
+    assert len(train_calls) == 1
+    assert (train_calls[0].hidden, train_calls[0].feature_dim, train_calls[0].n_classes) == ((8, 8), 2, 4)
+    assert at.get("image")  # the ROC of the 3 held-out blobs
+
+
+def test_a_cross_field_correction_from_the_form_is_explained():
+    at = app("About")
+    _set_control(at, "classes", 9)  # 9 digits trained leaves one to hold out, not 4
+    at = _train(at)
+    assert any("held_out = 4 is too many" in w for w in texts(at.warning))
+    assert url_settings(at).held_out == 1
+    assert at.slider(key="form_held_out").value == 1
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_each_preset_sets_the_experiment_and_says_what_to_look_at(name):
+    at = app("About")
+    next(b for b in at.sidebar.button if b.label == name).click()
+    at = at.run()
+    assert not at.exception
+    assert url_settings(at) == PRESETS[name].settings
+    assert any(PRESETS[name].description in i for i in texts(at.info))
+    assert at.number_input(key="form_steps").value == PRESETS[name].settings.steps
+
+
+def test_the_2d_preset_trains_and_draws_features():
+    at = app("Features")
+    next(b for b in at.sidebar.button if b.label == "Paper Fig. 2: 2-D features").click()
+    at = at.run()
+    assert_healthy(at)
+    assert at.get("image") and not at.get("plotly_chart")
+    assert [b.label for b in at.get("download_button")].count("Download PNG") == 1
+
+
+def _plotly_points(chart) -> int:
+    spec = json.loads(chart.proto.spec)
+    total = 0
+    for trace in spec["data"]:
+        if trace["type"] == "scatter3d" and trace.get("mode") == "markers":
+            x = trace["x"]
+            total += len(x) if isinstance(x, list) else len(base64.b64decode(x["bdata"])) // np.dtype(x["dtype"]).itemsize
+    return total
+
+
+def test_standard_workload_3d_sphere_carries_every_training_and_held_out_point():
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params["tab"] = "Features"
+    at = at.run()  # no experiment in the URL: the standard workload of the core issue
+    assert_healthy(at)
+    assert url_settings(at) == Settings()
+    data = load(Settings().data_config())
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1
+    assert _plotly_points(charts[0]) == len(data.y_train) + len(data.y_open)
+
+
+def test_a_diverged_run_says_so_instead_of_plotting():
+    at = app("Features", optimizer="sgd", lr="10", steps="100")
+    assert not at.exception
+    errors = texts(at.error)
+    assert errors and all("training diverged at step" in e and "lower the learning rate or raise λ_min" in e
+                          for e in errors)
+    assert not at.get("image") and not at.get("plotly_chart")
+
+
+def test_view_changes_never_retrain(train_calls):
+    at = app("Angles", seed="11")
+    assert_healthy(at)
+    first = len(train_calls)
+    assert first <= 1
+    at.segmented_control(key="model").set_value("softmax")
+    at = at.run()
+    at.slider(key="bins").set_value(18)
+    at = at.run()
+    assert_healthy(at)
+    assert at.segmented_control(key="model").value == "softmax"
+    for tab in ("Compare", "Training", "Features"):
+        assert_healthy(app(tab, seed="11", model="softmax"))
+    assert len(train_calls) == first
+
+
+def test_psi_tab_needs_no_training(train_calls):
+    at = app("ψ(θ)", seed="12")
+    assert_healthy(at)
+    assert not at.get("progress")  # it never waits for a run
+    assert at.get("image") and at.get("latex")
+    at.slider(key="psi_m").set_value(3)
+    at = at.run()
+    assert_healthy(at)
+    assert any(r"\cos 3\theta" in e.value for e in at.get("latex"))
+
+
+def test_several_sessions_share_one_run(train_calls):
+    sessions = [app("Compare", seed="13") for _ in range(3)]
+    for at in sessions:
+        assert_healthy(at)
+    assert len(train_calls) == 1
