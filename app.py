@@ -33,13 +33,13 @@ class _Job:
 
     def __init__(self, settings: Settings):
         self.settings, self.done, self.result, self.error = settings, 0, None, None
-        self.started = time.monotonic()
+        self.started, self.running = time.monotonic(), False
         self.finished = threading.Event()
 
     def run(self, train_lock: threading.Lock) -> None:
         try:
             with train_lock:  # one run at a time: two would split the cores and both be slow
-                self.started = time.monotonic()
+                self.started, self.running = time.monotonic(), True
                 s = self.settings
                 self.result = train_grid(load(s.data_config()), s.specs(), s.train_config(),
                                          progress=lambda done, total: setattr(self, "done", done))
@@ -50,6 +50,8 @@ class _Job:
 
     def status(self) -> tuple[float, str]:
         total, elapsed = self.settings.steps, time.monotonic() - self.started
+        if not self.running:
+            return 0.0, f"Waiting for another run to finish ({elapsed:.0f} s)…"
         if self.done == 0:
             return 0.0, f"Preparing and compiling {len(self.settings.specs())} models… ({elapsed:.0f} s)"
         return self.done / total, f"Training {len(self.settings.specs())} models: step {self.done} of {total} ({elapsed:.0f} s)"
@@ -423,16 +425,20 @@ in angle. For two classes the three losses draw the decision boundary here:
 |---|---|---|
 | softmax | $W_j^\top x + b_j$ | $(W_1 - W_2)^\top x + b_1 - b_2 = 0$ |
 | M-softmax ($\lVert W_j\rVert = 1$, $b_j = 0$) | $\lVert x\rVert \cos\theta_j$ | $\cos\theta_1 = \cos\theta_2$ |
-| A-softmax (margin $m$) | $\lVert x\rVert \cos(m\theta_y)$ for the true class | $\cos m\theta_1 = \cos\theta_2$ for class 1, $\cos\theta_1 = \cos m\theta_2$ for class 2 |
+| A-softmax (margin $m$) | $\lVert x\rVert\,\psi(\theta_j)$ if $j$ is the true class ($\psi = \cos m\theta$ up to $\pi/m$), else $\lVert x\rVert \cos\theta_j$ | $\cos m\theta_1 = \cos\theta_2$ for class 1, $\cos\theta_1 = \cos m\theta_2$ for class 2 |
 
 - **Softmax**: a hyperplane that need not pass through the origin, and the weight norms act as a class prior.
 - **M-softmax** (modified softmax): only the angle decides; the boundary is the bisector of $W_1$ and $W_2$.
 - **A-softmax** (angular softmax): each class must beat the others with an angle $m$ times smaller, so between the two
   boundaries lies a margin band, and every class is squeezed into a narrow cone. The loss for a sample of class $y$ is
+"""
 
-$$L = -\log \frac{e^{\lVert x\rVert\,\psi(\theta_y)}}{e^{\lVert x\rVert\,\psi(\theta_y)} + \sum_{j \ne y} e^{\lVert x\rVert \cos\theta_j}},
-\qquad \psi(\theta) = (-1)^k \cos(m\theta) - 2k \ \text{ for } \theta \in \left[\tfrac{k\pi}{m}, \tfrac{(k+1)\pi}{m}\right].$$
+ABOUT_LOSS = (r"L = -\log \frac{e^{\lVert x\rVert\,\psi(\theta_y)}}{e^{\lVert x\rVert\,\psi(\theta_y)} + "
+              r"\sum_{j \ne y} e^{\lVert x\rVert \cos\theta_j}}",
+              r"\psi(\theta) = (-1)^k \cos(m\theta) - 2k \quad \text{for } \theta \in "
+              r"\left[\tfrac{k\pi}{m}, \tfrac{(k+1)\pi}{m}\right],\ k = 0, \dots, m-1")
 
+ABOUT_REST = r"""
 $\psi$ equals $\cos(m\theta)$ on $[0, \pi/m]$ and continues it so that it keeps decreasing on $[0, \pi]$ (tab ψ(θ)).
 Training starts from the easy target $(\lambda\cos\theta_y + \psi(\theta_y)) / (1 + \lambda)$ with $\lambda$ large
 (≈ M-softmax) and anneals $\lambda$ down to $\lambda_{min}$.
@@ -465,6 +471,13 @@ Face Recognition.* CVPR 2017. [arXiv:1704.08063](https://arxiv.org/abs/1704.0806
 """
 
 
+def about_tab() -> None:
+    st.markdown(ABOUT)
+    for formula in ABOUT_LOSS:
+        st.latex(formula)
+    st.markdown(ABOUT_REST)
+
+
 # ------------------------------------------------------------------------------------------------ page
 
 def main() -> None:
@@ -483,7 +496,7 @@ def main() -> None:
         if shown == "ψ(θ)":
             psi_tab()
         elif shown == "About":
-            st.markdown(ABOUT)
+            about_tab()
     result = run_ui(settings, status, wait=shown in NEEDS_RUN)
     if result is None or shown not in NEEDS_RUN:
         return

@@ -69,6 +69,7 @@ def test_every_tab_renders(tab):
     assert at.tabs[TABS.index(tab)].label == tab
     if tab == "About":
         assert "arXiv:1704.08063" in " ".join(texts(at.markdown))
+        assert any("psi" in e.value for e in at.get("latex"))
     else:  # every other tab draws something, each picture with its PNG download
         assert at.get("image") or at.get("plotly_chart")
         if at.get("image"):
@@ -97,6 +98,24 @@ def test_bad_query_params_give_a_warning_and_the_nearest_valid_value(param, bad,
     assert not at.exception
     assert any(words in w for w in texts(at.warning)), texts(at.warning)
     assert getattr(url_settings(at), param) == fixed  # and the link is corrected
+
+
+@pytest.mark.parametrize("tab, view", [
+    ("Angles", {"model": "no such model", "bins": "100000"}),
+    ("Training", {"snap": "-5", "play": "yes"}),
+    ("Features", {"test": "maybe", "open": "2"}),
+    ("ψ(θ)", {"psi_m": "0", "psi_lam": "lots"}),
+])
+def test_garbage_view_params_fall_back_quietly(tab, view):
+    at = app(tab, **view)
+    assert_healthy(at)
+    assert at.get("image") or at.get("plotly_chart")
+
+
+def test_an_unknown_tab_opens_the_first():
+    at = app("Nonsense")
+    assert_healthy(at)
+    assert at.get("latex")  # the ψ(θ) tab
 
 
 def test_all_bad_params_at_once_still_train_and_plot():
@@ -151,8 +170,9 @@ def test_changing_every_control_at_once_trains_that_experiment(train_calls):
     assert_healthy(at)
     expected = Settings.from_query(CHANGES)[0]
     assert url_settings(at) == expected
-    assert len(train_calls) == 1
-    assert (train_calls[0].hidden, train_calls[0].feature_dim, train_calls[0].n_classes) == ((8, 8), 2, 4)
+    trained = [(net.hidden, net.feature_dim, net.n_classes, net.input_dim) for net in train_calls]
+    assert trained[-1] == ((8, 8), 2, 4, 32)  # blobs live in 32-D
+    assert trained.count(trained[-1]) == 1
     assert at.get("image")  # the ROC of the 3 held-out blobs
 
 
