@@ -22,7 +22,6 @@ from sphere_toy.settings import LIMITS, PRESETS, Settings
 from sphere_toy.train import GridResult, train_grid
 
 TABS = ("ψ(θ)", "Features", "Angles", "Compare", "Training", "Open-set", "About")
-NEEDS_RUN = TABS[1:6]
 FIX = "lower the learning rate or raise λ_min"
 
 
@@ -54,7 +53,8 @@ class _Job:
             return 0.0, f"Waiting for another run to finish ({elapsed:.0f} s)…"
         if self.done == 0:
             return 0.0, f"Preparing and compiling {len(self.settings.specs())} models… ({elapsed:.0f} s)"
-        return self.done / total, f"Training {len(self.settings.specs())} models: step {self.done} of {total} ({elapsed:.0f} s)"
+        models = len(self.settings.specs())
+        return self.done / total, f"Training {models} models: step {self.done} of {total} ({elapsed:.0f} s)"
 
 
 class _Jobs:
@@ -119,7 +119,7 @@ def run_ui(settings: Settings, where, *, wait: bool) -> GridResult | None:
             where.caption("Another run is training; open Features, Angles, … to train this one.")
             return None
         if not wait and not job.finished.is_set():
-            where.caption("Training in the background — open Features, Angles, Compare, Training or Open-set to watch.")
+            where.caption("Training in the background: open Features, Angles, Compare, Training or Open-set to watch.")
             return None
         bar = where.progress(0.0, text="Starting…")
         while not job.finished.wait(0.25):
@@ -178,19 +178,25 @@ def figure_ui(name: str, builder: str, settings: Settings | None, *args, _result
 
 # ------------------------------------------------------------------------------------------------ experiment (sidebar)
 
-def _form_values(s: Settings) -> dict:
-    return {name: ",".join(map(str, v)) if name == "hidden" else list(v) if name == "m" else v
-            for name, v in ((n, getattr(s, n)) for n in LIMITS)}
+def _form_value(s: Settings, name: str):
+    """A field as its form widget holds it: hidden widths as text, the margins as a list."""
+    value = getattr(s, name)
+    return ",".join(map(str, value)) if name == "hidden" else list(value) if name == "m" else value
 
 
-def _show_settings(s: Settings, warnings: list[str], note: str | None = None) -> None:
-    """Make `s` the experiment: into the form's widgets, the URL (canonical text, so a link reproduces it) and state."""
-    for name, value in _form_values(s).items():
-        st.session_state[f"form_{name}"] = value
-    st.session_state["_settings"], st.session_state["_warnings"], st.session_state["_note"] = s, warnings, note
+def _to_url(s: Settings) -> None:
+    """Write the experiment into the URL as canonical text (bad values replaced), so a copied link reproduces it."""
     for key, text in s.to_query().items():
         if st.query_params.get_all(key) != [text]:
             st.query_params[key] = text
+
+
+def _show_settings(s: Settings, warnings: list[str], note: str | None = None) -> None:
+    """Make `s` the experiment: into the form's widgets, the URL and the session."""
+    for name in LIMITS:
+        st.session_state[f"form_{name}"] = _form_value(s, name)
+    st.session_state["_settings"], st.session_state["_warnings"], st.session_state["_note"] = s, warnings, note
+    _to_url(s)
 
 
 def _on_train() -> None:
@@ -222,8 +228,8 @@ def experiment_ui() -> tuple[Settings, list[str], str | None]:
     settings, warnings = Settings.from_query(url)
     if st.session_state.get("_settings") != settings:  # first load, a pasted link, or back/forward: the URL decides
         _show_settings(settings, warnings)
-    elif url != {k: [v] for k, v in settings.to_query().items()}:
-        _show_settings(settings, st.session_state["_warnings"], st.session_state.get("_note"))
+    else:  # the same experiment, perhaps written differently: keep the form as the user is editing it
+        _to_url(settings)
 
     with st.sidebar:
         st.subheader("Presets")
@@ -340,8 +346,14 @@ def features_2d(settings: Settings, result: GridResult, g: int, slug: str) -> No
     figure_ui(slug, "features_figure", settings, g, show_test=show_test, show_open=show_open, _result=result)
 
 
+def angles_tab(settings: Settings, result: GridResult) -> None:
+    g = model_ui(result)
+    if not diverged_ui(result, g):
+        angle_views(settings, result, g)
+
+
 @st.fragment
-def angles_tab(settings: Settings, result: GridResult, g: int) -> None:
+def angle_views(settings: Settings, result: GridResult, g: int) -> None:
     rows = _table("stats_rows", settings, _result=result)
     row = rows[g]
     cols = st.columns(5)
@@ -418,8 +430,8 @@ ABOUT = r"""
 ### The story
 A recognition network maps an input (a face; here a digit) to a feature vector $x$. The last layer scores class $j$
 with $W_j^\top x + b_j$, and softmax turns the scores into probabilities. SphereFace (Liu et al., CVPR 2017) looks at
-the **angle** $\theta_j$ between $x$ and $W_j$, since $W_j^\top x = \lVert W_j\rVert\,\lVert x\rVert\cos\theta_j$, and asks for a margin
-in angle. For two classes the three losses draw the decision boundary here:
+the **angle** $\theta_j$ between $x$ and $W_j$, since $W_j^\top x = \lVert W_j\rVert\,\lVert x\rVert\cos\theta_j$,
+and asks for a margin in angle. For two classes the three losses draw the decision boundary here:
 
 | loss | score of class $j$ | boundary between classes 1 and 2 |
 |---|---|---|
@@ -478,6 +490,10 @@ def about_tab() -> None:
     st.markdown(ABOUT_REST)
 
 
+RESULT_TABS = {"Features": features_tab, "Angles": angles_tab, "Compare": compare_tab, "Training": training_tab,
+               "Open-set": open_set_tab}
+
+
 # ------------------------------------------------------------------------------------------------ page
 
 def main() -> None:
@@ -497,26 +513,15 @@ def main() -> None:
             psi_tab()
         elif shown == "About":
             about_tab()
-    result = run_ui(settings, status, wait=shown in NEEDS_RUN)
-    if result is None or shown not in NEEDS_RUN:
+    result = run_ui(settings, status, wait=shown in RESULT_TABS)
+    if result is None or shown not in RESULT_TABS:
         return
     if all(result.diverged(g) for g in range(len(result.specs))):
         tabs[shown].info("Every model diverged, so there is nothing to plot: change the settings and press Train.")
         return
     with tabs[shown]:
         try:
-            if shown == "Features":
-                features_tab(settings, result)
-            elif shown == "Angles":
-                g = model_ui(result)
-                if not diverged_ui(result, g):
-                    angles_tab(settings, result, g)
-            elif shown == "Compare":
-                compare_tab(settings, result)
-            elif shown == "Training":
-                training_tab(settings, result)
-            elif shown == "Open-set":
-                open_set_tab(settings, result)
+            RESULT_TABS[shown](settings, result)
         except Exception as e:  # a bug must not show a traceback in front of a class
             st.error(f"Something went wrong drawing this tab ({type(e).__name__}: {e}). Try another model or preset.")
 

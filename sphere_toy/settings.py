@@ -45,7 +45,8 @@ LIMITS: Mapping[str, Limit] = MappingProxyType({
                        help="Largest / smallest training class size; 1 = balanced. Softmax turns class size into "
                             "weight norm; M-softmax normalises the weights and removes that prior."),
     "overlap": Limit(float, 0.25, 4.0, label="Blob overlap",
-                     help="Blobs only: cluster spread; 1 = nearest centres 4 standard deviations apart, larger = harder"),
+                     help="Blobs only: cluster spread; 1 = nearest centres 4 standard deviations apart, "
+                          "larger = harder"),
     "dim": Limit(int, choices=(2, 3), label="Feature dimension",
                  help="2: features in the plane, decision regions drawn (paper Fig. 2). 3: features on the sphere "
                       "(paper Fig. 5)."),
@@ -68,7 +69,8 @@ LIMITS: Mapping[str, Limit] = MappingProxyType({
     "m": Limit(int, 1, 6, max_len=6, label="Margins m (A-softmax)",
                help="One A-softmax model is trained per m, next to softmax and M-softmax. m = 1 is M-softmax's "
                     "angular rule; the paper uses m = 4."),
-    "seed": Limit(int, 0, 999_999, label="Seed", help="Seeds the data split and the initial weights: same seed, same run"),
+    "seed": Limit(int, 0, 999_999, label="Seed",
+                  help="Seeds the data split and the initial weights: same seed, same run"),
 })
 
 
@@ -175,7 +177,7 @@ class Settings:
         return model_grid(ms=self.m, seeds=(self.seed,))
 
     def describe(self) -> str:
-        """One line for a status bar, e.g. "digits, 6 classes + 4 held out, 3-D features, 3000 steps, m = 1, 2, 3, 4"."""
+        """One line for a status bar: "digits, 6 classes + 4 held out, 3-D features, 3000 steps, ..., seed 0"."""
         held = f" + {self.held_out} held out" if self.held_out else ""
         imbalance = f", imbalance {_text(self.imbalance)}" if self.imbalance != 1 else ""
         return (f"{self.data}, {self.classes} classes{held}{imbalance}, {self.dim}-D features, {self.steps} steps, "

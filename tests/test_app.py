@@ -210,8 +210,8 @@ def _plotly_points(chart) -> int:
     total = 0
     for trace in spec["data"]:
         if trace["type"] == "scatter3d" and trace.get("mode") == "markers":
-            x = trace["x"]
-            total += len(x) if isinstance(x, list) else len(base64.b64decode(x["bdata"])) // np.dtype(x["dtype"]).itemsize
+            x = trace["x"]  # a list, or plotly's typed array {"dtype": "f8", "bdata": base64}
+            total += len(x) if isinstance(x, list) else np.frombuffer(base64.b64decode(x["bdata"]), x["dtype"]).size
     return total
 
 

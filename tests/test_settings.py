@@ -1,4 +1,4 @@
-"""Settings <-> URL: valid settings round-trip exactly; any text at all gives valid settings and says what it changed."""
+"""Settings <-> URL: valid settings round-trip exactly; any text gives valid settings and says what it changed."""
 
 import dataclasses
 import math
