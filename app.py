@@ -71,7 +71,9 @@ class _Jobs:
             busy = any(not j.finished.is_set() for j in self._jobs.values())
             if job is None and (start or not busy):
                 job = self._jobs[settings] = _Job(settings)
-                threading.Thread(target=job.run, args=(self._train_lock,), daemon=True).start()
+                # Not a daemon: the interpreter waits for a run at exit instead of killing XLA mid-computation
+                # (which aborts the process).
+                threading.Thread(target=job.run, args=(self._train_lock,), daemon=False).start()
                 finished = [k for k, j in self._jobs.items() if j.finished.is_set()]
                 for key in finished[:max(0, len(finished) - self.KEEP)]:
                     del self._jobs[key]

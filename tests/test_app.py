@@ -185,6 +185,20 @@ def test_a_cross_field_correction_from_the_form_is_explained():
     assert at.slider(key="form_held_out").value == 1
 
 
+@pytest.mark.parametrize("name, value, words", [
+    ("hidden", "wide, deep", "hidden 'wide' is not a number; dropping it"),
+    ("hidden", "0,300", "hidden = 300 is out of range 1..256; using 256"),
+    ("m", [], "m has no valid value; using 1,2,3,4"),
+])
+def test_bad_form_input_gives_a_warning_not_an_exception(name, value, words):
+    at = app("About")
+    _set_control(at, name, value)
+    at = _train(at)
+    assert not at.exception
+    assert any(words in w for w in texts(at.warning)), texts(at.warning)
+    assert url_settings(at).problems() == []
+
+
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_each_preset_sets_the_experiment_and_says_what_to_look_at(name):
     at = app("About")
