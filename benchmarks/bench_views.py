@@ -1,0 +1,122 @@
+"""View latency: how fast the app answers a change of tab, model, bins, ψ slider or training snapshot.
+
+Trains once, in this process, the app's default experiment (`Settings()`: digits, 6 classes + 4 held out, 3-D
+features, softmax, M-softmax and A-softmax m = 1..4, 3000 steps) and the preset "Paper Fig. 2: 2-D features", then
+times every figure builder the app calls, as the app calls it: builder + `plots.figure_png` for a picture,
+`sphere_plotly` + `fig.to_json()` (about what Streamlit sends) for the rotatable sphere, the builder alone for a table.
+Per view:
+  cold   the first call in the process (imports, fonts and other first-use costs included),
+  warm   median and maximum over calls with the values a user picks (ψ for m = 1..8 and every λ of the slider; bins
+         9/36/90; every model; several snapshot steps); views without choices repeat their one call.
+The app caches every answer, so a view with given values is paid once per run; for a view without choices that is
+the cold call (which also fills the builders' per-run caches, e.g. the open-set reports). Target on a 2-core CPU: any
+view change (warm max) under 1 s, the ψ(θ) tab well under; a cold call over 1 s is flagged too. The training
+animation (`snapshots_gif`) is made only when the user turns on "Play", so it has a line of its own.
+
+    python benchmarks/bench_views.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import itertools
+import os
+import pathlib
+import statistics
+import sys
+import time
+from typing import Callable
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from a checkout, as the app is
+
+import sphere_toy  # noqa: F401  (before JAX starts: sets the XLA flags)
+from sphere_toy import plots
+from sphere_toy.data import load
+from sphere_toy.settings import PRESETS, Settings
+from sphere_toy.train import GridResult, train_grid
+
+PRESET_2D = "Paper Fig. 2: 2-D features"
+LAMBDAS = (0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0)  # the app's λ select_slider
+BINS = (9, 36, 90)
+TARGET = 1.0  # seconds
+
+
+def png(builder: str, *args, **kwargs) -> Callable[[], bytes]:
+    """One view as the app draws it (`_png` in app.py): the figure, then its PNG."""
+    return lambda: plots.figure_png(getattr(plots, builder)(*args, **kwargs))
+
+
+def timed(call: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def measure(name: str, calls: list[Callable[[], object]], note: str = "") -> None:
+    """Time calls[0] cold, then every call warm (calls[0] again included); print one line."""
+    cold = timed(calls[0])
+    warm = [timed(call) for call in calls]
+    worst = max(warm)
+    verdict = "OK" if worst < TARGET else f"over {TARGET:g} s"
+    if cold >= TARGET:
+        verdict += f", cold over {TARGET:g} s"
+    print(f"{name:<34} {cold:7.2f} {statistics.median(warm):8.3f} {worst:8.3f} {len(warm):4d}  {verdict}{note}")
+
+
+def train(settings: Settings, label: str) -> GridResult:
+    result = train_grid(load(settings.data_config()), settings.specs(), settings.train_config())
+    print(f"trained {label}: {len(result.specs)} models x {settings.steps} steps in "
+          f"{result.compile_seconds + result.train_seconds:.1f} s (compile {result.compile_seconds:.1f} s) · "
+          f"{settings.describe()}")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer argument values and repetitions (about 3x less)")
+    args = parser.parse_args()
+    step = 3 if args.quick else 1  # keep every step-th argument combination
+    reps = 2 if args.quick else 5  # repetitions of a view without choices
+
+    def grid(make: Callable[..., Callable[[], object]], *axes) -> list[Callable[[], object]]:
+        return [make(*values) for values in list(itertools.product(*axes))[::step]]
+
+    def same(call: Callable[[], object]) -> list[Callable[[], object]]:
+        return [call] * reps
+
+    print(f"view latency on {os.cpu_count()} CPU cores, {datetime.date.today().isoformat()}, "
+          f"python {sys.version.split()[0]}{', --quick' if args.quick else ''}")
+    r3 = train(Settings(), "the default experiment (3-D)")
+    r2 = train(PRESETS[PRESET_2D].settings, f'"{PRESET_2D}"')
+    models3, models2 = range(len(r3.specs)), range(len(r2.specs))
+
+    def snaps(result: GridResult) -> list[int]:  # five snapshot indices, first and last included
+        n = len(result.snapshot_steps)
+        return sorted({0, n // 4, n // 2, 3 * n // 4, n - 1})
+
+    print(f"\n{'view (seconds)':<34} {'cold':>7} {'warm med':>8} {'warm max':>8} {'n':>4}  target < {TARGET:g} s")
+    measure("ψ(θ): psi_figure(m, λ)", grid(lambda m, lam: png("psi_figure", m, lam), range(1, 9), LAMBDAS))
+    measure("3-D Features: sphere_plotly+json", grid(lambda g: lambda: plots.sphere_plotly(r3, g).to_json(), models3))
+    measure("3-D Features: sphere_figure", grid(lambda g: png("sphere_figure", r3, g), models3))
+    measure("2-D Features: features_figure", grid(
+        lambda g, test, held: png("features_figure", r2, g, show_test=test, show_open=held),
+        models2, (True, False), (True, False)))
+    measure("Angles: stats_rows (table)", same(lambda: plots.stats_rows(r3)))
+    measure("Angles: angle_histogram_figure", grid(
+        lambda g, bins: png("angle_histogram_figure", r3, g, bins=bins), models3, BINS))
+    measure("Angles: target_angle_figure", grid(lambda g: png("target_angle_figure", r3, g), models3))
+    measure("Compare 3-D: compare_figure", grid(lambda bins: png("compare_figure", r3, bins=bins), BINS))
+    measure("Compare 2-D: compare_figure", grid(lambda bins: png("compare_figure", r2, bins=bins), BINS))
+    measure("Compare: stats_markdown (table)", same(lambda: plots.stats_markdown(r3)))
+    measure("Training: training_figure", same(png("training_figure", r3)))
+    measure("Training 3-D: snapshot_figure", grid(lambda g, i: png("snapshot_figure", r3, g, i), models3, snaps(r3)))
+    measure("Training 2-D: snapshot_figure", grid(lambda g, i: png("snapshot_figure", r2, g, i), models2, snaps(r2)))
+    measure("Open-set: roc_figure", same(png("roc_figure", r3)))
+    measure("Open-set: open_set_rows (table)", same(lambda: plots.open_set_rows(r3)))
+    measure("Play: snapshots_gif (3-D)", [lambda g=g: plots.snapshots_gif(r3, g) for g in (models3[-1], 0)],
+            f"  (behind the Play toggle; {len(r3.snapshot_steps)} frames)")
+
+
+if __name__ == "__main__":
+    main()
