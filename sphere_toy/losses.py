@@ -116,6 +116,17 @@ def psi_m4_sign_trick(cos_theta: ArrayLike) -> jax.Array:
     return s3 * (8 * c**4 - 8 * c**2 + 1) + s4
 
 
+def annealed_target(cos_theta: ArrayLike, m, lam: ArrayLike = 0.0, *, max_m: int | None = None) -> jax.Array:
+    """The target logit per unit ||x||·||W_y||: (λ cos θ_y + ψ(θ_y)) / (1 + λ), from c = cos θ_y alone.
+
+    λ → ∞ gives cos θ (M-softmax), λ = 0 the full margin ψ (A-softmax); training anneals λ from large to small.
+    `margin_logits` builds the target logit with exactly this, and the ψ(θ) figure draws it.
+    """
+    c = jnp.asarray(cos_theta)
+    lam = jnp.asarray(lam, c.dtype)
+    return (lam * c + psi_from_cos(c, m, max_m=max_m)) / (1 + lam)
+
+
 def margin_logits(
     features: ArrayLike,
     weights: ArrayLike,
@@ -155,8 +166,7 @@ def margin_logits(
     denom = x_norm[:, None] * w_norm[None, :]
     cos = jnp.clip(dots / jnp.where(denom > 0, denom, 1), -1, 1)  # (B, C)
     cos_y = jnp.take_along_axis(cos, labels[:, None], axis=1)[:, 0]  # (B,)
-    lam = jnp.asarray(lam, x.dtype)
-    target = (lam * cos_y + psi_from_cos(cos_y, m, max_m=max_m)) / (1 + lam)  # (B,)
+    target = annealed_target(cos_y, m, lam, max_m=max_m)  # (B,)
     w_norm_y = jnp.take(w_norm, labels)  # (B,)
     logits = dots.at[jnp.arange(x.shape[0]), labels].set(w_norm_y * x_norm * target)  # (B, C)
     if bias is not None:

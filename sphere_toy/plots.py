@@ -21,7 +21,8 @@ from numpy.polynomial.chebyshev import cheb2poly
 
 from sphere_toy import losses, metrics
 from sphere_toy.plots3d import draw_sphere, sphere_figure, sphere_plotly
-from sphere_toy.plots_report import features_csv, open_set_rows, roc_figure, stats_markdown, stats_rows
+from sphere_toy.plots_report import (features_csv, open_set_rows, open_set_summary, roc_figure, stats_markdown,
+                                     stats_rows)
 from sphere_toy.plots_style import (GAP_COLOR, NEGATIVE_COLOR, OVERLAP_COLOR, POSITIVE_COLOR, check_trained,
                                     class_colors, diverged_message, feature_dim, figure_png, message_panel,
                                     model_colors, model_label, new_figure, result_colors, styled, unit_rows)
@@ -31,7 +32,7 @@ __all__ = [
     "class_colors", "model_colors", "psi_figure", "chebyshev_latex", "features_figure", "sphere_figure",
     "sphere_plotly", "angle_histogram_figure", "target_angle_figure", "stats_rows", "stats_markdown",
     "compare_figure", "training_figure", "snapshot_figure", "snapshots_gif", "roc_figure", "open_set_rows",
-    "figure_png", "features_csv",
+    "open_set_summary", "figure_png", "features_csv",
 ]
 
 GRID = 240  # decision-background resolution (pixels per side)
@@ -75,6 +76,9 @@ def psi_figure(m: int, lam: float = 0.0) -> Figure:
     theta = np.linspace(0.0, np.pi, 721)
     cos = np.cos(theta)
     deg = np.degrees(theta)
+    # One static bound for every m the app offers: the arrays keep their shapes as m changes, so JAX compiles these
+    # few operations once per process instead of once per m (a slider move stays well under a second).
+    max_m = max(m, 8)
     fig = new_figure(9.5, 6.0)
     ax = fig.add_subplot()
     span = 2 * m
@@ -88,17 +92,16 @@ def psi_figure(m: int, lam: float = 0.0) -> Figure:
     ax.axhline(0, color="0.6", lw=0.8, zorder=1)
     ax.plot(deg, cos, color="#1f77b4", label="cos θ  (softmax / M-softmax target)")
     if m > 1:
-        ax.plot(deg, np.asarray(losses.cos_m_theta(cos, m)), color="0.35", ls="--", lw=1.8,
+        ax.plot(deg, np.asarray(losses.cos_m_theta(cos, m, max_m=max_m)), color="0.35", ls="--", lw=1.8,
                 label=f"cos {m}θ  (not monotonic on [0°, 180°])")
-    ax.plot(deg, np.asarray(losses.psi(theta, m)), color="#d62728", lw=3.2, label=f"ψ(θ)  (A-softmax target, m={m})")
+    psi = np.asarray(losses.psi_from_cos(cos, m, max_m=max_m))  # as the loss computes it, from cos θ
+    ax.plot(deg, psi, color="#d62728", lw=3.2, label=f"ψ(θ)  (A-softmax target, m={m})")
     if m == 4:
         every = slice(0, None, 24)
         ax.plot(deg[every], np.asarray(losses.psi_m4_sign_trick(cos))[every], "o", ms=6, mfc="white", mec="#d62728",
                 mew=1.6, label="s3·(8cos⁴θ − 8cos²θ + 1) + s4  (sign trick)")
     if lam > 0:
-        # The target logit of the loss itself, for a unit feature at angle θ from a unit W_y (class 0 here).
-        x = np.stack([cos, np.sin(theta)], axis=1)  # (N, 2)
-        target = np.asarray(losses.margin_logits(x, np.eye(2), np.zeros(len(x), int), m=m, lam=lam))[:, 0]
+        target = np.asarray(losses.annealed_target(cos, m, lam, max_m=max_m))  # margin_logits' target
         ax.plot(deg, target, color="#9467bd", ls="-.", lw=2.6, label=f"(λ cos θ + ψ(θ)) / (1+λ),  λ = {lam:g}")
     ax.set_xlim(0, 180)
     ax.set_ylim(1 - span - 0.3, top)

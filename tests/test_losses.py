@@ -12,6 +12,7 @@ from jax.test_util import check_grads
 
 from sphere_toy.losses import (
     a_softmax_loss,
+    annealed_target,
     cos_m_theta,
     decision_logits,
     lambda_schedule,
@@ -189,6 +190,20 @@ def test_margin_makes_the_loss_larger(m):
     # ψ(θ) <= cos θ, so the target logit only drops: A-softmax is a harder problem than M-softmax.
     x, w, _, y = random_problem(8)
     assert float(a_softmax_loss(x, w, y, m)) > float(m_softmax_loss(x, w, y))
+
+
+@pytest.mark.parametrize("m", [1, 3, 4])
+@pytest.mark.parametrize("lam", [0.0, 0.5, 5.0])
+def test_annealed_target_is_the_blend_of_cos_and_psi(m, lam):
+    theta = np.linspace(0, np.pi, 181)
+    want = [(lam * math.cos(t) + psi_reference(t, m)) / (1 + lam) for t in theta]
+    np.testing.assert_allclose(annealed_target(np.cos(theta), m, lam), want, atol=2e-5)
+
+
+def test_annealed_target_limits_are_psi_and_cos():
+    theta = np.linspace(0, np.pi, 181)
+    np.testing.assert_allclose(annealed_target(np.cos(theta), 4, 0.0), psi(theta, 4), atol=2e-5)
+    np.testing.assert_allclose(annealed_target(np.cos(theta), 4, 1e7), np.cos(theta), atol=1e-5)
 
 
 def test_margin_logits_without_normalisation_and_margin_is_softmax():
