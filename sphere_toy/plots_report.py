@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import weakref
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -15,8 +14,6 @@ from sphere_toy.plots_style import diverged_message, model_colors, model_label, 
 _DEG = ("mean θ_y (°)", "max intra (°)", "min inter (°)", "p95 intra (°)", "p5 inter (°)", "min weight angle (°)")
 _RECORD_KEYS = ("mean_target_angle", "max_intra_angle", "min_inter_angle", "p95_intra_angle", "p5_inter_angle",
                 "min_weight_angle")
-_OPEN_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # result -> per-model open-set reports
-_BASELINE_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # Dataset -> raw-input open-set report
 
 
 def _status(result, g: int) -> str:
@@ -59,31 +56,8 @@ def stats_markdown(result) -> str:
 
 
 def _open_reports(result) -> list:
-    """metrics.open_set_report per model (None if diverged or fewer than 2 held-out classes), cached per result."""
-    if result not in _OPEN_CACHE:
-        reps = []
-        for g in range(len(result.specs)):
-            if result.diverged(g) or result.data.n_open_classes < 2:
-                reps.append(None)
-            else:
-                reps.append(metrics.open_set_report(result.train_features[g], result.data.y_train,
-                                                    result.open_features[g], result.data.y_open))
-        _OPEN_CACHE[result] = reps
-    return _OPEN_CACHE[result]
-
-
-def _input_baseline(result):
-    """Open-set verification by cosine similarity on the raw inputs (pixels), no net at all: the yardstick.
-
-    A 2-D or 3-D embedding learnt on a few classes has little room left for classes it never saw; comparing with
-    the raw inputs shows how much of the open-set signal the bottleneck keeps (SphereFace's features are 512-D).
-    """
-    data = result.data
-    if data.n_open_classes < 2:
-        return None
-    if data not in _BASELINE_CACHE:
-        _BASELINE_CACHE[data] = metrics.open_set_report(data.x_train, data.y_train, data.x_open, data.y_open)
-    return _BASELINE_CACHE[data]
+    """The open-set report of every model (None where there is none); `GridResult` computes each once."""
+    return [result.open_set_report(g) for g in range(len(result.specs))]
 
 
 def open_set_rows(result) -> list[dict]:
@@ -97,10 +71,40 @@ def open_set_rows(result) -> list[dict]:
         if rep is not None and rep["auc"] is not None:
             row.update(_report_cells(rep))
         rows.append(row)
-    base = _input_baseline(result)
+    base = result.input_open_set_report()
     if base is not None and base["auc"] is not None:
         rows.append({"model": "raw inputs, no net (yardstick)", "status": "ok", **_report_cells(base)})
     return rows
+
+
+def open_set_summary(result) -> str | None:
+    """What the open-set numbers say, in two or three Markdown sentences for the class; None if there are none.
+
+    The margin's open-set benefit in the paper comes from 512-D features trained on ~10⁴ identities. Here 2 or 3
+    features are trained on a handful of classes, so the held-out classes land in a space shaped for others: the
+    summary compares the models with each other and with the raw-input yardstick, and says why.
+    """
+    reports = _open_reports(result)
+    scored = [(rep["auc"], g) for g, rep in enumerate(reports) if rep is not None and rep["auc"] is not None]
+    if not scored:
+        return None
+    (best_auc, best), (worst_auc, worst) = max(scored), min(scored)
+    text = (f"Best here: **{model_label(result, best)}**, AUC {best_auc:.3f}; "
+            f"weakest: {model_label(result, worst)}, AUC {worst_auc:.3f} (0.5 is a coin toss, 1 is perfect).")
+    base = result.input_open_set_report()
+    if base is not None and base["auc"] is not None:
+        dim, k = result.train_features.shape[-1], result.data.n_classes
+        if base["auc"] > best_auc:
+            text += (f" Cosine similarity on the raw inputs, with no net at all, scores {base['auc']:.3f}: better "
+                     f"than every {dim}-D embedding. A net that squeezes its inputs into {dim} numbers keeps what "
+                     f"separates its {k} training classes and little else, so new classes land wherever those "
+                     "features happen to put them. The paper's open-set gains come from 512 features learnt on about "
+                     "10,000 identities; on a toy this small, read the margin's effect off the Angles and Compare "
+                     "tabs, and take these AUCs as an honest measure of what the bottleneck costs.")
+        else:
+            text += (f" Cosine similarity on the raw inputs, with no net at all, scores {base['auc']:.3f}: the "
+                     f"{dim}-D embedding does better, so features learnt on {k} classes carry over to new ones.")
+    return text
 
 
 def _report_cells(rep: dict) -> dict:
@@ -131,7 +135,7 @@ def roc_figure(result) -> Figure:
             continue
         ax.plot(rep["fpr"], rep["tpr"], color=colors[g], ls=ls, lw=2.4,
                 label=f"{model_label(result, g)}  (AUC {rep['auc']:.3f})")
-    base = _input_baseline(result)
+    base = result.input_open_set_report()
     if base is not None and base["auc"] is not None:
         ax.plot(base["fpr"], base["tpr"], color="0.35", ls="-.", lw=2.0,
                 label=f"raw inputs, no net  (AUC {base['auc']:.3f})")

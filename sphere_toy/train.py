@@ -129,9 +129,39 @@ class GridResult:
     compile_seconds: float
     train_seconds: float
     params: dict = field(repr=False)  # final params pytree, leaves stacked over G
+    # Derived numbers that are slow to compute (open-set ROC: ~0.2 s per model), filled on first use. Plain data,
+    # so it travels with the result when it is pickled or copied. Threads may race to fill an entry; each computes
+    # the same deterministic value and a dict assignment is atomic, so the worst case is work done twice.
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def diverged(self, g: int) -> bool:
         return bool(self.nan_step[g] >= 0)
+
+    def _memoised(self, key, compute: Callable[[], object]):
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def open_set_report(self, g: int) -> dict | None:
+        """`metrics.open_set_report` of model g on the held-out classes (threshold chosen on training classes);
+        None if it diverged or there are fewer than 2 held-out classes. Computed once per result."""
+        data = self.data
+        if self.diverged(g) or data.n_open_classes < 2:
+            return None
+        return self._memoised(("open_set", g), lambda: metrics.open_set_report(
+            self.train_features[g], data.y_train, self.open_features[g], data.y_open))
+
+    def input_open_set_report(self) -> dict | None:
+        """The same verification on the raw inputs (pixels), with no net at all: the yardstick for the models.
+
+        A 2-D or 3-D embedding learnt on a few classes has little room left for classes it never saw; comparing
+        with the raw inputs shows how much of the open-set signal the bottleneck keeps (SphereFace's are 512-D).
+        """
+        data = self.data
+        if data.n_open_classes < 2:
+            return None
+        return self._memoised("open_set_inputs", lambda: metrics.open_set_report(
+            data.x_train, data.y_train, data.x_open, data.y_open))
 
     def record(self, g: int) -> dict:
         """One model's summary numbers (angles in radians, on the closed-set test features).
@@ -149,9 +179,7 @@ class GridResult:
             return {**rec, **dict.fromkeys(keys)}
         w, b, feats = self.weights[g], self.bias[g], self.test_features[g]
         stats = metrics.angle_stats(feats, data.y_test)
-        open_set = {"auc": None, "threshold": None, "accuracy": None}
-        if data.n_open_classes >= 2:
-            open_set = metrics.open_set_report(self.train_features[g], data.y_train, self.open_features[g], data.y_open)
+        open_set = self.open_set_report(g) or {"auc": None, "threshold": None, "accuracy": None}
         return {
             **rec,
             "final_loss": float(self.history["loss"][g, -1]),

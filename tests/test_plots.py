@@ -252,6 +252,7 @@ def test_roc_without_held_out_classes_says_so(r2):
     no_open = dataclasses.replace(r2, data=data, open_features=r2.open_features[:, :0])
     assert "held-out" in _texts(plots.roc_figure(no_open))
     assert all(r["AUC"] is None for r in plots.open_set_rows(no_open))
+    assert plots.open_set_summary(no_open) is None
 
 
 # ---------------------------------------------------------------------------------------------- many models
@@ -322,3 +323,13 @@ def test_write_figures(r2, tmp_path):
             with Image.open(p) as im:
                 im.verify()
     assert "diverged at step 7" in (tmp_path / "out" / "stats.md").read_text()
+
+
+def test_open_set_summary_names_the_best_model_and_the_yardstick(r2):
+    text = plots.open_set_summary(r2)
+    rows = {r["model"]: r["AUC"] for r in plots.open_set_rows(r2)}
+    yardstick = rows.pop("raw inputs, no net (yardstick)")
+    best = max(rows, key=rows.get)
+    assert f"**{best}**" in text and f"{rows[best]:.3f}" in text
+    assert f"{yardstick:.3f}" in text
+    assert ("better than every 2-D embedding" in text) == (yardstick > rows[best])

@@ -1,8 +1,11 @@
 """Training the grid: the margin effect on seeded blobs, reproducibility, shapes, divergence reporting."""
 
+import pickle
+
 import numpy as np
 import pytest
 
+from sphere_toy import metrics
 from sphere_toy.data import DataConfig, load
 from sphere_toy.losses import lambda_schedule
 from sphere_toy.train import ModelSpec, TrainConfig, model_grid, train_grid
@@ -92,6 +95,18 @@ def test_records_schema(result):
     assert rec["loss"] == "asoftmax" and rec["m"] == 4 and rec["nan_step"] is None
     assert 0.0 <= rec["open_set_auc"] <= 1.0
     assert 0 <= rec["max_intra_angle"] <= np.pi and rec["p95_intra_angle"] <= rec["max_intra_angle"]
+
+
+def test_open_set_reports_are_computed_once_and_travel_with_the_result(result, data):
+    report = result.open_set_report(3)
+    assert result.open_set_report(3) is report  # memoised, not recomputed
+    want = metrics.open_set_report(result.train_features[3], data.y_train, result.open_features[3], data.y_open)
+    assert report["auc"] == want["auc"] and report["threshold"] == want["threshold"]
+    assert result.record(3)["open_set_auc"] == report["auc"]
+    inputs = result.input_open_set_report()
+    assert inputs["auc"] == metrics.open_set_report(data.x_train, data.y_train, data.x_open, data.y_open)["auc"]
+    copy = pickle.loads(pickle.dumps(result))  # as st.cache_data stores it
+    assert copy._memo.keys() == result._memo.keys() and copy.open_set_report(3)["auc"] == report["auc"]
 
 
 def test_divergence_is_caught_and_reported(data):
