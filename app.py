@@ -1,7 +1,8 @@
 """SphereFace in the classroom: `streamlit run app.py`.
 
 Thin by design: `*_ui()` functions read widgets and return plain values, cached calls into `sphere_toy` do the work
-(training: `train.train_grid`; figures: `plots`; the experiment and its URL form: `settings.Settings`).
+(training: `jobs.Jobs`; figures: `plots`; the experiment and its URL form: `settings.Settings`; the About tab's text:
+`sphere_toy/about.md`).
 
 State: the experiment lives in the URL as `Settings.to_query()` (read with `Settings.from_query`, which clamps bad
 values and says so); the view (tab, model, bins, ψ sliders, snapshot) uses Streamlit's own query-param binding. A
@@ -11,82 +12,26 @@ asks for the same settings, so switching tabs never restarts it; finished runs g
 
 import sphere_toy  # noqa: F401  (first: gives JAX one CPU device per core before it starts)
 
-import threading
-import time
+import pathlib
 
 import streamlit as st
 
 from sphere_toy import plots
-from sphere_toy.data import load
+from sphere_toy.jobs import Jobs
 from sphere_toy.settings import LIMITS, PRESETS, Settings
-from sphere_toy.train import GridResult, train_grid
+from sphere_toy.train import GridResult
 
+ABOUT = (pathlib.Path(sphere_toy.__file__).parent / "about.md").read_text(encoding="utf-8")
 TABS = ("ψ(θ)", "Features", "Angles", "Compare", "Training", "Open-set", "About")
 FIX = "lower the learning rate or raise λ_min"
 
 
 # ------------------------------------------------------------------------------------------------ training
 
-class _Job:
-    """One grid run in a background thread; any number of sessions may watch it."""
-
-    def __init__(self, settings: Settings):
-        self.settings, self.done, self.result, self.error = settings, 0, None, None
-        self.started, self.running = time.monotonic(), False
-        self.finished = threading.Event()
-
-    def run(self, train_lock: threading.Lock) -> None:
-        try:
-            with train_lock:  # one run at a time: two would split the cores and both be slow
-                self.started, self.running = time.monotonic(), True
-                s = self.settings
-                self.result = train_grid(load(s.data_config()), s.specs(), s.train_config(),
-                                         progress=lambda done, total: setattr(self, "done", done))
-        except Exception as e:  # shown to the user; the page must never show a traceback
-            self.error = f"{type(e).__name__}: {e}"
-        finally:
-            self.finished.set()
-
-    def status(self) -> tuple[float, str]:
-        total, elapsed = self.settings.steps, time.monotonic() - self.started
-        if not self.running:
-            return 0.0, f"Waiting for another run to finish ({elapsed:.0f} s)…"
-        if self.done == 0:
-            return 0.0, f"Preparing and compiling {len(self.settings.specs())} models… ({elapsed:.0f} s)"
-        models = len(self.settings.specs())
-        return self.done / total, f"Training {models} models: step {self.done} of {total} ({elapsed:.0f} s)"
-
-
-class _Jobs:
-    """Running and recently finished jobs by settings, shared by all sessions (guarded by a lock)."""
-
-    KEEP = 4  # finished jobs kept until a session moves their result into the cache
-
-    def __init__(self):
-        self._lock, self._train_lock, self._jobs = threading.Lock(), threading.Lock(), {}
-
-    def get(self, settings: Settings, *, start: bool = True) -> _Job | None:
-        with self._lock:
-            job = self._jobs.get(settings)
-            busy = any(not j.finished.is_set() for j in self._jobs.values())
-            if job is None and (start or not busy):
-                job = self._jobs[settings] = _Job(settings)
-                # Not a daemon: the interpreter waits for a run at exit instead of killing XLA mid-computation
-                # (which aborts the process).
-                threading.Thread(target=job.run, args=(self._train_lock,), daemon=False).start()
-                finished = [k for k, j in self._jobs.items() if j.finished.is_set()]
-                for key in finished[:max(0, len(finished) - self.KEEP)]:
-                    del self._jobs[key]
-            return job
-
-    def forget(self, settings: Settings) -> None:
-        with self._lock:
-            self._jobs.pop(settings, None)
-
-
 @st.cache_resource
-def _jobs() -> _Jobs:
-    return _Jobs()
+def _jobs() -> Jobs:
+    """One set of training jobs per server process, shared by every session."""
+    return Jobs()
 
 
 class _NotTrained(LookupError):
@@ -152,7 +97,8 @@ def _png(builder: str, settings: Settings | None, args: tuple = (), kwargs: tupl
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _table(builder: str, settings: Settings, _result) -> list | str:
+def _table(builder: str, settings: Settings, _result) -> list | str | None:
+    """A table (rows) or a text from `plots.<builder>(result)`; keyed by settings, which determine the result."""
     return getattr(plots, builder)(_result)
 
 
@@ -425,71 +371,18 @@ def open_set_tab(settings: Settings, result: GridResult) -> None:
     with left:
         figure_ui("open_set_roc", "roc_figure", settings, _result=result)
     with right:
-        st.dataframe(_table("open_set_rows", settings, _result=result), hide_index=True)
-
-
-ABOUT = r"""
-### The story
-A recognition network maps an input (a face; here a digit) to a feature vector $x$. The last layer scores class $j$
-with $W_j^\top x + b_j$, and softmax turns the scores into probabilities. SphereFace (Liu et al., CVPR 2017) looks at
-the **angle** $\theta_j$ between $x$ and $W_j$, since $W_j^\top x = \lVert W_j\rVert\,\lVert x\rVert\cos\theta_j$,
-and asks for a margin in angle. For two classes the three losses draw the decision boundary here:
-
-| loss | score of class $j$ | boundary between classes 1 and 2 |
-|---|---|---|
-| softmax | $W_j^\top x + b_j$ | $(W_1 - W_2)^\top x + b_1 - b_2 = 0$ |
-| M-softmax ($\lVert W_j\rVert = 1$, $b_j = 0$) | $\lVert x\rVert \cos\theta_j$ | $\cos\theta_1 = \cos\theta_2$ |
-| A-softmax (margin $m$) | $\lVert x\rVert\,\psi(\theta_j)$ if $j$ is the true class ($\psi = \cos m\theta$ up to $\pi/m$), else $\lVert x\rVert \cos\theta_j$ | $\cos m\theta_1 = \cos\theta_2$ for class 1, $\cos\theta_1 = \cos m\theta_2$ for class 2 |
-
-- **Softmax**: a hyperplane that need not pass through the origin, and the weight norms act as a class prior.
-- **M-softmax** (modified softmax): only the angle decides; the boundary is the bisector of $W_1$ and $W_2$.
-- **A-softmax** (angular softmax): each class must beat the others with an angle $m$ times smaller, so between the two
-  boundaries lies a margin band, and every class is squeezed into a narrow cone. The loss for a sample of class $y$ is
-"""
-
-ABOUT_LOSS = (r"L = -\log \frac{e^{\lVert x\rVert\,\psi(\theta_y)}}{e^{\lVert x\rVert\,\psi(\theta_y)} + "
-              r"\sum_{j \ne y} e^{\lVert x\rVert \cos\theta_j}}",
-              r"\psi(\theta) = (-1)^k \cos(m\theta) - 2k \quad \text{for } \theta \in "
-              r"\left[\tfrac{k\pi}{m}, \tfrac{(k+1)\pi}{m}\right],\ k = 0, \dots, m-1")
-
-ABOUT_REST = r"""
-$\psi$ equals $\cos(m\theta)$ on $[0, \pi/m]$ and continues it so that it keeps decreasing on $[0, \pi]$ (tab ψ(θ)).
-Training starts from the easy target $(\lambda\cos\theta_y + \psi(\theta_y)) / (1 + \lambda)$ with $\lambda$ large
-(≈ M-softmax) and anneals $\lambda$ down to $\lambda_{min}$.
-
-**Why angles: the open set.** A face system meets people it never saw in training. It does not classify them; it
-*verifies*: two images show the same person if the cosine similarity of their features passes a threshold. Features
-that cluster tightly by angle with gaps between classes — the largest angle inside a class smaller than the smallest
-angle between classes — make that test reliable, also for new identities. The held-out classes here play those new
-identities.
-
-### How to read the tabs
-- **ψ(θ)**: cos θ (softmax's target), the raw cos(mθ) (not monotonic, hence ψ), ψ(θ) and the annealed target, with the
-  intervals k shaded. No training needed.
-- **Features**: one model's features. 2-D: raw features over the decision regions, with the weight arrows and (for
-  A-softmax) the margin zone; beside them the same features on the unit circle. 3-D: the features on the unit sphere,
-  as in the paper's Fig. 5 (drag to rotate). Grey crosses: held-out classes.
-- **Angles**: same-class and different-class pair angles (Fig. 5, bottom row), θ_y per class, and whether max
-  intra-class < min inter-class angle.
-- **Compare**: every model side by side on the same data and seed, and one table of the angle statistics.
-- **Training**: loss, accuracy and λ against the step; scrub or play the snapshots to watch the features move.
-- **Open-set**: ROC of cosine-similarity verification on the held-out classes, the AUC, and the accuracy at the
-  threshold chosen on training classes.
-
-The sidebar sets the experiment; presets set it in one click. The URL holds the experiment and the view, so a copied
-link shows the same run. The data are scikit-learn's 8×8 digits or Gaussian blobs, trained on a CPU in seconds.
-
-### Reference
-Weiyang Liu, Yandong Wen, Zhiding Yu, Ming Li, Bhiksha Raj, Le Song. *SphereFace: Deep Hypersphere Embedding for
-Face Recognition.* CVPR 2017. [arXiv:1704.08063](https://arxiv.org/abs/1704.08063)
-"""
+        summary = _table("open_set_summary", settings, _result=result)
+        if summary:
+            st.info(summary, icon=":material/insights:")
+    st.dataframe(_table("open_set_rows", settings, _result=result), hide_index=True)
+    st.caption("Threshold: the cosine (and angle) that best separates same-class from different-class pairs of "
+               "*training* classes; the open-set accuracy applies it, unchanged, to pairs of held-out classes. "
+               "Accuracies are balanced (the mean of the same-class and different-class rates), since "
+               "different-class pairs far outnumber same-class ones.")
 
 
 def about_tab() -> None:
     st.markdown(ABOUT)
-    for formula in ABOUT_LOSS:
-        st.latex(formula)
-    st.markdown(ABOUT_REST)
 
 
 RESULT_TABS = {"Features": features_tab, "Angles": angles_tab, "Compare": compare_tab, "Training": training_tab,

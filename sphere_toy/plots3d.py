@@ -98,7 +98,9 @@ def sphere_plotly(result, g: int, *, show_open: bool = True):
         traces.append(go.Scatter3d(
             x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="markers", name=data.class_names[j] + (" (held out)" if held else ""),
             legendgroup=str(j), marker={"size": 3 if not held else 2.5, "color": colors[j],
-                                        "symbol": "x" if held else "circle"}))
+                                        # WebGL markers are font glyphs: plotly's "x" is an emoji that many
+                                        # Linux machines lack (drawn as a box); "cross" is a plain "+".
+                                        "symbol": "cross" if held else "circle"}))
     for j, w in enumerate(unit_weights(result, g).T):
         tip = np.round(1.3 * w, 3)
         traces.append(go.Scatter3d(x=[0, tip[0]], y=[0, tip[1]], z=[0, tip[2]], mode="lines+text",

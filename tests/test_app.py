@@ -68,8 +68,9 @@ def test_every_tab_renders(tab):
     assert_healthy(at)
     assert at.tabs[TABS.index(tab)].label == tab
     if tab == "About":
-        assert "arXiv:1704.08063" in " ".join(texts(at.markdown))
-        assert any("psi" in e.value for e in at.get("latex"))
+        about = " ".join(texts(at.markdown))
+        assert "arXiv:1704.08063" in about
+        assert r"\psi(\theta) = (-1)^k \cos(m\theta) - 2k" in about  # the formulas, as display math
     else:  # every other tab draws something, each picture with its PNG download
         assert at.get("image") or at.get("plotly_chart")
         if at.get("image"):
