@@ -1,0 +1,163 @@
+"""End to end in a real browser: `streamlit run app.py`, Debian's Chromium driven by Playwright, every tab opened.
+
+Skipped (with the reason) where /usr/bin/chromium is missing, unless SPHERE_TOY_REQUIRE_BROWSER=1 (CI), where a
+missing browser fails. Screenshots go to artifacts/screenshots/; the README's screenshot is one of them.
+"""
+
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = os.environ.get("SPHERE_TOY_CHROMIUM", "/usr/bin/chromium")
+REQUIRED = os.environ.get("SPHERE_TOY_REQUIRE_BROWSER") == "1"
+VIEWPORT = {"width": 1600, "height": 1000}
+
+pytestmark = pytest.mark.e2e
+
+
+def _browser_or_skip():
+    missing = []
+    if not os.path.exists(CHROMIUM):
+        missing.append(f"{CHROMIUM} not found (apt-get install -y chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("playwright is not installed (pip install -r requirements-dev.txt)")
+    if missing:
+        reason = "; ".join(missing)
+        if REQUIRED:
+            pytest.fail(f"SPHERE_TOY_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    _browser_or_skip()
+    port = _free_port()
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    log = open(ROOT / "artifacts" / "streamlit-e2e.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("streamlit did not answer /_stcore/health within 60 s; see artifacts/streamlit-e2e.log")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            # Root in a container, and a machine whose only network is loopback: no sandbox, no background traffic.
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport=VIEWPORT)
+        yield page
+        browser.close()
+
+
+def _wait_until_idle(page, timeout_s=180):
+    """Wait until Streamlit has finished running the script (no "Running..." status) for a moment."""
+    deadline, quiet_since = time.time() + timeout_s, None
+    while time.time() < deadline:
+        running = page.locator('[data-testid="stStatusWidget"]').count() > 0
+        if running:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.time()
+        elif time.time() - quiet_since > 1.5:
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"the app was still running after {timeout_s} s")
+
+
+def _assert_healthy(page, where):
+    errors = page.locator('[data-testid="stException"]')
+    assert errors.count() == 0, f"{where}: the app shows an exception: {errors.first.inner_text()[:500]}"
+
+
+def _screenshot_whole_tab(page, path):
+    """Streamlit scrolls inside its own container, so a full-page shot is one screen: grow the window instead."""
+    height = page.evaluate("document.querySelector('[data-testid=\"stMainBlockContainer\"]').scrollHeight")
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": max(VIEWPORT["height"], int(height) + 120)})
+    page.wait_for_timeout(800)  # let images and charts repaint at the new size
+    page.screenshot(path=str(path))
+    page.set_viewport_size(VIEWPORT)
+
+
+def _open_tab(page, name, where):
+    page.get_by_role("tab", name=name, exact=True).click()
+    _wait_until_idle(page)
+    page.wait_for_timeout(700)  # let images and charts paint
+    _assert_healthy(page, where)
+    panel = page.locator('[role="tabpanel"]:visible')
+    drawn = panel.locator("img").evaluate_all("imgs => imgs.filter(i => i.complete && i.naturalWidth > 0).length")
+    charts = panel.locator(".js-plotly-plot, canvas, svg.main-svg").count()
+    return drawn + charts
+
+
+def _slug(name):
+    return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
+
+
+def test_every_tab_renders_in_a_real_browser(server, page):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    start = time.time()
+    page.goto(server, wait_until="domcontentloaded")
+    page.get_by_role("tab").first.wait_for(timeout=120_000)
+    _wait_until_idle(page)
+    first_ready = time.time() - start
+    _assert_healthy(page, "first load")
+
+    tabs = page.get_by_role("tab")
+    names = [tabs.nth(i).inner_text().strip() for i in range(tabs.count())]
+    assert len(names) >= 7, names
+    for i, name in enumerate(names):
+        drawn = _open_tab(page, name, f"tab {name!r}")
+        if name != "About":
+            assert drawn > 0, f"tab {name!r} draws no image or chart"
+        _screenshot_whole_tab(page, SHOTS / f"{i + 1}_{_slug(name)}.png")
+    _open_tab(page, names[0], "back to the first tab")
+    page.screenshot(path=str(SHOTS / "app.png"))
+
+    # The 2-D preset: decision regions, margin zones and the unit circle (a new grid trains on the way).
+    page.get_by_role("button", name="Paper Fig. 2: 2-D features").click()
+    for name in ("Features", "Compare"):
+        assert _open_tab(page, name, f"2-D preset, tab {name!r}") > 0, f"2-D preset: {name} draws nothing"
+        _screenshot_whole_tab(page, SHOTS / f"2d_{_slug(name)}.png")
+    assert "dim=2" in page.url, page.url  # the preset's experiment is in the URL, so a copied link reproduces it
+    print(f"first load to idle: {first_ready:.1f} s; tabs: {names}")
