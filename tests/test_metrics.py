@@ -159,6 +159,16 @@ def test_pair_angles_split_matches_loop():
     np.testing.assert_allclose(neg, ref_neg, atol=1e-9)
 
 
+@pytest.mark.parametrize("max_pairs", [10_000, 100])
+def test_pair_cosines_from_the_gram_matrix_equal_the_row_wise_ones(monkeypatch, max_pairs):
+    x, y = _random(60, 64, c=4, seed=3)
+    gram = metrics.pair_cosines(x, y, max_pairs=max_pairs)
+    monkeypatch.setattr(metrics, "GRAM_MAX_N", 0)  # force the O(P·D) path
+    rows = metrics.pair_cosines(x, y, max_pairs=max_pairs)
+    np.testing.assert_allclose(gram[0], rows[0], atol=1e-12)
+    np.testing.assert_array_equal(gram[1], rows[1])
+
+
 def test_pair_indices_subsample_is_deterministic_uniform_and_valid():
     n, p = 300, 5000
     i, j = pair_indices(n, max_pairs=p, seed=3)
