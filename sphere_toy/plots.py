@@ -10,8 +10,10 @@ No math of its own: angles and metrics come from `sphere_toy.metrics`, ψ and lo
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 
+import jax
 import numpy as np
 from matplotlib import patheffects
 from matplotlib.figure import Figure
@@ -63,6 +65,20 @@ def _pi_label(frac: Fraction) -> str:
     return f"{num}π" + ("" if frac.denominator == 1 else f"/{frac.denominator}")
 
 
+MAX_M = 8  # the largest margin the app offers; a static bound, so one compiled program serves every m up to it
+
+
+@functools.partial(jax.jit, static_argnames=("max_m",))
+def _psi_curves(cos, m, lam, *, max_m: int):
+    """cos(mθ), ψ(θ) and the annealed target on a grid of cos θ, in one compiled call (m and λ traced)."""
+    return (losses.cos_m_theta(cos, m, max_m=max_m), losses.psi_from_cos(cos, m, max_m=max_m),
+            losses.annealed_target(cos, m, lam, max_m=max_m))
+
+
+# The loss's own logits, compiled once per process (and per shape) rather than op by op on every call.
+_margin_logits = jax.jit(losses.margin_logits, static_argnames=("max_m",))
+
+
 @styled
 def psi_figure(m: int, lam: float = 0.0) -> Figure:
     """cos θ, the raw cos(mθ) and the monotone ψ(θ) on [0, π], with the intervals [kπ/m, (k+1)π/m] shaded.
@@ -76,9 +92,8 @@ def psi_figure(m: int, lam: float = 0.0) -> Figure:
     theta = np.linspace(0.0, np.pi, 721)
     cos = np.cos(theta)
     deg = np.degrees(theta)
-    # One static bound for every m the app offers: the arrays keep their shapes as m changes, so JAX compiles these
-    # few operations once per process instead of once per m (a slider move stays well under a second).
-    max_m = max(m, 8)
+    # ψ as the loss computes it, from cos θ; for m <= MAX_M a slider move never compiles anything.
+    cos_m, psi, target = (np.asarray(a) for a in _psi_curves(cos, m, lam, max_m=max(m, MAX_M)))
     fig = new_figure(9.5, 6.0)
     ax = fig.add_subplot()
     span = 2 * m
@@ -92,16 +107,13 @@ def psi_figure(m: int, lam: float = 0.0) -> Figure:
     ax.axhline(0, color="0.6", lw=0.8, zorder=1)
     ax.plot(deg, cos, color="#1f77b4", label="cos θ  (softmax / M-softmax target)")
     if m > 1:
-        ax.plot(deg, np.asarray(losses.cos_m_theta(cos, m, max_m=max_m)), color="0.35", ls="--", lw=1.8,
-                label=f"cos {m}θ  (not monotonic on [0°, 180°])")
-    psi = np.asarray(losses.psi_from_cos(cos, m, max_m=max_m))  # as the loss computes it, from cos θ
+        ax.plot(deg, cos_m, color="0.35", ls="--", lw=1.8, label=f"cos {m}θ  (not monotonic on [0°, 180°])")
     ax.plot(deg, psi, color="#d62728", lw=3.2, label=f"ψ(θ)  (A-softmax target, m={m})")
     if m == 4:
         every = slice(0, None, 24)
         ax.plot(deg[every], np.asarray(losses.psi_m4_sign_trick(cos))[every], "o", ms=6, mfc="white", mec="#d62728",
                 mew=1.6, label="s3·(8cos⁴θ − 8cos²θ + 1) + s4  (sign trick)")
     if lam > 0:
-        target = np.asarray(losses.annealed_target(cos, m, lam, max_m=max_m))  # margin_logits' target
         ax.plot(deg, target, color="#9467bd", ls="-.", lw=2.6, label=f"(λ cos θ + ψ(θ)) / (1+λ),  λ = {lam:g}")
     ax.set_xlim(0, 180)
     ax.set_ylim(1 - span - 0.3, top)
@@ -139,8 +151,9 @@ def decision_grid(result, g: int, lim: float, *, angular: bool = False, n: int =
     spec = result.specs[g]
     zone = np.zeros(len(pts), bool)
     if spec.m > 1:
-        logits = np.array(losses.margin_logits(pts, result.weights[g], labels, normalize=True, m=spec.m,
-                                                lam=0.0))  # (n², C): ‖x‖ψ(θ_i) at i, ‖x‖cos θ_j elsewhere
+        # (n², C): ‖x‖ψ(θ_i) at i, ‖x‖cos θ_j elsewhere; m traced, so one compile serves every m <= MAX_M.
+        logits = np.array(_margin_logits(pts, result.weights[g], labels, normalize=True, m=spec.m, lam=0.0,
+                                         max_m=max(spec.m, MAX_M)))
         own = logits[np.arange(len(pts)), labels]
         logits[np.arange(len(pts)), labels] = -np.inf
         zone = own < logits.max(axis=1)
@@ -356,44 +369,64 @@ def target_angle_figure(result, g: int) -> Figure:
 # ---------------------------------------------------------------------------------------------------- comparison
 
 @styled
-def compare_figure(result, *, bins: int = 36) -> Figure:
+def compare_figure(result, *, bins: int = 36, rows: str = "both") -> Figure:
     """All models side by side on the same data: features (top; the paper's Fig. 2 in 2-D, Fig. 5 in 3-D) and
-    pair-angle histograms (bottom), with shared axes. Diverged models get a panel that says so."""
+    pair-angle histograms (bottom), with shared axes. Diverged models get a panel that says so.
+
+    `rows`: "both" (one picture, for slides), or "features" / "angles" alone: the app draws them as two pictures,
+    so that moving the bins slider redraws only the histograms.
+    """
+    if rows not in ("both", "features", "angles"):
+        raise ValueError(f"rows must be 'both', 'features' or 'angles', got {rows!r}")
     n, dim = len(result.specs), feature_dim(result)
-    fig = new_figure(3.5 * n + 0.5, 8.2)
+    show_top, show_bottom = rows != "angles", rows != "features"
+    top_ratio = 1.25 if dim == 3 else 1.0
+    ratios = [top_ratio] * show_top + [1.0] * show_bottom
+    fig = new_figure(3.5 * n + 0.5, 8.2 if rows == "both" else 0.9 + 3.65 * ratios[0])
+    grid = fig.add_gridspec(len(ratios), n, height_ratios=ratios)
     ok = [g for g in range(n) if not result.diverged(g)]
     lim = _feature_limit(*[result.train_features[g] for g in ok]) if dim == 2 and ok else 1.0
     hist_axes, zone_any, ymax = [], False, 0.0
-    grid = fig.add_gridspec(2, n, height_ratios=[1.25 if dim == 3 else 1.0, 1.0])
     for g in range(n):
-        top = fig.add_subplot(grid[0, g], projection="3d" if dim == 3 and not result.diverged(g) else None)
-        bottom = fig.add_subplot(grid[1, g], sharey=hist_axes[0] if hist_axes else None)
-        if result.diverged(g):
-            message_panel(top, model_label(result, g), diverged_message(result, g))
-            message_panel(bottom, "", "no angles: diverged")
-            continue
-        if dim == 2:
-            zone, _ = _raw_panel(top, result, g, show_test=False, show_open=False, lim=lim, small=True)
-            zone_any |= zone
-            top.set_title(model_label(result, g))
-            top.tick_params(labelsize=10)
-        else:
-            draw_sphere(top, result, g, result.train_features[g], result.data.y_train, small=True)
-            top.set_title(model_label(result, g), pad=0)
-        st, top_y, verdict = _angle_hist(bottom, result, g, bins, legend=False)
-        ymax = max(ymax, top_y)
-        bottom.set_title(verdict, fontsize=10.5, color=GAP_COLOR if st["criterion_met"] else OVERLAP_COLOR)
-        bottom.set_xlabel("pair angle (°)")
-        bottom.set_xticks([0, 45, 90, 135, 180])
-        hist_axes.append(bottom)
+        name, first = model_label(result, g), g == ok[0] if ok else False
+        if show_top:
+            top = fig.add_subplot(grid[0, g], projection="3d" if dim == 3 and not result.diverged(g) else None)
+            if result.diverged(g):
+                message_panel(top, name, diverged_message(result, g))
+            elif dim == 2:
+                zone, _ = _raw_panel(top, result, g, show_test=False, show_open=False, lim=lim, small=True)
+                zone_any |= zone
+                top.set_title(name)
+                top.tick_params(labelsize=10, labelleft=first)  # same limits everywhere: numbers once, at the left
+            else:
+                draw_sphere(top, result, g, result.train_features[g], result.data.y_train, small=True)
+                top.set_title(name, pad=0)
+        if show_bottom:
+            bottom = fig.add_subplot(grid[-1, g], sharey=hist_axes[0] if hist_axes else None)
+            if result.diverged(g):
+                message_panel(bottom, "" if show_top else name, "no angles: diverged")
+                continue
+            st, top_y, verdict = _angle_hist(bottom, result, g, bins, legend=False)
+            ymax = max(ymax, top_y)
+            bottom.set_title(verdict if show_top else f"{name}\n{verdict}", fontsize=10.5,
+                             color=GAP_COLOR if st["criterion_met"] else OVERLAP_COLOR)
+            bottom.set_xlabel("pair angle (°)")
+            bottom.set_xticks([0, 45, 90, 135, 180])
+            bottom.tick_params(labelleft=not hist_axes)  # shared y-axis: its numbers once, at the left
+            hist_axes.append(bottom)
     if hist_axes:
         hist_axes[0].set_ylabel("density (per degree)")
         hist_axes[0].set_ylim(0, ymax)  # shared by all histogram panels
-    handles = [h for h in _legend_handles(result, show_test=False, show_open=False, zone=zone_any)
-               if h.get_label() != "train"]
-    handles += [Patch(color=POSITIVE_COLOR, alpha=0.5, label="same-class pairs"),
-                Patch(color=NEGATIVE_COLOR, alpha=0.5, label="different-class pairs")]
+    handles = []
+    if show_top:
+        handles += [h for h in _legend_handles(result, show_test=False, show_open=False, zone=zone_any)
+                    if h.get_label() != "train"]
+    if show_bottom:
+        handles += [Patch(color=POSITIVE_COLOR, alpha=0.5, label="same-class pairs"),
+                    Patch(color=NEGATIVE_COLOR, alpha=0.5, label="different-class pairs")]
     fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 9), frameon=False)
     view = "training features and weights" if dim == 2 else "training features on the unit sphere"
-    fig.suptitle(f"Same data, {n} losses: {view} (top), test pair angles (bottom)")
+    title = {"both": f"{view} (top), test pair angles (bottom)", "features": view,
+             "angles": "angles between pairs of test features"}[rows]
+    fig.suptitle(f"Same data, {n} losses: {title}")
     return fig

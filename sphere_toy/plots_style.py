@@ -117,9 +117,14 @@ def new_figure(width: float, height: float) -> Figure:
 
 
 @styled
-def figure_png(fig: Figure, dpi: int = 120) -> bytes:
-    """The figure as PNG bytes; the figure is cleared afterwards (its memory freed: do not reuse it)."""
+def figure_png(fig: Figure, dpi: int = 120, max_width_px: int = 2000) -> bytes:
+    """The figure as PNG bytes; the figure is cleared afterwards (its memory freed: do not reuse it).
+
+    At most `max_width_px` wide (the dpi is lowered for very wide figures such as the comparison): sharp on a
+    projector or a slide, and no time spent drawing pixels that no screen shows.
+    """
     buf = io.BytesIO()
+    dpi = min(dpi, max_width_px / fig.get_figwidth())
     fig.savefig(buf, format="png", dpi=dpi, facecolor="white", bbox_inches="tight", pad_inches=0.15)
     fig.clear()
     return buf.getvalue()

@@ -333,3 +333,16 @@ def test_open_set_summary_names_the_best_model_and_the_yardstick(r2):
     assert f"**{best}**" in text and f"{rows[best]:.3f}" in text
     assert f"{yardstick:.3f}" in text
     assert ("better than every 2-D embedding" in text) == (yardstick > rows[best])
+
+
+def test_compare_figure_rows_apart_for_the_app(r2, r3):
+    for result in (r2, r3):
+        n = len(result.specs)
+        features = plots.compare_figure(result, rows="features")
+        angles = plots.compare_figure(result, bins=18, rows="angles")
+        assert len(features.axes) == n and len(angles.axes) == n
+        names = {plots.model_label(result, g) for g in range(n)}
+        assert {ax.get_title().split("\n")[0] for ax in angles.axes} == names  # each histogram says whose it is
+        assert all(len(ax.patches) >= 2 for ax in angles.axes)  # both pair densities drawn in every panel
+    with pytest.raises(ValueError, match="rows"):
+        plots.compare_figure(r2, rows="top")
