@@ -13,8 +13,10 @@ asks for the same settings, so switching tabs never restarts it; finished runs g
 import sphere_toy  # noqa: F401  (first: gives JAX one CPU device per core before it starts)
 
 import pathlib
+import threading
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from sphere_toy import plots
 from sphere_toy.jobs import Jobs
@@ -24,6 +26,7 @@ from sphere_toy.train import GridResult
 ABOUT = (pathlib.Path(sphere_toy.__file__).parent / "about.md").read_text(encoding="utf-8")
 TABS = ("ψ(θ)", "Features", "Angles", "Compare", "Training", "Open-set", "About")
 FIX = "lower the learning rate or raise λ_min"
+BINS = 36  # default histogram bins (5° each)
 
 
 # ------------------------------------------------------------------------------------------------ training
@@ -57,34 +60,73 @@ def cached_run(settings: Settings) -> GridResult | None:
         return None
 
 
-def run_ui(settings: Settings, where, *, wait: bool) -> GridResult | None:
-    """The trained grid for `settings`, with a progress bar in `where` while it trains; None if not (yet) there."""
-    result = cached_run(settings)
-    if result is None:
-        job = _jobs().get(settings, start=wait)
-        if job is None:
-            where.caption("Another run is training; open Features, Angles, … to train this one.")
-            return None
-        if not wait and not job.finished.is_set():
-            where.caption("Training in the background: open Features, Angles, Compare, Training or Open-set to watch.")
-            return None
-        bar = where.progress(0.0, text="Starting…")
-        while not job.finished.wait(0.25):
-            bar.progress(*job.status())
-        bar.empty()
-        if job.error:
-            where.error(f"Training could not run with these settings ({job.error}). Try a preset.")
-            _jobs().forget(settings)
-            return None
-        result = _finished_run(settings, _result=job.result)
-        _jobs().forget(settings)
+def _collect(settings: Settings, job, where) -> GridResult | None:
+    """A finished job's result into the shared cache, or its error onto the page (a failed job is kept, so that
+    nobody restarts a run that cannot work; new settings make a new job)."""
+    if job.error:
+        where.error(f"Training could not run with these settings ({job.error}). Try a preset.")
+        return None
+    result = _finished_run(settings, _result=job.result)
+    _jobs().forget(settings)
+    return result
+
+
+def summary_ui(settings: Settings, result: GridResult, where) -> None:
     diverged = [g for g in range(len(result.specs)) if result.diverged(g)]
     for g in diverged:
         where.error(f"**{result.specs[g].name}**: training diverged at step {int(result.nan_step[g])}; {FIX}.")
     if len(diverged) < len(result.specs):
         where.caption(f"{len(result.specs)} models trained in {result.compile_seconds + result.train_seconds:.1f} s "
                       f"(compile {result.compile_seconds:.1f} s) · {settings.describe()}")
+
+
+def run_ui(settings: Settings, where) -> GridResult | None:
+    """The trained grid for `settings`, with a progress bar in `where` until it is there (None if it failed)."""
+    result = cached_run(settings)
+    if result is None:
+        job = _jobs().get(settings)
+        bar = where.progress(0.0, text="Starting…")
+        while not job.finished.wait(0.25):
+            bar.progress(*job.status())
+        bar.empty()
+        result = _collect(settings, job, where)
+    if result is not None:
+        summary_ui(settings, result, where)
     return result
+
+
+@st.fragment(run_every=1.0)
+def background_run_ui(settings: Settings) -> None:
+    """While the class looks at ψ(θ) or About, the run trains in the background with its progress shown here.
+
+    When it is done, the slowest views (Compare, Training) are drawn in a background thread so that their first
+    visit is instant, and the page reruns once to replace this poller with the run's summary.
+    """
+    job = _jobs().get(settings, start=False)
+    if job is None:
+        st.caption("Another run is training; this one starts after it.")
+        return
+    if not job.finished.is_set():
+        st.progress(*job.status())
+        return
+    result = _collect(settings, job, st)
+    if result is not None:
+        _draw_in_background(settings, result)
+        st.rerun()
+
+
+def _draw_in_background(settings: Settings, result: GridResult) -> None:
+    def draw():
+        for builder, kwargs in (("compare_figure", {"rows": "features"}),
+                                ("compare_figure", {"bins": BINS, "rows": "angles"}), ("training_figure", {})):
+            try:
+                render_png(builder, settings, result, **kwargs)
+            except Exception:  # the tab will draw it again and show the error in place
+                pass
+
+    thread = threading.Thread(target=draw, name="sphere_toy-prerender", daemon=False)  # see jobs.Jobs.get
+    add_script_run_ctx(thread, get_script_run_ctx())  # Streamlit's caches expect a session's context
+    thread.start()
 
 
 # ------------------------------------------------------------------------------------------------ cached views
@@ -113,11 +155,16 @@ def show_png(png: bytes, name: str, *, caption: str | None = None) -> None:
                        on_click="ignore", icon=":material/download:")
 
 
+def render_png(builder: str, settings: Settings | None, result: GridResult | None, *args, **kwargs) -> bytes:
+    """PNG of `plots.<builder>`, through the cache (one key format for the page and the background drawing)."""
+    return _png(builder, settings, args, tuple(sorted(kwargs.items())), _result=result)
+
+
 def figure_ui(name: str, builder: str, settings: Settings | None, *args, _result=None, **kwargs) -> None:
     """Draw `plots.<builder>` (cached) with its PNG download; a failure is a message, never a traceback."""
     try:
         with st.spinner("Drawing…"):
-            png = _png(builder, settings, args, tuple(sorted(kwargs.items())), _result=_result)
+            png = render_png(builder, settings, _result, *args, **kwargs)
     except Exception as e:
         st.error(f"Could not draw this figure: {e}")
         return
@@ -232,7 +279,7 @@ def diverged_ui(result: GridResult, g: int) -> bool:
 
 
 def bins_ui() -> int:
-    return st.slider("Histogram bins", 9, 90, 36, step=9, key="bins", bind="query-params",
+    return st.slider("Histogram bins", 9, 90, BINS, step=9, key="bins", bind="query-params",
                      help="Bins over 0°..180° (36 bins = 5° each)")
 
 
@@ -323,8 +370,9 @@ def angle_views(settings: Settings, result: GridResult, g: int) -> None:
 def compare_tab(settings: Settings, result: GridResult) -> None:
     st.caption("Every loss on the same data and seed: features (top) and same-class vs different-class pair angles "
                "(bottom) — the paper's Fig. 2 (2-D) or Fig. 5 (3-D) on one screen.")
+    figure_ui("compare_features", "compare_figure", settings, rows="features", _result=result)
     bins = bins_ui()
-    figure_ui(f"compare_{bins}", "compare_figure", settings, bins=bins, _result=result)
+    figure_ui(f"compare_angles_{bins}", "compare_figure", settings, bins=bins, rows="angles", _result=result)
     stats_ui(settings, result)
 
 
@@ -408,8 +456,16 @@ def main() -> None:
             psi_tab()
         elif shown == "About":
             about_tab()
-    result = run_ui(settings, status, wait=shown in RESULT_TABS)
-    if result is None or shown not in RESULT_TABS:
+    if shown not in RESULT_TABS:
+        result = cached_run(settings)
+        if result is None:
+            with status:
+                background_run_ui(settings)
+        else:
+            summary_ui(settings, result, status)
+        return
+    result = run_ui(settings, status)
+    if result is None:
         return
     if all(result.diverged(g) for g in range(len(result.specs))):
         tabs[shown].info("Every model diverged, so there is nothing to plot: change the settings and press Train.")

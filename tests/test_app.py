@@ -7,6 +7,8 @@ results are cached per process, so tests that share settings train once. The sta
 import base64
 import json
 import pathlib
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -267,15 +269,34 @@ def test_view_changes_never_retrain(train_calls):
     assert len(train_calls) == first
 
 
-def test_psi_tab_needs_no_training(train_calls):
-    at = app("ψ(θ)", seed="12")
+def test_psi_tab_never_waits_for_the_run_and_shows_its_progress(monkeypatch):
+    release, real = threading.Event(), sphere_toy.train.init_params
+
+    def held(net, *, key):  # the run cannot finish until the test says so
+        assert release.wait(120)
+        return real(net, key=key)
+
+    monkeypatch.setattr(sphere_toy.train, "init_params", held)
+    try:
+        at = app("ψ(θ)", seed="12")
+        assert_healthy(at)
+        assert at.get("image") and at.get("latex")  # drawn while the run is still going
+        assert at.get("progress")  # the run's progress, in the background
+        at.slider(key="psi_m").set_value(3)
+        at = at.run()
+        assert_healthy(at)
+        assert any(r"\cos 3\theta" in e.value for e in at.get("latex"))
+    finally:
+        release.set()
+    for _ in range(240):  # once the run is done, the next rerun collects it and shows its summary instead
+        at = at.run()
+        if any("models trained in" in c for c in texts(at.caption)):
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError("the finished run was never collected on the ψ tab")
     assert_healthy(at)
-    assert not at.get("progress")  # it never waits for a run
-    assert at.get("image") and at.get("latex")
-    at.slider(key="psi_m").set_value(3)
-    at = at.run()
-    assert_healthy(at)
-    assert any(r"\cos 3\theta" in e.value for e in at.get("latex"))
+    assert not at.get("progress")
 
 
 def test_several_sessions_share_one_run(train_calls):
