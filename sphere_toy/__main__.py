@@ -54,35 +54,50 @@ def _add_experiment_args(p: argparse.ArgumentParser) -> None:
 
     defaults = TrainConfig()
     d = p.add_argument_group("data")
-    d.add_argument("--data", choices=("digits", "blobs"), default="digits", help="scikit-learn's 8x8 digits or Gaussian blobs")
-    d.add_argument("--classes", type=_ranged(int, 2, 10), default=6, help="K classes trained on (default 6)")
-    d.add_argument("--class-ids", type=_int_list, default=None, help="digits only: which digits to train on, e.g. 0,1,7")
+    d.add_argument("--data", choices=("digits", "blobs"), default="digits",
+                   help="scikit-learn's 8x8 digits or Gaussian blobs")
+    d.add_argument("--classes", type=_ranged(int, 2, 10), default=6, help="K classes trained on")
+    d.add_argument("--class-ids", type=_int_list, default=None,
+                   help="digits only: which digits to train on, e.g. 0,1,7")
     d.add_argument("--held-out", type=_ranged(int, 0, 8), default=None,
                    help="open-set classes never trained on (default: digits, all the others; blobs, 2)")
     d.add_argument("--imbalance", type=_ranged(float, 1.0), default=1.0, help="largest/smallest training class size")
-    d.add_argument("--overlap", type=_ranged(float, 0.05, 10.0), default=1.0, help="blobs only: how much classes overlap")
+    d.add_argument("--overlap", type=_ranged(float, 0.05, 10.0), default=1.0,
+                   help="blobs only: how much classes overlap")
     t = p.add_argument_group("training")
     t.add_argument("--dim", type=_ranged(int, 2, 3), default=defaults.feature_dim, help="feature dimension, 2 or 3")
     t.add_argument("--hidden", type=_int_list, default=defaults.hidden, help="hidden widths, e.g. 64,64")
-    t.add_argument("--steps", type=_ranged(int, 1, 1_000_000), default=defaults.steps)
-    t.add_argument("--batch", type=_ranged(int, 1, 100_000), default=defaults.batch_size)
+    t.add_argument("--steps", type=_ranged(int, 1, 1_000_000), default=defaults.steps, help="training steps")
+    t.add_argument("--batch", type=_ranged(int, 1, 100_000), default=defaults.batch_size, help="minibatch size")
     t.add_argument("--lr", type=_ranged(float, 1e-12), default=defaults.learning_rate, help="learning rate")
-    t.add_argument("--optimizer", choices=("adam", "sgd"), default=defaults.optimizer)
+    t.add_argument("--optimizer", choices=("adam", "sgd"), default=defaults.optimizer,
+                   help=f"Adam, or SGD with momentum {defaults.momentum:g}")
     t.add_argument("--m", type=_ranged(int, 1, 8), nargs="+", default=[1, 2, 3, 4], help="A-softmax margins to train")
     t.add_argument("--seed", type=_ranged(int, 0), nargs="+", default=[0], help="one or more seeds (initialisation)")
     lam = "λ = max(λ_min, base·(1 + γ·step)^(-power)), annealed from ≈ M-softmax to A-softmax"
     t.add_argument("--lambda-base", type=_ranged(float, 0.0), default=defaults.lambda_base, help=lam)
-    t.add_argument("--lambda-gamma", type=_ranged(float, 0.0), default=defaults.lambda_gamma)
-    t.add_argument("--lambda-power", type=_ranged(float, 0.0), default=defaults.lambda_power)
+    t.add_argument("--lambda-gamma", type=_ranged(float, 0.0), default=defaults.lambda_gamma,
+                   help="γ in the λ schedule")
+    t.add_argument("--lambda-power", type=_ranged(float, 0.0), default=defaults.lambda_power,
+                   help="power in the λ schedule (the official code uses 1)")
     t.add_argument("--lambda-min", type=_ranged(float, 0.0), default=defaults.lambda_min,
                    help="the paper's face models use 5, which weakens m = 4 to about m = 1.5")
+
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Each option's default in its help, unless it has none or its help already says what it is."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.required or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m sphere_toy", description=__doc__.split("\n\n")[0],
                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    sub_kw = {"formatter_class": argparse.ArgumentDefaultsHelpFormatter}
+    sub_kw = {"formatter_class": _Help}
     compare = sub.add_parser("compare", **sub_kw, help="train the grid and print a table of angles and accuracies")
     _add_experiment_args(compare)
     compare.add_argument("--json", action="store_true", help="print one JSON record per model instead")
@@ -128,9 +143,10 @@ def format_table(records) -> str:
         lines.append(
             f"{r['name']:<15}{r['seed']:>5}{r['train_acc']:7.3f}{r['test_acc']:7.3f}{_deg(r['mean_target_angle'])} "
             f"{_deg(r['max_intra_angle'])} {_deg(r['min_inter_angle'])}{_deg(r['p95_intra_angle'])}"
-            f"{_deg(r['p5_inter_angle'])}{_deg(r['min_weight_angle'])}{'yes' if r['criterion_met'] else 'no':>6}{auc:>7}")
-    lines.append("angles in degrees on the closed-set test samples; crit: max intra-class angle < min inter-class angle;"
-                 " AUC: open-set verification by cosine similarity on held-out classes")
+            f"{_deg(r['p5_inter_angle'])}{_deg(r['min_weight_angle'])}"
+            f"{'yes' if r['criterion_met'] else 'no':>6}{auc:>7}")
+    lines.append("angles in degrees on the closed-set test samples; crit: max intra-class angle < min inter-class "
+                 "angle; AUC: open-set verification by cosine similarity on held-out classes")
     return "\n".join(lines)
 
 
