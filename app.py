@@ -149,6 +149,11 @@ def _gif(settings: Settings, g: int, _result) -> bytes:
     return plots.snapshots_gif(_result, g)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def _animation(settings: Settings, g: int, _result):
+    return plots.snapshots_plotly(_result, g)
+
+
 def show_png(png: bytes, name: str, *, caption: str | None = None) -> None:
     st.image(png, caption=caption)
     st.download_button("Download PNG", png, file_name=f"{name}.png", mime="image/png", key=f"png_{name}",
@@ -395,13 +400,17 @@ def training_tab(settings: Settings, result: GridResult) -> None:
 @st.fragment
 def snapshots_ui(settings: Settings, result: GridResult, g: int) -> None:
     steps = [int(s) for s in result.snapshot_steps]
-    play = st.toggle("▶ Play", key="play", help="Animate every snapshot (a GIF, made once per model)")
+    play = st.toggle("▶ Play", key="play", help="The animation: play it, pause it, or drag its slider; it runs in "
+                                                "the browser, and downloads as a GIF")
     if play:
-        with st.spinner("Making the animation…"):
-            gif = _gif(settings, g, _result=result)
-        st.image(gif, caption=f"{result.specs[g].name}: features from step 0 to {steps[-1]}")
-        st.download_button("Download GIF", gif, file_name=f"training_{g}.gif", mime="image/gif", on_click="ignore",
-                           icon=":material/download:")
+        try:
+            st.plotly_chart(_animation(settings, g, _result=result), key="animation",
+                            config={"displaylogo": False})
+        except Exception as e:
+            st.error(f"Could not draw the animation: {e}")
+        st.download_button("Download GIF", lambda: _gif(settings, g, _result=result), file_name=f"training_{g}.gif",
+                           mime="image/gif", on_click="ignore", icon=":material/download:",
+                           help="Made when you click (a few seconds: one picture per snapshot)")
         return
     step = st.select_slider("Step", steps, steps[-1], key="snap", bind="query-params",
                             help="Features of the same training samples after this many steps")

@@ -199,7 +199,8 @@ def m_softmax_loss(features: ArrayLike, weights: ArrayLike, labels: ArrayLike) -
     return _mean_cross_entropy(margin_logits(features, weights, labels, normalize=True, m=1), labels)
 
 
-def a_softmax_loss(features: ArrayLike, weights: ArrayLike, labels: ArrayLike, m: int, lam: ArrayLike = 0.0) -> jax.Array:
+def a_softmax_loss(features: ArrayLike, weights: ArrayLike, labels: ArrayLike, m: int,
+                   lam: ArrayLike = 0.0) -> jax.Array:
     """Angular softmax with margin m (Sec. 3.2, Eq. 6-7, with the λ-blend of the paper's training).
 
     f_y = (λ·||x||·cos θ_y + ||x||·ψ(θ_y)) / (1 + λ), f_j = ||x|| cos θ_j for j ≠ y, ||W_j|| = 1, b = 0.

@@ -28,13 +28,13 @@ from sphere_toy.plots_report import (features_csv, open_set_rows, open_set_summa
 from sphere_toy.plots_style import (GAP_COLOR, NEGATIVE_COLOR, OVERLAP_COLOR, POSITIVE_COLOR, check_trained,
                                     class_colors, diverged_message, feature_dim, figure_png, message_panel,
                                     model_colors, model_label, new_figure, result_colors, styled, unit_rows)
-from sphere_toy.plots_training import snapshot_figure, snapshots_gif, training_figure
+from sphere_toy.plots_training import snapshot_figure, snapshots_gif, snapshots_plotly, training_figure
 
 __all__ = [
     "class_colors", "model_colors", "psi_figure", "chebyshev_latex", "features_figure", "sphere_figure",
     "sphere_plotly", "angle_histogram_figure", "target_angle_figure", "stats_rows", "stats_markdown",
-    "compare_figure", "training_figure", "snapshot_figure", "snapshots_gif", "roc_figure", "open_set_rows",
-    "open_set_summary", "figure_png", "features_csv",
+    "compare_figure", "training_figure", "snapshot_figure", "snapshots_gif", "snapshots_plotly", "roc_figure",
+    "open_set_rows", "open_set_summary", "figure_png", "features_csv",
 ]
 
 GRID = 240  # decision-background resolution (pixels per side)
@@ -235,8 +235,8 @@ def _legend_handles(result, *, show_test=True, show_open=True, zone=False):
     if show_test:
         handles.append(Line2D([], [], ls="", marker="^", color="0.3", mec="black", ms=8, label="test"))
     if zone:
-        handles.append(Patch(facecolor="0.78", hatch="///",
-                             label=r"margin zone (still penalised): $\psi(\theta_i) < \cos\theta_j$ for some $j \neq i$"))
+        label = r"margin zone (still penalised): $\psi(\theta_i) < \cos\theta_j$ for some $j \neq i$"
+        handles.append(Patch(facecolor="0.78", hatch="///", label=label))
     return handles
 
 
@@ -295,7 +295,8 @@ def _angle_hist(ax, result, g, bins, *, legend=True):
     st = metrics.angle_stats(feats, y)
     per_degree = np.pi / 180  # density per radian -> per degree
     top = 0.0
-    for angles, color, name in ((pos, POSITIVE_COLOR, "same-class pairs"), (neg, NEGATIVE_COLOR, "different-class pairs")):
+    for angles, color, name in ((pos, POSITIVE_COLOR, "same-class pairs"),
+                                (neg, NEGATIVE_COLOR, "different-class pairs")):
         counts, edges = metrics.angle_histogram(angles, bins=bins)
         top = max(top, float(np.max(counts, initial=0)) * per_degree)
         ax.stairs(counts * per_degree, np.degrees(edges), fill=True, color=color, alpha=0.35)

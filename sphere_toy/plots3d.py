@@ -77,6 +77,16 @@ def sphere_figure(result, g: int, *, show_open: bool = True) -> Figure:
     return fig
 
 
+def plotly_unit_sphere():
+    """A faint unit sphere for plotly 3-D scenes; coarse, with 3-decimal coordinates, to keep the JSON small."""
+    import plotly.graph_objects as go
+
+    u, v = np.meshgrid(np.linspace(0, 2 * np.pi, 37), np.linspace(0, np.pi, 19))
+    sx, sy, sz = (np.round(a, 3) for a in _sphere_xyz(u, v))
+    return go.Surface(x=sx, y=sy, z=sz, opacity=0.12, showscale=False, hoverinfo="skip", name="unit sphere",
+                      colorscale=[[0, "#9aa5b1"], [1, "#9aa5b1"]])
+
+
 def sphere_plotly(result, g: int, *, show_open: bool = True):
     """Rotatable version of `sphere_figure` (plotly): one Scatter3d of markers per class, named by class."""
     import plotly.graph_objects as go  # imported here: only the app needs plotly
@@ -84,11 +94,7 @@ def sphere_plotly(result, g: int, *, show_open: bool = True):
     check_trained(result, g)
     _check_3d(result, "sphere_plotly")
     data, colors = result.data, result_colors(result)
-    # A coarse sphere and 3-decimal coordinates keep the JSON sent to the browser small.
-    u, v = np.meshgrid(np.linspace(0, 2 * np.pi, 37), np.linspace(0, np.pi, 19))
-    sx, sy, sz = (np.round(a, 3) for a in _sphere_xyz(u, v))
-    traces = [go.Surface(x=sx, y=sy, z=sz, opacity=0.12, showscale=False, hoverinfo="skip", name="unit sphere",
-                         colorscale=[[0, "#9aa5b1"], [1, "#9aa5b1"]])]
+    traces = [plotly_unit_sphere()]
     groups = [(j, result.train_features[g][data.y_train == j]) for j in range(data.n_classes)]
     if show_open:
         groups += [(j, result.open_features[g][data.y_open == j]) for j in np.unique(data.y_open)]

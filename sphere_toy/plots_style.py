@@ -20,7 +20,8 @@ from matplotlib.figure import Figure
 STYLE = {
     "font.size": 12, "axes.titlesize": 13, "axes.labelsize": 12, "xtick.labelsize": 11, "ytick.labelsize": 11,
     "legend.fontsize": 11, "figure.titlesize": 15, "lines.linewidth": 2.2, "axes.linewidth": 1.0,
-    "axes.spines.top": False, "axes.spines.right": False, "hatch.linewidth": 0.9, "hatch.color": "#555555", "figure.dpi": 100,
+    "axes.spines.top": False, "axes.spines.right": False, "hatch.linewidth": 0.9, "hatch.color": "#555555",
+    "figure.dpi": 100,
 }
 # rcParams are process-global and matplotlib is not thread-safe; Streamlit runs sessions in threads.
 _LOCK = threading.RLock()

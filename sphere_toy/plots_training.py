@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sphere_toy.plots3d import draw_sphere, unit_weights
+from sphere_toy.plots3d import draw_sphere, plotly_unit_sphere, unit_weights
 from sphere_toy.plots_style import (check_trained, diverged_message, feature_dim, model_colors, model_label,
                                     new_figure, result_colors, styled, unit_rows)
 
@@ -81,9 +81,7 @@ def snapshot_figure(result, g: int, index: int, *, _limit: float | None = None) 
     feats = result.snapshots[g, index]
     labels = result.data.y_train[result.snapshot_index]
     colors = np.array(result_colors(result))[labels]
-    step = int(result.snapshot_steps[index])
-    title = (f"{model_label(result, g)} — step {step} of {int(result.snapshot_steps[-1])}, "
-             f"{_snapshot_lambda(result, g, step)}")
+    title = _snapshot_title(result, g, index)
     k = result.data.n_classes
     handles = [Patch(color=result_colors(result)[j], label=result.data.class_names[j]) for j in range(k)]
     if feature_dim(result) == 3:
@@ -152,3 +150,79 @@ def snapshots_gif(result, g: int, *, fps: int = 6, dpi: int = 80) -> bytes:
     frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0,
                    optimize=False, disposal=1)
     return buf.getvalue()
+
+
+def snapshots_plotly(result, g: int):
+    """Model g's training animation for the browser (plotly): a step slider and a play button that run on the
+    client, so scrubbing and playing cost the server nothing. 3-D: the features on the unit sphere; 2-D: the raw
+    features (fixed limits over all frames) beside their directions on the unit circle. One trace per class."""
+    import plotly.graph_objects as go  # imported here: only the app needs plotly
+    from plotly.subplots import make_subplots
+
+    check_trained(result, g)
+    labels = result.data.y_train[result.snapshot_index]
+    classes, colors = range(result.data.n_classes), result_colors(result)
+    three_d = feature_dim(result) == 3
+    limit = _snapshot_limit(result, g)
+
+    def traces(index: int) -> list:
+        feats = result.snapshots[g, index]
+        out = []
+        for j in classes:
+            mine = feats[labels == j]
+            marker = {"color": colors[j], "size": 3 if three_d else 5, "opacity": 0.8}
+            name, group = result.data.class_names[j], str(j)
+            if three_d:
+                p = np.round(unit_rows(mine), 3)
+                out.append(go.Scatter3d(x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="markers", marker=marker, name=name,
+                                        legendgroup=group))
+            else:
+                raw, unit = np.round(mine, 3), np.round(unit_rows(mine), 3)
+                out.append(go.Scatter(x=raw[:, 0], y=raw[:, 1], mode="markers", marker=marker, name=name,
+                                      legendgroup=group, xaxis="x", yaxis="y"))
+                out.append(go.Scatter(x=unit[:, 0], y=unit[:, 1], mode="markers", marker=marker, name=name,
+                                      legendgroup=group, showlegend=False, xaxis="x2", yaxis="y2"))
+        return out
+
+    steps = [int(s) for s in result.snapshot_steps]
+    names = [f"step {s}" for s in steps]
+    if three_d:  # the sphere goes after the class traces, which are the ones the frames replace
+        fig = go.Figure(traces(len(steps) - 1) + [plotly_unit_sphere()])
+        axis = {"range": [-1.1, 1.1], "tickvals": [-1, 0, 1], "title": ""}
+        fig.update_layout(scene={"xaxis": axis, "yaxis": axis, "zaxis": axis, "aspectmode": "cube"}, height=620)
+    else:
+        fig = make_subplots(1, 2, subplot_titles=("raw features x", "directions x/‖x‖"), horizontal_spacing=0.08)
+        t = np.linspace(0, 2 * np.pi, 121)  # the unit circle, after the class traces (which the frames replace)
+        for trace in traces(len(steps) - 1) + [go.Scatter(x=np.round(np.cos(t), 3), y=np.round(np.sin(t), 3),
+                                                          mode="lines", line={"color": "#9aa5b1", "width": 1},
+                                                          hoverinfo="skip", showlegend=False, xaxis="x2",
+                                                          yaxis="y2")]:
+            fig.add_trace(trace)
+        fig.update_xaxes(range=[-limit, limit], col=1)
+        fig.update_yaxes(range=[-limit, limit], scaleanchor="x", col=1)
+        fig.update_xaxes(range=[-1.3, 1.3], col=2)
+        fig.update_yaxes(range=[-1.3, 1.3], scaleanchor="x2", col=2)
+        fig.update_layout(height=560)
+    fig.frames = [go.Frame(data=traces(i), name=name, layout={"title": {"text": _snapshot_title(result, g, i)}})
+                  for i, name in enumerate(names)]
+    play = {"frame": {"duration": 250, "redraw": three_d}, "transition": {"duration": 0}, "fromcurrent": True}
+    fig.update_layout(
+        title=_snapshot_title(result, g, len(steps) - 1), margin={"l": 10, "r": 10, "t": 60, "b": 100},
+        legend={"itemsizing": "constant", "font": {"size": 14}},
+        updatemenus=[{"type": "buttons", "direction": "left", "x": 0.0, "y": -0.1, "xanchor": "left",
+                      "yanchor": "top", "buttons": [
+                          {"label": "▶ Play", "method": "animate", "args": [None, play]},
+                          {"label": "❚❚ Pause", "method": "animate",
+                           "args": [[None], {"mode": "immediate", "frame": {"duration": 0}}]}]}],
+        sliders=[{"active": len(steps) - 1, "x": 0.16, "len": 0.84, "y": -0.1, "yanchor": "top",
+                  "currentvalue": {"prefix": "training "},
+                  "steps": [{"label": str(s), "method": "animate",
+                             "args": [[name], {"mode": "immediate", "frame": {"duration": 0, "redraw": three_d}}]}
+                            for s, name in zip(steps, names)]}])
+    return fig
+
+
+def _snapshot_title(result, g: int, index: int) -> str:
+    step = int(result.snapshot_steps[index])
+    return (f"{model_label(result, g)} — step {step} of {int(result.snapshot_steps[-1])}, "
+            f"{_snapshot_lambda(result, g, step)}")

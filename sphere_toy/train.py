@@ -236,7 +236,8 @@ def _chunk_fn(optimizer: str, momentum: float, chunk_steps: int, max_m: int):
         (loss, acc), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, x, y, hyper, lam)
         updates, new_opt = tx.update(grads, opt_state, params)
         new_params = jax.tree.map(lambda p, u: p - lr * u, params, updates)
-        finite = jnp.isfinite(loss) & jnp.all(jnp.array([jnp.all(jnp.isfinite(p)) for p in jax.tree.leaves(new_params)]))
+        leaves_finite = [jnp.all(jnp.isfinite(p)) for p in jax.tree.leaves(new_params)]
+        finite = jnp.isfinite(loss) & jnp.all(jnp.array(leaves_finite))
         active = step < total
         # A model that produced NaN/inf is frozen at its last good params and remembers the first bad step.
         nan_step = jnp.where(active & ~finite & (nan_step < 0), step, nan_step)
@@ -377,7 +378,7 @@ def save_result(result: GridResult, path) -> None:
 
 
 def load_result(path) -> dict:
-    """Read what `save_result` wrote back as a dict of arrays, with "specs" as ModelSpecs and "config" as TrainConfig."""
+    """Read what `save_result` wrote back: a dict of arrays, with "specs" as ModelSpecs, "config" a TrainConfig."""
     with np.load(path) as f:
         out = {k: f[k] for k in f.files}
     out["specs"] = tuple(ModelSpec(**s) for s in json.loads(str(out["specs"])))

@@ -269,6 +269,21 @@ def test_view_changes_never_retrain(train_calls):
     assert len(train_calls) == first
 
 
+def test_play_shows_the_animation_with_one_frame_per_snapshot_and_a_gif_download():
+    at = app("Training", seed="11", model="A-softmax m=4")
+    assert_healthy(at)
+    assert not at.get("plotly_chart")  # the scrubbed frame, as a picture
+    at.toggle(key="play").set_value(True)
+    at = at.run()
+    assert_healthy(at)
+    (chart,) = at.get("plotly_chart")
+    figure = json.loads(chart.proto.spec)
+    names = [f["name"] for f in figure["frames"]]
+    assert names[0] == "step 0" and names[-1] == f"step {SMALL['steps']}"  # from the start to the end of training
+    assert [s["label"] for s in figure["layout"]["sliders"][0]["steps"]] == [n.removeprefix("step ") for n in names]
+    assert any(b.label == "Download GIF" for b in at.get("download_button"))
+
+
 def test_psi_tab_never_waits_for_the_run_and_shows_its_progress(monkeypatch):
     release, real = threading.Event(), sphere_toy.train.init_params
 

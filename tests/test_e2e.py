@@ -83,8 +83,8 @@ def page(server):
         browser = p.chromium.launch(
             executable_path=CHROMIUM, headless=True,
             # Root in a container, and a machine whose only network is loopback: no sandbox, no background traffic.
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"])
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
         page = browser.new_page(viewport=VIEWPORT)
         yield page
         browser.close()
@@ -130,6 +130,14 @@ def _open_tab(page, name, where):
     return drawn + charts
 
 
+def _play(page):
+    """Turn on the Training tab's Play toggle: the animation is a plotly chart with frames, played by the browser."""
+    page.get_by_text("▶ Play", exact=True).first.click()
+    _wait_until_idle(page)
+    page.locator('[role="tabpanel"]:visible .js-plotly-plot').first.wait_for(timeout=30_000)
+    _assert_healthy(page, "Training with Play on")
+
+
 def _slug(name):
     return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
 
@@ -153,13 +161,24 @@ def test_every_tab_renders_in_a_real_browser(server, page):
         if name != "About":
             assert drawn > 0, f"tab {name!r} draws no image or chart"
         _screenshot_whole_tab(page, SHOTS / f"{i + 1}_{_slug(name)}.png")
+    # The training animation plays in the browser (plotly frames), not as a server-made GIF.
+    _open_tab(page, "Training", "Training, again")
+    _play(page)
+    _screenshot_whole_tab(page, SHOTS / "5_training_play.png")
     _open_tab(page, names[0], "back to the first tab")
     page.screenshot(path=str(SHOTS / "app.png"))
 
     # The 2-D preset: decision regions, margin zones and the unit circle (a new grid trains on the way).
     page.get_by_role("button", name="Paper Fig. 2: 2-D features").click()
-    for name in ("Features", "Compare"):
+    for name in ("Features", "Compare", "Training"):
         assert _open_tab(page, name, f"2-D preset, tab {name!r}") > 0, f"2-D preset: {name} draws nothing"
+        if name == "Training":  # the 2-D animation: raw features beside their directions
+            _play(page)
         _screenshot_whole_tab(page, SHOTS / f"2d_{_slug(name)}.png")
+        if name == "Features":  # the README's picture (docs/screenshot.png is a copy of it)
+            page.set_viewport_size({"width": 1600, "height": 1240})
+            page.wait_for_timeout(800)
+            page.screenshot(path=str(SHOTS / "readme.png"))
+            page.set_viewport_size(VIEWPORT)
     assert "dim=2" in page.url, page.url  # the preset's experiment is in the URL, so a copied link reproduces it
     print(f"first load to trained: {first_ready:.1f} s; tabs: {names}")

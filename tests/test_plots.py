@@ -289,10 +289,24 @@ def test_snapshots_gif_frames(r2):
     assert im.format == "GIF" and im.n_frames == len(r2.snapshot_steps) and len(gif) < 2_000_000
 
 
+def test_snapshots_plotly_has_one_frame_per_snapshot_with_the_snapshot_points(r2, r3):
+    for result, per_class in ((r3, 1), (r2, 2)):  # 3-D: the sphere; 2-D: raw features and their directions
+        fig = plots.snapshots_plotly(result, 1)
+        assert len(fig.frames) == len(result.snapshot_steps)
+        assert len(fig.data) == per_class * result.data.n_classes + 1  # and the unit sphere or circle
+        assert all(len(frame.data) == per_class * result.data.n_classes for frame in fig.frames)
+        labels = result.data.y_train[result.snapshot_index]
+        first = fig.frames[0].data[0]  # class 0 at step 0
+        want = result.snapshots[1, 0][labels == 0]
+        want = plots.unit_rows(want) if result.train_features.shape[-1] == 3 else want
+        np.testing.assert_allclose(np.asarray(first.x), want[:, 0], atol=1e-3)
+        assert [s.label for s in fig.layout.sliders[0].steps] == [str(s) for s in result.snapshot_steps]
+
+
 def test_single_model_builders_refuse_diverged(r2, r3):
     bad2, bad3 = _diverged(r2), _diverged(r3)
     for build in (plots.features_figure, plots.angle_histogram_figure, plots.target_angle_figure,
-                  lambda r, g: plots.snapshot_figure(r, g, 0), plots.snapshots_gif):
+                  lambda r, g: plots.snapshot_figure(r, g, 0), plots.snapshots_gif, plots.snapshots_plotly):
         with pytest.raises(ValueError, match="training diverged at step 7; lower the learning rate"):
             build(bad2, 2)
     for build in (plots.sphere_figure, plots.sphere_plotly):
