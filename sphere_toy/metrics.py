@@ -168,8 +168,9 @@ def min_weight_angle(weights) -> float:
 def weight_norms(weights) -> np.ndarray:
     """||W_j|| for each class j: (D, C) -> (C,).
 
-    Plain softmax learns larger norms for classes with more samples, a prior M-softmax removes by fixing
-    ||W_j|| = 1 (Sec. 3.1 and the paper's appendix on weight normalisation).
+    Plain softmax can learn larger norms for classes with more samples (a class prior; it need not, and on small
+    toy problems often does not); M-softmax rules it out by fixing ||W_j|| = 1 (Sec. 3.1 and the paper's
+    appendix on weight normalisation).
     """
     return np.linalg.norm(np.asarray(weights, dtype=np.float64), axis=0)
 

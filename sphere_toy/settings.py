@@ -42,8 +42,8 @@ LIMITS: Mapping[str, Limit] = MappingProxyType({
                       help="Classes never seen in training, used only to test verification by cosine similarity "
                            "(the Open-set tab). Digits: at most 10 minus the trained classes."),
     "imbalance": Limit(float, 1.0, 50.0, label="Class imbalance",
-                       help="Largest / smallest training class size; 1 = balanced. Softmax turns class size into "
-                            "weight norm; M-softmax normalises the weights and removes that prior."),
+                       help="Largest / smallest training class size; 1 = balanced. Softmax's free weight norms "
+                            "can absorb class size as a prior; M-softmax normalises the weights, so they cannot."),
     "overlap": Limit(float, 0.25, 4.0, label="Blob overlap",
                      help="Blobs only: cluster spread; 1 = nearest centres 4 standard deviations apart, "
                           "larger = harder"),
@@ -317,12 +317,16 @@ PRESETS: Mapping[str, Preset] = MappingProxyType({
         "angular sectors, and A-softmax with m = 4 squeezes each class into a narrow wedge with gaps between."),
     "Paper Fig. 5: 3-D features, m = 1..4": Preset(
         Settings(dim=3, m=(1, 2, 3, 4)),
-        "Features on the sphere: as m grows each class shrinks to a tighter cap; in Angles the positive-pair and "
-        "negative-pair histograms separate (max intra-class < min inter-class angle)."),
+        "Features on the sphere: as m grows each class shrinks to a tighter cap and the class weights spread apart. "
+        "In Compare, the same-class and different-class angle histograms pull apart: the robust form of the paper's "
+        "criterion (95th-percentile intra-class < 5th-percentile inter-class angle) holds for the angular losses, "
+        "with a gap that widens with m; the strict max < min is spoilt by a few outliers on data this small."),
     "Imbalanced classes": Preset(
         Settings(dim=2, imbalance=10.0, m=(4,)),
-        "Class 0 has 10x the training samples of the last class: softmax turns class size into weight norm (look at "
-        "the arrow lengths in Features); M-softmax and A-softmax fix ‖W‖ = 1 and split the circle by angle alone."),
+        "Class 0 has 10x the training samples of the last class. Softmax's ‖W_j‖ and b_j are free, so imbalanced "
+        "data can turn them into a class prior: the paper's reason to fix ‖W‖ = 1 and b = 0, as M-softmax and "
+        "A-softmax do, so that angles alone decide. Compare the arrow lengths in Features with the class sizes: on "
+        "a problem this small the softmax norms need not follow them (a prior is possible, not guaranteed)."),
     "Open-set digits": Preset(
         Settings(classes=5, held_out=5, dim=3, m=(1, 2, 4)),
         "Train on digits 0-4, then verify pairs of the never-seen digits 5-9 by cosine similarity: the Open-set tab's "

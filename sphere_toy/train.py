@@ -188,7 +188,7 @@ class GridResult:
             "mean_target_angle": float(np.mean(metrics.target_angles(feats, w, data.y_test))),
             **{k: stats[k] for k in keys[4:11]},
             "min_weight_angle": metrics.min_weight_angle(w),
-            "weight_norms": metrics.weight_norms(w).tolist(),  # all 1 for M-/A-softmax; softmax's show the prior
+            "weight_norms": metrics.weight_norms(w).tolist(),  # all 1 for M-/A-softmax; softmax's are free
             **{f"open_set_{k}": None if open_set[k] is None else float(open_set[k])
                for k in ("auc", "threshold", "accuracy")},
         }
