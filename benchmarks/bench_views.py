@@ -13,7 +13,7 @@ the cold call. The results are trained as the app's job does it (`jobs.train_set
 open-set reports; when a run finishes while the ψ(θ) or About tab is shown, the app draws Compare (at the default
 bins) and Training in the background, so those two cold calls are usually not seen by a user. Target on a 2-core
 CPU: any view change (warm max) under 1 s, the ψ(θ) tab well under; a cold call over 1 s is flagged too. The training
-animation (`snapshots_gif`) is made only when the user turns on "Play", so it has a line of its own.
+animation's GIF (`snapshots_gif`) is made only when its download button is clicked, so it has a line of its own.
 
     python benchmarks/bench_views.py [--quick]
 """
@@ -120,8 +120,11 @@ def main() -> None:
     measure("Training 2-D: snapshot_figure", grid(lambda g, i: png("snapshot_figure", r2, g, i), models2, snaps(r2)))
     measure("Open-set: roc_figure", same(png("roc_figure", r3)))
     measure("Open-set: open_set_rows (table)", same(lambda: plots.open_set_rows(r3)))
-    measure("Play: snapshots_gif (3-D)", [lambda g=g: plots.snapshots_gif(r3, g) for g in (models3[-1], 0)],
-            f"  (behind the Play toggle; {len(r3.snapshot_steps)} frames)")
+    for label, r, models in (("3-D", r3, models3), ("2-D", r2, models2)):
+        measure(f"Training {label}: Play (plotly+json)",
+                grid(lambda g, r=r: lambda: plots.snapshots_plotly(r, g).to_json(), models))
+    measure("Download GIF (3-D)", [lambda g=g: plots.snapshots_gif(r3, g) for g in (models3[-1], 0)],
+            f"  (made when its button is clicked; {len(r3.snapshot_steps)} frames)")
 
 
 if __name__ == "__main__":

@@ -176,7 +176,7 @@ def test_every_tab_renders_in_a_real_browser(server, page):
             _play(page)
         _screenshot_whole_tab(page, SHOTS / f"2d_{_slug(name)}.png")
         if name == "Features":  # the README's picture (docs/screenshot.png is a copy of it)
-            page.set_viewport_size({"width": 1600, "height": 1240})
+            page.set_viewport_size({"width": 1600, "height": 1300})
             page.wait_for_timeout(800)
             page.screenshot(path=str(SHOTS / "readme.png"))
             page.set_viewport_size(VIEWPORT)
