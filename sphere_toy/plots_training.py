@@ -208,13 +208,14 @@ def snapshots_plotly(result, g: int):
         fig.update_layout(height=560)
     fig.frames = [go.Frame(data=traces(i), name=name, layout={"title": {"text": _snapshot_title(result, g, i)}})
                   for i, name in enumerate(names)]
-    play = {"frame": {"duration": 250, "redraw": three_d}, "transition": {"duration": 0}, "fromcurrent": True}
+    # From the first frame every time: the chart opens on the last one (the result), and Play replays training.
+    play = {"frame": {"duration": 250, "redraw": three_d}, "transition": {"duration": 0}, "mode": "immediate"}
     fig.update_layout(
         title=_snapshot_title(result, g, len(steps) - 1), margin={"l": 10, "r": 10, "t": 60, "b": 100},
         legend={"itemsizing": "constant", "font": {"size": 14}},
         updatemenus=[{"type": "buttons", "direction": "left", "x": 0.0, "y": -0.1, "xanchor": "left",
                       "yanchor": "top", "buttons": [
-                          {"label": "▶ Play", "method": "animate", "args": [None, play]},
+                          {"label": "▶ Play", "method": "animate", "args": [names, play]},
                           {"label": "❚❚ Pause", "method": "animate",
                            "args": [[None], {"mode": "immediate", "frame": {"duration": 0}}]}]}],
         sliders=[{"active": len(steps) - 1, "x": 0.16, "len": 0.84, "y": -0.1, "yanchor": "top",
