@@ -165,6 +165,13 @@ def test_every_tab_renders_in_a_real_browser(server, page):
     _open_tab(page, "Training", "Training, again")
     _play(page)
     _screenshot_whole_tab(page, SHOTS / "5_training_play.png")
+    chart = page.locator('[role="tabpanel"]:visible .js-plotly-plot').first
+    chart.locator("g.updatemenu-button").first.click()  # the chart's own ▶ Play: it replays training from step 0
+    positions = []
+    for _ in range(8):
+        page.wait_for_timeout(300)
+        positions.append(chart.evaluate("el => el._fullLayout.sliders[0].active"))
+    assert len(set(positions)) > 2, f"the animation did not move: slider positions {positions}"
     _open_tab(page, names[0], "back to the first tab")
     page.screenshot(path=str(SHOTS / "app.png"))
 
