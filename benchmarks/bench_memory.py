@@ -1,0 +1,89 @@
+"""Memory over a long lesson: does the app's process grow as a class clicks around?
+
+Drives the real app script with Streamlit's AppTest (in this process, so its resident memory is the app's): one
+session on the standard experiment goes through every tab, every model, several bins, ψ sliders, snapshots and the
+Play animation, round after round. The caches are bounded (`st.cache_data(max_entries=...)`) and every matplotlib
+figure is cleared once it is a PNG, so after the caches fill the resident set should level off. Prints the resident
+memory after each round; the verdict compares the last rounds with the first ones after warm-up.
+
+    python benchmarks/bench_memory.py [--rounds 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import sys
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from a checkout, as the app is
+
+import sphere_toy  # noqa: F401  (before JAX starts: sets the XLA flags)
+from streamlit.testing.v1 import AppTest
+
+APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
+TABS = ("ψ(θ)", "Features", "Angles", "Compare", "Training", "Open-set", "About")
+MODELS = ("softmax", "M-softmax", "A-softmax m=1", "A-softmax m=2", "A-softmax m=3", "A-softmax m=4")
+
+
+def rss_mb() -> float:
+    """Resident set size of this process now (not the peak), from /proc."""
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def one_round(at: AppTest, r: int) -> int:
+    """Every view once, with values that change from round to round; returns the number of script runs."""
+    runs = 0
+
+    def show(**params) -> None:
+        nonlocal runs
+        at.query_params.update({k: str(v) for k, v in params.items()})
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        runs += 1
+
+    for m in range(1, 9):
+        show(tab="ψ(θ)", psi_m=m, psi_lam=(0.0, 0.3, 3.0)[(m + r) % 3])
+    for model in MODELS:
+        show(tab="Features", model=model)
+        show(tab="Angles", model=model, bins=(18, 36, 45, 90)[r % 4])
+        show(tab="Training", model=model, snap=(0, 1500, 3000)[r % 3])
+    show(tab="Compare", bins=(18, 36, 45, 90)[r % 4])
+    show(tab="Open-set")
+    show(tab="About")
+    at.query_params["tab"] = "Training"
+    at.run()
+    at.toggle(key="play").set_value(True)  # the animation
+    at.run()
+    at.toggle(key="play").set_value(False)
+    at.run()
+    return runs + 3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=12, help="rounds through every view")
+    args = parser.parse_args()
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params["tab"] = "Features"
+    start = time.perf_counter()
+    at.run()  # trains the standard experiment once
+    print(f"memory over a lesson: {args.rounds} rounds through every view of the standard experiment")
+    print(f"after the first page and its training: {rss_mb():7.1f} MB ({time.perf_counter() - start:.1f} s)")
+    sizes = []
+    for r in range(args.rounds):
+        t = time.perf_counter()
+        runs = one_round(at, r)
+        sizes.append(rss_mb())
+        print(f"round {r + 1:2d}: {sizes[-1]:7.1f} MB resident  ({runs} page runs in {time.perf_counter() - t:.1f} s)")
+    if len(sizes) >= 6:
+        early, late = max(sizes[1:3]), max(sizes[-3:])
+        print(f"growth from rounds 2-3 to the last 3: {late - early:+.1f} MB "
+              f"({(late - early) / max(1, len(sizes) - 3):+.1f} MB per round)")
+
+
+if __name__ == "__main__":
+    main()
