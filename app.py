@@ -337,7 +337,7 @@ def features_tab(settings: Settings, result: GridResult) -> None:
 def features_2d(settings: Settings, result: GridResult, g: int, slug: str) -> None:
     left, right, _ = st.columns([1, 1, 3])
     show_test = left.toggle("Test points", True, key="test", bind="query-params",
-                            help="Closed-set test samples (never trained on, classes seen in training), drawn as triangles")
+                            help="Closed-set test samples (not trained on, from the training classes): triangles")
     show_open = right.toggle("Held-out classes", True, key="open", bind="query-params",
                              help="Classes never trained on, in grey")
     st.caption("Left: raw features with the decision regions (softmax has a bias, so its borders need not pass "
