@@ -27,8 +27,7 @@ def train_settings(settings: Settings, progress: Progress) -> GridResult:
     makes a user wait for them; they travel with the result (`GridResult.open_set_report`).
     """
     result = train_grid(load(settings.data_config()), settings.specs(), settings.train_config(), progress=progress)
-    for g in range(len(result.specs)):
-        result.open_set_report(g)
+    result.open_set_reports()
     result.input_open_set_report()
     return result
 

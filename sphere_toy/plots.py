@@ -68,6 +68,10 @@ def _pi_label(frac: Fraction) -> str:
 MAX_M = 8  # the largest margin the app offers; a static bound, so one compiled program serves every m up to it
 
 
+def _max_m(m: int) -> int:
+    return max(int(m), MAX_M)
+
+
 @functools.partial(jax.jit, static_argnames=("max_m",))
 def _psi_curves(cos, m, lam, *, max_m: int):
     """cos(mθ), ψ(θ) and the annealed target on a grid of cos θ, in one compiled call (m and λ traced)."""
@@ -93,7 +97,7 @@ def psi_figure(m: int, lam: float = 0.0) -> Figure:
     cos = np.cos(theta)
     deg = np.degrees(theta)
     # ψ as the loss computes it, from cos θ; for m <= MAX_M a slider move never compiles anything.
-    cos_m, psi, target = (np.asarray(a) for a in _psi_curves(cos, m, lam, max_m=max(m, MAX_M)))
+    cos_m, psi, target = (np.asarray(a) for a in _psi_curves(cos, m, lam, max_m=_max_m(m)))
     fig = new_figure(9.5, 6.0)
     ax = fig.add_subplot()
     span = 2 * m
@@ -153,7 +157,7 @@ def decision_grid(result, g: int, lim: float, *, angular: bool = False, n: int =
     if spec.m > 1:
         # (n², C): ‖x‖ψ(θ_i) at i, ‖x‖cos θ_j elsewhere; m traced, so one compile serves every m <= MAX_M.
         logits = np.array(_margin_logits(pts, result.weights[g], labels, normalize=True, m=spec.m, lam=0.0,
-                                         max_m=max(spec.m, MAX_M)))
+                                         max_m=_max_m(spec.m)))
         own = logits[np.arange(len(pts)), labels]
         logits[np.arange(len(pts)), labels] = -np.inf
         zone = own < logits.max(axis=1)

@@ -55,16 +55,11 @@ def stats_markdown(result) -> str:
     return "\n".join(lines) + "\n\n" + note + "\n"
 
 
-def _open_reports(result) -> list:
-    """The open-set report of every model (None where there is none); `GridResult` computes each once."""
-    return [result.open_set_report(g) for g in range(len(result.specs))]
-
-
 def open_set_rows(result) -> list[dict]:
     """Per model: open-set AUC, the cosine threshold chosen on training-class pairs (and as an angle), and the
     balanced verification accuracy at that threshold on held-out pairs and on training pairs, in %."""
     rows = []
-    for g, rep in enumerate(_open_reports(result)):
+    for g, rep in enumerate(result.open_set_reports()):
         status = _status(result, g) if result.diverged(g) else "ok" if rep else "needs >= 2 held-out classes"
         row = {"model": model_label(result, g), "status": status, "AUC": None, "threshold (cos)": None,
                "threshold angle (°)": None, "open-set accuracy (%)": None, "train-pair accuracy (%)": None}
@@ -84,7 +79,7 @@ def open_set_summary(result) -> str | None:
     features are trained on a handful of classes, so the held-out classes land in a space shaped for others: the
     summary compares the models with each other and with the raw-input yardstick, and says why.
     """
-    reports = _open_reports(result)
+    reports = result.open_set_reports()
     scored = [(rep["auc"], g) for g, rep in enumerate(reports) if rep is not None and rep["auc"] is not None]
     if not scored:
         return None
@@ -127,7 +122,7 @@ def roc_figure(result) -> Figure:
         return fig
     colors = model_colors(result.specs)
     ax.plot([0, 1], [0, 1], color="0.6", ls=":", lw=1.8, label="chance (AUC 0.5)")
-    for g, rep in enumerate(_open_reports(result)):
+    for g, rep in enumerate(result.open_set_reports()):
         ls = "--" if result.specs[g].loss == "asoftmax" and result.specs[g].m == 1 else "-"
         if rep is None or rep["auc"] is None:
             ax.plot([], [], color=colors[g], ls=ls, label=f"{model_label(result, g)}: {diverged_message(result, g)}"

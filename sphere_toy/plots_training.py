@@ -195,11 +195,10 @@ def snapshots_plotly(result, g: int):
         fig.update_layout(scene={"xaxis": axis, "yaxis": axis, "zaxis": axis, "aspectmode": "cube"}, height=620)
     else:
         fig = make_subplots(1, 2, subplot_titles=("raw features x", "directions x/‖x‖"), horizontal_spacing=0.08)
-        t = np.linspace(0, 2 * np.pi, 121)  # the unit circle, after the class traces (which the frames replace)
-        for trace in traces(len(steps) - 1) + [go.Scatter(x=np.round(np.cos(t), 3), y=np.round(np.sin(t), 3),
-                                                          mode="lines", line={"color": "#9aa5b1", "width": 1},
-                                                          hoverinfo="skip", showlegend=False, xaxis="x2",
-                                                          yaxis="y2")]:
+        t = np.linspace(0, 2 * np.pi, 121)
+        circle = go.Scatter(x=np.round(np.cos(t), 3), y=np.round(np.sin(t), 3), mode="lines", hoverinfo="skip",
+                            line={"color": "#9aa5b1", "width": 1}, showlegend=False, xaxis="x2", yaxis="y2")
+        for trace in traces(len(steps) - 1) + [circle]:  # the circle after the class traces, which frames replace
             fig.add_trace(trace)
         fig.update_xaxes(range=[-limit, limit], col=1)
         fig.update_yaxes(range=[-limit, limit], scaleanchor="x", col=1)

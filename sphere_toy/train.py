@@ -151,6 +151,10 @@ class GridResult:
         return self._memoised(("open_set", g), lambda: metrics.open_set_report(
             self.train_features[g], data.y_train, self.open_features[g], data.y_open))
 
+    def open_set_reports(self) -> list[dict | None]:
+        """`open_set_report` of every model, in grid order."""
+        return [self.open_set_report(g) for g in range(len(self.specs))]
+
     def input_open_set_report(self) -> dict | None:
         """The same verification on the raw inputs (pixels), with no net at all: the yardstick for the models.
 
