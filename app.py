@@ -7,11 +7,13 @@ Thin by design: `*_ui()` functions read widgets and return plain values, cached 
 State: the experiment lives in the URL as `Settings.to_query()` (read with `Settings.from_query`, which clamps bad
 values and says so); the view (tab, model, bins, ψ sliders, snapshot) uses Streamlit's own query-param binding. A
 link therefore reproduces the run and the view. Training runs in a background thread shared by every session that
-asks for the same settings, so switching tabs never restarts it; finished runs go to `st.cache_data`.
+asks for the same settings, so switching tabs never restarts it; finished runs stay with `Jobs` (the last few), so
+every page that waited for one receives it.
 """
 
 import sphere_toy  # noqa: F401  (first: gives JAX one CPU device per core before it starts)
 
+import logging
 import pathlib
 import threading
 
@@ -19,7 +21,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from sphere_toy import plots
-from sphere_toy.jobs import Jobs
+from sphere_toy.jobs import Job, Jobs
 from sphere_toy.settings import LIMITS, PRESETS, Settings
 from sphere_toy.train import GridResult
 
@@ -33,42 +35,24 @@ BINS = 36  # default histogram bins (5° each)
 
 @st.cache_resource
 def _jobs() -> Jobs:
-    """One set of training jobs per server process, shared by every session."""
+    """One set of training jobs per server process, shared by every session; each run logs a line to the terminal."""
+    log = logging.getLogger("sphere_toy")
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
     return Jobs()
 
 
-class _NotTrained(LookupError):
-    pass
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def _finished_run(settings: Settings, _result: GridResult | None = None) -> GridResult:
-    """The cache of finished runs, keyed by settings alone (`_result` is not hashed).
-
-    Without `_result` this only looks up: a miss raises, and st.cache_data never caches an exception. With the
-    finished result it stores it. So a cache hit never shows a progress bar, and a miss shows the job's.
-    """
-    if _result is None:
-        raise _NotTrained
-    return _result
-
-
-def cached_run(settings: Settings) -> GridResult | None:
-    try:
-        return _finished_run(settings)
-    except _NotTrained:
-        return None
-
-
-def _collect(settings: Settings, job, where) -> GridResult | None:
-    """A finished job's result into the shared cache, or its error onto the page (a failed job is kept, so that
-    nobody restarts a run that cannot work; new settings make a new job)."""
+def outcome_ui(job: Job, where) -> GridResult | None:
+    """A finished run on the page: its summary, or its error as a message (a failed run is kept, so nobody restarts
+    a run that cannot work; new settings make a new run)."""
     if job.error:
         where.error(f"Training could not run with these settings ({job.error}). Try a preset.")
         return None
-    result = _finished_run(settings, _result=job.result)
-    _jobs().forget(settings)
-    return result
+    summary_ui(job.settings, job.result, where)
+    return job.result
 
 
 def summary_ui(settings: Settings, result: GridResult, where) -> None:
@@ -81,38 +65,38 @@ def summary_ui(settings: Settings, result: GridResult, where) -> None:
 
 
 def run_ui(settings: Settings, where) -> GridResult | None:
-    """The trained grid for `settings`, with a progress bar in `where` until it is there (None if it failed)."""
-    result = cached_run(settings)
-    if result is None:
-        job = _jobs().get(settings)
+    """The trained grid for `settings`, with a progress bar in `where` until it is there (None if it failed).
+
+    Waits inside this script run: the bar updates are deltas to the page, not reruns of the script.
+    """
+    jobs = _jobs()
+    job = jobs.get(settings)
+    if not job.finished.is_set():
         bar = where.progress(0.0, text="Starting…")
         while not job.finished.wait(0.25):
-            bar.progress(*job.status())
+            job = jobs.get(settings)  # also tells the queue that this page is still waiting
+            bar.progress(*jobs.status(job))
         bar.empty()
-        result = _collect(settings, job, where)
-    if result is not None:
-        summary_ui(settings, result, where)
-    return result
+    return outcome_ui(job, where)
 
 
 @st.fragment(run_every=1.0)
 def background_run_ui(settings: Settings) -> None:
     """While the class looks at ψ(θ) or About, the run trains in the background with its progress shown here.
 
-    When it is done, the slowest views (Compare, Training) are drawn in a background thread so that their first
-    visit is instant, and the page reruns once to replace this poller with the run's summary.
+    Every page on the same experiment polls the same job, which stays put when it finishes: each page sees it
+    finished on its next poll and reruns once to replace this poller with the run's summary (no page can take the
+    run away from the others). The first page to see it also draws the slowest views (Compare, Training) in a
+    background thread, so that their first visit is instant.
     """
-    job = _jobs().get(settings, start=False)
-    if job is None:
-        st.caption("Another run is training; this one starts after it.")
-        return
+    jobs = _jobs()
+    job = jobs.get(settings)
     if not job.finished.is_set():
-        st.progress(*job.status())
+        st.progress(*jobs.status(job))
         return
-    result = _collect(settings, job, st)
-    if result is not None:
-        _draw_in_background(settings, result)
-        st.rerun()
+    if job.result is not None and job.claim("prerender"):
+        _draw_in_background(settings, job.result)
+    st.rerun()
 
 
 def _draw_in_background(settings: Settings, result: GridResult) -> None:
@@ -124,7 +108,7 @@ def _draw_in_background(settings: Settings, result: GridResult) -> None:
             except Exception:  # the tab will draw it again and show the error in place
                 pass
 
-    thread = threading.Thread(target=draw, name="sphere_toy-prerender", daemon=False)  # see jobs.Jobs.get
+    thread = threading.Thread(target=draw, name="sphere_toy-prerender", daemon=False)  # see Jobs._start_worker
     add_script_run_ctx(thread, get_script_run_ctx())  # Streamlit's caches expect a session's context
     thread.start()
 
@@ -466,12 +450,12 @@ def main() -> None:
         elif shown == "About":
             about_tab()
     if shown not in RESULT_TABS:
-        result = cached_run(settings)
-        if result is None:
+        job = _jobs().get(settings)
+        if job.finished.is_set():
+            outcome_ui(job, status)
+        else:
             with status:
                 background_run_ui(settings)
-        else:
-            summary_ui(settings, result, status)
         return
     result = run_ui(settings, status)
     if result is None:

@@ -319,3 +319,42 @@ def test_several_sessions_share_one_run(train_calls):
     for at in sessions:
         assert_healthy(at)
     assert len(train_calls) == 1
+
+
+def test_a_room_on_one_experiment_all_receive_the_run_and_a_queued_page_names_the_run_ahead(monkeypatch):
+    """Several sessions open one link while it trains; another session's experiment queues behind it. Every session
+    receives the run when it ends, in whatever order they rerun, and the run trains once."""
+    release, real, trained = threading.Event(), sphere_toy.train.init_params, []
+
+    def held(net, *, key):  # the run cannot finish until the test says so
+        trained.append(net)
+        assert release.wait(120)
+        return real(net, key=key)
+
+    monkeypatch.setattr(sphere_toy.train, "init_params", held)
+    try:
+        room = [app("ψ(θ)", seed="15") for _ in range(3)]
+        for at in room:
+            assert_healthy(at)
+            (bar,) = at.get("progress")
+            assert "Waiting" not in bar.proto.text  # this run is the one training
+        late = app("About", seed="16")  # a different experiment: queued behind the room's run, and told so
+        (bar,) = late.get("progress")
+        assert bar.proto.text.startswith("Waiting for 1 run ahead of this one"), bar.proto.text
+        assert "seed 15" in bar.proto.text and "This run starts after it." in bar.proto.text
+    finally:
+        release.set()
+    pending = room + [late]
+    for _ in range(240):  # each session reruns (in turn, as their pollers would) until it shows its run
+        for at in list(pending):
+            at.run()
+            assert not at.exception
+            if any("models trained in" in c for c in texts(at.caption)):
+                assert not at.get("progress")
+                pending.remove(at)
+        if not pending:
+            break
+        time.sleep(0.25)
+    else:
+        raise AssertionError(f"{len(pending)} sessions never received their run")
+    assert len(trained) == 2  # seed 15 once for the whole room, then seed 16

@@ -5,18 +5,14 @@ missing browser fails. Screenshots go to artifacts/screenshots/; the README's sc
 """
 
 import os
-import pathlib
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+from tests.browser import CHROMIUM, ROOT, chromium, finished_runs, open_room, serve_app
+
 SHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = os.environ.get("SPHERE_TOY_CHROMIUM", "/usr/bin/chromium")
+LOG = ROOT / "artifacts" / "streamlit-e2e.log"
 REQUIRED = os.environ.get("SPHERE_TOY_REQUIRE_BROWSER") == "1"
 VIEWPORT = {"width": 1600, "height": 1000}
 
@@ -38,56 +34,28 @@ def _browser_or_skip():
         pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
     _browser_or_skip()
-    port = _free_port()
-    (ROOT / "artifacts").mkdir(exist_ok=True)
-    log = open(ROOT / "artifacts" / "streamlit-e2e.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("streamlit did not answer /_stcore/health within 60 s; see artifacts/streamlit-e2e.log")
+    with serve_app(LOG) as (url, _):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser(server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            # Root in a container, and a machine whose only network is loopback: no sandbox, no background traffic.
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        page = browser.new_page(viewport=VIEWPORT)
-        yield page
+        browser = chromium(p)
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser):
+    page = browser.new_page(viewport=VIEWPORT)
+    yield page
+    page.close()
 
 
 def _wait_until_idle(page, timeout_s=180):
@@ -189,3 +157,12 @@ def test_every_tab_renders_in_a_real_browser(server, page):
             page.set_viewport_size(VIEWPORT)
     assert "dim=2" in page.url, page.url  # the preset's experiment is in the URL, so a copied link reproduces it
     print(f"first load to trained: {first_ready:.1f} s; tabs: {names}")
+
+
+def test_a_room_opening_one_link_at_once_every_page_receives_the_run(server, browser):
+    """Four students open the teacher's link at the same moment (a fresh experiment, so it trains while they wait):
+    every page shows the finished run. `benchmarks/bench_room.py` does the same with ten pages and times it."""
+    shown = open_room(browser, f"{server}/?seed=4242", 4, "models trained in", timeout=150)
+    assert None not in shown, f"{shown.count(None)} of 4 pages never showed the run"
+    runs = [what for _, what in finished_runs(LOG) if what.endswith("seed 4242")]
+    assert len(runs) == 1, f"the room's run trained {len(runs)} times (server log: {LOG})"

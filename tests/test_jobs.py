@@ -1,19 +1,22 @@
-"""Background training jobs: one run per settings shared by every session, one run at a time, errors as text."""
+"""Background training jobs: one run per settings shared by every page, runs in order one at a time, a finished run
+reaches every page that waited for it (in any order), errors as text, nothing queued forever for nobody."""
 
+import itertools
 import threading
 import time
 
-from sphere_toy.jobs import Job, Jobs, train_settings
+import pytest
+
+from sphere_toy.jobs import Jobs, train_settings
 from sphere_toy.settings import Settings
 
 
 class FakeTrainer:
-    """Stands in for train_grid: reports progress, then waits until the test releases it."""
+    """Stands in for train_grid: reports half its steps, then waits until the test releases it."""
 
     def __init__(self, fail: bool = False):
         self.calls, self.release, self.fail = [], threading.Event(), fail
-        self.running = 0
-        self.max_running = 0
+        self.running = self.max_running = 0
         self._lock = threading.Lock()
 
     def __call__(self, settings, progress):
@@ -39,67 +42,144 @@ def _wait(predicate, timeout=5.0):
         time.sleep(0.01)
 
 
-def test_same_settings_share_one_job_and_one_training():
+def test_same_settings_share_one_job_and_one_training_even_when_asked_at_once():
     trainer = FakeTrainer()
     jobs = Jobs(train=trainer)
     s = Settings(steps=200)
-    first, second = jobs.get(s), jobs.get(s)
-    assert first is second
-    _wait(lambda: first.done == 100)
-    fraction, text = first.status()
+    got, start = [], threading.Barrier(10)
+
+    def page():
+        start.wait()
+        got.append(jobs.get(s))
+
+    pages = [threading.Thread(target=page) for _ in range(10)]
+    for t in pages:
+        t.start()
+    for t in pages:
+        t.join()
+    assert len({id(job) for job in got}) == 1
+    job = got[0]
+    _wait(lambda: job.done == 100)
+    fraction, text = jobs.status(job)
     assert fraction == 0.5 and "step 100 of 200" in text
-    first.done = 200  # trained: what is left is measuring
-    assert first.status()[0] == 1.0 and "measuring" in first.status()[1]
+    job.done = 200  # trained: what is left is measuring
+    assert jobs.status(job)[0] == 1.0 and "measuring" in jobs.status(job)[1]
     trainer.release.set()
-    assert first.finished.wait(5)
-    assert first.result == "result for seed 0" and first.error is None
+    assert job.finished.wait(5)
+    assert job.result == "result for seed 0" and job.error is None
     assert trainer.calls == [s]
 
 
-def test_runs_execute_one_at_a_time_and_the_second_waits_visibly():
+# Three pages on one experiment: A and B open it while it trains, C opens it after it has finished. Whatever order
+# their polls come in after the run ends, each receives the run, and nothing trains twice. (On the old main the first
+# page to see the run finished took it away, and every page after it waited forever.)
+@pytest.mark.parametrize("order", list(itertools.permutations("ABC")))
+def test_every_page_receives_the_finished_run_whatever_the_order(order):
     trainer = FakeTrainer()
     jobs = Jobs(train=trainer)
-    a, b = jobs.get(Settings(seed=1)), jobs.get(Settings(seed=2))
-    _wait(lambda: len(trainer.calls) == 1)
-    waiting = b if a.running else a
-    assert waiting.status()[1].startswith("Waiting for another run")
+    s = Settings(seed=5)
+    waiting = {page: jobs.get(s) for page in "AB"}
+    assert not any(job.finished.is_set() for job in waiting.values())
     trainer.release.set()
-    assert a.finished.wait(5) and b.finished.wait(5)
-    assert trainer.max_running == 1
-    assert {a.result, b.result} == {"result for seed 1", "result for seed 2"}
+    assert waiting["A"].finished.wait(5)
+    for page in order:  # each page polls as the app does: ask again, show what is there
+        job = jobs.get(s)
+        assert job.finished.is_set() and job.result == "result for seed 5", page
+        assert jobs.result(s) == "result for seed 5"
+    assert trainer.calls == [s]
 
 
-def test_without_start_a_new_job_waits_for_a_busy_trainer():
+def test_only_one_page_claims_the_follow_up_work():
     trainer = FakeTrainer()
+    trainer.release.set()
     jobs = Jobs(train=trainer)
-    running = jobs.get(Settings(seed=1))
-    assert jobs.get(Settings(seed=2), start=False) is None  # busy: do not queue work for a tab that only hints
-    assert jobs.get(Settings(seed=1), start=False) is running  # but an existing job is returned
-    trainer.release.set()
-    assert running.finished.wait(5)
-    idle = jobs.get(Settings(seed=2), start=False)
-    assert isinstance(idle, Job) and idle.finished.wait(5)
-
-
-def test_a_failing_run_reports_its_error_as_text():
-    trainer = FakeTrainer(fail=True)
-    trainer.release.set()
-    job = Jobs(train=trainer).get(Settings())
+    job = jobs.get(Settings())
     assert job.finished.wait(5)
-    assert job.result is None and job.error == "ValueError: bad shapes"
+    assert [jobs.get(Settings()).claim("prerender") for _ in range(5)] == [True, False, False, False, False]
 
 
-def test_finished_jobs_are_forgotten_or_pruned():
+def test_a_failed_run_reaches_every_waiting_page_as_its_message():
+    trainer = FakeTrainer(fail=True)
+    jobs = Jobs(train=trainer)
+    s = Settings(seed=6)
+    first = jobs.get(s)
+    trainer.release.set()
+    assert first.finished.wait(5)
+    for _ in range(3):  # every page, now and later: the same message, and the run is not retried
+        job = jobs.get(s)
+        assert job.result is None and job.error == "ValueError: bad shapes"
+    assert jobs.result(s) is None
+    assert trainer.calls == [s]
+
+
+def test_runs_go_one_at_a_time_in_order_and_a_waiting_page_is_told_what_is_ahead():
+    trainer = FakeTrainer()
+    jobs = Jobs(train=trainer)
+    a, b, c = (jobs.get(Settings(seed=i)) for i in (1, 2, 3))
+    _wait(lambda: a.running)
+    assert jobs.ahead(a) == [] and jobs.ahead(b) == [a] and jobs.ahead(c) == [a, b]
+    text = jobs.status(b)[1]
+    assert text.startswith("Waiting for 1 run ahead of this one") and "seed 1" in text and "step" in text
+    assert "This run starts after it." in text
+    assert jobs.status(c)[1].startswith("Waiting for 2 runs ahead") and "starts after them" in jobs.status(c)[1]
+    trainer.release.set()
+    for job in (a, b, c):
+        assert job.finished.wait(5)
+    assert trainer.calls == [Settings(seed=1), Settings(seed=2), Settings(seed=3)]  # in the order asked
+    assert trainer.max_running == 1
+    assert jobs.status(c)[1].startswith("Finished")
+
+
+def test_the_waiting_message_turns_into_progress_when_the_run_starts():
+    trainer = FakeTrainer()
+    jobs = Jobs(train=trainer)
+    first, second = jobs.get(Settings(seed=1)), jobs.get(Settings(seed=2))
+    _wait(lambda: first.running)
+    assert "Waiting" in jobs.status(second)[1]
+    trainer.release.set()
+    assert first.finished.wait(5)
+    _wait(lambda: second.running or second.finished.is_set())
+    assert "Waiting" not in jobs.status(second)[1]
+
+
+def test_a_queued_run_nobody_waits_for_is_dropped_but_a_watched_one_runs():
+    trainer = FakeTrainer()
+    jobs = Jobs(train=trainer, abandon_after=0.2)
+    running = jobs.get(Settings(seed=1))
+    watched, left = jobs.get(Settings(seed=2)), jobs.get(Settings(seed=3))
+    _wait(lambda: running.running)
+    for _ in range(5):  # one page keeps asking about seed 2 while seed 1 trains; seed 3's page has gone
+        time.sleep(0.1)
+        jobs.get(Settings(seed=2))
+    trainer.release.set()
+    assert watched.finished.wait(5) and watched.result == "result for seed 2"
+    assert left.finished.wait(5) and left.result is None and "no page was waiting" in left.error
+    assert Settings(seed=3) not in trainer.calls
+    again = jobs.get(Settings(seed=3))  # a page that comes back queues a fresh run
+    assert again is not left and again.finished.wait(5) and again.result == "result for seed 3"
+
+
+def test_finished_runs_beyond_keep_are_dropped_least_recently_asked_first():
+    trainer = FakeTrainer()
+    trainer.release.set()
+    jobs = Jobs(train=trainer, keep=3)
+    for i in range(3):
+        assert jobs.get(Settings(seed=i)).finished.wait(5)
+    jobs.get(Settings(seed=0))  # asked again: now the most recent
+    for i in (10, 11):
+        assert jobs.get(Settings(seed=i)).finished.wait(5)
+    _wait(lambda: jobs._worker is None)
+    kept = [s.seed for s in jobs._jobs]
+    assert kept == [0, 10, 11]
+
+
+def test_the_worker_ends_when_the_queue_is_empty_and_comes_back_for_new_work():
     trainer = FakeTrainer()
     trainer.release.set()
     jobs = Jobs(train=trainer)
-    made = [jobs.get(Settings(seed=i)) for i in range(Jobs.KEEP + 3)]
-    for job in made:
-        assert job.finished.wait(5)
-    jobs.get(Settings(seed=99)).finished.wait(5)  # starting a job prunes all but KEEP finished ones
-    assert len(jobs._jobs) <= Jobs.KEEP + 1
-    jobs.forget(Settings(seed=99))
-    assert Settings(seed=99) not in jobs._jobs
+    assert jobs.get(Settings(seed=1)).finished.wait(5)
+    _wait(lambda: jobs._worker is None)
+    assert jobs.get(Settings(seed=2)).finished.wait(5)
 
 
 def test_the_real_trainer_hands_over_a_result_with_its_open_set_reports_measured():
