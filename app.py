@@ -15,6 +15,7 @@ import sphere_toy  # noqa: F401  (first: gives JAX one CPU device per core befor
 
 import logging
 import pathlib
+import sys
 import threading
 
 import streamlit as st
@@ -22,6 +23,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 
 from sphere_toy import plots
 from sphere_toy.jobs import Job, Jobs
+from sphere_toy.safe_text import clip, markdown_literal
 from sphere_toy.settings import LIMITS, PRESETS, Settings
 from sphere_toy.train import GridResult
 
@@ -33,12 +35,18 @@ BINS = 36  # default histogram bins (5° each)
 
 # ------------------------------------------------------------------------------------------------ training
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to the terminal as it is when a line is logged (a test runner swaps sys.stderr and closes its own)."""
+
+    stream = property(lambda self: sys.stderr, lambda self, value: None)
+
+
 @st.cache_resource
 def _jobs() -> Jobs:
     """One set of training jobs per server process, shared by every session; each run logs a line to the terminal."""
     log = logging.getLogger("sphere_toy")
     if not log.handlers:
-        handler = logging.StreamHandler()
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.INFO)
@@ -49,10 +57,17 @@ def outcome_ui(job: Job, where) -> GridResult | None:
     """A finished run on the page: its summary, or its error as a message (a failed run is kept, so nobody restarts
     a run that cannot work; new settings make a new run)."""
     if job.error:
-        where.error(f"Training could not run with these settings ({job.error}). Try a preset.")
+        problem_ui(where, "Training could not run with these settings. Try a preset.", job.error)
         return None
     summary_ui(job.settings, job.result, where)
     return job.result
+
+
+def problem_ui(where, message: str, cause: Exception | str) -> None:
+    """An error in plain words, then its cause as inert text (an exception's text may quote what a link said)."""
+    if isinstance(cause, Exception):
+        cause = f"{type(cause).__name__}: {cause}"
+    where.error(f"{message} ({markdown_literal(clip(cause, 200))})")
 
 
 def summary_ui(settings: Settings, result: GridResult, where) -> None:
@@ -155,7 +170,7 @@ def figure_ui(name: str, builder: str, settings: Settings | None, *args, _result
         with st.spinner("Drawing…"):
             png = render_png(builder, settings, _result, *args, **kwargs)
     except Exception as e:
-        st.error(f"Could not draw this figure: {e}")
+        problem_ui(st, "Could not draw this figure.", e)
         return
     show_png(png, name)
 
@@ -249,6 +264,20 @@ def experiment_ui() -> tuple[Settings, list[str], str | None]:
 
 # ------------------------------------------------------------------------------------------------ view widgets
 
+def warnings_ui(warnings: list[str]) -> None:
+    """What the URL or the form got wrong, one line per key, shown as text (it may quote anything a link said). More
+    than two go into one box with the details folded, so a bad link cannot fill the projected page."""
+    lines = [markdown_literal(text) for text in warnings]
+    if len(lines) <= 2:
+        for line in lines:
+            st.warning(line, icon=":material/warning:")
+        return
+    with st.expander(f"This link or form had {len(lines)} values that are not valid; the nearest valid values are "
+                     "used. Details", icon=":material/warning:"):
+        for line in lines:
+            st.warning(line)
+
+
 def model_ui(result: GridResult) -> int:
     """Which trained model to show (index g); the choice is shared by the Features, Angles and Training tabs."""
     names = [spec.name for spec in result.specs]
@@ -309,7 +338,7 @@ def features_tab(settings: Settings, result: GridResult) -> None:
         try:
             st.plotly_chart(plots.sphere_plotly(result, g), key="sphere", config={"displaylogo": False})
         except Exception as e:
-            st.error(f"Could not draw the sphere: {e}")
+            problem_ui(st, "Could not draw the sphere.", e)
         with st.expander("Static picture for slides"):
             figure_ui(slug, "sphere_figure", settings, g, _result=result)
     st.download_button("Download features (CSV)", lambda: plots.features_csv(result), file_name="features.csv",
@@ -391,7 +420,7 @@ def snapshots_ui(settings: Settings, result: GridResult, g: int) -> None:
             st.plotly_chart(_animation(settings, g, _result=result), key="animation",
                             config={"displaylogo": False})
         except Exception as e:
-            st.error(f"Could not draw the animation: {e}")
+            problem_ui(st, "Could not draw the animation.", e)
         st.download_button("Download GIF", lambda: _gif(settings, g, _result=result), file_name=f"training_{g}.gif",
                            mime="image/gif", on_click="ignore", icon=":material/download:",
                            help="Made when you click (a few seconds: one picture per snapshot)")
@@ -437,8 +466,7 @@ def main() -> None:
     settings, warnings, note = experiment_ui()
     st.title("SphereFace in the classroom")
     st.caption("Softmax, M-softmax and A-softmax (angular margin m) shape an embedding — Liu et al., CVPR 2017.")
-    for text in warnings:
-        st.warning(text, icon=":material/warning:")
+    warnings_ui(warnings)
     if note:
         st.info(note, icon=":material/lightbulb:")
     status = st.container()
@@ -467,7 +495,7 @@ def main() -> None:
         try:
             RESULT_TABS[shown](settings, result)
         except Exception as e:  # a bug must not show a traceback in front of a class
-            st.error(f"Something went wrong drawing this tab ({type(e).__name__}: {e}). Try another model or preset.")
+            problem_ui(st, "Something went wrong drawing this tab. Try another model or preset.", e)
 
 
 main()

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any, Mapping, NamedTuple
 
 from sphere_toy.data import N_DIGITS, DataConfig
+from sphere_toy.safe_text import clip
 from sphere_toy.train import ModelSpec, TrainConfig, model_grid
 
 _TRAIN = TrainConfig()  # the λ schedule defaults and the standard workload come from the library
@@ -33,6 +34,7 @@ class Limit(NamedTuple):
 
 
 MAX_HELD_OUT = 8
+MAX_ITEMS = 32  # values read from one URL key at most (a list field holds at most 6): a 10 kB list costs nothing
 LIMITS: Mapping[str, Limit] = MappingProxyType({
     "data": Limit(str, choices=("digits", "blobs"), label="Data",
                   help="scikit-learn's 8x8 handwritten digits (real images), or Gaussian blobs in 32-D (a clean toy)"),
@@ -140,17 +142,20 @@ class Settings:
 
         `params` maps a field name to its text (or a list of texts, as a repeated URL key gives); unknown keys are
         ignored (the app keeps its view state there), missing ones take the default. Python values (ints, lists of
-        ints) are accepted too, so the form's values go through the same checks. Returns the settings and one
-        sentence per value that was changed, e.g. "m = 0 is out of range 1..6; using 1".
+        ints) are accepted too, so the form's values go through the same checks. Returns the settings and at most
+        one sentence per key that was changed, e.g. "m = 0 is out of range 1..6; using 1". The sentences are plain
+        text; every outside value in them is `safe_text.clip`ped (show them with `safe_text.markdown_literal`).
         """
-        warnings: list[str] = []
+        problems: dict[str, list[str]] = {}  # per key, every change made; summarised to one warning per key
         values = {}
         for name, limit in LIMITS.items():
             if name in params:
                 default = getattr(_DEFAULT, name)
                 parse = _parse_tuple if name in _TUPLES else _parse_scalar
-                values[name] = parse(name, params[name], limit, default, warnings)
-        settings = dataclasses.replace(_DEFAULT, **_cross_field(values, warnings))
+                values[name] = parse(name, params[name], limit, default, problems.setdefault(name, []))
+        settings = dataclasses.replace(_DEFAULT, **_cross_field(values, problems))
+        canonical = settings.to_query()
+        warnings = [_one_warning(name, found, canonical[name]) for name, found in problems.items() if found]
         return settings, warnings
 
     def to_query(self) -> dict[str, str]:
@@ -233,12 +238,20 @@ def _number(text: str, kind: type):
     return x
 
 
+def _one_warning(name: str, found: list[str], used: str) -> str:
+    """One key's changes as one sentence: the change itself, or the first of many and what is used instead."""
+    if len(found) == 1:
+        return found[0]
+    more = len(found) - 1
+    return f"{found[0]} (and {more:,} more problem{'s' * (more > 1)} with {name}); using {name} = {clip(used)}"
+
+
 def _clamp_one(name: str, text: str, limit: Limit, default, warnings: list[str]):
     """One value parsed and moved to the nearest valid one, with a warning when it was changed.
 
     Text that is no valid value at all gives `default`; default=None (an element of a tuple) means "drop it".
     """
-    shown = text if len(text) <= 40 else text[:37] + "..."
+    shown = clip(text)
     fallback = "dropping it" if default is None else f"using {_text(default)}"
     if limit.kind is str:
         value = text.strip().lower()
@@ -270,12 +283,15 @@ def _parse_scalar(name, raw, limit, default, warnings):
         warnings.append(f"{name} is empty; using {_text(default)}")
         return default
     if len(texts) > 1:
-        warnings.append(f"{name} has {len(texts)} values; using the last, {texts[-1][:40]}")
+        warnings.append(f"{name} has {len(texts):,} values; using the last, '{clip(texts[-1])}'")
     return _clamp_one(name, texts[-1], limit, default, warnings)
 
 
 def _parse_tuple(name, raw, limit, default, warnings):
     texts = _as_texts(raw)
+    if len(texts) > MAX_ITEMS:
+        warnings.append(f"{name} has {len(texts):,} values; only the first {MAX_ITEMS} are read")
+        texts = texts[:MAX_ITEMS]
     values = [_clamp_one(name, t, limit, None, warnings) for t in texts]
     values = [v for v in values if v is not None]
     if name == "m":  # a set of margins: one model each, in increasing order
@@ -290,13 +306,14 @@ def _parse_tuple(name, raw, limit, default, warnings):
     return tuple(values)
 
 
-def _cross_field(values: dict, warnings: list[str]) -> dict:
+def _cross_field(values: dict, problems: dict[str, list[str]]) -> dict:
     """Rules between fields: digits has only ten classes, so trained + held-out <= 10."""
     probe = dataclasses.replace(_DEFAULT, **{k: v for k, v in values.items() if k != "held_out"}, held_out=0)
     held_out = values.get("held_out", _DEFAULT.held_out)
     if held_out > probe.max_held_out():
-        warnings.append(f"held_out = {held_out} is too many: {probe.data} with {probe.classes} trained classes allows "
-                        f"at most {probe.max_held_out()}; using {probe.max_held_out()}")
+        problems.setdefault("held_out", []).append(
+            f"held_out = {held_out} is too many: {probe.data} with {probe.classes} trained classes allows at most "
+            f"{probe.max_held_out()}; using {probe.max_held_out()}")
         held_out = probe.max_held_out()
     return {**values, "held_out": held_out}
 

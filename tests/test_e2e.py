@@ -166,3 +166,48 @@ def test_a_room_opening_one_link_at_once_every_page_receives_the_run(server, bro
     assert None not in shown, f"{shown.count(None)} of 4 pages never showed the run"
     runs = [what for _, what in finished_runs(LOG) if what.endswith("seed 4242")]
     assert len(runs) == 1, f"the room's run trained {len(runs)} times (server log: {LOG})"
+
+
+HOSTILE = {"data": "![injected](//injected.invalid/a.png)", "optimizer": "[injected](#top)", "seed": "# injected",
+           "hidden": "**injected**", "lr": "$injected$", "m": ":red[injected]", "steps": "www.injected.invalid",
+           "batch": "<b>injected</b>", "classes": ":smile: injected", "lambda_min": "_injected_ `x`",
+           "lambda_gamma": ":material/warning: injected", "held_out": "mail@injected.invalid",
+           "lambda_power": "https://injected.invalid/x"}
+
+
+def test_a_hostile_link_writes_nothing_into_the_page(server, browser):
+    """A link is data: every payload shows up literally in a warning, and none becomes a link, an image, a heading,
+    emphasis, code, maths or colour, or makes the browser fetch anything from the link author's host."""
+    import urllib.parse
+
+    page = browser.new_page(viewport=VIEWPORT)
+    fetched = []
+    page.on("request", lambda request: fetched.append(request.url))
+    try:
+        page.goto(f"{server}/?{urllib.parse.urlencode({**HOSTILE, 'tab': 'About'})}", wait_until="domcontentloaded")
+        page.get_by_text("values that are not valid").wait_for(timeout=120_000)  # one folded box, not a wall
+        _wait_until_idle(page)
+        _assert_healthy(page, "hostile link")
+        page.screenshot(path=str(SHOTS / "hostile_link.png"))
+        page.get_by_text("values that are not valid").click()  # unfold the details
+        page.get_by_text("is not one of digits, blobs").wait_for(timeout=10_000)
+        alerts = page.locator('[data-testid="stAlertContainer"]')
+        # What a reader sees (the word joiners that keep addresses from becoming links are invisible).
+        shown = "\n".join(alerts.nth(i).inner_text() for i in range(alerts.count())).replace("\u2060", "")
+        for key, payload in HOSTILE.items():
+            assert payload in shown, f"{key}: {payload!r} is not shown literally in the warnings:\n{shown}"
+        found = page.evaluate("""() => {
+            const out = [], walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+            while (walk.nextNode()) {
+                const el = walk.currentNode.parentElement;
+                if (walk.currentNode.textContent.includes("injected"))
+                    out.push(el.closest("a, img, h1, h2, h3, h4, h5, h6, strong, em, b, i, del, code, pre, li, "
+                                        + "blockquote, table, .katex, [style*=color]")?.tagName ?? null);
+            }
+            return out;
+        }""")
+        assert found and all(tag is None for tag in found), f"payload text inside markup elements: {found}"
+        assert page.locator('img[src*="injected"]').count() == 0
+        assert not [url for url in fetched if "injected" in (urllib.parse.urlparse(url).hostname or "")], fetched
+    finally:
+        page.close()

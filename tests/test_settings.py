@@ -83,7 +83,8 @@ def test_defaults_are_the_standard_workload():
     ({"hidden": "64,abc"}, "hidden", (64,), "hidden 'abc' is not a number; dropping it"),
     ({"hidden": "1,2,3,4,5"}, "hidden", (1, 2, 3, 4), "at most 4"),
     ({"hidden": ""}, "hidden", (64, 64), "hidden has no valid value"),
-    ({"m": ["0", "9", "x"]}, "m", (1, 6), "m 'x' is not a number; dropping it"),
+    ({"m": ["0", "9", "x"]}, "m", (1, 6), "m = 0 is out of range 1..6; using 1 (and 2 more problems with m); "
+                                          "using m = 1,6"),  # one warning per key
     ({"seed": ["1", "2"]}, "seed", 2, "seed has 2 values; using the last"),
     ({"classes": "8"}, "held_out", 2, "held_out = 4 is too many"),
     ({"classes": "9", "held_out": "7"}, "held_out", 1, "at most 1"),
