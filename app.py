@@ -21,7 +21,7 @@ import threading
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from sphere_toy import plots
+from sphere_toy import plots, screens
 from sphere_toy.jobs import Job, Jobs
 from sphere_toy.safe_text import clip, markdown_literal
 from sphere_toy.settings import LIMITS, PRESETS, Settings
@@ -115,11 +115,13 @@ def background_run_ui(settings: Settings) -> None:
 
 
 def _draw_in_background(settings: Settings, result: GridResult) -> None:
+    screen = screens.screen(_mode())  # as this page shows them
+
     def draw():
         for builder, kwargs in (("compare_figure", {"rows": "features"}),
                                 ("compare_figure", {"bins": BINS, "rows": "angles"}), ("training_figure", {})):
             try:
-                render_png(builder, settings, result, **kwargs)
+                render_png(builder, settings, result, screen=screen, **kwargs)
             except Exception:  # the tab will draw it again and show the error in place
                 pass
 
@@ -131,10 +133,13 @@ def _draw_in_background(settings: Settings, result: GridResult) -> None:
 # ------------------------------------------------------------------------------------------------ cached views
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def _png(builder: str, settings: Settings | None, args: tuple = (), kwargs: tuple = (), _result=None) -> bytes:
-    """PNG of `plots.<builder>(result, *args, **kwargs)`; keyed by settings, which determine the result."""
-    fig = getattr(plots, builder)(*(() if _result is None else (_result,)), *args, **dict(kwargs))
-    return plots.figure_png(fig)
+def _png(builder: str, settings: Settings | None, screen: plots.Screen, args: tuple = (), kwargs: tuple = (),
+         _result=None) -> bytes:
+    """PNG of `plots.<builder>(result, *args, **kwargs)` drawn for `screen`; keyed by settings, which determine the
+    result."""
+    with plots.on_screen(screen):
+        fig = getattr(plots, builder)(*(() if _result is None else (_result,)), *args, **dict(kwargs))
+        return plots.figure_png(fig)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -149,30 +154,40 @@ def _gif(settings: Settings, g: int, _result) -> bytes:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _animation(settings: Settings, g: int, _result):
-    return plots.snapshots_plotly(_result, g)
+def _animation(settings: Settings, g: int, screen: plots.Screen, _result):
+    with plots.on_screen(screen):
+        return plots.snapshots_plotly(_result, g)
 
 
-def show_png(png: bytes, name: str, *, caption: str | None = None) -> None:
-    st.image(png, caption=caption)
+def _mode() -> str:
+    """"present" when the page is in presentation mode (`present=1` in the URL), else "normal"."""
+    return "present" if st.query_params.get("present", "0").lower() in ("1", "true", "yes", "on") else "normal"
+
+
+def show_png(png: bytes, name: str, screen: plots.Screen) -> None:
+    st.image(png, width=plots.display_width(png, screen))
     st.download_button("Download PNG", png, file_name=f"{name}.png", mime="image/png", key=f"png_{name}",
                        on_click="ignore", icon=":material/download:")
 
 
-def render_png(builder: str, settings: Settings | None, result: GridResult | None, *args, **kwargs) -> bytes:
+def render_png(builder: str, settings: Settings | None, result: GridResult | None, *args, screen: plots.Screen,
+               **kwargs) -> bytes:
     """PNG of `plots.<builder>`, through the cache (one key format for the page and the background drawing)."""
-    return _png(builder, settings, args, tuple(sorted(kwargs.items())), _result=result)
+    return _png(builder, settings, screen, args, tuple(sorted(kwargs.items())), _result=result)
 
 
-def figure_ui(name: str, builder: str, settings: Settings | None, *args, _result=None, **kwargs) -> None:
-    """Draw `plots.<builder>` (cached) with its PNG download; a failure is a message, never a traceback."""
+def figure_ui(name: str, builder: str, settings: Settings | None, *args, slot: str = "full", _result=None,
+              **kwargs) -> None:
+    """Draw `plots.<builder>` (cached) for its place on the page, with its PNG download; a failure is a message,
+    never a traceback."""
+    screen = screens.screen(_mode(), slot)
     try:
         with st.spinner("Drawing…"):
-            png = render_png(builder, settings, _result, *args, **kwargs)
+            png = render_png(builder, settings, _result, *args, screen=screen, **kwargs)
     except Exception as e:
         problem_ui(st, "Could not draw this figure.", e)
         return
-    show_png(png, name)
+    show_png(png, name, screen)
 
 
 # ------------------------------------------------------------------------------------------------ experiment (sidebar)
@@ -305,9 +320,6 @@ def bins_ui() -> int:
 
 @st.fragment
 def psi_tab() -> None:
-    st.markdown("The target logit of A-softmax is ‖x‖ψ(θ_y) instead of ‖x‖cos θ_y. ψ equals cos(mθ) on [0, π/m] "
-                "and continues it monotonically, so a sample must reach an angle m times smaller than softmax would "
-                "need to earn the same logit. Slide m and λ: λ large is M-softmax, λ → 0 the full margin.")
     left, right = st.columns([1.2, 3])
     with left:
         m = st.slider("m", 1, 8, 4, key="psi_m", bind="query-params", help="Angular margin (the paper uses m = 4)")
@@ -317,12 +329,16 @@ def psi_tab() -> None:
         st.latex(r"\psi(\theta) = (-1)^k \cos(m\theta) - 2k")
         st.latex(r"\theta \in \left[\tfrac{k\pi}{m},\, \tfrac{(k+1)\pi}{m}\right]")
         st.markdown("cos(mθ) as a polynomial in cos θ (Chebyshev), which is how it is computed:")
-        st.latex(plots.chebyshev_latex(m))
+        st.latex(plots.chebyshev_latex(m, terms_per_line=2))  # fits the narrow column up to m = 8
         if m == 4:
             st.markdown("The notes' sign trick for m = 4: ψ = s3·cos 4θ + s4 with s3 = (−1)ᵏ and s4 = −2k, "
                         "written in each interval of the figure.")
     with right:
-        figure_ui(f"psi_m{m}_lambda{lam:g}", "psi_figure", None, m, lam)
+        figure_ui(f"psi_m{m}_lambda{lam:g}", "psi_figure", None, m, lam, slot="psi")
+        explain_ui("The target logit of A-softmax is ‖x‖ψ(θ_y) instead of ‖x‖cos θ_y. ψ equals cos(mθ) on "
+                   "[0, π/m] and continues it monotonically, so a sample must reach an angle m times smaller than "
+                   "softmax would need to earn the same logit. Slide m and λ: λ large is M-softmax, λ → 0 the full "
+                   "margin.")
 
 
 def features_tab(settings: Settings, result: GridResult) -> None:
@@ -333,12 +349,14 @@ def features_tab(settings: Settings, result: GridResult) -> None:
     if settings.dim == 2:
         features_2d(settings, result, g, slug)
     else:
-        st.caption("Training features projected on the unit sphere (the paper's Fig. 5, top row); drag to rotate. "
-                   "Lines: the class weight directions W_j. Crosses: held-out classes, never trained on.")
         try:
-            st.plotly_chart(plots.sphere_plotly(result, g), key="sphere", config={"displaylogo": False})
+            with plots.on_screen(screens.screen(_mode())):
+                chart = plots.sphere_plotly(result, g)
+            st.plotly_chart(chart, key="sphere", config={"displaylogo": False})
         except Exception as e:
             problem_ui(st, "Could not draw the sphere.", e)
+        explain_ui("Training features projected on the unit sphere (the paper's Fig. 5, top row); drag to rotate. "
+                   "Lines: the class weight directions W_j. Crosses: held-out classes, never trained on.")
         with st.expander("Static picture for slides"):
             figure_ui(slug, "sphere_figure", settings, g, _result=result)
     st.download_button("Download features (CSV)", lambda: plots.features_csv(result), file_name="features.csv",
@@ -353,10 +371,10 @@ def features_2d(settings: Settings, result: GridResult, g: int, slug: str) -> No
                             help="Closed-set test samples (not trained on, from the training classes): triangles")
     show_open = right.toggle("Held-out classes", True, key="open", bind="query-params",
                              help="Classes never trained on, in grey")
-    st.caption("Left: raw features with the decision regions (softmax has a bias, so its borders need not pass "
+    figure_ui(slug, "features_figure", settings, g, show_test=show_test, show_open=show_open, _result=result)
+    explain_ui("Left: raw features with the decision regions (softmax has a bias, so its borders need not pass "
                "through the origin) and, for A-softmax, the hatched margin zone where a sample is still penalised. "
                "Right: the same features normalised onto the unit circle.")
-    figure_ui(slug, "features_figure", settings, g, show_test=show_test, show_open=show_open, _result=result)
 
 
 def angles_tab(settings: Settings, result: GridResult) -> None:
@@ -367,36 +385,33 @@ def angles_tab(settings: Settings, result: GridResult) -> None:
 
 @st.fragment
 def angle_views(settings: Settings, result: GridResult, g: int) -> None:
-    rows = _table("stats_rows", settings, _result=result)
-    row = rows[g]
-    cols = st.columns(5)
-    for col, key in zip(cols, ("max intra (°)", "min inter (°)", "p95 intra (°)", "p5 inter (°)", "test acc (%)")):
-        col.metric(key, row[key])
-    met = row["criterion"] == "✓"
-    (st.success if met else st.warning)(
-        f"Paper's criterion, max intra-class angle < min inter-class angle: **{'met' if met else 'not met'}** "
-        f"({row['max intra (°)']}° vs {row['min inter (°)']}°).")
-    bins = bins_ui()
-    left, right = st.columns(2)
+    left, right = st.columns(2) if _mode() == "normal" else (st.container(), st.container())  # see screens.screen
+    histogram = left.container()  # drawn after its bins slider is read, but shown above it
     with left:
-        figure_ui(f"angles_{g}_{bins}", "angle_histogram_figure", settings, g, bins=bins, _result=result)
+        bins = bins_ui()
+    with histogram:
+        figure_ui(f"angles_{g}_{bins}", "angle_histogram_figure", settings, g, bins=bins, slot="half",
+                  _result=result)
     with right:
-        figure_ui(f"target_angles_{g}", "target_angle_figure", settings, g, _result=result)
+        figure_ui(f"criterion_pairs_{g}", "criterion_pairs_figure", settings, g, slot="half", _result=result)
+    st.info(_table("criterion_text", settings, _result=result)[g], icon=":material/straighten:")
+    figure_ui(f"target_angles_{g}", "target_angle_figure", settings, g, slot="half", _result=result)
 
 
 @st.fragment
 def compare_tab(settings: Settings, result: GridResult) -> None:
-    st.caption("Every loss on the same data and seed: features (top) and same-class vs different-class pair angles "
-               "(bottom) — the paper's Fig. 2 (2-D) or Fig. 5 (3-D) on one screen.")
     figure_ui("compare_features", "compare_figure", settings, rows="features", _result=result)
+    explain_ui("Every loss on the same data and seed: features (top) and same-class vs different-class pair angles "
+               "(bottom) — the paper's Fig. 2 (2-D) or Fig. 5 (3-D) on one screen.")
     bins = bins_ui()
-    figure_ui(f"compare_angles_{bins}", "compare_figure", settings, bins=bins, rows="angles", _result=result)
+    figure_ui(f"compare_angles_{bins}", "compare_figure", settings, bins=bins, rows="angles", slot="below",
+              _result=result)
     stats_ui(settings, result)
 
 
 def stats_ui(settings: Settings, result: GridResult) -> None:
     st.dataframe(_table("stats_rows", settings, _result=result), hide_index=True)
-    st.caption("Angles in degrees on the closed-set test features. Criterion ✓: max intra-class angle < min "
+    explain_ui("Angles in degrees on the closed-set test features. Criterion ✓: max intra-class angle < min "
                "inter-class angle (every class fits in a cone narrower than the gap to the others).")
     st.download_button("Download table (Markdown)", _table("stats_markdown", settings, _result=result),
                        file_name="stats.md", mime="text/markdown", on_click="ignore", icon=":material/download:")
@@ -417,7 +432,7 @@ def snapshots_ui(settings: Settings, result: GridResult, g: int) -> None:
                                                 "the browser, and downloads as a GIF")
     if play:
         try:
-            st.plotly_chart(_animation(settings, g, _result=result), key="animation",
+            st.plotly_chart(_animation(settings, g, screens.screen(_mode()), _result=result), key="animation",
                             config={"displaylogo": False})
         except Exception as e:
             problem_ui(st, "Could not draw the animation.", e)
@@ -431,21 +446,21 @@ def snapshots_ui(settings: Settings, result: GridResult, g: int) -> None:
 
 
 def open_set_tab(settings: Settings, result: GridResult) -> None:
-    st.markdown("Test identities that were **never trained on** (the held-out classes): is a pair the same class? "
-                "Score it by the cosine of the angle between the two features; the threshold is chosen on pairs of "
-                "training classes. A larger AUC means the angular features generalise to new classes.")
     if result.data.n_open_classes < 2:
         st.info("Open-set verification needs at least 2 held-out classes: raise *Held-out classes* in the sidebar.")
         return
     left, right = st.columns([3, 2])
     with left:
-        figure_ui("open_set_roc", "roc_figure", settings, _result=result)
+        figure_ui("open_set_roc", "roc_figure", settings, slot="roc", _result=result)
+        explain_ui("Test identities that were **never trained on** (the held-out classes): is a pair the same "
+                   "class? Score it by the cosine of the angle between the two features; the threshold is chosen on "
+                   "pairs of training classes. A larger AUC means the angular features generalise to new classes.")
     with right:
         summary = _table("open_set_summary", settings, _result=result)
         if summary:
             st.info(summary, icon=":material/insights:")
     st.dataframe(_table("open_set_rows", settings, _result=result), hide_index=True)
-    st.caption("Threshold: the cosine (and angle) that best separates same-class from different-class pairs of "
+    explain_ui("Threshold: the cosine (and angle) that best separates same-class from different-class pairs of "
                "*training* classes; the open-set accuracy applies it, unchanged, to pairs of held-out classes. "
                "Accuracies are balanced (the mean of the same-class and different-class rates), since "
                "different-class pairs far outnumber same-class ones.")
@@ -461,14 +476,50 @@ RESULT_TABS = {"Features": features_tab, "Angles": angles_tab, "Compare": compar
 
 # ------------------------------------------------------------------------------------------------ page
 
-def main() -> None:
-    st.set_page_config(page_title="SphereFace in the classroom", page_icon="🌐", layout="wide")
-    settings, warnings, note = experiment_ui()
-    st.title("SphereFace in the classroom")
-    st.caption("Softmax, M-softmax and A-softmax (angular margin m) shape an embedding — Liu et al., CVPR 2017.")
-    warnings_ui(warnings)
+def _on_present() -> None:
+    if st.session_state["present"]:
+        st.query_params["present"] = "1"
+    else:
+        st.query_params.pop("present", None)
+
+
+def header_ui(note: str | None) -> None:
+    """One line of title and the presentation switch: the figures start within the first screen at 1280×720."""
+    present = _mode() == "present"
+    # Streamlit leaves 6rem above the first element; 3.5rem clears its toolbar and gives the figures the room.
+    st.html("<style>[data-testid='stMainBlockContainer'] {padding-top: 3.5rem; padding-bottom: 2rem}</style>")
+    title, switch = st.columns([5, 1], vertical_alignment="center")
+    with title:
+        st.markdown("#### SphereFace in the classroom" + ("" if present else
+                    " <small>· softmax, M-softmax and A-softmax shape an embedding (Liu et al., CVPR 2017)</small>"),
+                    unsafe_allow_html=True)
+    st.session_state["present"] = present
+    switch.toggle("Presentation mode", key="present", on_change=_on_present,
+                  help="Sidebar folded away, text folded under each figure, figures drawn larger for a projector. "
+                       "The link keeps it (present=1).")
     if note:
-        st.info(note, icon=":material/lightbulb:")
+        if present:
+            with st.expander("About this preset", icon=":material/lightbulb:"):
+                st.markdown(note)
+        else:
+            st.info(note, icon=":material/lightbulb:")
+
+
+def explain_ui(text: str) -> None:
+    """What a figure shows, under it: a caption, or folded away when presenting (the teacher says it)."""
+    if _mode() == "present":
+        with st.expander("What am I looking at?"):
+            st.markdown(text)
+    else:
+        st.caption(text)
+
+
+def main() -> None:
+    st.set_page_config(page_title="SphereFace in the classroom", page_icon="🌐", layout="wide",
+                       initial_sidebar_state="collapsed" if _mode() == "present" else "auto")
+    settings, warnings, note = experiment_ui()
+    header_ui(note)
+    warnings_ui(warnings)
     status = st.container()
     tabs = dict(zip(TABS, st.tabs(TABS, key="tab", bind="query-params")))
     shown = next((name for name, tab in tabs.items() if tab.open), TABS[0])

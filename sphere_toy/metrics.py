@@ -147,6 +147,31 @@ def angle_stats(features, labels, *, max_pairs: int = MAX_PAIRS, seed: int = 0) 
     return stats
 
 
+def deciding_pairs(features, labels) -> dict:
+    """The two pairs that decide the strict criterion: the same-class pair with the largest angle and the
+    different-class pair with the smallest one (abstract; Fig. 5). One outlier moves either, which is why the strict
+    form fails on data where the robust p95/p5 form holds: these are the pairs to look at.
+
+    Shapes: features (N, D), labels (N,), N <= EXACT_MAX_N (all N² pairs are compared). Returns
+    {"max_intra": (i, j), "min_inter": (i, j)} with i < j indices into the rows, or None where there is no such pair.
+    """
+    labels = np.asarray(labels)
+    if len(labels) > EXACT_MAX_N:
+        raise ValueError(f"deciding_pairs compares all pairs: at most {EXACT_MAX_N} features, got {len(labels)}")
+    theta = _arccos(cosine_matrix(features, features))  # (N, N)
+    upper = np.triu(np.ones(theta.shape, dtype=bool), k=1)
+    same = labels[:, None] == labels[None, :]
+    out = {}
+    for name, mask, pick in (("max_intra", upper & same, np.argmax), ("min_inter", upper & ~same, np.argmin)):
+        if not mask.any():
+            out[name] = None
+            continue
+        rows, cols = np.nonzero(mask)
+        k = pick(theta[rows, cols])
+        out[name] = (int(rows[k]), int(cols[k]))
+    return out
+
+
 def weight_angles(weights) -> np.ndarray:
     """Angles between class weight columns, arccos(W_i·W_j / (||W_i|| ||W_j||)). weights (D, C) -> (C, C).
 

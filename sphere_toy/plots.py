@@ -23,18 +23,19 @@ from numpy.polynomial.chebyshev import cheb2poly
 
 from sphere_toy import losses, metrics
 from sphere_toy.plots3d import draw_sphere, sphere_figure, sphere_plotly
-from sphere_toy.plots_report import (features_csv, open_set_rows, open_set_summary, roc_figure, stats_markdown,
-                                     stats_rows)
-from sphere_toy.plots_style import (GAP_COLOR, NEGATIVE_COLOR, OVERLAP_COLOR, POSITIVE_COLOR, check_trained,
-                                    class_colors, diverged_message, feature_dim, figure_png, message_panel,
-                                    model_colors, model_label, new_figure, result_colors, styled, unit_rows)
+from sphere_toy.plots_report import (criterion_text, features_csv, open_set_rows, open_set_summary, roc_figure,
+                                     stats_markdown, stats_rows)
+from sphere_toy.plots_style import (GAP_COLOR, NEGATIVE_COLOR, OVERLAP_COLOR, POSITIVE_COLOR, Screen, check_trained,
+                                    class_colors, display_width, diverged_message, feature_dim, figure_png,
+                                    fit_legend, message_panel, model_colors, model_label, new_figure, on_screen, panel_columns,
+                                    result_colors, styled, unit_rows)
 from sphere_toy.plots_training import snapshot_figure, snapshots_gif, snapshots_plotly, training_figure
 
 __all__ = [
     "class_colors", "model_colors", "psi_figure", "chebyshev_latex", "features_figure", "sphere_figure",
-    "sphere_plotly", "angle_histogram_figure", "target_angle_figure", "stats_rows", "stats_markdown",
+    "sphere_plotly", "angle_histogram_figure", "criterion_pairs_figure", "criterion_verdict", "target_angle_figure", "stats_rows", "stats_markdown",
     "compare_figure", "training_figure", "snapshot_figure", "snapshots_gif", "snapshots_plotly", "roc_figure",
-    "open_set_rows", "open_set_summary", "figure_png", "features_csv",
+    "open_set_rows", "open_set_summary", "criterion_text", "figure_png", "features_csv", "Screen", "on_screen", "display_width",
 ]
 
 GRID = 240  # decision-background resolution (pixels per side)
@@ -43,8 +44,11 @@ _SHADES = ("#eef2fb", "#fbf3e6")  # alternate ψ intervals
 
 # ---------------------------------------------------------------------------------------------------- ψ(θ)
 
-def chebyshev_latex(m: int) -> str:
-    """cos(mθ) as the Chebyshev polynomial T_m(cos θ) in LaTeX, e.g. m=4: "\\cos 4\\theta = 8\\cos^4\\theta - ..."."""
+def chebyshev_latex(m: int, *, terms_per_line: int | None = None) -> str:
+    """cos(mθ) as the Chebyshev polynomial T_m(cos θ) in LaTeX, e.g. m=4: "\\cos 4\\theta = 8\\cos^4\\theta - ...".
+
+    With `terms_per_line`, an `aligned` block of that many terms a line (for a narrow column: m = 8 has 5 terms).
+    """
     coef = np.rint(cheb2poly([0] * m + [1])).astype(int)  # power-series coefficients, lowest degree first
     terms = []
     for p in range(m, -1, -1):
@@ -55,7 +59,10 @@ def chebyshev_latex(m: int) -> str:
         body = (str(abs(c)) if abs(c) != 1 or p == 0 else "") + power
         terms.append(("- " if c < 0 else "+ ") + body if terms else ("-" if c < 0 else "") + body)
     lhs = r"\cos\theta" if m == 1 else rf"\cos {m}\theta"
-    return f"{lhs} = " + " ".join(terms)
+    if terms_per_line is None or len(terms) <= terms_per_line:
+        return f"{lhs} = " + " ".join(terms)
+    lines = [" ".join(terms[i:i + terms_per_line]) for i in range(0, len(terms), terms_per_line)]
+    return r"\begin{aligned}" + f"{lhs} &= " + r" \\ &\quad ".join(lines) + r"\end{aligned}"
 
 
 def _pi_label(frac: Fraction) -> str:
@@ -128,7 +135,7 @@ def psi_figure(m: int, lam: float = 0.0) -> Figure:
     fracs = sorted({Fraction(k, m) for k in range(m + 1)} | {Fraction(0), Fraction(1, 2), Fraction(1)})
     top_ax.set_xticks([180 * float(f) for f in fracs], [_pi_label(f) for f in fracs])
     top_ax.tick_params(labelsize=10)
-    ax.legend(loc="lower left", framealpha=0.95)
+    fit_legend(ax, loc="lower left", framealpha=0.95)
     lam_text = f", annealed with λ = {lam:g}" if lam > 0 else ""
     ax.set_title(f"A-softmax margin function ψ(θ) = (−1)ᵏ cos({m}θ) − 2k, m = {m}{lam_text}\n"
                  f"${chebyshev_latex(m)}$", fontsize=13)
@@ -239,7 +246,7 @@ def _legend_handles(result, *, show_test=True, show_open=True, zone=False):
     if show_test:
         handles.append(Line2D([], [], ls="", marker="^", color="0.3", mec="black", ms=8, label="test"))
     if zone:
-        label = r"margin zone (still penalised): $\psi(\theta_i) < \cos\theta_j$ for some $j \neq i$"
+        label = "margin zone (still penalised):\n" + r"$\psi(\theta_i) < \cos\theta_j$ for some $j \neq i$"
         handles.append(Patch(facecolor="0.78", hatch="///", label=label))
     return handles
 
@@ -284,7 +291,7 @@ def features_figure(result, g: int, *, show_test: bool = True, show_open: bool =
     rec_acc = metrics.accuracy(result.test_features[g], result.weights[g], result.bias[g], result.data.y_test)
     fig.suptitle(f"{model_label(result, g)}: 2-D features (test accuracy {rec_acc:.1%})")
     handles = _legend_handles(result, show_test=show_test, show_open=show_open, zone=zone)
-    fig.legend(handles=handles, loc="outside lower center", ncol=_legend_columns(len(handles)), frameon=False)
+    fit_legend(fig, handles, loc="outside lower center", ncol=_legend_columns(len(handles)), frameon=False)
     return fig
 
 
@@ -299,8 +306,7 @@ def _angle_hist(ax, result, g, bins, *, legend=True):
     st = metrics.angle_stats(feats, y)
     per_degree = np.pi / 180  # density per radian -> per degree
     top = 0.0
-    for angles, color, name in ((pos, POSITIVE_COLOR, "same-class pairs"),
-                                (neg, NEGATIVE_COLOR, "different-class pairs")):
+    for angles, color, name in ((pos, POSITIVE_COLOR, "same class"), (neg, NEGATIVE_COLOR, "different class")):
         counts, edges = metrics.angle_histogram(angles, bins=bins)
         top = max(top, float(np.max(counts, initial=0)) * per_degree)
         ax.stairs(counts * per_degree, np.degrees(edges), fill=True, color=color, alpha=0.35)
@@ -309,41 +315,88 @@ def _angle_hist(ax, result, g, bins, *, legend=True):
     p95, p5 = np.degrees(st["p95_intra_angle"]), np.degrees(st["p5_inter_angle"])
     met, robust = st["criterion_met"], p95 < p5
     # The robust version (percentiles) as a light band: one outlier pair decides a max or a min.
-    ax.axvspan(min(p95, p5), max(p95, p5), color=GAP_COLOR if robust else OVERLAP_COLOR, alpha=0.13, lw=0,
-               label="p95 intra < p5 inter: gap" if robust else "p95 intra ≥ p5 inter: overlap")
-    ax.axvline(hi, color=POSITIVE_COLOR, lw=2.6, label=f"max intra {hi:.0f}°")
-    ax.axvline(lo, color=NEGATIVE_COLOR, lw=2.6, label=f"min inter {lo:.0f}°")
-    ax.axvline(p95, color=POSITIVE_COLOR, lw=1.8, ls="--", label=f"p95 intra {p95:.0f}°")
-    ax.axvline(p5, color=NEGATIVE_COLOR, lw=1.8, ls="--", label=f"p5 inter {p5:.0f}°")
+    ax.axvspan(min(p95, p5), max(p95, p5), color=GAP_COLOR if robust else OVERLAP_COLOR, alpha=0.13, lw=0)
+    ax.axvline(hi, color=POSITIVE_COLOR, lw=2.6, gid="max-intra")
+    ax.axvline(lo, color=NEGATIVE_COLOR, lw=2.6, gid="min-inter")
+    ax.axvline(p95, color=POSITIVE_COLOR, lw=1.8, ls="--", gid="p95-intra")
+    ax.axvline(p5, color=NEGATIVE_COLOR, lw=1.8, ls="--", gid="p5-inter")
     # The paper's criterion itself as a bracket between max intra and min inter: a gap (met) or an overlap.
     ax.annotate("", xy=(hi, 0.93), xytext=(lo, 0.93), xycoords=("data", "axes fraction"),
                 arrowprops={"arrowstyle": "<->", "color": GAP_COLOR if met else OVERLAP_COLOR, "lw": 2.2})
-    ax.text((hi + lo) / 2, 0.95, "gap" if met else "overlap", transform=ax.get_xaxis_transform(), ha="center",
-            va="bottom", color=GAP_COLOR if met else OVERLAP_COLOR, fontsize=11, fontweight="bold")
+    ax.text((hi + lo) / 2, 0.965, "gap" if met else "overlap", transform=ax.get_xaxis_transform(), ha="center",
+            va="bottom", color=GAP_COLOR if met else OVERLAP_COLOR, fontsize=11, fontweight="bold",
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.9})
     ax.set_ylim(0, 1.15 * top or 1.0)
     ax.set_xlim(0, 180)
     ax.set_xticks(np.arange(0, 181, 30))
     ax.set_xlabel("angle between two test features (degrees)")
-    verdict = (f"{'✓' if met else '✗'} max intra {hi:.0f}° {'<' if met else '≥'} min inter {lo:.0f}°\n"
-               f"{'✓' if robust else '✗'} p95 intra {p95:.0f}° {'<' if robust else '≥'} p5 inter {p5:.0f}°")
-    if legend:
-        ax.legend(loc="upper right", framealpha=0.95)
+    verdict = criterion_verdict(st)
+    if legend:  # under the plot, not on it; the criterion's lines are named by style, their numbers are in the title
+        fit_legend(ax.figure, ax.get_legend_handles_labels()[0] + CRITERION_LINES, loc="outside lower center",
+                   ncol=2, frameon=False)
     return st, 1.15 * top or 1.0, verdict
+
+
+CRITERION_LINES = [Line2D([], [], color="0.3", lw=2.6, label="strict: max / min"),
+                   Line2D([], [], color="0.3", lw=1.8, ls="--", label="robust: p95 / p5")]
+
+
+def criterion_verdict(st: dict, *, short: bool = False) -> str:
+    """The paper's criterion in its strict and its robust form, one line each, as the figures and the app say it.
+
+    `short`: the numbers without their names ("strict ✗ 111.0° ≥ 8.6°"), for small panels."""
+    hi, lo = np.degrees(st["max_intra_angle"]), np.degrees(st["min_inter_angle"])
+    p95, p5 = np.degrees(st["p95_intra_angle"]), np.degrees(st["p5_inter_angle"])
+    met, robust = st["criterion_met"], bool(st["p95_intra_angle"] < st["p5_inter_angle"])
+    if short:
+        return (f"strict {'✓' if met else '✗'} {hi:.1f}° {'<' if met else '≥'} {lo:.1f}°\n"
+                f"robust {'✓' if robust else '✗'} {p95:.1f}° {'<' if robust else '≥'} {p5:.1f}°")
+    return (f"strict {'✓' if met else '✗'}  max intra {hi:.1f}° {'<' if met else '≥'} min inter {lo:.1f}°\n"
+            f"robust {'✓' if robust else '✗'}  p95 intra {p95:.1f}° {'<' if robust else '≥'} p5 inter {p5:.1f}°")
+
+
+@styled
+def criterion_pairs_figure(result, g: int) -> Figure:
+    """Where the strict criterion is decided: the test features as directions, with the same-class pair of largest
+    angle (max intra) and the different-class pair of smallest angle (min inter) joined and labelled.
+
+    2-D: on the unit circle; 3-D: on the unit sphere. One such pair decides each side of max intra < min inter.
+    """
+    check_trained(result, g)
+    feats, y = result.test_features[g], result.data.y_test
+    pairs, st = metrics.deciding_pairs(feats, y), metrics.angle_stats(feats, y)
+    colors, unit = result_colors(result), unit_rows(feats)
+    three_d = feature_dim(result) == 3
+    fig = new_figure(7.0, 6.4)
+    ax = fig.add_subplot(projection="3d" if three_d else None)
+    if three_d:
+        draw_sphere(ax, result, g, feats, y, small=True)
+    else:
+        t = np.linspace(0, 2 * np.pi, 361)
+        ax.plot(np.cos(t), np.sin(t), color="0.6", lw=1.0)
+        ax.scatter(*unit.T, c=[colors[c] for c in y], s=28, alpha=0.6, lw=0)
+        ax.set(xlim=(-1.35, 1.35), ylim=(-1.35, 1.35), aspect="equal", xticks=[-1, 0, 1], yticks=[-1, 0, 1])
+    for name, color, key in (("max intra", POSITIVE_COLOR, "max_intra"), ("min inter", NEGATIVE_COLOR, "min_inter")):
+        if pairs[key] is None:
+            continue
+        ends = unit[list(pairs[key])]  # (2, D)
+        angle = np.degrees(st[f"{key}_angle"])
+        ax.plot(*ends.T, color=color, lw=3, marker="o", ms=11, mfc="white", mew=2.6, zorder=10,
+                label=f"{name} {angle:.1f}°: " + " and ".join(result.data.class_names[y[i]] for i in pairs[key]))
+    fit_legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.02), frameon=False)
+    ax.set_title(f"{model_label(result, g)}: the pairs that decide\n{criterion_verdict(st).splitlines()[0]}")
+    return fig
 
 
 @styled
 def angle_histogram_figure(result, g: int, *, bins: int = 36) -> Figure:
     """Angles of same-class vs different-class test pairs (paper Fig. 5, bottom) and the criterion max < min."""
     check_trained(result, g)
-    fig = new_figure(9.5, 5.6)
+    fig = new_figure(9.5, 7.0)
     ax = fig.add_subplot()
     st, _, _ = _angle_hist(ax, result, g, bins)
-    met = st["criterion_met"]
     ax.set_ylabel("density (per degree)")
-    robust = st["p95_intra_angle"] < st["p5_inter_angle"]
-    ax.set_title(f"{model_label(result, g)}: pair angles on the test set\n"
-                 f"criterion max intra < min inter: {'met ✓' if met else 'NOT met ✗'}   "
-                 f"(robust p95 intra < p5 inter: {'met ✓' if robust else 'not met ✗'})")
+    ax.set_title(f"{model_label(result, g)}: pair angles on the test set\n{criterion_verdict(st)}")
     return fig
 
 
@@ -366,8 +419,8 @@ def target_angle_figure(result, g: int) -> Figure:
     ax.set_xticks(range(data.n_classes), data.class_names[:data.n_classes], rotation=30 if data.n_classes > 6 else 0)
     ax.set_ylim(0, max(10.0, float(theta.max()) * 1.1))
     ax.set_ylabel("θ_y: angle to own class weight (degrees)")
-    ax.legend(loc="upper right")
-    ax.set_title(f"{model_label(result, g)}: target angles θ_y on the test set (smaller = tighter classes)")
+    fit_legend(ax, loc="upper right")
+    ax.set_title(f"{model_label(result, g)}: target angles θ_y on the test set\n(smaller = tighter classes)")
     return fig
 
 
@@ -386,41 +439,50 @@ def compare_figure(result, *, bins: int = 36, rows: str = "both") -> Figure:
     n, dim = len(result.specs), feature_dim(result)
     show_top, show_bottom = rows != "angles", rows != "features"
     top_ratio = 1.25 if dim == 3 else 1.0
-    ratios = [top_ratio] * show_top + [1.0] * show_bottom
-    fig = new_figure(3.5 * n + 0.5, 8.2 if rows == "both" else 0.9 + 3.65 * ratios[0])
-    grid = fig.add_gridspec(len(ratios), n, height_ratios=ratios)
+    names = [model_label(result, g).replace(" m=", "\nm=") for g in range(n)]  # "A-softmax\nm=4": two short lines
+    verdict_lines = ["strict ✗ 180.0° ≥ 180.0°", "robust ✗ 180.0° ≥ 180.0°"] if show_bottom else []  # the longest
+    lines = [line for name in names for line in name.split("\n")] + verdict_lines
+    cols = panel_columns(n, blocks=show_top + show_bottom, title_lines=2 + len(verdict_lines),
+                         title_chars=max(map(len, lines)))  # the lines of panels that fit the screen best
+    lines = -(-n // cols)
+    ratios = ([top_ratio] * lines) * show_top + [1.0] * lines * show_bottom
+    fig = new_figure(3.5 * cols + 0.5, 0.9 + 3.65 * sum(ratios))
+    grid = fig.add_gridspec(len(ratios), cols, height_ratios=ratios)
+    top_cell = lambda g: grid[g // cols, g % cols]  # noqa: E731
+    bottom_cell = lambda g: grid[lines * show_top + g // cols, g % cols]  # noqa: E731
     ok = [g for g in range(n) if not result.diverged(g)]
     lim = _feature_limit(*[result.train_features[g] for g in ok]) if dim == 2 and ok else 1.0
     hist_axes, zone_any, ymax = [], False, 0.0
     for g in range(n):
-        name, first = model_label(result, g), g == ok[0] if ok else False
+        name = names[g]
         if show_top:
-            top = fig.add_subplot(grid[0, g], projection="3d" if dim == 3 and not result.diverged(g) else None)
+            top = fig.add_subplot(top_cell(g), projection="3d" if dim == 3 and not result.diverged(g) else None)
             if result.diverged(g):
                 message_panel(top, name, diverged_message(result, g))
             elif dim == 2:
                 zone, _ = _raw_panel(top, result, g, show_test=False, show_open=False, lim=lim, small=True)
                 zone_any |= zone
                 top.set_title(name)
-                top.tick_params(labelsize=10, labelleft=first)  # same limits everywhere: numbers once, at the left
+                top.tick_params(labelsize=10, labelleft=g % cols == 0)  # same limits: numbers at the left only
             else:
                 draw_sphere(top, result, g, result.train_features[g], result.data.y_train, small=True)
                 top.set_title(name, pad=0)
         if show_bottom:
-            bottom = fig.add_subplot(grid[-1, g], sharey=hist_axes[0] if hist_axes else None)
+            bottom = fig.add_subplot(bottom_cell(g), sharey=hist_axes[0] if hist_axes else None)
             if result.diverged(g):
                 message_panel(bottom, "" if show_top else name, "no angles: diverged")
                 continue
-            st, top_y, verdict = _angle_hist(bottom, result, g, bins, legend=False)
+            st, top_y, _ = _angle_hist(bottom, result, g, bins, legend=False)
+            verdict = criterion_verdict(st, short=True)
             ymax = max(ymax, top_y)
-            bottom.set_title(verdict if show_top else f"{name}\n{verdict}", fontsize=10.5,
-                             color=GAP_COLOR if st["criterion_met"] else OVERLAP_COLOR)
+            bottom.set_title(verdict if show_top else f"{name}\n{verdict}", fontsize=10.5)
             bottom.set_xlabel("pair angle (°)")
             bottom.set_xticks([0, 45, 90, 135, 180])
-            bottom.tick_params(labelleft=not hist_axes)  # shared y-axis: its numbers once, at the left
+            bottom.tick_params(labelleft=g % cols == 0)  # shared y-axis: its numbers at the left only
+            if g % cols == 0:
+                bottom.set_ylabel("density (per degree)")
             hist_axes.append(bottom)
     if hist_axes:
-        hist_axes[0].set_ylabel("density (per degree)")
         hist_axes[0].set_ylim(0, ymax)  # shared by all histogram panels
     handles = []
     if show_top:
@@ -428,8 +490,8 @@ def compare_figure(result, *, bins: int = 36, rows: str = "both") -> Figure:
                     if h.get_label() != "train"]
     if show_bottom:
         handles += [Patch(color=POSITIVE_COLOR, alpha=0.5, label="same-class pairs"),
-                    Patch(color=NEGATIVE_COLOR, alpha=0.5, label="different-class pairs")]
-    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 9), frameon=False)
+                    Patch(color=NEGATIVE_COLOR, alpha=0.5, label="different-class pairs")] + CRITERION_LINES
+    fit_legend(fig, handles, loc="outside lower center", ncol=min(len(handles), 9), frameon=False)
     view = "training features and weights" if dim == 2 else "training features on the unit sphere"
     title = {"both": f"{view} (top), test pair angles (bottom)", "features": view,
              "angles": "angles between pairs of test features"}[rows]

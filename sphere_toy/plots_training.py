@@ -11,8 +11,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import NullLocator
 
 from sphere_toy.plots3d import draw_sphere, plotly_unit_sphere, unit_weights
-from sphere_toy.plots_style import (check_trained, diverged_message, feature_dim, model_colors, model_label,
-                                    new_figure, result_colors, styled, unit_rows)
+from sphere_toy.plots_style import (check_trained, diverged_message, feature_dim, fit_legend, model_colors,
+                                    model_label, new_figure, plotly_sizes, result_colors, styled, unit_rows)
 
 
 def _smooth(values: np.ndarray, window: int) -> np.ndarray:
@@ -56,14 +56,14 @@ def training_figure(result) -> Figure:
         ax_lam.plot(steps[ok], lam[ok], color="#7b3294", lw=2.8, label="λ (every A-softmax, m > 1)")
         ax_lam.axhline(1.0, color="0.4", ls=":", lw=1.8, label="λ = 1: half M-, half A-softmax")
         ax_lam.set(yscale="log", xlabel="step", ylabel="λ", title="λ: annealing from M-softmax to A-softmax")
-        ax_lam.legend(loc="upper right")
+        fit_legend(ax_lam, loc="upper right")
     else:
         ax_lam.set_axis_off()
         ax_lam.text(0.5, 0.5, "no A-softmax model with m > 1:\nno λ schedule", ha="center", va="center",
                     transform=ax_lam.transAxes)
     for ax in (ax_loss, ax_lam):  # decades are enough to read a log axis; its minor ticks cost half the drawing time
         ax.yaxis.set_minor_locator(NullLocator())
-    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6), frameon=False)
+    fit_legend(fig, handles, loc="outside lower center", ncol=min(len(handles), 6), frameon=False)
     fig.suptitle(f"Training curves (moving average over {window} steps)")
     return fig
 
@@ -109,7 +109,7 @@ def snapshot_figure(result, g: int, index: int, *, _limit: float | None = None) 
     ax_raw.axvline(0, color="0.6", lw=0.6)
     ax_raw.set(xlim=(-limit, limit), ylim=(-limit, limit), aspect="equal", title="raw features x",
                xlabel="feature 1", ylabel="feature 2")
-    fig.legend(handles=handles, loc="outside lower center", ncol=min(k, 6), frameon=False)
+    fit_legend(fig, handles, loc="outside lower center", ncol=min(k, 6), frameon=False)
     fig.suptitle(title)
     return fig
 
@@ -189,10 +189,11 @@ def snapshots_plotly(result, g: int):
 
     steps = [int(s) for s in result.snapshot_steps]
     names = [f"step {s}" for s in steps]
+    height, text = plotly_sizes()
     if three_d:  # the sphere goes after the class traces, which are the ones the frames replace
         fig = go.Figure(traces(len(steps) - 1) + [plotly_unit_sphere()])
         axis = {"range": [-1.1, 1.1], "tickvals": [-1, 0, 1], "title": ""}
-        fig.update_layout(scene={"xaxis": axis, "yaxis": axis, "zaxis": axis, "aspectmode": "cube"}, height=620)
+        fig.update_layout(scene={"xaxis": axis, "yaxis": axis, "zaxis": axis, "aspectmode": "cube"})
     else:
         fig = make_subplots(1, 2, subplot_titles=("raw features x", "directions x/‖x‖"), horizontal_spacing=0.08)
         t = np.linspace(0, 2 * np.pi, 121)
@@ -204,14 +205,17 @@ def snapshots_plotly(result, g: int):
         fig.update_yaxes(range=[-limit, limit], scaleanchor="x", col=1)
         fig.update_xaxes(range=[-1.3, 1.3], col=2)
         fig.update_yaxes(range=[-1.3, 1.3], scaleanchor="x2", col=2)
-        fig.update_layout(height=560)
+        fig.update_annotations(font_size=round(text))  # the subplot titles
     fig.frames = [go.Frame(data=traces(i), name=name, layout={"title": {"text": _snapshot_title(result, g, i)}})
                   for i, name in enumerate(names)]
     # From the first frame every time: the chart opens on the last one (the result), and Play replays training.
-    play = {"frame": {"duration": 250, "redraw": three_d}, "transition": {"duration": 0}, "mode": "immediate"}
+    # redraw: each frame carries its title (step and λ) in its layout, which plotly applies only on a full redraw;
+    # without it the 2-D title stayed on the last step while the points moved.
+    play = {"frame": {"duration": 250, "redraw": True}, "transition": {"duration": 0}, "mode": "immediate"}
     fig.update_layout(
-        title=_snapshot_title(result, g, len(steps) - 1), margin={"l": 10, "r": 10, "t": 60, "b": 100},
-        legend={"itemsizing": "constant", "font": {"size": 14}},
+        title={"text": _snapshot_title(result, g, len(steps) - 1), "font": {"size": round(1.15 * text)}},
+        margin={"l": 10, "r": 10, "t": round(4 * text), "b": round(6 * text)}, height=height,
+        font={"size": round(text)}, legend={"itemsizing": "constant", "font": {"size": round(text)}},
         updatemenus=[{"type": "buttons", "direction": "left", "x": 0.0, "y": -0.1, "xanchor": "left",
                       "yanchor": "top", "buttons": [
                           {"label": "▶ Play", "method": "animate", "args": [names, play]},
@@ -220,7 +224,7 @@ def snapshots_plotly(result, g: int):
         sliders=[{"active": len(steps) - 1, "x": 0.16, "len": 0.84, "y": -0.1, "yanchor": "top",
                   "currentvalue": {"prefix": "training "},
                   "steps": [{"label": str(s), "method": "animate",
-                             "args": [[name], {"mode": "immediate", "frame": {"duration": 0, "redraw": three_d}}]}
+                             "args": [[name], {"mode": "immediate", "frame": {"duration": 0, "redraw": True}}]}
                             for s, name in zip(steps, names)]}])
     return fig
 

@@ -198,7 +198,9 @@ def test_sphere_plotly_one_trace_per_class(r3, show_open):
         assert len(trace.x) == np.sum(y == j) and trace.name.startswith(data.class_names[j])
         assert trace.marker.color == colors[j]
         np.testing.assert_allclose(np.linalg.norm(np.stack([trace.x, trace.y, trace.z], 1), axis=1), 1, atol=3e-3)
-    assert fig.layout.scene.aspectmode == "cube" and list(fig.layout.scene.xaxis.range) == [-1.1, 1.1]
+    scene = fig.layout.scene  # a round sphere: the same scale and range on every axis
+    assert scene.aspectratio.x == scene.aspectratio.y == scene.aspectratio.z
+    assert list(scene.xaxis.range) == list(scene.yaxis.range) == list(scene.zaxis.range)
     assert len(fig.to_json()) < 400_000  # light enough for a browser
 
 
@@ -208,12 +210,14 @@ def test_angle_histogram_lines_and_verdict(r2):
     g = 2
     ax = plots.angle_histogram_figure(r2, g).axes[0]
     st = metrics.angle_stats(r2.test_features[g], r2.data.y_test)
-    xs = {l.get_label().split(" ")[0] + " " + l.get_label().split(" ")[1]: l.get_xdata()[0] for l in ax.lines}
-    assert xs["max intra"] == pytest.approx(np.degrees(st["max_intra_angle"]))
-    assert xs["min inter"] == pytest.approx(np.degrees(st["min_inter_angle"]))
-    assert xs["p95 intra"] == pytest.approx(np.degrees(st["p95_intra_angle"]))
-    assert xs["p5 inter"] == pytest.approx(np.degrees(st["p5_inter_angle"]))
-    assert ("met ✓" in ax.get_title().split("\n")[1].split("(")[0]) == st["criterion_met"]
+    xs = {line.get_gid(): line.get_xdata()[0] for line in ax.lines if line.get_gid()}
+    assert xs["max-intra"] == pytest.approx(np.degrees(st["max_intra_angle"]))
+    assert xs["min-inter"] == pytest.approx(np.degrees(st["min_inter_angle"]))
+    assert xs["p95-intra"] == pytest.approx(np.degrees(st["p95_intra_angle"]))
+    assert xs["p5-inter"] == pytest.approx(np.degrees(st["p5_inter_angle"]))
+    strict, robust = ax.get_title().split("\n")[1:3]  # both forms of the criterion, side by side
+    assert strict.startswith("strict ✓" if st["criterion_met"] else "strict ✗")
+    assert robust.startswith("robust ✓" if st["p95_intra_angle"] < st["p5_inter_angle"] else "robust ✗")
 
 
 def test_target_angle_figure_one_box_per_class(r2):
@@ -226,9 +230,13 @@ def test_stats_rows_and_markdown(r2):
     assert [r["model"] for r in rows] == [s.name for s in r2.specs]
     assert rows[0]["test acc (%)"] == round(100 * r2.record(0)["test_acc"], 1)
     assert rows[2]["max intra (°)"] == round(float(np.degrees(r2.record(2)["max_intra_angle"])), 1)
-    assert rows[2]["criterion"] in ("✓", "✗") and rows[2]["open-set AUC"] is not None
+    rec = r2.record(2)
+    assert rows[2]["strict: max intra < min inter"] == ("✓" if rec["criterion_met"] else "✗")
+    assert rows[2]["robust: p95 intra < p5 inter"] == ("✓" if rec["p95_intra_angle"] < rec["p5_inter_angle"] else "✗")
+    assert rows[2]["open-set AUC"] is not None
     bad = plots.stats_rows(_diverged(r2))[2]
-    assert bad["status"] == "diverged at step 7" and bad["test acc (%)"] is None and bad["criterion"] is None
+    assert bad["status"] == "diverged at step 7" and bad["test acc (%)"] is None
+    assert bad["strict: max intra < min inter"] is None and bad["robust: p95 intra < p5 inter"] is None
     md = plots.stats_markdown(_diverged(r2))
     assert md.count("\n|") == 1 + 3 and "diverged at step 7" in md
 
@@ -356,7 +364,8 @@ def test_compare_figure_rows_apart_for_the_app(r2, r3):
         angles = plots.compare_figure(result, bins=18, rows="angles")
         assert len(features.axes) == n and len(angles.axes) == n
         names = {plots.model_label(result, g) for g in range(n)}
-        assert {ax.get_title().split("\n")[0] for ax in angles.axes} == names  # each histogram says whose it is
+        titles = {" ".join(ax.get_title().split("\n")[:2]).split(" strict")[0] for ax in angles.axes}
+        assert titles == names  # each histogram says whose it is (A-softmax's name on two lines)
         assert all(len(ax.patches) >= 2 for ax in angles.axes)  # both pair densities drawn in every panel
     with pytest.raises(ValueError, match="rows"):
         plots.compare_figure(r2, rows="top")

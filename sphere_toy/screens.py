@@ -1,0 +1,36 @@
+"""Where the app shows each figure: the page geometry its figures are drawn for, normal and projected.
+
+Measured in Chromium at 1280×720 (a common projector size) with Streamlit's wide layout: the main column is
+1280 − 300 (sidebar) − 2·80 (padding) = 820 px wide, or 1120 px with the sidebar folded away in presentation mode;
+st.columns puts 16 px between columns. Figures are drawn for these widths with their smallest text at 11 px
+(a laptop at arm's length) or 18 px (the back of a lecture hall), and no taller than the height left under the page's
+header, so the current tab's figure is inside the first screen. On a larger screen they keep their size.
+"""
+
+from __future__ import annotations
+
+from sphere_toy.plots_style import Screen
+
+MODES = ("normal", "present")
+_MAIN_PX = {"normal": 820, "present": 1120}
+_TEXT_PX = {"normal": 11.0, "present": 18.0}
+_HEIGHT_PX = {"normal": 560, "present": 430}  # the first screen (720 px) less the header, tabs and controls
+_GAP_PX = 16
+
+# Each place a figure goes: (its share of the main column's width, the column count of that row, its height).
+SLOTS = {
+    "full": (1.0, 1, None),
+    "below": (1.0, 1, 660),  # a second figure, under a tab's first: it may take a whole screen of its own
+    "psi": (3 / 4.2, 2, None),  # the ψ(θ) tab: controls and formulas on the left, the figure on the right
+    "half": (0.5, 2, None),  # the Angles tab: histogram and the deciding pairs side by side (stacked when presenting)
+    "roc": (3 / 5, 2, None),  # the Open-set tab: ROC on the left, the summary on the right
+}
+
+
+def screen(mode: str, slot: str = "full") -> Screen:
+    """The `Screen` for a figure in `slot` of the page in `mode` ("normal" or "present")."""
+    if mode == "present" and slot == "half":  # side by side, 18 px text leaves no room: the page stacks them
+        slot = "full"
+    share, columns, height = SLOTS[slot]
+    width = int((_MAIN_PX[mode] - _GAP_PX * (columns - 1)) * share)
+    return Screen(width_px=width, height_px=height or _HEIGHT_PX[mode], text_px=_TEXT_PX[mode])
