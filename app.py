@@ -74,6 +74,8 @@ def summary_ui(settings: Settings, result: GridResult, where) -> None:
     diverged = [g for g in range(len(result.specs)) if result.diverged(g)]
     for g in diverged:
         where.error(f"**{result.specs[g].name}**: training diverged at step {int(result.nan_step[g])}; {FIX}.")
+    for g in (g for g in range(len(result.specs)) if result.blew_up(g)):
+        where.error(blew_up_text(result, g))
     if len(diverged) < len(result.specs):
         where.caption(f"{len(result.specs)} models trained in {result.compile_seconds + result.train_seconds:.1f} s "
                       f"(compile {result.compile_seconds:.1f} s) · {settings.describe()}")
@@ -213,9 +215,23 @@ def _show_settings(s: Settings, warnings: list[str], note: str | None = None) ->
     _to_url(s)
 
 
-def _on_train() -> None:
+def _form_settings() -> tuple[Settings, list[str]]:
+    """The experiment the form's controls describe now (applied or not), with what was wrong in them."""
     values = {name: st.session_state.get(f"form_{name}") for name in LIMITS}
-    _show_settings(*Settings.from_query({k: v for k, v in values.items() if v is not None}))
+    return Settings.from_query({k: v for k, v in values.items() if v is not None})
+
+
+def _on_train() -> None:
+    _show_settings(*_form_settings())
+
+
+def pending_ui(settings: Settings) -> None:
+    """Say so when the form has been edited but not applied: the run on screen is not what the form shows."""
+    edited = _form_settings()[0]
+    changed = [LIMITS[name].label for name in LIMITS if getattr(edited, name) != getattr(settings, name)]
+    if changed:
+        st.warning(f"Not applied yet: {', '.join(changed)}. The page still shows the run before these changes; "
+                   "press Train to run them.", icon=":material/edit:")
 
 
 def _on_preset(name: str) -> None:
@@ -250,7 +266,9 @@ def experiment_ui() -> tuple[Settings, list[str], str | None]:
         for name, preset in PRESETS.items():
             st.button(name, key=f"preset_{name}", help=preset.description, on_click=_on_preset, args=(name,),
                       width="stretch")
-        with st.form("experiment", enter_to_submit=False):
+        # Not an st.form: a form sends its values only on submit, so the page could not tell that what it shows
+        # differs from the run on screen. Editing a control reruns the page (cheap: nothing trains) and says so.
+        with st.container(border=True):
             st.subheader("Experiment")
             _choice("data", {"digits": "Digits", "blobs": "Blobs"})
             st.slider(LIMITS["classes"].label, 2, 10, key="form_classes", help=LIMITS["classes"].help)
@@ -271,8 +289,8 @@ def experiment_ui() -> tuple[Settings, list[str], str | None]:
                                    ("lambda_min", 1.0)):
                     _number(name, step, "%g")
             _number("seed", 1)
-            st.form_submit_button("Train", type="primary", on_click=_on_train, width="stretch",
-                                  icon=":material/play_arrow:")
+            pending_ui(settings)
+            st.button("Train", type="primary", on_click=_on_train, width="stretch", icon=":material/play_arrow:")
         st.caption("The URL holds the whole experiment and view: copy it to share exactly this run.")
     return settings, st.session_state["_warnings"], st.session_state.get("_note")
 
@@ -304,7 +322,14 @@ def model_ui(result: GridResult) -> int:
     return names.index(choice)
 
 
+def blew_up_text(result: GridResult, g: int) -> str:
+    return (f"**{result.specs[g].name}**: training blew up: the features grew to ‖x‖ ≈ {result.feature_scale(g):.1e} "
+            f"(a healthy run stays near 10–50), so the loss only looks fine; lower the learning rate.")
+
+
 def diverged_ui(result: GridResult, g: int) -> bool:
+    if result.blew_up(g):  # still drawn (angles are defined), but flagged as loudly as a divergence
+        st.error(blew_up_text(result, g))
     if result.diverged(g):
         st.error(f"**{result.specs[g].name}**: training diverged at step {int(result.nan_step[g])}; {FIX}. "
                  "Nothing to plot for this model.")
@@ -320,11 +345,18 @@ def bins_ui() -> int:
 
 @st.fragment
 def psi_tab() -> None:
-    left, right = st.columns([1.2, 3])
+    present = _mode() == "present"
+    # Presenting: the sliders in a row above a full-width figure, the formulas folded under it.
+    controls, right = (st.columns(2), st.container()) if present else st.columns([1.2, 3])
+    left = controls[0] if present else controls
     with left:
         m = st.slider("m", 1, 8, 4, key="psi_m", bind="query-params", help="Angular margin (the paper uses m = 4)")
+    with controls[1] if present else left:
         lam = st.select_slider("λ (annealing)", (0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0), 0.0, key="psi_lam",
                                bind="query-params", help="Training starts with λ large (≈ M-softmax) and anneals it")
+    with right:
+        figure_ui(f"psi_m{m}_lambda{lam:g}", "psi_figure", None, m, lam, slot="full" if present else "psi")
+    with st.expander("The formulas") if present else left:
         st.markdown("The margin function, on each interval k = 0 … m−1:")
         st.latex(r"\psi(\theta) = (-1)^k \cos(m\theta) - 2k")
         st.latex(r"\theta \in \left[\tfrac{k\pi}{m},\, \tfrac{(k+1)\pi}{m}\right]")
@@ -334,7 +366,6 @@ def psi_tab() -> None:
             st.markdown("The notes' sign trick for m = 4: ψ = s3·cos 4θ + s4 with s3 = (−1)ᵏ and s4 = −2k, "
                         "written in each interval of the figure.")
     with right:
-        figure_ui(f"psi_m{m}_lambda{lam:g}", "psi_figure", None, m, lam, slot="psi")
         explain_ui("The target logit of A-softmax is ‖x‖ψ(θ_y) instead of ‖x‖cos θ_y. ψ equals cos(mθ) on "
                    "[0, π/m] and continues it monotonically, so a sample must reach an angle m times smaller than "
                    "softmax would need to earn the same logit. Slide m and λ: λ large is M-softmax, λ → 0 the full "
@@ -345,7 +376,7 @@ def features_tab(settings: Settings, result: GridResult) -> None:
     g = model_ui(result)
     if diverged_ui(result, g):
         return
-    slug = f"features_{settings.dim}d_{result.specs[g].name.replace(' ', '_').replace('=', '')}"
+    slug = f"features_{settings.dim}d_{plots.model_slug(result, g)}"
     if settings.dim == 2:
         features_2d(settings, result, g, slug)
     else:
@@ -390,12 +421,15 @@ def angle_views(settings: Settings, result: GridResult, g: int) -> None:
     with left:
         bins = bins_ui()
     with histogram:
-        figure_ui(f"angles_{g}_{bins}", "angle_histogram_figure", settings, g, bins=bins, slot="half",
+        figure_ui(f"angles_{plots.model_slug(result, g)}_{bins}bins", "angle_histogram_figure", settings, g,
+                  bins=bins, slot="half",
                   _result=result)
     with right:
-        figure_ui(f"criterion_pairs_{g}", "criterion_pairs_figure", settings, g, slot="half", _result=result)
+        figure_ui(f"criterion_pairs_{plots.model_slug(result, g)}", "criterion_pairs_figure", settings, g,
+                  slot="half", _result=result)
     st.info(_table("criterion_text", settings, _result=result)[g], icon=":material/straighten:")
-    figure_ui(f"target_angles_{g}", "target_angle_figure", settings, g, slot="half", _result=result)
+    figure_ui(f"target_angles_{plots.model_slug(result, g)}", "target_angle_figure", settings, g, slot="half",
+              _result=result)
 
 
 @st.fragment
@@ -436,13 +470,15 @@ def snapshots_ui(settings: Settings, result: GridResult, g: int) -> None:
                             config={"displaylogo": False})
         except Exception as e:
             problem_ui(st, "Could not draw the animation.", e)
-        st.download_button("Download GIF", lambda: _gif(settings, g, _result=result), file_name=f"training_{g}.gif",
-                           mime="image/gif", on_click="ignore", icon=":material/download:",
+        st.download_button("Download GIF", lambda: _gif(settings, g, _result=result),
+                           file_name=f"training_{plots.model_slug(result, g)}.gif", mime="image/gif",
+                           on_click="ignore", icon=":material/download:",
                            help="Made when you click (a few seconds: one picture per snapshot)")
         return
     step = st.select_slider("Step", steps, steps[-1], key="snap", bind="query-params",
                             help="Features of the same training samples after this many steps")
-    figure_ui(f"snapshot_{g}_{step}", "snapshot_figure", settings, g, steps.index(step), _result=result)
+    figure_ui(f"snapshot_{plots.model_slug(result, g)}_step{step}", "snapshot_figure", settings, g,
+              steps.index(step), _result=result)
 
 
 def open_set_tab(settings: Settings, result: GridResult) -> None:

@@ -2,7 +2,8 @@
 
 Drives the real app script with Streamlit's AppTest (in this process, so its resident memory is the app's): one
 session on the standard experiment goes through every tab, every model, several bins, ψ sliders, snapshots and the
-Play animation, round after round. The caches are bounded (`st.cache_data(max_entries=...)`) and every matplotlib
+Play animation, then a preset and a form run with a network of another width (new shapes to compile), round after
+round. The caches are bounded (`st.cache_data(max_entries=...)`) and every matplotlib
 figure is cleared once it is a PNG, so after the caches fill the resident set should level off. Prints the resident
 memory after each round; the verdict compares the last rounds with the first ones after warm-up.
 
@@ -21,6 +22,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from
 
 import sphere_toy  # noqa: F401  (before JAX starts: sets the XLA flags)
 from streamlit.testing.v1 import AppTest
+
+from sphere_toy.settings import PRESETS
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
 TABS = ("ψ(θ)", "Features", "Angles", "Compare", "Training", "Open-set", "About")
@@ -60,7 +63,30 @@ def one_round(at: AppTest, r: int) -> int:
     at.run()
     at.toggle(key="play").set_value(False)
     at.run()
-    return runs + 3
+    return runs + 3 + other_experiments(at, r)
+
+
+def other_experiments(at: AppTest, r: int) -> int:
+    """What a class does besides looking: a preset (each in turn), then a form run with a network of a new width
+    (16..56: six shapes, each a new compiled program), each shown in two tabs; then back to the standard run."""
+    name = list(PRESETS)[r % len(PRESETS)]
+    next(b for b in at.sidebar.button if b.label == name).click()
+    at.run()
+    for tab in ("Compare", "Features"):
+        at.query_params["tab"] = tab
+        at.run()
+    at.text_input(key="form_hidden").set_value(str(16 + 8 * (r % 6)))
+    at.number_input(key="form_steps").set_value(1000)
+    next(b for b in at.sidebar.button if b.label == "Train").click()
+    at.run()
+    for tab in ("Compare", "Angles"):
+        at.query_params["tab"] = tab
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.query_params.clear()  # the standard experiment again, for the next round's views
+    at.query_params["tab"] = "Features"
+    at.run()
+    return 7
 
 
 def main() -> None:

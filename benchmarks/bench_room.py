@@ -26,6 +26,7 @@ from tests.browser import (ROOT, chromium, chromium_cpu_seconds, cpu_seconds, fi
                            rss_mb, serve_app)
 
 SHOWN = "models trained in"
+ROW = "{:>5} {:>11} {:>10} {:>11} {:>10} {:>6} {:>11} {:>12} {:>8} {:>8}"
 
 
 def main() -> int:
@@ -41,8 +42,8 @@ def main() -> int:
     log_path = ROOT / "artifacts" / "bench_room.log"
     print(f"{args.pages} pages at once on {os.cpu_count()} CPU cores, tab {args.tab!r}; "
           f"a page counts once it shows {SHOWN!r}")
-    print(f"{'round':>5} {'run started':>11} {'run ended':>10} {'first page':>11} {'last page':>10} {'pages':>6} {'server CPU':>11} "
-          f"{'browser CPU':>12} {'RSS':>8} {'trained':>8}")
+    print(ROW.format("round", "run started", "run ended", "first page", "last page", "pages", "server CPU",
+                     "browser CPU", "RSS", "trained"))
     worst = 0.0
     with serve_app(log_path) as (url, server), sync_playwright() as p:
         for r in range(args.rounds):
@@ -63,16 +64,18 @@ def main() -> int:
             end = ends[0]
             late = max(got) - end
             worst = max(worst, late)
-            print(f"{r:>5} {starts[0] - opened:>10.1f}s {end - opened:>9.1f}s {min(got) - end:>+10.1f}s {late:>+9.1f}s "
-                  f"{len(got):>3}/{args.pages:<2} {cpu:>10.1f}s {browser_cpu:>11.1f}s {rss_mb(server.pid):>6.0f}MB {len(ends):>7}x")
+            print(ROW.format(r, f"{starts[0] - opened:.1f}s", f"{end - opened:.1f}s", f"{min(got) - end:+.1f}s",
+                             f"{late:+.1f}s", f"{len(got)}/{args.pages}", f"{cpu:.1f}s", f"{browser_cpu:.1f}s",
+                             f"{rss_mb(server.pid):.0f}MB", f"{len(ends)}x"))
             print("      each page after the run's end (s): " + " ".join(f"{t - end:+.1f}" for t in sorted(got)))
             if len(got) < args.pages:
                 print(f"      {args.pages - len(got)} pages never showed the run within {args.timeout:.0f} s")
                 return 1
             browser.close()
-    print("'run started/ended': from opening the pages (server log); 'first/last page': from the run's end to "
-          "each page showing it;\n'server/browser CPU': CPU time of the server and of all the Chromium processes while the room waited; 'trained': how many "
-          f"times the room's run trained.\nWorst last page: {worst:.1f} s after its run ended.")
+    print("'run started/ended': from opening the pages (server log); 'first/last page': from the run's end to each "
+          "page showing it;\n'server/browser CPU': CPU time of the server and of all the Chromium processes while the "
+          "room waited;\n'trained': how many times the room's run trained.\n"
+          f"Worst last page: {worst:.1f} s after its run ended.")
     return 0
 
 

@@ -27,15 +27,17 @@ from sphere_toy.plots_report import (criterion_text, features_csv, open_set_rows
                                      stats_markdown, stats_rows)
 from sphere_toy.plots_style import (GAP_COLOR, NEGATIVE_COLOR, OVERLAP_COLOR, POSITIVE_COLOR, Screen, check_trained,
                                     class_colors, display_width, diverged_message, feature_dim, figure_png,
-                                    fit_legend, message_panel, model_colors, model_label, new_figure, on_screen, panel_columns,
-                                    result_colors, styled, unit_rows)
+                                    fit_legend, message_panel, model_colors, model_label, model_slug, new_figure,
+                                    on_screen, panel_columns, result_colors, styled, unit_rows)
 from sphere_toy.plots_training import snapshot_figure, snapshots_gif, snapshots_plotly, training_figure
 
 __all__ = [
     "class_colors", "model_colors", "psi_figure", "chebyshev_latex", "features_figure", "sphere_figure",
-    "sphere_plotly", "angle_histogram_figure", "criterion_pairs_figure", "criterion_verdict", "target_angle_figure", "stats_rows", "stats_markdown",
+    "sphere_plotly", "angle_histogram_figure", "criterion_pairs_figure", "criterion_verdict", "target_angle_figure",
+    "stats_rows", "stats_markdown",
     "compare_figure", "training_figure", "snapshot_figure", "snapshots_gif", "snapshots_plotly", "roc_figure",
-    "open_set_rows", "open_set_summary", "criterion_text", "figure_png", "features_csv", "Screen", "on_screen", "display_width",
+    "open_set_rows", "open_set_summary", "criterion_text", "figure_png", "features_csv", "Screen", "on_screen",
+    "display_width", "model_slug",
 ]
 
 GRID = 240  # decision-background resolution (pixels per side)
@@ -47,7 +49,8 @@ _SHADES = ("#eef2fb", "#fbf3e6")  # alternate ψ intervals
 def chebyshev_latex(m: int, *, terms_per_line: int | None = None) -> str:
     """cos(mθ) as the Chebyshev polynomial T_m(cos θ) in LaTeX, e.g. m=4: "\\cos 4\\theta = 8\\cos^4\\theta - ...".
 
-    With `terms_per_line`, an `aligned` block of that many terms a line (for a narrow column: m = 8 has 5 terms).
+    With `terms_per_line`, an `aligned` block: the leading term, then that many terms a line (for a narrow column:
+    m = 8 has 5 terms).
     """
     coef = np.rint(cheb2poly([0] * m + [1])).astype(int)  # power-series coefficients, lowest degree first
     terms = []
@@ -59,9 +62,10 @@ def chebyshev_latex(m: int, *, terms_per_line: int | None = None) -> str:
         body = (str(abs(c)) if abs(c) != 1 or p == 0 else "") + power
         terms.append(("- " if c < 0 else "+ ") + body if terms else ("-" if c < 0 else "") + body)
     lhs = r"\cos\theta" if m == 1 else rf"\cos {m}\theta"
-    if terms_per_line is None or len(terms) <= terms_per_line:
+    if terms_per_line is None or len(terms) == 1:
         return f"{lhs} = " + " ".join(terms)
-    lines = [" ".join(terms[i:i + terms_per_line]) for i in range(0, len(terms), terms_per_line)]
+    # The leading term beside "cos mθ =", then `terms_per_line` a line.
+    lines = [terms[0]] + [" ".join(terms[i:i + terms_per_line]) for i in range(1, len(terms), terms_per_line)]
     return r"\begin{aligned}" + f"{lhs} &= " + r" \\ &\quad ".join(lines) + r"\end{aligned}"
 
 
@@ -116,14 +120,14 @@ def psi_figure(m: int, lam: float = 0.0) -> Figure:
         ax.text((lo + hi) / 2, top - 0.03 * (top - 1 + span), note, ha="center", va="top", fontsize=11,
                 linespacing=1.25, gid="psi-k-label")
     ax.axhline(0, color="0.6", lw=0.8, zorder=1)
-    ax.plot(deg, cos, color="#1f77b4", label="cos θ  (softmax / M-softmax target)")
+    ax.plot(deg, cos, color="#1f77b4", label="cos θ  (softmax, M-softmax)")
     if m > 1:
-        ax.plot(deg, cos_m, color="0.35", ls="--", lw=1.8, label=f"cos {m}θ  (not monotonic on [0°, 180°])")
-    ax.plot(deg, psi, color="#d62728", lw=3.2, label=f"ψ(θ)  (A-softmax target, m={m})")
+        ax.plot(deg, cos_m, color="0.35", ls="--", lw=1.8, label=f"cos {m}θ  (not monotonic)")
+    ax.plot(deg, psi, color="#d62728", lw=3.2, label=f"ψ(θ)  (A-softmax, m={m})")
     if m == 4:
         every = slice(0, None, 24)
         ax.plot(deg[every], np.asarray(losses.psi_m4_sign_trick(cos))[every], "o", ms=6, mfc="white", mec="#d62728",
-                mew=1.6, label="s3·(8cos⁴θ − 8cos²θ + 1) + s4  (sign trick)")
+                mew=1.6, label="sign trick: s3·cos 4θ + s4")
     if lam > 0:
         ax.plot(deg, target, color="#9467bd", ls="-.", lw=2.6, label=f"(λ cos θ + ψ(θ)) / (1+λ),  λ = {lam:g}")
     ax.set_xlim(0, 180)
@@ -135,9 +139,9 @@ def psi_figure(m: int, lam: float = 0.0) -> Figure:
     fracs = sorted({Fraction(k, m) for k in range(m + 1)} | {Fraction(0), Fraction(1, 2), Fraction(1)})
     top_ax.set_xticks([180 * float(f) for f in fracs], [_pi_label(f) for f in fracs])
     top_ax.tick_params(labelsize=10)
-    fit_legend(ax, loc="lower left", framealpha=0.95)
+    fit_legend(fig, ax.get_legend_handles_labels()[0], loc="outside lower center", ncol=2, frameon=False)
     lam_text = f", annealed with λ = {lam:g}" if lam > 0 else ""
-    ax.set_title(f"A-softmax margin function ψ(θ) = (−1)ᵏ cos({m}θ) − 2k, m = {m}{lam_text}\n"
+    ax.set_title(f"A-softmax: ψ(θ) = (−1)ᵏ cos({m}θ) − 2k, m = {m}{lam_text}\n"
                  f"${chebyshev_latex(m)}$", fontsize=13)
     return fig
 

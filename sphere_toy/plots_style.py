@@ -153,14 +153,15 @@ def on_screen(screen: Screen | None):
 def new_figure(width: float, height: float) -> Figure:
     """A pyplot-free figure with an Agg canvas and constrained layout (nothing clipped, no overlaps).
 
-    `width` x `height` inches gives the proportions; on a `Screen` the figure fills the place's width (or its
-    height budget, whichever binds first) at the scale where the smallest font is `text_px` tall.
+    `width` x `height` inches gives the proportions; on a `Screen` the figure fills the place's width at the scale
+    where the smallest font is `text_px` tall, and is cut to its height budget if the proportions would exceed it
+    (wider, flatter axes rather than smaller text).
     """
     screen = _SCREEN.get()
-    if screen is not None:  # less the white margin figure_png adds on each side
+    if screen is not None:  # the place's width (less the white margin figure_png adds), its height at most
         pad = 2 * PAD_INCHES * screen.px_per_inch
-        scale = min((screen.width_px - pad) / width, (screen.height_px - pad) / height) / screen.px_per_inch
-        width, height = width * scale, height * scale
+        scale = (screen.width_px - pad) / width / screen.px_per_inch
+        width, height = width * scale, min(height * scale, (screen.height_px - pad) / screen.px_per_inch)
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
     return fig

@@ -137,6 +137,15 @@ class GridResult:
     def diverged(self, g: int) -> bool:
         return bool(self.nan_step[g] >= 0)
 
+    def feature_scale(self, g: int) -> float:
+        """Median feature length ‖x‖ on the training set (about 10-50 on a healthy run of this toy)."""
+        return float(np.median(np.linalg.norm(self.train_features[g].astype(np.float64), axis=-1)))
+
+    def blew_up(self, g: int) -> bool:
+        """Finite but out of control: the features grew past BLOWUP_SCALE (with Adam at lr = 1..5 they reach 1e4-1e11
+        while the loss still reports success). Angles are still defined, but the run is not one to learn from."""
+        return not self.diverged(g) and not self.feature_scale(g) <= BLOWUP_SCALE  # written so that inf counts
+
     def _memoised(self, key, compute: Callable[[], object]):
         if key not in self._memo:
             self._memo[key] = compute()
@@ -199,6 +208,9 @@ class GridResult:
 
     def records(self) -> list[dict]:
         return [self.record(g) for g in range(len(self.specs))]
+
+
+BLOWUP_SCALE = 1e3  # median ‖x‖ above which a run's features count as blown up (healthy runs: 10-50)
 
 
 def _optimizer(name: str, momentum: float) -> optax.GradientTransformation:
@@ -283,6 +295,27 @@ def _final_features(params, x):
     return jax.vmap(embed, in_axes=(0, None))(params, x)  # (G, N, D)
 
 
+MAX_PROGRAMS = 6  # distinct grid shapes whose compiled programs a process keeps in memory
+_programs: set = set()
+
+
+def _bound_compiled_programs(signature) -> None:
+    """Forget JAX's in-memory compiled programs once more than MAX_PROGRAMS grid shapes have been trained.
+
+    JAX keeps what it traced and compiled for every input shape: about 85 MB per grid shape here (twelve hidden
+    widths took a process from 300 MB to 1.3 GB and it never shrank). A server meets new shapes for as long as it
+    runs (every student's network), so the caches are cleared before a seventh shape compiles; shapes seen before
+    then come back from the persistent disk cache in well under a second. Seeds, rates and schedules are traced
+    values and never make a new program.
+    """
+    if signature in _programs:
+        return
+    if len(_programs) >= MAX_PROGRAMS:
+        jax.clear_caches()
+        _programs.clear()
+    _programs.add(signature)
+
+
 def _batch_indices(n: int, steps: int, batch: int, seed: int) -> np.ndarray:
     """(steps, batch) sample indices: shuffled epochs, seeded, so every sample is seen once per epoch."""
     rng = np.random.default_rng(seed)
@@ -324,6 +357,8 @@ def train_grid(data: Dataset, specs, config: TrainConfig = TrainConfig(),
     run = _chunk_fn(config.optimizer, float(config.momentum), chunk, max(s.m for s in specs))
     t0 = time.perf_counter()
     args = (state, batch_idx[:chunk], hyper, x_all, y_all, snap_x, jnp.int32(0), total, lr, sched)
+    _bound_compiled_programs((config.optimizer, config.momentum, chunk, max(s.m for s in specs),
+                              tuple(np.shape(leaf) for leaf in jax.tree.leaves(args))))
     compiled = run.lower(*args).compile()  # served from the persistent cache when another process compiled it
     snapshots = [np.asarray(_final_features(state[0], snap_x))]  # step 0; compiles the feature function too
     compile_seconds = time.perf_counter() - t0

@@ -366,3 +366,43 @@ def test_a_room_on_one_experiment_all_receive_the_run_and_a_queued_page_names_th
     else:
         raise AssertionError(f"{len(pending)} sessions never received their run")
     assert len(trained) == 2  # seed 15 once for the whole room, then seed 16
+
+
+def test_an_edited_form_says_it_is_not_applied_until_train():
+    at = app("About")
+    assert not [w for w in shown_warnings(at) if w.startswith("Not applied yet")]
+    _set_control(at, "steps", 80)
+    _set_control(at, "lr", 0.01)
+    at = at.run()
+    (pending,) = [w for w in shown_warnings(at) if w.startswith("Not applied yet")]
+    assert LIMITS["steps"].label in pending and LIMITS["lr"].label in pending
+    assert url_settings(at).steps == int(SMALL["steps"])  # the run on screen has not changed
+    at = _train(at)
+    assert not [w for w in shown_warnings(at) if w.startswith("Not applied yet")]
+    assert url_settings(at).steps == 80
+
+
+@pytest.mark.parametrize("tab", ["ψ(θ)", "Features", "Compare", "Open-set"])
+def test_presentation_mode_folds_the_explanations_under_the_figures(tab):
+    normal, present = app(tab), app(tab, present="1")
+    for at in (normal, present):
+        assert_healthy(at)
+        assert at.get("image")
+    assert at.toggle(key="present").value is True
+    assert not normal.toggle(key="present").value
+    folded = [e for e in present.get("expander") if e.label == "What am I looking at?"]
+    assert folded and not [e for e in normal.get("expander") if e.label == "What am I looking at?"]
+    explained = {c.value for c in normal.caption} - {c.value for c in present.caption}
+    assert explained  # the captions of the normal page are what presentation mode folds away
+
+
+def test_presentation_mode_is_a_switch_that_writes_the_link():
+    at = app("Compare")
+    at.toggle(key="present").set_value(True)
+    at = at.run()
+    assert_healthy(at)
+    assert at.query_params["present"] == ["1"] or at.query_params["present"] == "1"
+    at.toggle(key="present").set_value(False)
+    at = at.run()
+    assert "present" not in at.query_params
+

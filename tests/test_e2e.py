@@ -14,7 +14,7 @@ from tests.browser import CHROMIUM, ROOT, chromium, finished_runs, open_room, se
 SHOTS = ROOT / "artifacts" / "screenshots"
 LOG = ROOT / "artifacts" / "streamlit-e2e.log"
 REQUIRED = os.environ.get("SPHERE_TOY_REQUIRE_BROWSER") == "1"
-VIEWPORT = {"width": 1600, "height": 1000}
+VIEWPORT = {"width": 1280, "height": 720}  # a common projector
 
 pytestmark = pytest.mark.e2e
 
@@ -140,6 +140,9 @@ def test_every_tab_renders_in_a_real_browser(server, page):
         page.wait_for_timeout(300)
         positions.append(chart.evaluate("el => el._fullLayout.sliders[0].active"))
     assert len(set(positions)) > 2, f"the animation did not move: slider positions {positions}"
+    with page.expect_download(timeout=60_000) as download:  # its file name says which model it is
+        page.get_by_role("button", name="Download GIF").click()
+    assert download.value.suggested_filename == "training_a-softmax-m4.gif", download.value.suggested_filename
     _open_tab(page, names[0], "back to the first tab")
     page.screenshot(path=str(SHOTS / "app.png"))
 
@@ -149,6 +152,13 @@ def test_every_tab_renders_in_a_real_browser(server, page):
         assert _open_tab(page, name, f"2-D preset, tab {name!r}") > 0, f"2-D preset: {name} draws nothing"
         if name == "Training":  # the 2-D animation: raw features beside their directions
             _play(page)
+            chart = page.locator('[role="tabpanel"]:visible .js-plotly-plot').first
+            chart.locator("g.updatemenu-button").first.click()  # its own ▶ Play
+            titles = []
+            for _ in range(8):
+                page.wait_for_timeout(300)
+                titles.append(chart.evaluate("el => el._fullLayout.title.text"))
+            assert len(set(titles)) > 2, f"the 2-D animation's title did not follow the step: {titles}"
         _screenshot_whole_tab(page, SHOTS / f"2d_{_slug(name)}.png")
         if name == "Features":  # the README's picture (docs/screenshot.png is a copy of it)
             page.set_viewport_size({"width": 1600, "height": 1300})
@@ -209,5 +219,37 @@ def test_a_hostile_link_writes_nothing_into_the_page(server, browser):
         assert found and all(tag is None for tag in found), f"payload text inside markup elements: {found}"
         assert page.locator('img[src*="injected"]').count() == 0
         assert not [url for url in fetched if "injected" in (urllib.parse.urlparse(url).hostname or "")], fetched
+    finally:
+        page.close()
+
+
+FIRST_SCREEN_TABS = ("ψ(θ)", "Features", "Angles", "Compare", "Training", "Open-set")
+
+
+def _first_figure(page):
+    """(top, bottom) in CSS pixels of the open tab's first picture or chart."""
+    return page.evaluate("""() => {
+        const el = document.querySelector('[role="tabpanel"]:not([hidden]) img, '
+                                          + '[role="tabpanel"]:not([hidden]) .js-plotly-plot');
+        if (!el) return null;
+        const r = el.getBoundingClientRect();
+        return [r.top, r.bottom];
+    }""")
+
+
+@pytest.mark.parametrize("mode, size", [("normal", (1280, 720)), ("present", (1280, 720)), ("present", (1920, 1080))])
+def test_each_tabs_first_figure_is_on_the_first_screen(server, browser, mode, size):
+    """Normal mode: every tab's first figure starts on the first screen. Presentation mode: it is entirely on it."""
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    try:
+        page.goto(f"{server}/?tab=Compare" + ("&present=1" if mode == "present" else ""))
+        page.get_by_text("models trained in").wait_for(timeout=180_000)
+        for name in FIRST_SCREEN_TABS:
+            _open_tab(page, name, f"{mode} {name}")
+            page.screenshot(path=str(SHOTS / f"first_screen_{mode}_{size[0]}x{size[1]}_{_slug(name)}.png"))
+            top, bottom = _first_figure(page)
+            assert top < size[1], f"{mode}, {name}: the first figure starts at {top:.0f} px, below the screen"
+            if mode == "present":
+                assert bottom <= size[1], f"present, {name}: the first figure ends at {bottom:.0f} px"
     finally:
         page.close()

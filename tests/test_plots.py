@@ -2,7 +2,6 @@
 
 import dataclasses
 import io
-import time
 
 import matplotlib
 import numpy as np
@@ -82,16 +81,13 @@ def test_chebyshev_latex_by_hand():
 
 
 @pytest.mark.parametrize("m", range(1, 9))
-def test_psi_figure_shades_m_intervals_fast(m):
-    plots.psi_figure(2)  # warm-up (JAX dispatch)
-    t0 = time.perf_counter()
+def test_psi_figure_shades_m_intervals(m):  # its speed is benchmarks/bench_views.py's to measure, not a test's
     fig = plots.psi_figure(m)
-    assert time.perf_counter() - t0 < 1.0
     ax = fig.axes[0]
     assert len([p for p in ax.patches if p.get_gid() == "psi-interval"]) == m
     labels = [t.get_text() for t in ax.texts if t.get_gid() == "psi-k-label"]
     assert [lab.split("\n")[0] for lab in labels] == [f"k={k}" for k in range(m)]
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]  # under the plot, not on the curves
     assert any(s.startswith("cos θ") for s in legend) and any(s.startswith("ψ(θ)") for s in legend)
     assert any(f"cos {m}θ" in s for s in legend) == (m > 1)  # the raw, non-monotonic cos(mθ), dashed
     if m == 4:  # the notes' sign trick, per interval
@@ -369,3 +365,56 @@ def test_compare_figure_rows_apart_for_the_app(r2, r3):
         assert all(len(ax.patches) >= 2 for ax in angles.axes)  # both pair densities drawn in every panel
     with pytest.raises(ValueError, match="rows"):
         plots.compare_figure(r2, rows="top")
+
+
+def test_the_animation_redraws_each_frame_so_its_title_follows_the_step(r2, r3):
+    for result in (r2, r3):  # 2-D used to keep the last frame's title while its points moved
+        fig = plots.snapshots_plotly(result, 2)
+        titles = [frame.layout.title.text for frame in fig.frames]
+        assert len(set(titles)) == len(titles) and f"step {int(result.snapshot_steps[0])} of" in titles[0]
+        assert fig.layout.updatemenus[0].buttons[0].args[1]["frame"]["redraw"] is True  # Play
+        assert all(step.args[1]["frame"]["redraw"] is True for step in fig.layout.sliders[0].steps)  # the slider
+
+
+@pytest.mark.parametrize("m", range(1, 9))
+def test_the_chebyshev_formula_fits_the_psi_tabs_column(m):
+    """Each line of the formula the ψ tab writes is narrower than its column (229 px at 1280x720), measured with
+    matplotlib's mathtext at KaTeX's display size (1.21 × 16 px), and the lines together are T_m."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    text = plots.chebyshev_latex(m, terms_per_line=2)
+    body = text.removeprefix(r"\begin{aligned}").removesuffix(r"\end{aligned}")
+    lines = [line.replace("&", "").replace(r"\quad", "").strip() for line in body.split(r"\\")]
+    size = FontProperties(size=1.21 * 16 * 72 / 96)  # points for 19.4 px
+    for line in lines:
+        width = TextToPath().get_text_width_height_descent(f"${line}$", size, ismath=True)[0] * 96 / 72
+        assert width <= 229, f"m={m}: {line!r} is {width:.0f} px wide"
+    assert " ".join(lines).replace("  ", " ") == plots.chebyshev_latex(m).replace("  ", " ")
+
+
+def test_a_run_whose_features_blow_up_is_flagged(r2):
+    config = TrainConfig(hidden=(16,), feature_dim=2, steps=300, batch_size=64, chunk_steps=100, learning_rate=5.0)
+    wild = train_grid(load(DATA), model_grid(ms=(4,)), config)
+    flagged = [wild.blew_up(g) for g in range(3)]
+    assert any(flagged) and all(f == (wild.feature_scale(g) > 1e3) for g, f in enumerate(flagged))
+    assert not any(r2.blew_up(g) for g in range(3))  # a healthy run's ‖x‖ stays near 10-50
+
+
+def test_the_sphere_is_seen_from_where_the_weights_are_apart(r3):
+    from sphere_toy.plots3d import label_position, unit_weights, view_direction
+
+    default = np.ones(3) / np.sqrt(3)  # plotly's default camera direction
+    for g in range(3):
+        w = unit_weights(r3, g).T  # (C, 3)
+
+        def smallest_gap(v):
+            flat = w - np.outer(w @ v, v)
+            return min(np.linalg.norm(flat[i] - flat[j]) for i in range(len(w)) for j in range(i + 1, len(w)))
+
+        v = view_direction(r3, g)
+        assert smallest_gap(v) >= smallest_gap(default) - 1e-9
+        for wj in w:  # each weight's name sits off its own cluster on the screen
+            label = label_position(wj, v)
+            off = (label - wj) - ((label - wj) @ v) * v
+            assert np.linalg.norm(off) >= 0.4

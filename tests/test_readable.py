@@ -17,7 +17,8 @@ MIN_PX = {"normal": 11.0, "present": 18.0}
 def _views(runs):
     """(name, builder, args, kwargs, slot, result): the figures the app draws (app.py's figure_ui calls)."""
     r3, r2 = runs[3], runs[2]
-    views = [("ψ m=4", "psi_figure", (4, 0.0), {}, "psi", None), ("ψ m=8, λ", "psi_figure", (8, 3.0), {}, "psi", None)]
+    views = [("ψ m=4", "psi_figure", (4, 0.0), {}, "psi", None), ("ψ m=8, λ", "psi_figure", (8, 3.0), {}, "psi", None),
+             ("ψ m=4 presenting", "psi_figure", (4, 0.0), {}, "full", None)]
     for dim, r in ((3, r3), (2, r2)):
         g = len(r.specs) - 1
         views += [

@@ -138,3 +138,19 @@ def test_bad_config_is_refused(bad):
 def test_bad_spec_is_refused(loss, m):
     with pytest.raises(ValueError):
         ModelSpec(loss, m)
+
+
+def test_compiled_programs_are_bounded_by_shape(monkeypatch):
+    """JAX's in-memory programs are forgotten once a seventh grid shape compiles (a server meets new shapes all day);
+    a shape seen already never clears anything."""
+    import sphere_toy.train as train
+
+    cleared = []
+    monkeypatch.setattr(train.jax, "clear_caches", lambda: cleared.append(True))
+    monkeypatch.setattr(train, "_programs", set())
+    for shape in range(train.MAX_PROGRAMS):
+        train._bound_compiled_programs(("adam", shape))
+        train._bound_compiled_programs(("adam", 0))  # seen before: nothing to do
+    assert cleared == []
+    train._bound_compiled_programs(("adam", "a seventh shape"))
+    assert cleared == [True] and train._programs == {("adam", "a seventh shape")}
