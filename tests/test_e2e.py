@@ -245,7 +245,12 @@ def test_each_tabs_first_figure_is_on_the_first_screen(server, browser, mode, si
         page.goto(f"{server}/?tab=Compare" + ("&present=1" if mode == "present" else ""))
         page.get_by_text("models trained in").wait_for(timeout=180_000)
         for name in FIRST_SCREEN_TABS:
-            _open_tab(page, name, f"{mode} {name}")
+            page.get_by_role("tab", name=name, exact=True).click()
+            page.wait_for_function("""() => [...document.querySelectorAll('[role="tabpanel"]:not([hidden]) img')]
+                .some(i => i.complete && i.naturalWidth > 0)
+                || document.querySelector('[role="tabpanel"]:not([hidden]) .js-plotly-plot')""", timeout=60_000)
+            page.wait_for_timeout(400)  # let the layout settle
+            _assert_healthy(page, f"{mode} {name}")
             page.screenshot(path=str(SHOTS / f"first_screen_{mode}_{size[0]}x{size[1]}_{_slug(name)}.png"))
             top, bottom = _first_figure(page)
             assert top < size[1], f"{mode}, {name}: the first figure starts at {top:.0f} px, below the screen"
