@@ -524,11 +524,10 @@ def header_ui(note: str | None) -> None:
     present = _mode() == "present"
     # Streamlit leaves 6rem above the first element; 3.5rem clears its toolbar and gives the figures the room.
     st.html("<style>[data-testid='stMainBlockContainer'] {padding-top: 3.5rem; padding-bottom: 2rem}</style>")
-    title, switch = st.columns([5, 1], vertical_alignment="center")
+    title, switch = st.columns([4, 1.3], vertical_alignment="center")
     with title:
         st.markdown("#### SphereFace in the classroom" + ("" if present else
-                    " <small>· softmax, M-softmax and A-softmax shape an embedding (Liu et al., CVPR 2017)</small>"),
-                    unsafe_allow_html=True)
+                    " <small>· angular margins, Liu et al., CVPR 2017</small>"), unsafe_allow_html=True)
     st.session_state["present"] = present
     switch.toggle("Presentation mode", key="present", on_change=_on_present,
                   help="Sidebar folded away, text folded under each figure, figures drawn larger for a projector. "
