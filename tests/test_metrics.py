@@ -299,3 +299,23 @@ def test_degenerate_open_set_returns_none(x, y):
 def test_choose_threshold_rejects_degenerate_training_set():
     with pytest.raises(ValueError):
         choose_threshold(np.ones((4, 2)), np.zeros(4, dtype=int))
+
+
+def test_deciding_pairs_against_a_loop_over_every_pair():
+    rng = np.random.default_rng(3)
+    feats, labels = rng.normal(size=(40, 3)), rng.integers(0, 4, size=40)
+    best = {"max_intra": (-1.0, None), "min_inter": (np.inf, None)}
+    for i in range(40):
+        for j in range(i + 1, 40):
+            c = feats[i] @ feats[j] / (np.linalg.norm(feats[i]) * np.linalg.norm(feats[j]))
+            angle = np.arccos(np.clip(c, -1, 1))
+            if labels[i] == labels[j] and angle > best["max_intra"][0]:
+                best["max_intra"] = (angle, (i, j))
+            if labels[i] != labels[j] and angle < best["min_inter"][0]:
+                best["min_inter"] = (angle, (i, j))
+    pairs = metrics.deciding_pairs(feats, labels)
+    assert pairs == {name: pair for name, (_, pair) in best.items()}
+    st = metrics.angle_stats(feats, labels)  # the same pairs decide the criterion's numbers
+    assert st["max_intra_angle"] == pytest.approx(best["max_intra"][0])
+    assert st["min_inter_angle"] == pytest.approx(best["min_inter"][0])
+    assert metrics.deciding_pairs(feats, np.zeros(40, int))["min_inter"] is None  # one class: no inter pair

@@ -418,3 +418,17 @@ def test_the_sphere_is_seen_from_where_the_weights_are_apart(r3):
             label = label_position(wj, v)
             off = (label - wj) - ((label - wj) @ v) * v
             assert np.linalg.norm(off) >= 0.4
+
+
+def test_the_criterion_text_says_what_this_run_shows(r2):
+    texts = plots.criterion_text(r2)
+    for g, text in enumerate(texts):
+        feats, y = r2.test_features[g], r2.data.y_test
+        st, pairs = metrics.angle_stats(feats, y), metrics.deciding_pairs(feats, y)
+        strict, robust = text.split("  \n")
+        assert ("Strict (the paper's): met" in strict) == st["criterion_met"]
+        assert ("Robust (95th / 5th percentiles): met" in robust) == (st["p95_intra_angle"] < st["p5_inter_angle"])
+        assert f"{np.degrees(st['max_intra_angle']):.1f}°" in strict
+        if not st["criterion_met"]:  # it names the classes of the pairs that decide
+            assert f"({r2.data.class_names[y[pairs['max_intra'][0]]]})" in strict
+    assert plots.criterion_text(_diverged(r2))[2] is None
