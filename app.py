@@ -13,16 +13,14 @@ every page that waited for one receives it.
 
 import sphere_toy  # noqa: F401  (first: gives JAX one CPU device per core before it starts)
 
-import logging
 import pathlib
-import sys
 import threading
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from sphere_toy import plots, screens
-from sphere_toy.jobs import Job, Jobs
+from sphere_toy.jobs import Job, Jobs, log_runs_to_terminal
 from sphere_toy.safe_text import clip, markdown_literal
 from sphere_toy.settings import LIMITS, PRESETS, Settings
 from sphere_toy.train import GridResult
@@ -35,21 +33,10 @@ BINS = 36  # default histogram bins (5° each)
 
 # ------------------------------------------------------------------------------------------------ training
 
-class _StderrHandler(logging.StreamHandler):
-    """Writes to the terminal as it is when a line is logged (a test runner swaps sys.stderr and closes its own)."""
-
-    stream = property(lambda self: sys.stderr, lambda self, value: None)
-
-
 @st.cache_resource
 def _jobs() -> Jobs:
     """One set of training jobs per server process, shared by every session; each run logs a line to the terminal."""
-    log = logging.getLogger("sphere_toy")
-    if not log.handlers:
-        handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
+    log_runs_to_terminal()
     return Jobs()
 
 

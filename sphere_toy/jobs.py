@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import sys
 import threading
 import time
 from typing import Callable
@@ -31,6 +32,23 @@ from .train import GridResult, train_grid
 Progress = Callable[[int, int], None]
 Trainer = Callable[[Settings, Progress], GridResult]
 log = logging.getLogger(__name__)  # one line per run, for whoever runs the server
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to the terminal as it is when a line is logged (a test runner swaps sys.stderr and closes its own)."""
+
+    stream = property(lambda self: sys.stderr, lambda self, value: None)
+
+
+def log_runs_to_terminal() -> None:
+    """Send this module's run lines ("run finished in 3.4 s: ...") to the server's terminal, once per process.
+
+    `tests/browser.py` reads them back (the room benchmark times pages from a run's end)."""
+    if not log.handlers:
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
 
 
 def train_settings(settings: Settings, progress: Progress) -> GridResult:
