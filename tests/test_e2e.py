@@ -159,12 +159,7 @@ def test_every_tab_renders_in_a_real_browser(server, page):
                 page.wait_for_timeout(300)
                 titles.append(chart.evaluate("el => el._fullLayout.title.text"))
             assert len(set(titles)) > 2, f"the 2-D animation's title did not follow the step: {titles}"
-        _screenshot_whole_tab(page, SHOTS / f"2d_{_slug(name)}.png")
-        if name == "Features":  # the README's picture (docs/screenshot.png is a copy of it)
-            page.set_viewport_size({"width": 1600, "height": 1300})
-            page.wait_for_timeout(800)
-            page.screenshot(path=str(SHOTS / "readme.png"))
-            page.set_viewport_size(VIEWPORT)
+        _screenshot_whole_tab(page, SHOTS / f"2d_{_slug(name)}.png")  # 2d_features.png: the README's picture
     assert "dim=2" in page.url, page.url  # the preset's experiment is in the URL, so a copied link reproduces it
     print(f"first load to trained: {first_ready:.1f} s; tabs: {names}")
 
