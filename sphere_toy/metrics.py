@@ -121,7 +121,7 @@ def angle_stats(features, labels, *, max_pairs: int = MAX_PAIRS, seed: int = 0) 
     above that from the `pair_angles` subset ("exact" is then False, and the max/min are only estimates).
     If there are no positive (or no negative) pairs their statistics are NaN and criterion_met is False.
     Shapes: features (N, D), labels (N,). Returns angles as floats, pair counts "n_pos_pairs"/"n_neg_pairs" as
-    ints, and bools "criterion_met" and "exact".
+    ints, and bools "criterion_met", "robust_criterion_met" (p95 intra < p5 inter) and "exact".
     """
     labels = np.asarray(labels)
     exact = len(labels) <= EXACT_MAX_N
@@ -143,6 +143,7 @@ def angle_stats(features, labels, *, max_pairs: int = MAX_PAIRS, seed: int = 0) 
         "n_neg_pairs": len(neg),
     }
     stats["criterion_met"] = bool(stats["max_intra_angle"] < stats["min_inter_angle"])  # NaN compares False
+    stats["robust_criterion_met"] = bool(stats["p95_intra_angle"] < stats["p5_inter_angle"])
     stats["exact"] = exact
     return stats
 

@@ -304,7 +304,7 @@ def features_figure(result, g: int, *, show_test: bool = True, show_open: bool =
 def _angle_hist(ax, result, g, bins, *, legend=True):
     """Positive/negative pair-angle densities (per degree) of the test features, with the criterion lines.
 
-    Returns (metrics.angle_stats, the y-limit used, a two-line verdict: strict and robust criterion)."""
+    Returns (metrics.angle_stats, the y-limit used)."""
     feats, y = result.test_features[g], result.data.y_test
     pos, neg = metrics.pair_angles(feats, y)
     st = metrics.angle_stats(feats, y)
@@ -317,7 +317,7 @@ def _angle_hist(ax, result, g, bins, *, legend=True):
         ax.stairs(counts * per_degree, np.degrees(edges), color=color, lw=2, label=f"{name} ({len(angles)})")
     hi, lo = np.degrees(st["max_intra_angle"]), np.degrees(st["min_inter_angle"])
     p95, p5 = np.degrees(st["p95_intra_angle"]), np.degrees(st["p5_inter_angle"])
-    met, robust = st["criterion_met"], p95 < p5
+    met, robust = st["criterion_met"], st["robust_criterion_met"]
     # The robust version (percentiles) as a light band: one outlier pair decides a max or a min.
     ax.axvspan(min(p95, p5), max(p95, p5), color=GAP_COLOR if robust else OVERLAP_COLOR, alpha=0.13, lw=0)
     ax.axvline(hi, color=POSITIVE_COLOR, lw=2.6, gid="max-intra")
@@ -334,11 +334,10 @@ def _angle_hist(ax, result, g, bins, *, legend=True):
     ax.set_xlim(0, 180)
     ax.set_xticks(np.arange(0, 181, 30))
     ax.set_xlabel("angle between two test features (degrees)")
-    verdict = criterion_verdict(st)
     if legend:  # under the plot, not on it; the criterion's lines are named by style, their numbers are in the title
         fit_legend(ax.figure, ax.get_legend_handles_labels()[0] + CRITERION_LINES, loc="outside lower center",
                    ncol=2, frameon=False)
-    return st, 1.15 * top or 1.0, verdict
+    return st, 1.15 * top or 1.0
 
 
 CRITERION_LINES = [Line2D([], [], color="0.3", lw=2.6, label="strict: max / min"),
@@ -351,7 +350,7 @@ def criterion_verdict(st: dict, *, short: bool = False) -> str:
     `short`: the numbers without their names ("strict ✗ 111.0° ≥ 8.6°"), for small panels."""
     hi, lo = np.degrees(st["max_intra_angle"]), np.degrees(st["min_inter_angle"])
     p95, p5 = np.degrees(st["p95_intra_angle"]), np.degrees(st["p5_inter_angle"])
-    met, robust = st["criterion_met"], bool(st["p95_intra_angle"] < st["p5_inter_angle"])
+    met, robust = st["criterion_met"], st["robust_criterion_met"]
     if short:
         return (f"strict {'✓' if met else '✗'} {hi:.1f}° {'<' if met else '≥'} {lo:.1f}°\n"
                 f"robust {'✓' if robust else '✗'} {p95:.1f}° {'<' if robust else '≥'} {p5:.1f}°")
@@ -398,7 +397,7 @@ def angle_histogram_figure(result, g: int, *, bins: int = 36) -> Figure:
     check_trained(result, g)
     fig = new_figure(9.5, 7.0)
     ax = fig.add_subplot()
-    st, _, _ = _angle_hist(ax, result, g, bins)
+    st, _ = _angle_hist(ax, result, g, bins)
     ax.set_ylabel("density (per degree)")
     ax.set_title(f"{model_label(result, g)}: pair angles on the test set\n{criterion_verdict(st)}")
     return fig
@@ -445,9 +444,9 @@ def compare_figure(result, *, bins: int = 36, rows: str = "both") -> Figure:
     top_ratio = 1.25 if dim == 3 else 1.0
     names = [model_label(result, g).replace(" m=", "\nm=") for g in range(n)]  # "A-softmax\nm=4": two short lines
     verdict_lines = ["strict ✗ 180.0° ≥ 180.0°", "robust ✗ 180.0° ≥ 180.0°"] if show_bottom else []  # the longest
-    lines = [line for name in names for line in name.split("\n")] + verdict_lines
+    title_texts = [line for name in names for line in name.split("\n")] + verdict_lines
     cols = panel_columns(n, blocks=show_top + show_bottom, title_lines=2 + len(verdict_lines),
-                         title_chars=max(map(len, lines)))  # the lines of panels that fit the screen best
+                         title_chars=max(map(len, title_texts)))  # the lines of panels that fit the screen best
     lines = -(-n // cols)
     ratios = ([top_ratio] * lines) * show_top + [1.0] * lines * show_bottom
     fig = new_figure(3.5 * cols + 0.5, 0.9 + 3.65 * sum(ratios))
@@ -476,7 +475,7 @@ def compare_figure(result, *, bins: int = 36, rows: str = "both") -> Figure:
             if result.diverged(g):
                 message_panel(bottom, "" if show_top else name, "no angles: diverged")
                 continue
-            st, top_y, _ = _angle_hist(bottom, result, g, bins, legend=False)
+            st, top_y = _angle_hist(bottom, result, g, bins, legend=False)
             verdict = criterion_verdict(st, short=True)
             ymax = max(ymax, top_y)
             bottom.set_title(verdict if show_top else f"{name}\n{verdict}", fontsize=10.5)

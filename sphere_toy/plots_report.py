@@ -80,7 +80,7 @@ def criterion_text(result) -> list[str | None]:
             strict = (f"**Strict (the paper's): not met**, max intra {hi:.1f}° ≥ min inter {lo:.1f}°. One pair "
                       f"decides each side, both joined in the figure: the widest same-class pair ({wide}) and the "
                       f"closest different-class pair ({close}).")
-        if p95 < p5:
+        if st["robust_criterion_met"]:
             robust = (f"**Robust (95th / 5th percentiles): met**, {p95:.1f}° < {p5:.1f}°: leaving out the few "
                       "widest and closest pairs, the classes are apart in angle.")
         else:

@@ -36,7 +36,7 @@ STYLE = {
     "figure.dpi": 100,
 }
 PAD_INCHES = 0.15  # white margin around a saved figure
-MIN_FONT_PT = 10.0  # no text in any figure is smaller than this (tests/test_plots.py reads every text back)
+MIN_FONT_PT = 10.0  # no text in any figure is smaller than this (tests/test_readable.py reads every text back)
 # rcParams are process-global and matplotlib is not thread-safe; Streamlit runs sessions in threads.
 _LOCK = threading.RLock()
 
