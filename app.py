@@ -472,7 +472,7 @@ def open_set_tab(settings: Settings, result: GridResult) -> None:
     if result.data.n_open_classes < 2:
         st.info("Open-set verification needs at least 2 held-out classes: raise *Held-out classes* in the sidebar.")
         return
-    left, right = st.columns([3, 2])
+    left, right = st.columns([3, 2]) if _mode() == "normal" else (st.container(), st.container())  # see screens
     with left:
         figure_ui("open_set_roc", "roc_figure", settings, slot="roc", _result=result)
         explain_ui("Test identities that were **never trained on** (the held-out classes): is a pair the same "

@@ -149,7 +149,7 @@ def roc_figure(result) -> Figure:
     """ROC of cosine-similarity verification on pairs of held-out classes, every model, AUC in the legend."""
     fig = new_figure(8.6, 7.0)
     ax = fig.add_subplot()
-    ax.set_title("Open-set verification: pairs of held-out classes, score cos θ")
+    fig.suptitle("Open-set verification: pairs of held-out classes, score cos θ")  # above the legend too
     if result.data.n_open_classes < 2:
         ax.set_axis_off()
         ax.text(0.5, 0.5, "No ROC: needs at least 2 held-out classes\n(set held_out ≥ 2 in the data settings)",
@@ -169,9 +169,13 @@ def roc_figure(result) -> Figure:
     if base is not None and base["auc"] is not None:
         ax.plot(base["fpr"], base["tpr"], color="0.35", ls="-.", lw=2.0,
                 label=f"raw inputs, no net  (AUC {base['auc']:.3f})")
-    ax.set(xlim=(0, 1), ylim=(0, 1.01), aspect="equal", xlabel="false positive rate (different classes called same)",
-           ylabel="true positive rate (same class accepted)")
-    fit_legend(ax, loc="lower right", framealpha=0.95)
+    ax.set(xlim=(0, 1), ylim=(0, 1.01), aspect="equal", xlabel="false positive rate\n(different classes called same)",
+           ylabel="true positive rate\n(same class accepted)")
+    # Off the curves: at reading size the legend is as large as the plot. Beside it on a wide figure (projected),
+    # under it otherwise.
+    wide = fig.get_figwidth() > 1.6 * fig.get_figheight()
+    fit_legend(fig, ax.get_legend_handles_labels()[0], loc="outside right upper" if wide else "outside lower center",
+               ncol=1 if wide else 2, frameon=False)
     return fig
 
 

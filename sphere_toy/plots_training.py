@@ -53,10 +53,10 @@ def training_figure(result) -> Figure:
     if margin:
         lam = hist["lambda"][margin[0]]
         ok = np.isfinite(lam) & (lam > 0)
-        ax_lam.plot(steps[ok], lam[ok], color="#7b3294", lw=2.8, label="λ (every A-softmax, m > 1)")
-        ax_lam.axhline(1.0, color="0.4", ls=":", lw=1.8, label="λ = 1: half M-, half A-softmax")
-        ax_lam.set(yscale="log", xlabel="step", ylabel="λ", title="λ: annealing from M-softmax to A-softmax")
-        fit_legend(ax_lam, loc="upper right")
+        ax_lam.plot(steps[ok], lam[ok], color="#7b3294", lw=2.8)  # the same for every A-softmax with m > 1
+        ax_lam.axhline(1.0, color="0.4", ls=":", lw=1.8)
+        ax_lam.set(yscale="log", xlabel="step", ylabel="λ",  # the dotted line named in the title: it crosses the curve
+                   title="λ, every A-softmax (m > 1)\ndotted: λ = 1, half M-, half A-softmax")
     else:
         ax_lam.set_axis_off()
         ax_lam.text(0.5, 0.5, "no A-softmax model with m > 1:\nno λ schedule", ha="center", va="center",

@@ -23,13 +23,13 @@ SLOTS = {
     "below": (1.0, 1, 660),  # a second figure, under a tab's first: it may take a whole screen of its own
     "psi": (3 / 4.2, 2, None),  # the ψ(θ) tab: controls and formulas on the left, the figure on the right
     "half": (0.5, 2, None),  # the Angles tab: histogram and the deciding pairs side by side (stacked when presenting)
-    "roc": (3 / 5, 2, None),  # the Open-set tab: ROC on the left, the summary on the right
+    "roc": (3 / 5, 2, None),  # the Open-set tab: ROC on the left, the summary on the right (stacked when presenting)
 }
 
 
 def screen(mode: str, slot: str = "full") -> Screen:
     """The `Screen` for a figure in `slot` of the page in `mode` ("normal" or "present")."""
-    if mode == "present" and slot == "half":  # side by side, 18 px text leaves no room: the page stacks them
+    if mode == "present" and slot in ("half", "roc"):  # side by side, 18 px text leaves no room: stacked
         slot = "full"
     share, columns, height = SLOTS[slot]
     width = int((_MAIN_PX[mode] - _GAP_PX * (columns - 1)) * share)

@@ -243,8 +243,8 @@ def test_open_set_rows_and_roc(r2):
     # The last row is the yardstick: cosine similarity on the raw inputs, no net.
     baseline = metrics.open_set_report(r2.data.x_train, r2.data.y_train, r2.data.x_open, r2.data.y_open)
     assert rows[-1]["model"].startswith("raw inputs") and rows[-1]["AUC"] == round(baseline["auc"], 3)
-    ax = plots.roc_figure(r2).axes[0]
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    fig = plots.roc_figure(r2)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]  # beside the plot, not on the curves
     assert labels[0].startswith("chance") and all(f"AUC {r['AUC']:.3f}" in lab for r, lab in zip(rows, labels[1:]))
     assert len(labels) == 1 + 3 + 1 and labels[-1].startswith("raw inputs")
     assert "diverged at step 7" in _texts(plots.roc_figure(_diverged(r2)))
