@@ -149,7 +149,7 @@ def roc_figure(result) -> Figure:
     """ROC of cosine-similarity verification on pairs of held-out classes, every model, AUC in the legend."""
     fig = new_figure(8.6, 7.0)
     ax = fig.add_subplot()
-    fig.suptitle("Open-set verification: pairs of held-out classes, score cos θ")  # above the legend too
+    ax.set_title("Open-set verification: pairs of held-out classes, score cos θ")
     if result.data.n_open_classes < 2:
         ax.set_axis_off()
         ax.text(0.5, 0.5, "No ROC: needs at least 2 held-out classes\n(set held_out ≥ 2 in the data settings)",
