@@ -19,14 +19,14 @@ import threading
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from sphere_toy import plots, screens
+from sphere_toy import margins, plots, screens
 from sphere_toy.jobs import Job, Jobs, log_runs_to_terminal
 from sphere_toy.safe_text import clip, markdown_literal
-from sphere_toy.settings import LIMITS, PRESETS, Settings
+from sphere_toy.settings import LIMITS, PRESETS, QUERY_KEYS, Settings, lineup_tokens
 from sphere_toy.train import GridResult
 
 ABOUT = (pathlib.Path(sphere_toy.__file__).parent / "about.md").read_text(encoding="utf-8")
-TABS = ("ψ(θ)", "Features", "Angles", "Compare", "Training", "Open-set", "About")
+TABS = ("Target logits", "Features", "Angles", "Compare", "Training", "Open-set", "About")
 FIX = "lower the learning rate or raise λ_min"
 BINS = 36  # default histogram bins (5° each)
 
@@ -182,9 +182,9 @@ def figure_ui(name: str, builder: str, settings: Settings | None, *args, slot: s
 # ------------------------------------------------------------------------------------------------ experiment (sidebar)
 
 def _form_value(s: Settings, name: str):
-    """A field as its form widget holds it: hidden widths as text, the margins as a list."""
+    """A field as its form widget holds it: hidden widths as text, the models as the losses' ids."""
     value = getattr(s, name)
-    return ",".join(map(str, value)) if name == "hidden" else list(value) if name == "m" else value
+    return ",".join(map(str, value)) if name == "hidden" else list(s.lineup()) if name == "losses" else value
 
 
 def _to_url(s: Settings) -> None:
@@ -192,12 +192,16 @@ def _to_url(s: Settings) -> None:
     for key, text in s.to_query().items():
         if st.query_params.get_all(key) != [text]:
             st.query_params[key] = text
+    for key in set(QUERY_KEYS) - set(LIMITS):  # an old link's keys, now written the current way
+        st.query_params.pop(key, None)
 
 
 def _show_settings(s: Settings, warnings: list[str], note: str | None = None) -> None:
     """Make `s` the experiment: into the form's widgets, the URL and the session."""
     for name in LIMITS:
         st.session_state[f"form_{name}"] = _form_value(s, name)
+    for loss, chosen in s.lineup().items():  # each margin loss's margins have their own control
+        st.session_state[f"form_margins_{loss}"] = chosen
     st.session_state["_settings"], st.session_state["_warnings"], st.session_state["_note"] = s, warnings, note
     _to_url(s)
 
@@ -205,6 +209,9 @@ def _show_settings(s: Settings, warnings: list[str], note: str | None = None) ->
 def _form_settings() -> tuple[Settings, list[str]]:
     """The experiment the form's controls describe now (applied or not), with what was wrong in them."""
     values = {name: st.session_state.get(f"form_{name}") for name in LIMITS}
+    if values["losses"] is not None:  # none chosen is a mistake to report, not the default to use silently
+        values["losses"] = lineup_tokens({loss: st.session_state.get(f"form_margins_{loss}") or []
+                                          for loss in values["losses"]})
     return Settings.from_query({k: v for k, v in values.items() if v is not None})
 
 
@@ -241,7 +248,7 @@ def _choice(name: str, labels: dict | None = None, multi: bool = False) -> None:
 
 def experiment_ui() -> tuple[Settings, list[str], str | None]:
     """The sidebar (presets, the experiment form) and the URL: returns the settings to show, warnings and a note."""
-    url = {k: st.query_params.get_all(k) for k in st.query_params if k in LIMITS}
+    url = {k: st.query_params.get_all(k) for k in st.query_params if k in QUERY_KEYS}
     settings, warnings = Settings.from_query(url)
     if st.session_state.get("_settings") != settings:  # first load, a pasted link, or back/forward: the URL decides
         _show_settings(settings, warnings)
@@ -264,7 +271,7 @@ def experiment_ui() -> tuple[Settings, list[str], str | None]:
             _number("imbalance", 0.5, "%g")
             _number("overlap", 0.25, "%g")
             _choice("dim", {2: "2-D", 3: "3-D"})
-            _choice("m", multi=True)
+            models_ui()
             st.text_input(LIMITS["hidden"].label, key="form_hidden", help=LIMITS["hidden"].help, max_chars=40)
             _number("steps", 100)
             _number("batch", 8)
@@ -280,6 +287,26 @@ def experiment_ui() -> tuple[Settings, list[str], str | None]:
             st.button("Train", type="primary", on_click=_on_train, width="stretch", icon=":material/play_arrow:")
         st.caption("The URL holds the whole experiment and view: copy it to share exactly this run.")
     return settings, st.session_state["_warnings"], st.session_state.get("_note")
+
+
+def models_ui() -> None:
+    """The losses to train, and for each loss with a margin, which margins (one model each)."""
+    lim = LIMITS["losses"]
+    st.pills(lim.label, list(margins.LOSSES), key="form_losses", selection_mode="multi", help=lim.help,
+             format_func=lambda loss: margins.LOSSES[loss].label)
+    chosen = st.session_state.get("form_losses") or []
+    for loss in chosen:
+        kind = margins.LOSSES[loss]
+        if kind.margin is None:
+            continue
+        key = f"form_margins_{loss}"
+        options = sorted(set(kind.margin_choices) | set(st.session_state.get(key) or []))
+        st.pills(f"{kind.label} margins m", options, key=key, selection_mode="multi",
+                 help=f"One {kind.label} model per margin; its boundary: {kind.boundary}. None chosen: "
+                      f"m = {kind.margin_default:g}.")
+    lim = LIMITS["scale"]  # always drawn (a widget that is not keeps no value): disabled where no loss uses s
+    st.number_input(lim.label, lim.lo, lim.hi, step=1.0, format="%g", key="form_scale", help=lim.help,
+                    disabled=not any(margins.LOSSES[loss].scaled for loss in chosen))
 
 
 # ------------------------------------------------------------------------------------------------ view widgets
@@ -329,6 +356,44 @@ def bins_ui() -> int:
 
 
 # ------------------------------------------------------------------------------------------------ tabs
+
+def target_tab() -> None:
+    """A-softmax's ψ(θ), or the whole family's target logits side by side: no training needed."""
+    view = st.segmented_control("Show", ("ψ(θ) of A-softmax", "The margin family"), default="ψ(θ) of A-softmax",
+                                key="target_view", bind="query-params", required=True)
+    if view == "The margin family":
+        family_tab()
+    else:
+        psi_tab()
+
+
+@st.fragment
+def family_tab() -> None:
+    present = _mode() == "present"
+    sliders = st.columns(4)
+    chosen = []
+    for col, loss in zip(sliders, (loss for loss in margins.LOSSES.values() if loss.margin is not None)):
+        lo, hi = loss.margin_range
+        step = 1 if loss.integer_margin else 0.05
+        value = col.slider(f"{loss.label} m", type(step)(lo), type(step)(hi), type(step)(loss.margin_default),
+                           step=step, key=f"family_{loss.id}", bind="query-params",
+                           help=f"{loss.paper}. Boundary for class 1: {loss.boundary}"
+                                + (" (radians)" if loss.margin == "angle_margin" else ""))
+        chosen.append((loss.id, value))
+    lam = sliders[3].select_slider("λ (A-softmax)", (0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0), 0.0,
+                                   key="family_lam", bind="query-params",
+                                   help="SphereFace's annealing blends its target with cos θ")
+    key = "_".join(f"{loss}{value:g}" for loss, value in chosen)
+    figure_ui(f"target_logits_{key}_lambda{lam:g}", "family_figure", None, tuple(chosen), lam, slot="full")
+    explain_ui("Every loss here scores the other classes by cos θⱼ (times ‖x‖ or s) and changes only its own class's "
+               "logit. Left: that target logit; the further below cos θ (dotted), the more the loss asks. Right: a "
+               "sample of class 1 between two classes is classified as class 1 only above its curve: the margin is "
+               "the band between the curve and the diagonal. SphereFace's is multiplicative (m·θ₁ = θ₂: nothing "
+               "near θ = 0, wide far away), ArcFace's a constant angle, CosFace's a constant in cosine (widest "
+               "in angle near θ = 0)." + ("" if present else " Set each margin with its slider; the same "
+                                          "losses train side by side in the Compare tab (preset \"SphereFace vs "
+                                          "CosFace vs ArcFace\")."))
+
 
 @st.fragment
 def psi_tab() -> None:
@@ -543,11 +608,13 @@ def main() -> None:
     header_ui(note)
     warnings_ui(warnings)
     status = st.container()
+    if st.query_params.get("tab") == "ψ(θ)":  # links made before the tab grew into the margin family
+        st.query_params["tab"] = TABS[0]
     tabs = dict(zip(TABS, st.tabs(TABS, key="tab", bind="query-params")))
     shown = next((name for name, tab in tabs.items() if tab.open), TABS[0])
     with tabs[shown]:
-        if shown == "ψ(θ)":
-            psi_tab()
+        if shown == "Target logits":
+            target_tab()
         elif shown == "About":
             about_tab()
     if shown not in RESULT_TABS:

@@ -26,7 +26,7 @@ from streamlit.testing.v1 import AppTest
 from sphere_toy.settings import PRESETS
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
-TABS = ("ψ(θ)", "Features", "Angles", "Compare", "Training", "Open-set", "About")
+TABS = ("Target logits", "Features", "Angles", "Compare", "Training", "Open-set", "About")
 MODELS = ("softmax", "M-softmax", "A-softmax m=1", "A-softmax m=2", "A-softmax m=3", "A-softmax m=4")
 
 
@@ -49,7 +49,7 @@ def one_round(at: AppTest, r: int) -> int:
         runs += 1
 
     for m in range(1, 9):
-        show(tab="ψ(θ)", psi_m=m, psi_lam=(0.0, 0.3, 3.0)[(m + r) % 3])
+        show(tab="Target logits", psi_m=m, psi_lam=(0.0, 0.3, 3.0)[(m + r) % 3])
     for model in MODELS:
         show(tab="Features", model=model)
         show(tab="Angles", model=model, bins=(18, 36, 45, 90)[r % 4])

@@ -5,7 +5,7 @@ as N students would), and waits until every page shows the trained run ("models 
 replaces the progress bar). Prints, per round, when the run ended (from the server's log), how long after that the
 first and the last page showed it, the server's CPU time while the room waited, and its resident memory.
 
-    python benchmarks/bench_room.py [--pages 10] [--rounds 2] [--tab "ψ(θ)"] [--timeout 180]
+    python benchmarks/bench_room.py [--pages 10] [--rounds 2] [--tab "Target logits"] [--timeout 180]
 
 Each round uses a new seed, so the run trains afresh while the pages wait. Needs Debian's chromium and the test
 requirements (`pip install -r requirements-dev.txt`).
@@ -33,7 +33,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=10, help="pages opened at once (default: 10)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds, each a new experiment (default: 2)")
-    parser.add_argument("--tab", default="ψ(θ)", help="the tab in the link (default: ψ(θ), the app's first)")
+    parser.add_argument("--tab", default="Target logits", help="the tab in the link (default: Target logits, the app's first)")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds a page may take (default: 180)")
     args = parser.parse_args()
 

@@ -1,8 +1,10 @@
 """Command line: `python -m sphere_toy {compare,train,figures} ...`.
 
-  compare   train softmax, M-softmax and A-softmax for each m in one compiled call; print a table (or --json)
-  train     the same, saving the grid's features, labels, weights, history and snapshots to --out run.npz
-  figures   the same, writing the slides' PNGs and a Markdown stats table to --out DIR
+  compare   train a grid of models (--losses, default softmax, M-softmax and A-softmax for each --m) in one
+            compiled call; print a table (or --json)
+  train     the same, saving the whole run (data, features, weights, history, snapshots) to --out run.npz
+  figures   the same, writing the slides' PNGs and a Markdown stats table to --out DIR; --from run.npz draws a
+            saved run without training
 
 Exit status: 0 fine, 2 bad arguments (one line naming the argument), 3 a model diverged (NaN/inf).
 """
@@ -18,7 +20,7 @@ import sphere_toy  # noqa: F401  (sets up XLA's per-core CPU devices before JAX 
 
 DIVERGED = 3
 _FLAGS = {"n_classes + held_out": "--classes + --held-out", "n_classes": "--classes", "held_out": "--held-out",
-          "classes must": "--class-ids must", "samples_per_class": "samples per class"}
+          "classes must": "--class-ids must", "classes = ": "--classes = ", "samples_per_class": "samples per class"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,55 +35,85 @@ def _ranged(kind, lo=None, hi=None):
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a valid {kind.__name__}") from None
         if not math.isfinite(value) or (lo is not None and value < lo) or (hi is not None and value > hi):
-            bounds = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
+            bounds = f"[{_num(lo)}, {_num(hi)}]" if hi is not None else f">= {_num(lo)}"
             raise argparse.ArgumentTypeError(f"{text} is out of range {bounds}")
         return value
     return parse
 
 
-def _int_list(text):
+def _num(x) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def _int_list(lo=0, hi=None, max_len=None):
+    def parse(text):
+        try:
+            values = tuple(int(v) for v in text.split(",") if v.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers") from None
+        if not values or min(values) < lo or (hi is not None and max(values) > hi):
+            raise argparse.ArgumentTypeError(f"{text!r} must list integers in [{lo}, {hi}]" if hi is not None
+                                             else f"{text!r} must list integers >= {lo}")
+        if max_len is not None and len(values) > max_len:
+            raise argparse.ArgumentTypeError(f"{text!r} lists more than {max_len} values")
+        return values
+    return parse
+
+
+def _model(text):
+    from sphere_toy import margins
     try:
-        values = tuple(int(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers") from None
-    if not values or min(values) < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must list integers >= 0")
-    return values
+        return margins.parse(text).token
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+# The experiment's flags are generated from the app's declaration (`settings.LIMITS`): one name, one bound, one
+# help text for both. Flags the CLI adds: several --seed values (one grid), --class-ids, --m (A-softmax shorthand).
+_GROUPS = {"data": ("data", "classes", "held_out", "imbalance", "overlap"),
+           "training": ("dim", "hidden", "steps", "batch", "lr", "optimizer", "lambda_base", "lambda_gamma",
+                        "lambda_power", "lambda_min"),
+           "models": ("losses", "scale", "seed")}
+
+
+def flag(field: str) -> str:
+    """The CLI flag of an experiment field: held_out -> --held-out."""
+    return "--" + field.replace("_", "-")
 
 
 def _add_experiment_args(p: argparse.ArgumentParser) -> None:
-    from sphere_toy.train import TrainConfig
+    from sphere_toy.settings import LIMITS, Settings
 
-    defaults = TrainConfig()
-    d = p.add_argument_group("data")
-    d.add_argument("--data", choices=("digits", "blobs"), default="digits",
-                   help="scikit-learn's 8x8 digits or Gaussian blobs")
-    d.add_argument("--classes", type=_ranged(int, 2, 10), default=6, help="K classes trained on")
-    d.add_argument("--class-ids", type=_int_list, default=None,
-                   help="digits only: which digits to train on, e.g. 0,1,7")
-    d.add_argument("--held-out", type=_ranged(int, 0, 8), default=None,
-                   help="open-set classes never trained on (default: digits, all the others; blobs, 2)")
-    d.add_argument("--imbalance", type=_ranged(float, 1.0), default=1.0, help="largest/smallest training class size")
-    d.add_argument("--overlap", type=_ranged(float, 0.05, 10.0), default=1.0,
-                   help="blobs only: how much classes overlap")
-    t = p.add_argument_group("training")
-    t.add_argument("--dim", type=_ranged(int, 2, 3), default=defaults.feature_dim, help="feature dimension, 2 or 3")
-    t.add_argument("--hidden", type=_int_list, default=defaults.hidden, help="hidden widths, e.g. 64,64")
-    t.add_argument("--steps", type=_ranged(int, 1, 1_000_000), default=defaults.steps, help="training steps")
-    t.add_argument("--batch", type=_ranged(int, 1, 100_000), default=defaults.batch_size, help="minibatch size")
-    t.add_argument("--lr", type=_ranged(float, 1e-12), default=defaults.learning_rate, help="learning rate")
-    t.add_argument("--optimizer", choices=("adam", "sgd"), default=defaults.optimizer,
-                   help=f"Adam, or SGD with momentum {defaults.momentum:g}")
-    t.add_argument("--m", type=_ranged(int, 1, 8), nargs="+", default=[1, 2, 3, 4], help="A-softmax margins to train")
-    t.add_argument("--seed", type=_ranged(int, 0), nargs="+", default=[0], help="one or more seeds (initialisation)")
-    lam = "λ = max(λ_min, base·(1 + γ·step)^(-power)), annealed from ≈ M-softmax to A-softmax"
-    t.add_argument("--lambda-base", type=_ranged(float, 0.0), default=defaults.lambda_base, help=lam)
-    t.add_argument("--lambda-gamma", type=_ranged(float, 0.0), default=defaults.lambda_gamma,
-                   help="γ in the λ schedule")
-    t.add_argument("--lambda-power", type=_ranged(float, 0.0), default=defaults.lambda_power,
-                   help="power in the λ schedule (the official code uses 1)")
-    t.add_argument("--lambda-min", type=_ranged(float, 0.0), default=defaults.lambda_min,
-                   help="the paper's face models use 5, which weakens m = 4 to about m = 1.5")
+    defaults = Settings()
+    groups = {title: p.add_argument_group(title) for title in _GROUPS}
+    for title, fields in _GROUPS.items():
+        group = groups[title]
+        for field in fields:
+            limit, default = LIMITS[field], getattr(defaults, field)
+            kw = {"help": limit.help.replace("%", "%%"), "default": default, "dest": field}
+            if field == "losses":
+                kw.update(type=_model, nargs="+", default=None,
+                          help="models to train, each a loss id with an optional :margin, e.g. softmax msoftmax "
+                               "asoftmax:4 normface cosface:0.35 arcface:0.5 (default: softmax msoftmax and "
+                               "asoftmax:m for each --m)")
+            elif field == "seed":
+                kw.update(type=_ranged(int, int(limit.lo), int(limit.hi)), nargs="+", default=[default],
+                          help="one or more seeds: one model per loss and seed, in one grid (data from the first)")
+            elif field == "hidden":
+                kw.update(type=_int_list(int(limit.lo), int(limit.hi), limit.max_len))
+            elif field == "held_out":
+                kw.update(type=_ranged(int, int(limit.lo), int(limit.hi)), default=None,
+                          help=limit.help + " (default: digits, all the others up to 8; blobs, 4)")
+            elif limit.choices:
+                kw.update(type=limit.kind, choices=limit.choices)
+            else:
+                kw.update(type=_ranged(limit.kind, limit.kind(limit.lo), limit.kind(limit.hi)))
+            group.add_argument(flag(field), **kw)
+    groups["models"].add_argument(
+        "--m", type=_ranged(int, 1, 6), nargs="+", default=None,
+        help="A-softmax margins, one model each (shorthand: alone, softmax msoftmax and asoftmax:m; default 1 2 3 4)")
+    groups["data"].add_argument("--class-ids", type=_int_list(), default=None,
+                                help="digits only: which digits to train on, e.g. 0,1,7")
 
 
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
@@ -107,23 +139,34 @@ def build_parser() -> argparse.ArgumentParser:
     figures = sub.add_parser("figures", **sub_kw, help="train the grid and write PNG figures and stats.md for slides")
     _add_experiment_args(figures)
     figures.add_argument("--out", required=True, help="output directory")
+    figures.add_argument("--from", dest="from_run", metavar="RUN.NPZ", default=None,
+                         help="draw a run saved by `train` instead of training (the experiment flags are ignored)")
     return parser
 
 
 def _configs(args):
-    from sphere_toy.data import DataConfig
-    from sphere_toy.train import TrainConfig, model_grid
+    """The data, training config and models the arguments describe; ValueError naming a field if they are wrong."""
+    import dataclasses
 
+    from sphere_toy import margins
+    from sphere_toy.settings import LIMITS, Settings, canonical_tokens
+
+    tokens = list(args.losses or [])
+    if args.m is not None or not tokens:
+        ms = args.m or [1, 2, 3, 4]
+        tokens += (list(margins.sphereface_tokens(ms)) if not tokens
+                   else [margins.ModelSpec("asoftmax", m).token for m in ms])
     n_classes = len(args.class_ids) if args.class_ids else args.classes
+    values = {field: getattr(args, field) for field in LIMITS if field not in ("losses", "seed", "held_out")}
+    probe = Settings(**{**values, "classes": n_classes, "held_out": 0})
     held_out = args.held_out
     if held_out is None:
-        held_out = (10 - n_classes) if args.data == "digits" else 2
-    data = DataConfig(source=args.data, n_classes=n_classes, held_out=held_out, classes=args.class_ids,
-                      imbalance=args.imbalance, overlap=args.overlap, seed=args.seed[0])
-    train = TrainConfig(hidden=args.hidden, feature_dim=args.dim, steps=args.steps, batch_size=args.batch,
-                        learning_rate=args.lr, optimizer=args.optimizer, lambda_base=args.lambda_base,
-                        lambda_gamma=args.lambda_gamma, lambda_power=args.lambda_power, lambda_min=args.lambda_min)
-    return data, train, model_grid(ms=tuple(dict.fromkeys(args.m)), seeds=tuple(dict.fromkeys(args.seed)))
+        held_out = probe.max_held_out() if args.data == "digits" else Settings().held_out
+    settings = Settings(**{**values, "classes": n_classes, "held_out": held_out,
+                           "losses": canonical_tokens(tokens), "seed": args.seed[0]})
+    data = dataclasses.replace(settings.data_config(), classes=args.class_ids)
+    specs = tuple(spec for seed in dict.fromkeys(args.seed) for spec in settings.replace(seed=seed).specs())
+    return data, settings.train_config(), specs
 
 
 def _deg(x):
@@ -131,20 +174,20 @@ def _deg(x):
 
 
 def format_table(records) -> str:
-    """The compare table: accuracies, then the paper's angle criterion numbers in degrees."""
+    """The compare table of `evaluate.ModelRecord`s: accuracies, then the paper's angle criterion in degrees."""
     head = (f"{'model':<15}{'seed':>5}{'train':>7}{'test':>7}{'θ_y':>7}{'max∠in':>8}{'min∠out':>8}{'p95in':>7}"
             f"{'p5out':>7}{'min∠W':>7}{'crit':>6}{'AUC':>7}")
     lines = [head, "-" * len(head)]
     for r in records:
-        if r["nan_step"] is not None:
-            lines.append(f"{r['name']:<15}{r['seed']:>5}  diverged at step {r['nan_step']}")
+        if not r.ok:
+            lines.append(f"{r.name:<15}{r.seed:>5}  diverged at step {r.nan_step}")
             continue
-        auc = "-" if r["open_set_auc"] is None else f"{r['open_set_auc']:.3f}"
+        auc = "-" if r.open_set_auc is None else f"{r.open_set_auc:.3f}"
         lines.append(
-            f"{r['name']:<15}{r['seed']:>5}{r['train_acc']:7.3f}{r['test_acc']:7.3f}{_deg(r['mean_target_angle'])} "
-            f"{_deg(r['max_intra_angle'])} {_deg(r['min_inter_angle'])}{_deg(r['p95_intra_angle'])}"
-            f"{_deg(r['p5_inter_angle'])}{_deg(r['min_weight_angle'])}"
-            f"{'yes' if r['criterion_met'] else 'no':>6}{auc:>7}")
+            f"{r.name:<15}{r.seed:>5}{r.train_acc:7.3f}{r.test_acc:7.3f}{_deg(r.mean_target_angle)} "
+            f"{_deg(r.max_intra_angle)} {_deg(r.min_inter_angle)}{_deg(r.p95_intra_angle)}"
+            f"{_deg(r.p5_inter_angle)}{_deg(r.min_weight_angle)}"
+            f"{'yes' if r.criterion_met else 'no':>6}{auc:>7}")
     lines.append("angles in degrees on the closed-set test samples; crit: max intra-class angle < min inter-class "
                  "angle; AUC: open-set verification by cosine similarity on held-out classes")
     return "\n".join(lines)
@@ -153,22 +196,32 @@ def format_table(records) -> str:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from sphere_toy import evaluate
     from sphere_toy.data import load
-    from sphere_toy.train import save_result, train_grid
+    from sphere_toy.train import load_result, save_result, train_grid
 
+    if getattr(args, "from_run", None):  # figures of a saved run: nothing to train
+        from sphere_toy.figures import write_figures
+        try:
+            result = load_result(args.from_run)
+        except (OSError, ValueError, KeyError) as e:
+            parser.exit(2, f"{parser.prog} {args.command}: error: cannot read --from {args.from_run}: {e}\n")
+        for path in write_figures(result, args.out):
+            print(path)
+        return 0
     try:
         data_config, train_config, specs = _configs(args)
         data = load(data_config)
     except ValueError as e:  # the library's validation names its field; report it as the flag, argparse-style
         message = str(e)
-        for field, flag in _FLAGS.items():
-            message = message.replace(field, flag)
+        for field, name in _FLAGS.items():
+            message = message.replace(field, name)
         parser.exit(2, f"{parser.prog} {args.command}: error: {message}\n")
     result = train_grid(data, specs, train_config)
-    records = result.records()
+    records = evaluate.records(result)
 
     if args.command == "compare":
-        print(json.dumps(records, indent=1) if args.json else format_table(records))
+        print(json.dumps([r.as_json() for r in records], indent=1) if args.json else format_table(records))
         if not args.json:
             print(f"compile {result.compile_seconds:.2f} s, train {result.train_seconds:.2f} s "
                   f"({train_config.steps / result.train_seconds:.0f} steps/s for {len(specs)} models)")
@@ -180,9 +233,9 @@ def main(argv=None) -> int:
         for path in write_figures(result, args.out):
             print(path)
 
-    bad = [r for r in records if r["nan_step"] is not None]
+    bad = [r for r in records if not r.ok]
     for r in bad:
-        print(f"error: {r['name']} (seed {r['seed']}) diverged at step {r['nan_step']}; "
+        print(f"error: {r.name} (seed {r.seed}) diverged at step {r.nan_step}; "
               "lower the learning rate or raise --lambda-min", file=sys.stderr)
     return DIVERGED if bad else 0
 

@@ -25,6 +25,7 @@ import threading
 import time
 from typing import Callable
 
+from . import evaluate
 from .data import load
 from .settings import Settings
 from .train import GridResult, train_grid
@@ -55,11 +56,11 @@ def train_settings(settings: Settings, progress: Progress) -> GridResult:
     """The grid an experiment describes, trained with a progress callback (done steps, total steps).
 
     The open-set reports (~2 s for the default grid) are computed here too, in the background, so that no tab
-    makes a user wait for them; they travel with the result (`GridResult.open_set_report`).
+    makes a user wait for them; `evaluate` keeps them with the result object.
     """
     result = train_grid(load(settings.data_config()), settings.specs(), settings.train_config(), progress=progress)
-    result.open_set_reports()
-    result.input_open_set_report()
+    evaluate.open_set_reports(result)
+    evaluate.input_open_set_report(result)
     return result
 
 

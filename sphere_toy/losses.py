@@ -1,10 +1,16 @@
-"""The SphereFace losses: softmax, modified softmax (M-softmax) and angular softmax (A-softmax).
+"""The margin losses: softmax, M-softmax and A-softmax (SphereFace), and NormFace, CosFace and ArcFace after it.
 
 Liu et al., "SphereFace: Deep Hypersphere Embedding for Face Recognition", CVPR 2017, arXiv:1704.08063.
+Wang et al., "NormFace: L2 Hypersphere Embedding for Face Verification", ACM MM 2017, arXiv:1704.06369.
+Wang et al., "CosFace: Large Margin Cosine Loss for Deep Face Recognition", CVPR 2018, arXiv:1801.09414
+(the same loss as AM-softmax, Wang et al., IEEE SPL 2018, arXiv:1801.05599).
+Deng et al., "ArcFace: Additive Angular Margin Loss for Deep Face Recognition", CVPR 2019, arXiv:1801.07698.
 
 Conventions: features have shape (B, D), class weights (D, C) with column j the weight W_j of class j, labels (B,).
-Every loss is one instance of `margin_logits`: the three differ only in whether W is normalised, whether there is a
-bias, and the margin m (m = 1 is no margin), so a grid of models over all three can be vectorised with `jax.vmap`.
+Every loss is one setting of `margin_logits`: they differ only in the bias, whether W and x are normalised (and the
+scale s that replaces ‖x‖), and where the margin goes in the target logit: cos(mθ) (SphereFace, via ψ), cos(θ + m)
+(ArcFace) or cos θ − m (CosFace). So a grid of models over all of them is vectorised with `jax.vmap`;
+`sphere_toy.margins` declares each loss as such a setting.
 """
 
 from __future__ import annotations
@@ -117,14 +123,65 @@ def psi_m4_sign_trick(cos_theta: ArrayLike) -> jax.Array:
 
 
 def annealed_target(cos_theta: ArrayLike, m, lam: ArrayLike = 0.0, *, max_m: int | None = None) -> jax.Array:
-    """The target logit per unit ||x||·||W_y||: (λ cos θ_y + ψ(θ_y)) / (1 + λ), from c = cos θ_y alone.
+    """A-softmax's target logit per unit ||x||·||W_y||: (λ cos θ_y + ψ(θ_y)) / (1 + λ), from c = cos θ_y alone.
 
     λ → ∞ gives cos θ (M-softmax), λ = 0 the full margin ψ (A-softmax); training anneals λ from large to small.
-    `margin_logits` builds the target logit with exactly this, and the ψ(θ) figure draws it.
+    The ψ(θ) figure draws it; `margin_target` is the same with the other losses' margins.
+    """
+    return margin_target(cos_theta, m=m, lam=lam, max_m=max_m)
+
+
+def arcface_target(cos_theta: ArrayLike, m: ArrayLike) -> jax.Array:
+    """ArcFace's target per unit scale: cos(θ + m) while θ + m < π, else cos θ − m·sin m (Deng et al., Sec. 3.1).
+
+    cos(θ + m) = cos θ cos m − sin θ sin m stops decreasing at θ = π − m (it turns back up towards cos(π + m)), so
+    a sample that far from its class would be pushed the wrong way. Where cos θ ≤ cos(π − m) the reference
+    implementation (insightface, easy_margin off: its constants `th` = cos(π − m) and `mm` = m·sin m) falls back to
+    cos θ − m·sin m, which keeps decreasing. Note that the fallback meets the arc one step lower, not at the same
+    value: at θ = π − m the target drops from −1 to −cos m − m·sin m (by 0.117 at m = 0.5), so the target is
+    strictly decreasing on [0, π] but not continuous there; this module keeps the reference's numbers.
+
+    sin θ = √(1 − c²) has an infinite slope at c = ±1 (the NaN gradients reported against public ArcFace code):
+    the double `where` gives sin θ a zero gradient exactly there, as `safe_norm` does at the origin.
+
+    Args:
+      cos_theta: c = cos θ_y, any shape, in [-1, 1].
+      m: the additive angular margin in radians, 0 <= m < π (a scalar or broadcastable array; may be traced).
+    Returns:
+      the target, same shape as cos_theta. With m = 0 it is cos θ.
     """
     c = jnp.asarray(cos_theta)
+    m = jnp.asarray(m, c.dtype)
+    sin_sq = 1 - c * c
+    inside = sin_sq > 0
+    sin = jnp.where(inside, jnp.sqrt(jnp.where(inside, sin_sq, 1)), 0)
+    arc = c * jnp.cos(m) - sin * jnp.sin(m)
+    # θ + m < π exactly when c > cos(π − m); no arccos is taken, so no gradient goes through an angle.
+    return jnp.where(c > jnp.cos(jnp.pi - m), arc, c - m * jnp.sin(m))
+
+
+def margin_target(cos_theta: ArrayLike, *, m=1, angle_margin: ArrayLike = 0.0, cos_margin: ArrayLike = 0.0,
+                  lam: ArrayLike = 0.0, max_m: int | None = None) -> jax.Array:
+    """The target logit per unit length, for the whole family, from c = cos θ_y alone:
+
+      t(θ) = (λ cos θ + a(θ) − m₃) / (1 + λ),  a(θ) = ψ_m(θ) (SphereFace) or cos(θ + m₂) (ArcFace),
+
+    with m₃ CosFace's cosine margin. m = 1, m₂ = 0 and m₃ = 0 give cos θ: no margin (softmax, M-softmax, NormFace).
+    A loss uses one margin: `sphere_toy.margins` never sets both m > 1 and m₂ ≠ 0 (where m₂ ≠ 0, ψ is unused).
+    λ blends the target with the plain cos θ, as SphereFace's training does (Sec. 3.2 and its appendix); the other
+    losses train with λ = 0.
+
+    Args:
+      cos_theta: c, any shape. m: SphereFace's integer margin (traced allowed with `max_m`). angle_margin: m₂ in
+        radians. cos_margin: m₃. lam: λ >= 0. All broadcast against c.
+    Returns:
+      t, same shape as c.
+    """
+    c = jnp.asarray(cos_theta)
+    angle_margin = jnp.asarray(angle_margin, c.dtype)
+    angular = jnp.where(angle_margin != 0, arcface_target(c, angle_margin), psi_from_cos(c, m, max_m=max_m))
     lam = jnp.asarray(lam, c.dtype)
-    return (lam * c + psi_from_cos(c, m, max_m=max_m)) / (1 + lam)
+    return (lam * c + angular - jnp.asarray(cos_margin, c.dtype)) / (1 + lam)
 
 
 def margin_logits(
@@ -134,17 +191,21 @@ def margin_logits(
     *,
     bias: ArrayLike | None = None,
     normalize: ArrayLike = True,
+    scale: ArrayLike = 0.0,
     m=1,
+    angle_margin: ArrayLike = 0.0,
+    cos_margin: ArrayLike = 0.0,
     lam: ArrayLike = 0.0,
     max_m: int | None = None,
 ) -> jax.Array:
-    """Logits of the whole family: softmax, M-softmax and A-softmax are settings of this one function.
+    """Logits of the whole family: every loss of this module is a setting of this one function.
 
-    Other classes: f_j = ||W_j||·||x||·cos θ_j + b_j (= x·W_j + b_j). Target class y:
-      f_y = ||W_y||·||x||·(λ cos θ_y + ψ(θ_y)) / (1 + λ) + b_y,
-    with ||W_j|| = 1 when `normalize` (SphereFace, Sec. 3.1, Eq. 3-4) and ψ of margin m (Eq. 6-7). With m = 1,
-    ψ = cos and the target logit is the plain one, so m = 1 with no normalisation and a bias is softmax. λ blends
-    the A-softmax target with the M-softmax one, as the paper's training does (Sec. 3.2 and its appendix).
+    With r = ‖x‖ (SphereFace keeps the feature's length) or r = s (NormFace, CosFace, ArcFace normalise x and scale
+    it by s), and ‖W_j‖ = 1 when `normalize`:
+      other classes: f_j = r·‖W_j‖·cos θ_j + b_j   (= x·W_j + b_j when r = ‖x‖),
+      target class:  f_y = r·‖W_y‖·t(θ_y) + b_y,   t = `margin_target`.
+    SphereFace, Sec. 3.1-3.2, Eq. 3-7; NormFace Sec. 3; CosFace Eq. 4; ArcFace Eq. 3. With no margin, no
+    normalisation, r = ‖x‖ and a bias this is softmax.
 
     Args:
       features: (B, D) embeddings x.
@@ -152,8 +213,8 @@ def margin_logits(
       labels: (B,) integer class ids.
       bias: (C,) or None (no bias).
       normalize: whether to use W_j / ||W_j||; may be a traced bool/0-1 array.
-      m: integer margin >= 1, may be traced with `max_m`.
-      lam: λ >= 0.
+      scale: s > 0 replaces ‖x‖ by s (x normalised); 0 keeps ‖x‖. May be traced.
+      m, angle_margin, cos_margin, lam, max_m: the target's margins and λ, as in `margin_target`.
     Returns:
       (B, C) logits.
     """
@@ -165,10 +226,15 @@ def margin_logits(
     # cos θ_j = x·W_j / (||x|| ||W_j||); a zero feature gets cos θ = 0 rather than 0/0.
     denom = x_norm[:, None] * w_norm[None, :]
     cos = jnp.clip(dots / jnp.where(denom > 0, denom, 1), -1, 1)  # (B, C)
+    scale = jnp.asarray(scale, cos.dtype)
+    r = jnp.where(scale > 0, scale, x_norm)  # (B,): the length the logits use
+    # Without a scale the other logits are the plain dot products, bit for bit (softmax stays x·W + b).
+    logits = jnp.where(scale > 0, r[:, None] * w_norm[None, :] * cos, dots)  # (B, C)
     cos_y = jnp.take_along_axis(cos, labels[:, None], axis=1)[:, 0]  # (B,)
-    target = annealed_target(cos_y, m, lam, max_m=max_m)  # (B,)
+    target = margin_target(cos_y, m=m, angle_margin=angle_margin, cos_margin=cos_margin, lam=lam,
+                           max_m=max_m)  # (B,)
     w_norm_y = jnp.take(w_norm, labels)  # (B,)
-    logits = dots.at[jnp.arange(x.shape[0]), labels].set(w_norm_y * x_norm * target)  # (B, C)
+    logits = logits.at[jnp.arange(x.shape[0]), labels].set(w_norm_y * r * target)  # (B, C)
     if bias is not None:
         logits = logits + jnp.asarray(bias)[None, :]
     return logits
@@ -210,6 +276,51 @@ def a_softmax_loss(features: ArrayLike, weights: ArrayLike, labels: ArrayLike, m
     Args: features (B, D), weights (D, C), labels (B,), integer m >= 1, λ >= 0. Returns: scalar mean loss.
     """
     return _mean_cross_entropy(margin_logits(features, weights, labels, normalize=True, m=m, lam=lam), labels)
+
+
+# Toy defaults for the normalised losses, measured on the standard workload (6 digits, 3-D features, 3000 steps;
+# `benchmarks/bench_family.py`). The papers' s = 64 serves 512-D faces and ~10⁴ classes, where the softmax must
+# reach a probability near 1 against many rivals: log(C - 1) + a few. Six classes need far less: with s = 16 a
+# sample at its class weight already beats five rivals at 90° with probability 1 - 5e^-16 (the loss can reach 0),
+# and s = 64 on this toy makes the loss so flat once classified that the margins stop shaping anything.
+TOY_SCALE = 16.0
+COSFACE_MARGIN = 0.35  # CosFace's own choice for faces; on the toy it still trains every class
+ARCFACE_MARGIN = 0.5  # ArcFace's own choice (28.6°)
+
+
+def normface_loss(features: ArrayLike, weights: ArrayLike, labels: ArrayLike, s: float = TOY_SCALE) -> jax.Array:
+    """NormFace: features and weights normalised, logits f_j = s·cos θ_j, no bias (Wang et al. 2017, Sec. 3.3).
+
+    With ‖x‖ removed, the logits are bounded by s, and s sets how sharp the softmax can get; it is M-softmax with
+    every feature on a sphere of radius s. Two-class decision boundary: θ_1 = θ_2.
+
+    Args: features (B, D), weights (D, C), labels (B,), scale s > 0. Returns: scalar mean loss.
+    """
+    return _mean_cross_entropy(margin_logits(features, weights, labels, scale=s), labels)
+
+
+def cosface_loss(features: ArrayLike, weights: ArrayLike, labels: ArrayLike, s: float = TOY_SCALE,
+                 m: float = COSFACE_MARGIN) -> jax.Array:
+    """CosFace (large margin cosine loss, = AM-softmax): target f_y = s·(cos θ_y − m), others s·cos θ_j
+    (Wang et al. 2018, Eq. 4). The margin is a constant taken off the cosine, whatever the angle.
+
+    Two-class decision boundary for class 1: cos θ_1 − cos θ_2 = m.
+
+    Args: features (B, D), weights (D, C), labels (B,), scale s > 0, margin m >= 0. Returns: scalar mean loss.
+    """
+    return _mean_cross_entropy(margin_logits(features, weights, labels, scale=s, cos_margin=m), labels)
+
+
+def arcface_loss(features: ArrayLike, weights: ArrayLike, labels: ArrayLike, s: float = TOY_SCALE,
+                 m: float = ARCFACE_MARGIN) -> jax.Array:
+    """ArcFace (additive angular margin): target f_y = s·cos(θ_y + m), others s·cos θ_j (Deng et al., Eq. 3), with
+    the reference fallback s·(cos θ_y − m·sin m) where θ_y > π − m (see `arcface_target`).
+
+    The margin is a constant angle: the geodesic distance on the sphere. Two-class boundary: θ_1 + m = θ_2.
+
+    Args: features (B, D), weights (D, C), labels (B,), scale s > 0, margin m in radians. Returns: scalar mean loss.
+    """
+    return _mean_cross_entropy(margin_logits(features, weights, labels, scale=s, angle_margin=m), labels)
 
 
 def lambda_schedule(step: ArrayLike, base: float = 1000.0, gamma: float = 0.12, power: float = 1.0,

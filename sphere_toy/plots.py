@@ -22,6 +22,7 @@ from matplotlib.patches import FancyArrowPatch, Patch
 from numpy.polynomial.chebyshev import cheb2poly
 
 from sphere_toy import losses, metrics
+from sphere_toy.plots_family import family_figure
 from sphere_toy.plots3d import draw_sphere, sphere_figure, sphere_plotly
 from sphere_toy.plots_report import (criterion_text, features_csv, open_set_rows, open_set_summary, roc_figure,
                                      stats_markdown, stats_rows)
@@ -32,7 +33,7 @@ from sphere_toy.plots_style import (GAP_COLOR, NEGATIVE_COLOR, OVERLAP_COLOR, PO
 from sphere_toy.plots_training import snapshot_figure, snapshots_gif, snapshots_plotly, training_figure
 
 __all__ = [
-    "class_colors", "model_colors", "psi_figure", "chebyshev_latex", "features_figure", "sphere_figure",
+    "class_colors", "model_colors", "psi_figure", "family_figure", "chebyshev_latex", "features_figure", "sphere_figure",
     "sphere_plotly", "angle_histogram_figure", "criterion_pairs_figure", "criterion_verdict", "target_angle_figure",
     "stats_rows", "stats_markdown",
     "compare_figure", "training_figure", "snapshot_figure", "snapshots_gif", "snapshots_plotly", "roc_figure",
@@ -152,9 +153,10 @@ def decision_grid(result, g: int, lim: float, *, angular: bool = False, n: int =
     """Predicted class and margin zone at the n×n pixel centres of [-lim, lim]²; (labels (n, n), zone (n, n)).
 
     `angular`: classify by argmax cos θ_j (unit W_j, no bias), the rule on the unit circle; otherwise the model's
-    own rule argmax x·W_j + b_j. The zone (A-softmax, m > 1): where ψ(θ_i) < max_{j≠i} cos θ_j for the predicted
-    class i, i.e. a sample of class i there is correctly classified yet still penalised by the margin (λ = 0: the
-    paper's A-softmax, not the blend used early in training). Computed with the loss's own `margin_logits`.
+    own rule argmax x·W_j + b_j. The zone (a model with a margin): where the target logit t(θ_i) < max_{j≠i} cos θ_j
+    for the predicted class i (ψ(θ_i) for A-softmax, cos θ_i − m for CosFace, cos(θ_i + m) for ArcFace), i.e. a sample
+    of class i there is correctly classified yet still penalised by the margin (λ = 0: the full margin, not the blend
+    used early in A-softmax's training). Computed with the loss's own `margin_logits`, set by its registry entry.
     """
     centres = -lim + (np.arange(n) + 0.5) * (2 * lim / n)
     gx, gy = np.meshgrid(centres, centres)  # row = y, column = x (imshow with origin="lower")
@@ -165,10 +167,12 @@ def decision_grid(result, g: int, lim: float, *, angular: bool = False, n: int =
     labels = metrics.predict(pts, w, b)
     spec = result.specs[g]
     zone = np.zeros(len(pts), bool)
-    if spec.m > 1:
-        # (n², C): ‖x‖ψ(θ_i) at i, ‖x‖cos θ_j elsewhere; m traced, so one compile serves every m <= MAX_M.
-        logits = np.array(_margin_logits(pts, result.weights[g], labels, normalize=True, m=spec.m, lam=0.0,
-                                         max_m=_max_m(spec.m)))
+    if spec.has_margin:
+        # (n², C): r·t(θ_i) at i, r·cos θ_j elsewhere; margins traced, so one compile serves every loss and m <= MAX_M.
+        args = spec.logit_args()
+        logits = np.array(_margin_logits(pts, result.weights[g], labels, normalize=True, scale=args["scale"],
+                                         m=args["m"], angle_margin=args["angle_margin"],
+                                         cos_margin=args["cos_margin"], lam=0.0, max_m=_max_m(args["m"])))
         own = logits[np.arange(len(pts)), labels]
         logits[np.arange(len(pts)), labels] = -np.inf
         zone = own < logits.max(axis=1)
@@ -239,7 +243,7 @@ def _raw_panel(ax, result, g, *, show_test, show_open, lim, small=False):
     return zone, scale
 
 
-def _legend_handles(result, *, show_test=True, show_open=True, zone=False):
+def _legend_handles(result, *, show_test=True, show_open=True, zone=False, rule: str | None = None):
     data, colors = result.data, result_colors(result)
     names = data.class_names
     handles = [Patch(color=colors[j], label=names[j]) for j in range(data.n_classes)]
@@ -250,7 +254,8 @@ def _legend_handles(result, *, show_test=True, show_open=True, zone=False):
     if show_test:
         handles.append(Line2D([], [], ls="", marker="^", color="0.3", mec="black", ms=8, label="test"))
     if zone:
-        label = "margin zone (still penalised):\n" + r"$\psi(\theta_i) < \cos\theta_j$ for some $j \neq i$"
+        rule = rule or "target logit below a rival's"
+        label = "margin zone (still penalised):\n" + f"{rule} for some j ≠ i"
         handles.append(Patch(facecolor="0.78", hatch="///", label=label))
     return handles
 
@@ -289,12 +294,13 @@ def features_figure(result, g: int, *, show_test: bool = True, show_open: bool =
             result_colors(result)[:result.data.n_classes], 0.62)
     ax_dir.set(xlim=(-1.45, 1.45), ylim=(-1.45, 1.45), aspect="equal", xticks=[-1, 0, 1], yticks=[-1, 0, 1])
     rule = ("sectors: nearest W_j by angle (softmax itself also uses ‖W_j‖ and b)"
-            if result.specs[g].loss == "softmax" else "sectors: nearest W_j by angle = the model's rule")
+            if result.specs[g].kind.bias else "sectors: nearest W_j by angle = the model's rule")
     ax_dir.set_title(f"directions x/‖x‖\n{rule}")
     ax_dir.set_xlabel("drawn on rings: held-out r = 0.88, train r = 1, test r = 1.12", fontsize=11)
     rec_acc = metrics.accuracy(result.test_features[g], result.weights[g], result.bias[g], result.data.y_test)
     fig.suptitle(f"{model_label(result, g)}: 2-D features (test accuracy {rec_acc:.1%})")
-    handles = _legend_handles(result, show_test=show_test, show_open=show_open, zone=zone)
+    handles = _legend_handles(result, show_test=show_test, show_open=show_open, zone=zone,
+                              rule=result.specs[g].kind.zone_rule)
     fit_legend(fig, handles, loc="outside lower center", ncol=_legend_columns(len(handles)), frameon=False)
     return fig
 

@@ -8,7 +8,7 @@ import io
 import numpy as np
 from matplotlib.figure import Figure
 
-from sphere_toy import metrics
+from sphere_toy import evaluate, metrics
 from sphere_toy.plots_style import diverged_message, fit_legend, model_colors, model_label, new_figure, styled
 
 _DEG = ("mean θ_y (°)", "max intra (°)", "min inter (°)", "p95 intra (°)", "p5 inter (°)", "min weight angle (°)")
@@ -21,22 +21,21 @@ def _status(result, g: int) -> str:
 
 
 def stats_rows(result) -> list[dict]:
-    """One row per model from `result.record(g)`: accuracy in %, angles in degrees (closed-set test features).
+    """One row per model from `evaluate.record`: accuracy in %, angles in degrees (closed-set test features).
 
     A diverged model has status "diverged at step N" and None for every number.
     """
     rows = []
     for g in range(len(result.specs)):
-        rec = result.record(g)
+        rec = evaluate.record(result, g)
         row = {"model": model_label(result, g), "status": _status(result, g)}
-        ok = not result.diverged(g)
-        row["test acc (%)"] = round(100 * rec["test_acc"], 1) if ok else None
+        ok = rec.ok
+        row["test acc (%)"] = round(100 * rec.test_acc, 1) if ok else None
         for name, key in zip(_DEG, _RECORD_KEYS):
-            row[name] = round(float(np.degrees(rec[key])), 1) if ok else None
-        row["strict: max intra < min inter"] = ("✓" if rec["criterion_met"] else "✗") if ok else None
-        row["robust: p95 intra < p5 inter"] = (
-            ("✓" if rec["p95_intra_angle"] < rec["p5_inter_angle"] else "✗") if ok else None)
-        row["open-set AUC"] = round(rec["open_set_auc"], 3) if ok and rec["open_set_auc"] is not None else None
+            row[name] = round(float(np.degrees(getattr(rec, key))), 1) if ok else None
+        row["strict: max intra < min inter"] = ("✓" if rec.criterion_met else "✗") if ok else None
+        row["robust: p95 intra < p5 inter"] = ("✓" if rec.robust_criterion_met else "✗") if ok else None
+        row["open-set AUC"] = round(rec.open_set_auc, 3) if ok and rec.open_set_auc is not None else None
         rows.append(row)
     return rows
 
@@ -94,14 +93,14 @@ def open_set_rows(result) -> list[dict]:
     """Per model: open-set AUC, the cosine threshold chosen on training-class pairs (and as an angle), and the
     balanced verification accuracy at that threshold on held-out pairs and on training pairs, in %."""
     rows = []
-    for g, rep in enumerate(result.open_set_reports()):
+    for g, rep in enumerate(evaluate.open_set_reports(result)):
         status = _status(result, g) if result.diverged(g) else "ok" if rep else "needs >= 2 held-out classes"
         row = {"model": model_label(result, g), "status": status, "AUC": None, "threshold (cos)": None,
                "threshold angle (°)": None, "open-set accuracy (%)": None, "train-pair accuracy (%)": None}
         if rep is not None and rep["auc"] is not None:
             row.update(_report_cells(rep))
         rows.append(row)
-    base = result.input_open_set_report()
+    base = evaluate.input_open_set_report(result)
     if base is not None and base["auc"] is not None:
         rows.append({"model": "raw inputs, no net (yardstick)", "status": "ok", **_report_cells(base)})
     return rows
@@ -114,14 +113,14 @@ def open_set_summary(result) -> str | None:
     features are trained on a handful of classes, so the held-out classes land in a space shaped for others: the
     summary compares the models with each other and with the raw-input yardstick, and says why.
     """
-    reports = result.open_set_reports()
+    reports = evaluate.open_set_reports(result)
     scored = [(rep["auc"], g) for g, rep in enumerate(reports) if rep is not None and rep["auc"] is not None]
     if not scored:
         return None
     (best_auc, best), (worst_auc, worst) = max(scored), min(scored)
     text = (f"Best here: **{model_label(result, best)}**, AUC {best_auc:.3f}; "
             f"weakest: {model_label(result, worst)}, AUC {worst_auc:.3f} (0.5 is a coin toss, 1 is perfect).")
-    base = result.input_open_set_report()
+    base = evaluate.input_open_set_report(result)
     if base is not None and base["auc"] is not None:
         dim, k = result.train_features.shape[-1], result.data.n_classes
         if base["auc"] > best_auc:
@@ -157,15 +156,15 @@ def roc_figure(result) -> Figure:
         return fig
     colors = model_colors(result.specs)
     ax.plot([0, 1], [0, 1], color="0.6", ls=":", lw=1.8, label="chance (AUC 0.5)")
-    for g, rep in enumerate(result.open_set_reports()):
-        ls = "--" if result.specs[g].loss == "asoftmax" and result.specs[g].m == 1 else "-"
+    for g, rep in enumerate(evaluate.open_set_reports(result)):
+        ls = result.specs[g].linestyle
         if rep is None or rep["auc"] is None:
             ax.plot([], [], color=colors[g], ls=ls, label=f"{model_label(result, g)}: {diverged_message(result, g)}"
                     if result.diverged(g) else f"{model_label(result, g)}: no ROC")
             continue
         ax.plot(rep["fpr"], rep["tpr"], color=colors[g], ls=ls, lw=2.4,
                 label=f"{model_label(result, g)}  (AUC {rep['auc']:.3f})")
-    base = result.input_open_set_report()
+    base = evaluate.input_open_set_report(result)
     if base is not None and base["auc"] is not None:
         ax.plot(base["fpr"], base["tpr"], color="0.35", ls="-.", lw=2.0,
                 label=f"raw inputs, no net  (AUC {base['auc']:.3f})")

@@ -28,6 +28,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
+from sphere_toy import margins
+
 # Sizes for a projector: nothing below 10 pt, lines thick enough to see from the back of a room.
 STYLE = {
     "font.size": 12, "axes.titlesize": 13, "axes.labelsize": 12, "xtick.labelsize": 11, "ytick.labelsize": 11,
@@ -71,22 +73,7 @@ def result_colors(result) -> list:
     return class_colors(result.data.n_classes, result.data.n_open_classes)
 
 
-def model_colors(specs) -> list:
-    """One colour per model, unlike any class colour: softmax black, M-softmax slate, A-softmax by m on plasma.
-
-    Models that differ only by seed share a colour (their labels say the seed).
-    """
-    max_m = max([s.m for s in specs] + [2])
-    cmap = matplotlib.colormaps["plasma"]
-    out = []
-    for s in specs:
-        if s.loss == "softmax":
-            out.append("#111111")
-        elif s.loss == "msoftmax" or s.m == 1:
-            out.append("#6b7f99")
-        else:
-            out.append(to_hex(cmap(0.5 * (s.m - 2) / max(max_m - 2, 1))))  # dark indigo .. magenta
-    return out
+model_colors = margins.colors  # one colour per model, declared with the losses
 
 
 def model_label(result, g: int) -> str:
@@ -96,10 +83,9 @@ def model_label(result, g: int) -> str:
 
 
 def model_slug(result, g: int) -> str:
-    """A file-name-safe model name: "softmax", "m-softmax", "a-softmax-m4", "...-seed1"."""
+    """A file-name-safe model name: "softmax", "m-softmax", "a-softmax-m4", "cosface-m0.35", "...-seed1"."""
     spec = result.specs[g]
-    slug = {"softmax": "softmax", "msoftmax": "m-softmax", "asoftmax": f"a-softmax-m{spec.m}"}[spec.loss]
-    return slug + (f"-seed{spec.seed}" if len({s.seed for s in result.specs}) > 1 else "")
+    return spec.slug + (f"-seed{spec.seed}" if len({s.seed for s in result.specs}) > 1 else "")
 
 
 def diverged_message(result, g: int) -> str:

@@ -23,11 +23,6 @@ def _smooth(values: np.ndarray, window: int) -> np.ndarray:
     return (c[i] - c[lo]) / (i - lo)
 
 
-def _linestyle(spec) -> str:
-    # A-softmax with m = 1 is M-softmax: dashed, so that the two coinciding curves can both be seen.
-    return "--" if spec.loss == "asoftmax" and spec.m == 1 else "-"
-
-
 @styled
 def training_figure(result) -> Figure:
     """Loss (log scale), minibatch accuracy and λ against the step, one line per model, lightly smoothed."""
@@ -40,7 +35,7 @@ def training_figure(result) -> Figure:
     for g, spec in enumerate(result.specs):
         end = int(result.nan_step[g]) if result.diverged(g) else len(steps)  # nothing after the first bad step
         label = model_label(result, g) + (f" — diverged at step {end}" if result.diverged(g) else "")
-        style = {"color": colors[g], "ls": _linestyle(spec), "lw": 2.4}
+        style = {"color": colors[g], "ls": spec.linestyle, "lw": 2.4}
         for ax, key in ((ax_loss, "loss"), (ax_acc, "train_acc")):
             ax.plot(steps[:end], _smooth(hist[key][g, :end], window), **style)
             if result.diverged(g):
@@ -49,17 +44,18 @@ def training_figure(result) -> Figure:
         handles.append(Line2D([], [], label=label, **style))
     ax_loss.set(yscale="log", xlabel="step", ylabel="loss", title="training loss")
     ax_acc.set(xlabel="step", ylabel="minibatch accuracy", title="training accuracy", ylim=(0, 1.02))
-    margin = [g for g, s in enumerate(result.specs) if s.m > 1]
-    if margin:
-        lam = hist["lambda"][margin[0]]
+    annealed = [g for g, s in enumerate(result.specs) if s.anneals]
+    if annealed:
+        lam = hist["lambda"][annealed[0]]
         ok = np.isfinite(lam) & (lam > 0)
-        ax_lam.plot(steps[ok], lam[ok], color="#7b3294", lw=2.8)  # the same for every A-softmax with m > 1
+        ax_lam.plot(steps[ok], lam[ok], color="#7b3294", lw=2.8)  # one schedule, the same for every annealed model
         ax_lam.axhline(1.0, color="0.4", ls=":", lw=1.8)
+        names = sorted({result.specs[g].kind.label for g in annealed})
         ax_lam.set(yscale="log", xlabel="step", ylabel="λ",  # the dotted line named in the title: it crosses the curve
-                   title="λ, every A-softmax (m > 1)\ndotted: λ = 1, half M-, half A-softmax")
+                   title=f"λ, for {' and '.join(names)} with a margin\ndotted: λ = 1, half without, half with it")
     else:
         ax_lam.set_axis_off()
-        ax_lam.text(0.5, 0.5, "no A-softmax model with m > 1:\nno λ schedule", ha="center", va="center",
+        ax_lam.text(0.5, 0.5, "no model here anneals:\nno λ schedule", ha="center", va="center",
                     transform=ax_lam.transAxes)
     for ax in (ax_loss, ax_lam):  # decades are enough to read a log axis; its minor ticks cost half the drawing time
         ax.yaxis.set_minor_locator(NullLocator())
@@ -69,8 +65,9 @@ def training_figure(result) -> Figure:
 
 
 def _snapshot_lambda(result, g: int, step: int) -> str:
-    if result.specs[g].m == 1:
-        return "no margin"
+    spec = result.specs[g]
+    if not spec.anneals:
+        return spec.margin_text.replace("m=", "margin ") or "no margin"
     lam = result.history["lambda"][g]
     return f"λ = {lam[min(step, len(lam) - 1)]:.3g}"
 

@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Mapping, NamedTuple
 
+from sphere_toy import margins
 from sphere_toy.data import N_DIGITS, DataConfig
+from sphere_toy.losses import TOY_SCALE
+from sphere_toy.margins import LOSSES, ModelSpec
 from sphere_toy.safe_text import clip
-from sphere_toy.train import ModelSpec, TrainConfig, model_grid
+from sphere_toy.train import TrainConfig
 
 _TRAIN = TrainConfig()  # the λ schedule defaults and the standard workload come from the library
 
@@ -34,7 +37,8 @@ class Limit(NamedTuple):
 
 
 MAX_HELD_OUT = 8
-MAX_ITEMS = 32  # values read from one URL key at most (a list field holds at most 6): a 10 kB list costs nothing
+MAX_ITEMS = 32  # values read from one URL key at most (a list field holds at most 10): a 10 kB list costs nothing
+MAX_MODELS = 10  # models in one grid (the whole family with A-softmax m = 1..4 is 9)
 LIMITS: Mapping[str, Limit] = MappingProxyType({
     "data": Limit(str, choices=("digits", "blobs"), label="Data",
                   help="scikit-learn's 8x8 handwritten digits (real images), or Gaussian blobs in 32-D (a clean toy)"),
@@ -68,9 +72,13 @@ LIMITS: Mapping[str, Limit] = MappingProxyType({
     "lambda_min": Limit(float, 0.0, 1000.0, label="λ_min",
                         help="Floor of λ. The paper's face models use 5, which weakens m = 4 to about m = 1.5; "
                              "raise it if A-softmax diverges."),
-    "m": Limit(int, 1, 6, max_len=6, label="Margins m (A-softmax)",
-               help="One A-softmax model is trained per m, next to softmax and M-softmax. m = 1 is M-softmax's "
-                    "angular rule; the paper uses m = 4."),
+    "losses": Limit(str, max_len=MAX_MODELS, label="Models",
+                    help="The losses to train side by side, each with its margin: A-softmax's m (SphereFace; the "
+                         "paper uses 4), CosFace's cosine margin, ArcFace's angle in radians. In a link: "
+                         "losses=softmax,msoftmax,asoftmax:4,normface,cosface:0.35,arcface:0.5"),
+    "scale": Limit(float, *margins.SCALE_RANGE, label="Scale s (NormFace, CosFace, ArcFace)",
+                   help="These losses put every feature on a sphere of radius s; s bounds the logits and sets how "
+                        "confident the softmax can get. The papers use 64 for faces; a few classes need far less."),
     "seed": Limit(int, 0, 999_999, label="Seed",
                   help="Seeds the data split and the initial weights: same seed, same run"),
 })
@@ -98,7 +106,8 @@ class Settings:
     lambda_gamma: float = _TRAIN.lambda_gamma
     lambda_power: float = _TRAIN.lambda_power
     lambda_min: float = _TRAIN.lambda_min
-    m: tuple[int, ...] = (1, 2, 3, 4)  # the A-softmax margins, one model each (sorted, distinct)
+    losses: tuple[str, ...] = margins.sphereface_tokens((1, 2, 3, 4))  # one model each, as margins.parse tokens
+    scale: float = TOY_SCALE  # s, for the losses that normalise x
     seed: int = 0  # data split/imbalance and initialisation
 
     def __post_init__(self):
@@ -121,12 +130,14 @@ class Settings:
                     out.append(f"{name} must be a tuple of 1..{limit.max_len} values, got {value!r}")
                     continue
             for v in values:
-                if not _valid_one(v, limit):
+                if name == "losses" and not _valid_token(v):
+                    out.append(f"losses: {v!r} is not a model (e.g. softmax, asoftmax:4, cosface:0.35)")
+                elif name != "losses" and not _valid_one(v, limit):
                     out.append(f"{name} = {v!r} is not valid ({_describe(limit)})")
-        if self.m != tuple(sorted(set(self.m))):
-            out.append(f"m must be sorted and distinct, got {self.m}")
+        if not out and self.losses != canonical_tokens(self.losses):
+            out.append(f"losses must be in registry order and distinct, got {self.losses}")
         if not out and self.held_out > self.max_held_out():
-            out.append(f"held_out = {self.held_out} is more than {self.max_held_out()} for {self.classes} classes "
+            out.append(f"held_out = {self.held_out} is more than {self.max_held_out()} with classes = {self.classes} "
                        f"of {self.data}")
         return out
 
@@ -148,6 +159,8 @@ class Settings:
         """
         problems: dict[str, list[str]] = {}  # per key, every change made; summarised to one warning per key
         values = {}
+        if "m" in params and "losses" not in params:  # a link from before the family: m lists A-softmax's margins
+            params = {**params, "losses": _legacy_m(params["m"], problems.setdefault("m", []))}
         for name, limit in LIMITS.items():
             if name in params:
                 default = getattr(_DEFAULT, name)
@@ -155,7 +168,8 @@ class Settings:
                 values[name] = parse(name, params[name], limit, default, problems.setdefault(name, []))
         settings = dataclasses.replace(_DEFAULT, **_cross_field(values, problems))
         canonical = settings.to_query()
-        warnings = [_one_warning(name, found, canonical[name]) for name, found in problems.items() if found]
+        warnings = [_one_warning(name, found, canonical["losses" if name == "m" else name])
+                    for name, found in problems.items() if found]
         return settings, warnings
 
     def to_query(self) -> dict[str, str]:
@@ -178,15 +192,48 @@ class Settings:
                            lambda_gamma=self.lambda_gamma, lambda_power=self.lambda_power, lambda_min=self.lambda_min)
 
     def specs(self) -> tuple[ModelSpec, ...]:
-        """Softmax, M-softmax, and A-softmax for each chosen m: the paper's Fig. 2 / Fig. 5 line-up."""
-        return model_grid(ms=self.m, seeds=(self.seed,))
+        """One model per entry of `losses`, with this experiment's seed and scale."""
+        return tuple(margins.parse(token, seed=self.seed, scale=self.scale) for token in self.losses)
+
+    def lineup(self) -> dict[str, list]:
+        """The models as the form shows them: loss id -> its margins (empty for a loss without one)."""
+        out: dict[str, list] = {}
+        for spec in self.specs():
+            out.setdefault(spec.loss, [])
+            if spec.kind.margin is not None:
+                out[spec.loss].append(spec.margin)
+        return out
 
     def describe(self) -> str:
         """One line for a status bar: "digits, 6 classes + 4 held out, 3-D features, 3000 steps, ..., seed 0"."""
         held = f" + {self.held_out} held out" if self.held_out else ""
         imbalance = f", imbalance {_text(self.imbalance)}" if self.imbalance != 1 else ""
+        specs = self.specs()
+        scale = f" (s = {_text(self.scale)})" if any(s.kind.scaled for s in specs) else ""
         return (f"{self.data}, {self.classes} classes{held}{imbalance}, {self.dim}-D features, {self.steps} steps, "
-                f"{self.optimizer} lr {_text(self.lr)}, m = {', '.join(map(str, self.m))}, seed {self.seed}")
+                f"{self.optimizer} lr {_text(self.lr)}, {_models_text(specs)}{scale}, seed {self.seed}")
+
+
+def lineup_tokens(lineup: Mapping[str, list]) -> list[str]:
+    """The inverse of `Settings.lineup`: tokens for loss ids and their margins (a margin loss with none listed takes
+    its default margin)."""
+    out = []
+    for loss, values in lineup.items():
+        if loss in LOSSES and LOSSES[loss].margin is not None:
+            out += [f"{loss}:{_text(float(v))}" for v in (values or [LOSSES[loss].margin_default])]
+        else:
+            out.append(loss)
+    return out
+
+
+def _models_text(specs) -> str:
+    """"softmax, M-softmax, A-softmax m = 1, 2, 4, CosFace m = 0.35": one loss, its margins together."""
+    parts = []
+    for loss in margins.families(specs):
+        mine = [s for s in specs if s.loss == loss]
+        margin_list = ", ".join(_text(s.margin) for s in mine if s.kind.margin is not None)
+        parts.append(LOSSES[loss].label + (f" m = {margin_list}" if margin_list else ""))
+    return ", ".join(parts)
 
 
 # ---- parsing helpers ----
@@ -202,6 +249,66 @@ def _describe(limit: Limit) -> str:
     if limit.choices:
         return "one of " + ", ".join(map(str, limit.choices))
     return f"range {_text(limit.kind(limit.lo))}..{_text(limit.kind(limit.hi))}"
+
+
+def _valid_token(v) -> bool:
+    try:
+        return isinstance(v, str) and margins.parse(v).token == v
+    except ValueError:
+        return False
+
+
+def canonical_tokens(tokens) -> tuple[str, ...]:
+    """Distinct tokens in registry order, margins increasing: one experiment has one spelling (and one cache key)."""
+    order = list(LOSSES)
+    specs = {margins.parse(t).token: margins.parse(t) for t in tokens}
+    return tuple(sorted(specs, key=lambda t: (order.index(specs[t].loss), specs[t].margin)))
+
+
+def _clamp_token(text: str, warnings: list[str]) -> str | None:
+    """One model token parsed, its margin moved into its loss's range (with a warning); None (and a warning) if
+    it names no loss."""
+    shown = clip(text)
+    loss, _, margin = text.strip().lower().partition(":")
+    if loss not in LOSSES:
+        warnings.append(f"losses: '{shown}' is not one of {', '.join(LOSSES)}; dropping it")
+        return None
+    kind = LOSSES[loss]
+    if kind.margin is None:
+        if margin:
+            warnings.append(f"losses: {kind.label} has no margin; ignoring ':{clip(margin)}'")
+        return loss
+    if not margin:
+        return margins.ModelSpec(loss).token
+    value = _number(margin, float)
+    if value is None:
+        warnings.append(f"losses: the margin in '{shown}' is not a number; using {_text(kind.margin_default)}")
+        return margins.ModelSpec(loss).token
+    lo, hi = kind.margin_range
+    clamped = min(max(value, lo), hi)
+    if kind.integer_margin and not float(clamped).is_integer():
+        clamped = round(clamped)
+    if clamped != value:
+        warnings.append(f"losses: {kind.label}'s margin {_text(value)} is out of range {_text(lo)}..{_text(hi)}"
+                        f"{' (whole numbers)' if kind.integer_margin else ''}; using {_text(clamped)}")
+    return margins.ModelSpec(loss, clamped).token
+
+
+_LEGACY_M = Limit(int, 1, 6, max_len=6)  # links made before the family: m=1,2,3,4 (A-softmax margins)
+
+
+def _legacy_m(raw, warnings: list[str]) -> list[str]:
+    """The models an old link's m meant: softmax, M-softmax and A-softmax for each m (clamped as links then were)."""
+    texts = _as_texts(raw)
+    if len(texts) > MAX_ITEMS:
+        warnings.append(f"m has {len(texts):,} values; only the first {MAX_ITEMS} are read")
+        texts = texts[:MAX_ITEMS]
+    ms = sorted({v for v in (_clamp_one("m", t, _LEGACY_M, None, warnings) for t in texts) if v is not None})
+    if len(ms) > _LEGACY_M.max_len:
+        warnings.append(f"m has {len(ms)} values, at most {_LEGACY_M.max_len} are allowed; "
+                        f"using the first {_LEGACY_M.max_len}")
+        ms = ms[:_LEGACY_M.max_len]
+    return list(margins.sphereface_tokens(ms or (1, 2, 3, 4)))
 
 
 def _valid_one(v, limit: Limit) -> bool:
@@ -292,10 +399,11 @@ def _parse_tuple(name, raw, limit, default, warnings):
     if len(texts) > MAX_ITEMS:
         warnings.append(f"{name} has {len(texts):,} values; only the first {MAX_ITEMS} are read")
         texts = texts[:MAX_ITEMS]
-    values = [_clamp_one(name, t, limit, None, warnings) for t in texts]
-    values = [v for v in values if v is not None]
-    if name == "m":  # a set of margins: one model each, in increasing order
-        values = sorted(set(values))
+    if name == "losses":  # a set of models: one each, in registry order
+        values = [v for v in (_clamp_token(t, warnings) for t in texts) if v is not None]
+        values = list(canonical_tokens(values))
+    else:
+        values = [v for v in (_clamp_one(name, t, limit, None, warnings) for t in texts) if v is not None]
     if len(values) > limit.max_len:
         warnings.append(f"{name} has {len(values)} values, at most {limit.max_len} are allowed; "
                         f"using the first {limit.max_len}")
@@ -318,8 +426,12 @@ def _cross_field(values: dict, problems: dict[str, list[str]]) -> dict:
     return {**values, "held_out": held_out}
 
 
-_TUPLES = ("hidden", "m")
+_TUPLES = ("hidden", "losses")
+QUERY_KEYS = (*LIMITS, "m")  # the URL keys `from_query` reads: the fields, and m from links made before the family
 _DEFAULT = Settings()
+
+
+_FAMILY = ("asoftmax:4", "normface", "cosface:0.35", "arcface:0.5")
 
 
 class Preset(NamedTuple):
@@ -329,23 +441,34 @@ class Preset(NamedTuple):
 
 PRESETS: Mapping[str, Preset] = MappingProxyType({
     "Paper Fig. 2: 2-D features": Preset(
-        Settings(dim=2, m=(4,)),
+        Settings(dim=2, losses=margins.sphereface_tokens((4,))),
         "Features in the plane: softmax's regions are not rays through the origin (it has a bias), M-softmax's are "
         "angular sectors, and A-softmax with m = 4 squeezes each class into a narrow wedge with gaps between."),
     "Paper Fig. 5: 3-D features, m = 1..4": Preset(
-        Settings(dim=3, m=(1, 2, 3, 4)),
+        Settings(dim=3, losses=margins.sphereface_tokens((1, 2, 3, 4))),
         "Features on the sphere: as m grows each class shrinks to a tighter cap and the class weights spread apart. "
         "In Compare, the same-class and different-class angle histograms pull apart: the robust form of the paper's "
         "criterion (95th-percentile intra-class < 5th-percentile inter-class angle) holds for the angular losses, "
         "with a gap that widens with m; the strict max < min is spoilt by a few outliers on data this small."),
+    "SphereFace vs CosFace vs ArcFace, 2-D": Preset(
+        Settings(dim=2, losses=_FAMILY),
+        "The margin family on the same data, from the same start: NormFace (no margin), A-softmax m = 4, CosFace "
+        "m = 0.35 and ArcFace m = 0.5. Features shows each loss's own margin zone (hatched); its shape is the "
+        "loss's boundary rule: m·θ₁ = θ₂, cos θ₁ − cos θ₂ = m, θ₁ + m = θ₂. The Target logits tab (the margin "
+        "family) draws the same rules as curves."),
+    "SphereFace vs CosFace vs ArcFace, 3-D": Preset(
+        Settings(dim=3, losses=_FAMILY),
+        "The same four losses with features on the sphere. In Compare, look at how tight each class's cap is and "
+        "at the same-class against different-class angle histograms; the stats table gives mean θ_y and the p95 "
+        "intra-class angle for each loss, measured on this run."),
     "Imbalanced classes": Preset(
-        Settings(dim=2, imbalance=10.0, m=(4,)),
+        Settings(dim=2, imbalance=10.0, losses=margins.sphereface_tokens((4,))),
         "Class 0 has 10x the training samples of the last class. Softmax's ‖W_j‖ and b_j are free, so imbalanced "
         "data can turn them into a class prior: the paper's reason to fix ‖W‖ = 1 and b = 0, as M-softmax and "
         "A-softmax do, so that angles alone decide. Compare the arrow lengths in Features with the class sizes: on "
         "a problem this small the softmax norms need not follow them (a prior is possible, not guaranteed)."),
     "Open-set digits": Preset(
-        Settings(classes=5, held_out=5, dim=3, m=(1, 2, 4)),
+        Settings(classes=5, held_out=5, dim=3, losses=margins.sphereface_tokens((1, 2, 4))),
         "Train on digits 0-4, then verify pairs of the never-seen digits 5-9 by cosine similarity: the Open-set tab's "
         "ROC and AUC show whether a larger margin generalises to new identities."),
 })

@@ -1,8 +1,8 @@
-"""Train a whole grid of models (softmax, M-softmax, A-softmax for several m and seeds) in one compiled call.
+"""Train a whole grid of models (any mix of the registered losses, margins and seeds) in one compiled call.
 
-The three losses are settings of one logit function (`losses.margin_logits`: bias on/off, weight normalisation
-on/off, margin m, λ), so the per-model differences are arrays, not Python branches: `jax.vmap` runs every model of
-the grid side by side and `jax.lax.scan` runs the steps. Training goes in chunks of `chunk_steps`, one jitted call
+Every loss is a setting of one logit function (`losses.margin_logits`; `margins.hyper` gives each model's bias,
+normalisation, scale, margins and λ gating), so the per-model differences are arrays, not Python branches: `jax.vmap`
+runs every model of the grid side by side and `jax.lax.scan` runs the steps. Training goes in chunks of `chunk_steps`, one jitted call
 each, so a caller (the app) can show progress and the features can be snapshotted between chunks.
 """
 
@@ -22,9 +22,10 @@ import numpy as np
 import optax
 from jax.sharding import Mesh, PartitionSpec as P
 
-from sphere_toy import metrics
+from sphere_toy import margins
 from sphere_toy.data import Dataset
 from sphere_toy.losses import decision_logits, effective_weights, lambda_schedule, margin_logits
+from sphere_toy.margins import ModelSpec
 from sphere_toy.models import NetConfig, embed, init_params
 
 
@@ -43,34 +44,6 @@ def enable_compilation_cache() -> str:
 
 
 enable_compilation_cache()
-
-LOSSES = ("softmax", "msoftmax", "asoftmax")
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    loss: str  # "softmax" | "msoftmax" | "asoftmax"
-    m: int = 1  # angular margin; always 1 for softmax and M-softmax
-    seed: int = 0  # initialisation; models with the same seed start from the same params
-
-    def __post_init__(self):
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
-        if self.m < 1 or (self.loss != "asoftmax" and self.m != 1):
-            raise ValueError(f"m must be >= 1, and 1 unless loss='asoftmax'; got loss={self.loss!r}, m={self.m}")
-
-    @property
-    def name(self) -> str:
-        """A label for legends: "softmax", "M-softmax", "A-softmax m=4"."""
-        return {"softmax": "softmax", "msoftmax": "M-softmax", "asoftmax": f"A-softmax m={self.m}"}[self.loss]
-
-
-def model_grid(ms=(1, 2, 3, 4), seeds=(0,)) -> tuple[ModelSpec, ...]:
-    """Softmax, M-softmax and A-softmax for each m, for each seed: the paper's Fig. 2 / Fig. 5 line-up."""
-    return tuple(spec for seed in seeds for spec in (
-        ModelSpec("softmax", 1, seed), ModelSpec("msoftmax", 1, seed),
-        *(ModelSpec("asoftmax", int(m), seed) for m in ms)))
-
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -112,16 +85,17 @@ class TrainConfig:
 
 @dataclass(frozen=True, eq=False)
 class GridResult:
-    """Everything a grid run produced, as NumPy arrays; index g runs over `specs`."""
+    """Everything a grid run produced, as NumPy arrays; index g runs over `specs`. Plain data: what is measured on
+    it is in `sphere_toy.evaluate`."""
     specs: tuple[ModelSpec, ...]
     config: TrainConfig
     data: Dataset
-    weights: np.ndarray  # (G, D, C) class weights as used to classify: unit columns for M-/A-softmax
-    bias: np.ndarray  # (G, C) zeros for M-/A-softmax
+    weights: np.ndarray  # (G, D, C) class weights as used to classify: unit columns where the loss normalises W
+    bias: np.ndarray  # (G, C) zeros for every loss but softmax
     train_features: np.ndarray  # (G, N_train, D)
     test_features: np.ndarray  # (G, N_test, D)
     open_features: np.ndarray  # (G, N_open, D) held-out classes
-    history: dict  # "step" (L,), and (G, L) "loss", "train_acc" (minibatch), "lambda" (NaN where no margin)
+    history: dict  # "step" (L,), and (G, L) "loss", "train_acc" (minibatch), "lambda" (NaN where it does not anneal)
     snapshot_steps: np.ndarray  # (S,) steps at which features were snapshotted, 0 included
     snapshot_index: np.ndarray  # (N_snap,) which training samples the snapshots follow
     snapshots: np.ndarray  # (G, S, N_snap, D)
@@ -129,10 +103,6 @@ class GridResult:
     compile_seconds: float
     train_seconds: float
     params: dict = field(repr=False)  # final params pytree, leaves stacked over G
-    # Derived numbers that are slow to compute (open-set ROC: ~0.2 s per model), filled on first use. Plain data,
-    # so it travels with the result when it is pickled or copied. Threads may race to fill an entry; each computes
-    # the same deterministic value and a dict assignment is atomic, so the worst case is work done twice.
-    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def diverged(self, g: int) -> bool:
         return bool(self.nan_step[g] >= 0)
@@ -146,69 +116,6 @@ class GridResult:
         while the loss still reports success). Angles are still defined, but the run is not one to learn from."""
         return not self.diverged(g) and not self.feature_scale(g) <= BLOWUP_SCALE  # written so that inf counts
 
-    def _memoised(self, key, compute: Callable[[], object]):
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
-
-    def open_set_report(self, g: int) -> dict | None:
-        """`metrics.open_set_report` of model g on the held-out classes (threshold chosen on training classes);
-        None if it diverged or there are fewer than 2 held-out classes. Computed once per result."""
-        data = self.data
-        if self.diverged(g) or data.n_open_classes < 2:
-            return None
-        return self._memoised(("open_set", g), lambda: metrics.open_set_report(
-            self.train_features[g], data.y_train, self.open_features[g], data.y_open))
-
-    def open_set_reports(self) -> list[dict | None]:
-        """`open_set_report` of every model, in grid order."""
-        return [self.open_set_report(g) for g in range(len(self.specs))]
-
-    def input_open_set_report(self) -> dict | None:
-        """The same verification on the raw inputs (pixels), with no net at all: the yardstick for the models.
-
-        A 2-D or 3-D embedding learnt on a few classes has little room left for classes it never saw; comparing
-        with the raw inputs shows how much of the open-set signal the bottleneck keeps (SphereFace's are 512-D).
-        """
-        data = self.data
-        if data.n_open_classes < 2:
-            return None
-        return self._memoised("open_set_inputs", lambda: metrics.open_set_report(
-            data.x_train, data.y_train, data.x_open, data.y_open))
-
-    def record(self, g: int) -> dict:
-        """One model's summary numbers (angles in radians, on the closed-set test features).
-
-        A model that diverged gets None for every measurement: its features are not to be trusted.
-        """
-        spec, data = self.specs[g], self.data
-        rec = {"loss": spec.loss, "m": spec.m, "seed": spec.seed, "name": spec.name,
-               "nan_step": int(self.nan_step[g]) if self.diverged(g) else None,
-               "compile_seconds": self.compile_seconds, "train_seconds": self.train_seconds}
-        keys = ("final_loss", "train_acc", "test_acc", "mean_target_angle", "max_intra_angle", "min_inter_angle",
-                "p95_intra_angle", "p5_inter_angle", "mean_intra_angle", "mean_inter_angle", "criterion_met",
-                "min_weight_angle", "weight_norms", "open_set_auc", "open_set_threshold", "open_set_accuracy")
-        if self.diverged(g):
-            return {**rec, **dict.fromkeys(keys)}
-        w, b, feats = self.weights[g], self.bias[g], self.test_features[g]
-        stats = metrics.angle_stats(feats, data.y_test)
-        open_set = self.open_set_report(g) or {"auc": None, "threshold": None, "accuracy": None}
-        return {
-            **rec,
-            "final_loss": float(self.history["loss"][g, -1]),
-            "train_acc": metrics.accuracy(self.train_features[g], w, b, data.y_train),
-            "test_acc": metrics.accuracy(feats, w, b, data.y_test),
-            "mean_target_angle": float(np.mean(metrics.target_angles(feats, w, data.y_test))),
-            **{k: stats[k] for k in keys[4:11]},
-            "min_weight_angle": metrics.min_weight_angle(w),
-            "weight_norms": metrics.weight_norms(w).tolist(),  # all 1 for M-/A-softmax; softmax's are free
-            **{f"open_set_{k}": None if open_set[k] is None else float(open_set[k])
-               for k in ("auc", "threshold", "accuracy")},
-        }
-
-    def records(self) -> list[dict]:
-        return [self.record(g) for g in range(len(self.specs))]
-
 
 BLOWUP_SCALE = 1e3  # median ‖x‖ above which a run's features count as blown up (healthy runs: 10-50)
 
@@ -218,19 +125,18 @@ def _optimizer(name: str, momentum: float) -> optax.GradientTransformation:
     return optax.scale_by_adam() if name == "adam" else optax.trace(decay=momentum)
 
 
-def _hyper(specs) -> dict:
-    """The per-model settings that turn the one logit function into each loss, as (G,) arrays."""
-    return {
-        "use_bias": jnp.array([s.loss == "softmax" for s in specs], jnp.float32),
-        "normalize": jnp.array([s.loss != "softmax" for s in specs]),
-        "m": jnp.array([s.m for s in specs], jnp.int32),
-        "margin": jnp.array([s.m > 1 for s in specs]),
-    }
-
-
 @functools.lru_cache(maxsize=None)
 def _mesh() -> Mesh:
     return Mesh(np.array(jax.devices()), ("g",))
+
+
+def model_logits(head: dict, features, labels, hyper: dict, lam, max_m: int) -> jax.Array:
+    """One model's training logits: `losses.margin_logits` set by its row of `margins.hyper` (its loss), with λ
+    where the model anneals. head: {"w": (D, C), "b": (C,)}; features (B, D), labels (B,) -> (B, C)."""
+    return margin_logits(features, head["w"], labels, bias=head["b"] * hyper["use_bias"],
+                         normalize=hyper["normalize"], scale=hyper["scale"], m=hyper["m"],
+                         angle_margin=hyper["angle_margin"], cos_margin=hyper["cos_margin"],
+                         lam=jnp.where(hyper["anneals"], lam, 0.0), max_m=max_m)
 
 
 @functools.lru_cache(maxsize=None)
@@ -240,10 +146,9 @@ def _chunk_fn(optimizer: str, momentum: float, chunk_steps: int, max_m: int):
 
     def loss_fn(params, x, y, hyper, lam):
         feats = embed(params, x)  # (B, D)
-        bias = params["head"]["b"] * hyper["use_bias"]
-        logits = margin_logits(feats, params["head"]["w"], y, bias=bias, normalize=hyper["normalize"],
-                               m=hyper["m"], lam=lam, max_m=max_m)  # (B, C)
+        logits = model_logits(params["head"], feats, y, hyper, lam, max_m)  # (B, C)
         loss = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+        bias = params["head"]["b"] * hyper["use_bias"]
         pred = jnp.argmax(decision_logits(feats, params["head"]["w"], bias=bias, normalize=hyper["normalize"]), -1)
         return loss, jnp.mean(pred == y)
 
@@ -263,7 +168,7 @@ def _chunk_fn(optimizer: str, momentum: float, chunk_steps: int, max_m: int):
         return params, opt_state, nan_step, (loss, acc)
 
     # Every model sees the same minibatch (idx is shared), so the first layer is one matmul for the whole grid.
-    grid_step = jax.vmap(one_step, in_axes=(0, 0, 0, None, 0, None, None, None, None, None, 0))
+    grid_step = jax.vmap(one_step, in_axes=(0, 0, 0, None, 0, None, None, None, None, None, None))
 
     def run_shard(state, batch_idx, hyper, x_all, y_all, snap_x, start, total, lr, sched):
         # One device's share of the grid. batch_idx: (chunk, B), shared by all models; sched: the λ schedule.
@@ -271,9 +176,8 @@ def _chunk_fn(optimizer: str, momentum: float, chunk_steps: int, max_m: int):
             params, opt_state, nan_step = carry
             step, idx = inputs
             lam = lambda_schedule(step, sched["base"], sched["gamma"], sched["power"], sched["min"])
-            lam_g = jnp.where(hyper["margin"], lam, 0.0)  # (G,): λ only matters where there is a margin
             params, opt_state, nan_step, (loss, acc) = grid_step(
-                params, opt_state, nan_step, idx, hyper, x_all, y_all, step, total, lr, lam_g)
+                params, opt_state, nan_step, idx, hyper, x_all, y_all, step, total, lr, lam)
             return (params, opt_state, nan_step), (loss, acc)
 
         steps = start + jnp.arange(chunk_steps)
@@ -348,16 +252,17 @@ def train_grid(data: Dataset, specs, config: TrainConfig = TrainConfig(),
     snap_index = np.sort(np.random.default_rng(seeds[0]).permutation(len(data.y_train))[:config.snapshot_samples])
     x_all, y_all = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
     snap_x = x_all[snap_index]
-    hyper = _hyper(padded)
+    hyper = margins.hyper(padded)
     schedule = {"base": config.lambda_base, "gamma": config.lambda_gamma, "power": config.lambda_power,
                 "min": config.lambda_min}
     sched = {k: jnp.float32(v) for k, v in schedule.items()}
     lr, total = jnp.float32(config.learning_rate), jnp.int32(config.steps)
 
-    run = _chunk_fn(config.optimizer, float(config.momentum), chunk, max(s.m for s in specs))
+    max_m = margins.max_m(specs)
+    run = _chunk_fn(config.optimizer, float(config.momentum), chunk, max_m)
     t0 = time.perf_counter()
     args = (state, batch_idx[:chunk], hyper, x_all, y_all, snap_x, jnp.int32(0), total, lr, sched)
-    _bound_compiled_programs((config.optimizer, config.momentum, chunk, max(s.m for s in specs),
+    _bound_compiled_programs((config.optimizer, config.momentum, chunk, max_m,
                               tuple(np.shape(leaf) for leaf in jax.tree.leaves(args))))
     compiled = run.lower(*args).compile()  # served from the persistent cache when another process compiled it
     snapshots = [np.asarray(_final_features(state[0], snap_x))]  # step 0; compiles the feature function too
@@ -382,7 +287,7 @@ def train_grid(data: Dataset, specs, config: TrainConfig = TrainConfig(),
     acc = np.concatenate([np.asarray(a) for a in accs])[:config.steps, :g].T
     steps = np.arange(config.steps)
     lam = np.asarray(lambda_schedule(steps, **{("lambda_min" if k == "min" else k): v for k, v in schedule.items()}))
-    margin = np.array([s.m > 1 for s in specs])
+    anneals = np.asarray(hyper["anneals"])[:g]
     splits = (data.x_train, data.x_test, data.x_open)
     features = np.asarray(_final_features(params, jnp.asarray(np.concatenate(splits))))  # one call: one compile
     features = np.split(features, np.cumsum([len(x) for x in splits])[:-1], axis=1)
@@ -393,7 +298,7 @@ def train_grid(data: Dataset, specs, config: TrainConfig = TrainConfig(),
         specs=specs, config=config, data=data, weights=weights, bias=bias,
         train_features=features[0], test_features=features[1], open_features=features[2],
         history={"step": steps + 1, "loss": loss, "train_acc": acc,
-                 "lambda": np.where(margin[:, None], lam[None, :], np.nan)},
+                 "lambda": np.where(anneals[:, None], lam[None, :], np.nan)},
         snapshot_steps=np.minimum(np.arange(n_chunks + 1) * chunk, config.steps), snapshot_index=snap_index,
         snapshots=np.stack(snapshots, axis=1)[:g], nan_step=np.asarray(nan_step)[:g],
         compile_seconds=compile_seconds, train_seconds=train_seconds,
@@ -401,27 +306,45 @@ def train_grid(data: Dataset, specs, config: TrainConfig = TrainConfig(),
 
 
 def save_result(result: GridResult, path) -> None:
-    """Write a grid's features, labels, weights, history and snapshots to one .npz (NumPy arrays and JSON text)."""
+    """Write a whole grid run to one .npz: the data, features, weights, history, snapshots and the final params
+    (NumPy arrays, with the specs and config as JSON text). `load_result` reads it back as a `GridResult`."""
     data = result.data
     np.savez_compressed(
         path,
         specs=json.dumps([dataclasses.asdict(s) for s in result.specs]),
         config=json.dumps(dataclasses.asdict(result.config)),
         class_names=np.array(data.class_names), n_classes=data.n_classes,
-        y_train=data.y_train, y_test=data.y_test, y_open=data.y_open,
+        **{f"data_{k}": getattr(data, k) for k in _DATA_ARRAYS},
         weights=result.weights, bias=result.bias, train_features=result.train_features,
         test_features=result.test_features, open_features=result.open_features,
         **{f"history_{k}": v for k, v in result.history.items()},
         snapshot_steps=result.snapshot_steps, snapshot_index=result.snapshot_index, snapshots=result.snapshots,
-        nan_step=result.nan_step, compile_seconds=result.compile_seconds, train_seconds=result.train_seconds)
+        nan_step=result.nan_step, compile_seconds=result.compile_seconds, train_seconds=result.train_seconds,
+        **{f"params_{i}": leaf for i, leaf in enumerate(jax.tree.leaves(result.params))})
 
 
-def load_result(path) -> dict:
-    """Read what `save_result` wrote back: a dict of arrays, with "specs" as ModelSpecs, "config" a TrainConfig."""
+_DATA_ARRAYS = ("x_train", "y_train", "x_test", "y_test", "x_open", "y_open")
+
+
+def load_result(path) -> GridResult:
+    """The `GridResult` that `save_result` wrote, to evaluate or draw again without training."""
     with np.load(path) as f:
         out = {k: f[k] for k in f.files}
-    out["specs"] = tuple(ModelSpec(**s) for s in json.loads(str(out["specs"])))
+    specs = tuple(ModelSpec(**s) for s in json.loads(str(out["specs"])))
     config = json.loads(str(out["config"]))
-    out["config"] = TrainConfig(**{**config, "hidden": tuple(config["hidden"])})
-    out["history"] = {k[len("history_"):]: out.pop(k) for k in list(out) if k.startswith("history_")}
-    return out
+    config = TrainConfig(**{**config, "hidden": tuple(config["hidden"])})
+    data = Dataset(**{k: out[f"data_{k}"] for k in _DATA_ARRAYS}, class_names=tuple(map(str, out["class_names"])),
+                   n_classes=int(out["n_classes"]))
+    net = NetConfig(input_dim=data.n_features, n_classes=data.n_classes, hidden=config.hidden,
+                    feature_dim=config.feature_dim)
+    structure = jax.tree.structure(jax.eval_shape(lambda: init_params(net, key=jax.random.PRNGKey(0))))
+    n_leaves = structure.num_leaves
+    params = jax.tree.unflatten(structure, [out[f"params_{i}"] for i in range(n_leaves)])
+    return GridResult(
+        specs=specs, config=config, data=data, weights=out["weights"], bias=out["bias"],
+        train_features=out["train_features"], test_features=out["test_features"],
+        open_features=out["open_features"],
+        history={k[len("history_"):]: v for k, v in out.items() if k.startswith("history_")},
+        snapshot_steps=out["snapshot_steps"], snapshot_index=out["snapshot_index"], snapshots=out["snapshots"],
+        nan_step=out["nan_step"], compile_seconds=float(out["compile_seconds"]),
+        train_seconds=float(out["train_seconds"]), params=params)

@@ -20,13 +20,13 @@ from sphere_toy.data import load
 from sphere_toy.settings import LIMITS, PRESETS, Settings
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
-TABS = ("ψ(θ)", "Features", "Angles", "Compare", "Training", "Open-set", "About")
-SMALL = {"steps": "60", "hidden": "16", "m": "1,4"}  # 4 models, trained in about a second
+TABS = ("Target logits", "Features", "Angles", "Compare", "Training", "Open-set", "About")
+SMALL = {"steps": "60", "hidden": "16", "losses": "softmax,msoftmax,asoftmax:1,asoftmax:4"}  # 4 models, ~1 s
 
 
 def app(tab=None, **params) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=180)
-    at.query_params.update({**SMALL, **params})
+    at.query_params.update({k: v for k, v in {**SMALL, **params}.items() if v is not None})  # None: leave it out
     if tab is not None:
         at.query_params["tab"] = tab
     return at.run()
@@ -90,14 +90,16 @@ def test_url_holds_the_experiment_and_the_form_shows_it():
     at = app("About", steps="250", seed="7", lr="0.01")
     assert_healthy(at)
     s = url_settings(at)
-    assert (s.steps, s.seed, s.lr, s.hidden, s.m) == (250, 7, 0.01, (16,), (1, 4))
+    assert (s.steps, s.seed, s.lr, s.hidden, s.losses) == (250, 7, 0.01, (16,), ("softmax", "msoftmax", "asoftmax:1",
+                                                                               "asoftmax:4"))
     assert at.number_input(key="form_steps").value == 250
     assert at.number_input(key="form_seed").value == 7
     assert set(at.query_params) >= set(LIMITS)  # the whole experiment is in the link
 
 
 @pytest.mark.parametrize("param, bad, words, fixed", [
-    ("m", "0", "m = 0 is out of range 1..6; using 1", (1,)),
+    ("losses", "asoftmax:0", "A-softmax's margin 0 is out of range 1..6", ("asoftmax:1",)),
+    ("losses", "cosface:9", "CosFace's margin 9 is out of range 0..1; using 1", ("cosface:1",)),
     ("classes", "100", "classes = 100 is out of range 2..10; using 10", 10),
     ("dim", "7", "dim = 7 is not one of 2, 3; using 3", 3),
     ("steps", "-1", "steps = -1 is out of range 10..20000; using 10", 10),
@@ -114,12 +116,42 @@ def test_bad_query_params_give_a_warning_and_the_nearest_valid_value(param, bad,
     ("Angles", {"model": "no such model", "bins": "100000"}),
     ("Training", {"snap": "-5", "play": "yes"}),
     ("Features", {"test": "maybe", "open": "2"}),
-    ("ψ(θ)", {"psi_m": "0", "psi_lam": "lots"}),
+    ("Target logits", {"psi_m": "0", "psi_lam": "lots"}),
 ])
 def test_garbage_view_params_fall_back_quietly(tab, view):
     at = app(tab, **view)
     assert_healthy(at)
     assert at.get("image") or at.get("plotly_chart")
+
+
+def test_links_made_before_the_margin_family_open_the_same_experiment_and_view():
+    at = app("ψ(θ)", m="2", losses=None, psi_m="3")  # the tab's old name; m named A-softmax's margins
+    assert_healthy(at)
+    assert url_settings(at).losses == ("softmax", "msoftmax", "asoftmax:2")
+    assert at.query_params.get("tab") in (None, "Target logits") and "m" not in at.query_params  # None: the first tab
+    assert any(r"\cos 3\theta" in e.value for e in at.get("latex"))
+
+
+def test_the_margin_family_view_draws_each_loss_with_its_slider():
+    at = app("Target logits", target_view="The margin family")
+    assert_healthy(at)
+    keys = {getattr(node, "key", None) for node in at}
+    assert {"family_asoftmax", "family_cosface", "family_arcface", "family_lam"} <= keys
+    assert at.get("image")
+    widget(at, "family_arcface").set_value(0.8)
+    at.run()
+    assert_healthy(at) and at.query_params["family_arcface"] == "0.8"
+
+
+def test_the_form_trains_the_margin_family_with_its_margins():
+    at = app("About")
+    _set_control(at, "losses", ["asoftmax", "cosface", "arcface"])
+    at.run()
+    widget(at, "form_margins_cosface").set_value([0.2, 0.5])
+    widget(at, "form_margins_asoftmax").set_value([2])
+    at = _train(at)
+    assert_healthy(at)
+    assert url_settings(at).losses == ("asoftmax:2", "cosface:0.2", "cosface:0.5", "arcface:0.5")
 
 
 def test_an_unknown_tab_opens_the_first():
@@ -137,7 +169,8 @@ def test_all_bad_params_at_once_still_train_and_plot():
 
 
 # A non-default value for every control of the form.
-CHANGES = {"data": "blobs", "classes": 4, "held_out": 3, "imbalance": 2.0, "overlap": 1.5, "dim": 2, "m": [2],
+CHANGES = {"data": "blobs", "classes": 4, "held_out": 3, "imbalance": 2.0, "overlap": 1.5, "dim": 2,
+           "losses": ["softmax", "cosface"], "scale": 8.0,
            "hidden": "8,8", "steps": 40, "batch": 32, "lr": 0.01, "optimizer": "sgd", "lambda_base": 100.0,
            "lambda_gamma": 0.5, "lambda_power": 1.0, "lambda_min": 1.0, "seed": 3}
 
@@ -165,10 +198,15 @@ def test_every_control_is_in_the_form():
 @pytest.mark.parametrize("name", list(CHANGES))
 def test_changing_each_control_changes_the_experiment(name):
     at = app("About")
+    changes = {name: CHANGES[name]}
+    if name == "scale":  # s is enabled once a loss that uses it is chosen
+        changes = {"losses": CHANGES["losses"], **changes}
+        _set_control(at, "losses", CHANGES["losses"])
+        at.run()
     _set_control(at, name, CHANGES[name])
     at = _train(at)
     assert not at.exception
-    expected = Settings.from_query({**SMALL, name: CHANGES[name]})[0]
+    expected = Settings.from_query({**SMALL, **changes})[0]
     assert url_settings(at) == expected
 
 
@@ -176,6 +214,8 @@ def test_changing_every_control_at_once_trains_that_experiment(train_calls):
     at = app("Open-set")
     for name, value in CHANGES.items():
         _set_control(at, name, value)
+        if name == "losses":  # shows the margins' controls and enables s
+            at.run()
     at = _train(at)
     assert_healthy(at)
     expected = Settings.from_query(CHANGES)[0]
@@ -199,7 +239,7 @@ def test_a_cross_field_correction_from_the_form_is_explained():
     ("hidden", "wide, deep", "hidden 'wide' is not a number; dropping it"),
     ("hidden", "0,300", "hidden = 0 is out of range 1..256; using 1 (and 1 more problem with hidden); "
                         "using hidden = 1,256"),
-    ("m", [], "m has no valid value; using 1,2,3,4"),
+    ("losses", [], "losses has no valid value; using softmax,msoftmax,asoftmax:1"),
 ])
 def test_bad_form_input_gives_a_warning_not_an_exception(name, value, words):
     at = app("About")
@@ -207,7 +247,7 @@ def test_bad_form_input_gives_a_warning_not_an_exception(name, value, words):
     at = _train(at)
     assert not at.exception
     assert any(words in w for w in shown_warnings(at)), shown_warnings(at)
-    assert url_settings(at).problems() == []
+    assert url_settings(at) == Settings.from_query({**SMALL, name: value})[0]  # the nearest valid experiment ran
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
@@ -301,7 +341,7 @@ def test_psi_tab_never_waits_for_the_run_and_shows_its_progress(monkeypatch):
 
     monkeypatch.setattr(sphere_toy.train, "init_params", held)
     try:
-        at = app("ψ(θ)", seed="12")
+        at = app("Target logits", seed="12")
         assert_healthy(at)
         assert at.get("image") and at.get("latex")  # drawn while the run is still going
         assert at.get("progress")  # the run's progress, in the background
@@ -341,7 +381,7 @@ def test_a_room_on_one_experiment_all_receive_the_run_and_a_queued_page_names_th
 
     monkeypatch.setattr(sphere_toy.train, "init_params", held)
     try:
-        room = [app("ψ(θ)", seed="15") for _ in range(3)]
+        room = [app("Target logits", seed="15") for _ in range(3)]
         for at in room:
             assert_healthy(at)
             (bar,) = at.get("progress")
@@ -382,7 +422,7 @@ def test_an_edited_form_says_it_is_not_applied_until_train():
     assert url_settings(at).steps == 80
 
 
-@pytest.mark.parametrize("tab", ["ψ(θ)", "Features", "Compare", "Open-set"])
+@pytest.mark.parametrize("tab", ["Target logits", "Features", "Compare", "Open-set"])
 def test_presentation_mode_folds_the_explanations_under_the_figures(tab):
     normal, present = app(tab), app(tab, present="1")
     for at in (normal, present):

@@ -12,7 +12,7 @@ from sphere_toy.train import load_result
 
 SMALL = ["--data", "blobs", "--classes", "3", "--held-out", "2", "--dim", "2", "--hidden", "16", "--steps", "200",
          "--batch", "32"]
-KEYS = {"loss": str, "m": int, "final_loss": float, "train_acc": float, "test_acc": float,
+KEYS = {"loss": str, "margin": (int, float), "final_loss": float, "train_acc": float, "test_acc": float,
         "max_intra_angle": float, "min_inter_angle": float, "p95_intra_angle": float, "p5_inter_angle": float,
         "min_weight_angle": float, "open_set_auc": float, "compile_seconds": float, "train_seconds": float}
 
@@ -20,12 +20,44 @@ KEYS = {"loss": str, "m": int, "final_loss": float, "train_acc": float, "test_ac
 def test_compare_json_schema(capsys):
     assert main(["compare", *SMALL, "--m", "1", "4", "--json"]) == 0
     records = json.loads(capsys.readouterr().out)
-    assert [(r["loss"], r["m"]) for r in records] == [("softmax", 1), ("msoftmax", 1), ("asoftmax", 1), ("asoftmax", 4)]
+    assert [(r["loss"], r["margin"], r["scale"]) for r in records] == [
+        ("softmax", 0, None), ("msoftmax", 0, None), ("asoftmax", 1, None), ("asoftmax", 4, None)]
     for r in records:
         for key, kind in KEYS.items():
             assert isinstance(r[key], kind), (key, r[key])
         assert r["nan_step"] is None
         assert 0 <= r["test_acc"] <= 1 and 0 <= r["min_weight_angle"] <= np.pi
+
+
+def test_losses_name_the_whole_family_with_margins_and_scale(capsys):
+    args = ["compare", *SMALL, "--losses", "softmax", "asoftmax:2", "normface", "cosface:0.2", "arcface", "--scale",
+            "8", "--json"]
+    assert main(args) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [(r["loss"], r["margin"], r["scale"], r["name"]) for r in records] == [
+        ("softmax", 0, None, "softmax"), ("asoftmax", 2, None, "A-softmax m=2"), ("normface", 0, 8.0, "NormFace"),
+        ("cosface", 0.2, 8.0, "CosFace m=0.2"), ("arcface", 0.5, 8.0, "ArcFace m=0.5")]
+    assert main(["compare", *SMALL, "--losses", "cosface", "--m", "3", "--json"]) == 0  # --m adds A-softmax models
+    assert [r["name"] for r in json.loads(capsys.readouterr().out)] == ["A-softmax m=3", "CosFace m=0.35"]
+
+
+def test_the_cli_and_the_app_share_names_and_bounds():
+    from sphere_toy.__main__ import build_parser, flag
+    from sphere_toy.settings import LIMITS
+
+    compare = build_parser()._subparsers._group_actions[0].choices["compare"]
+    actions = {a.dest: a for a in compare._actions}
+    for field, limit in LIMITS.items():
+        action = actions[field]
+        assert flag(field) in action.option_strings
+        if limit.choices:
+            assert tuple(action.choices) == limit.choices
+        elif field not in ("losses", "hidden"):
+            parse = action.type
+            assert parse(str(limit.lo)) == limit.lo and parse(str(limit.hi)) == limit.hi
+            for outside in (limit.lo - 1, limit.hi * 2 + 1):
+                with pytest.raises(Exception, match="out of range"):
+                    parse(str(outside))
 
 
 def test_compare_table(capsys):
@@ -43,10 +75,12 @@ def test_train_saves_a_run(tmp_path, capsys):
     out = tmp_path / "run.npz"
     assert main(["train", *SMALL, "--m", "3", "--seed", "0", "1", "--out", str(out)]) == 0
     run = load_result(out)
-    assert [s.name for s in run["specs"]] == ["softmax", "M-softmax", "A-softmax m=3"] * 2
-    assert run["test_features"].shape[:1] == (6,) and run["test_features"].shape[2] == 2
-    assert run["config"].steps == 200 and run["history"]["loss"].shape == (6, 200)
-    assert run["snapshots"].shape[1] == len(run["snapshot_steps"])
+    assert [s.name for s in run.specs] == ["softmax", "M-softmax", "A-softmax m=3"] * 2
+    assert run.test_features.shape[:1] == (6,) and run.test_features.shape[2] == 2
+    assert run.config.steps == 200 and run.history["loss"].shape == (6, 200)
+    assert run.snapshots.shape[1] == len(run.snapshot_steps)
+    assert main(["figures", "--from", str(out), "--out", str(tmp_path / "figs")]) == 0  # drawn without training
+    assert "A-softmax m=3" in (tmp_path / "figs" / "stats.md").read_text()
 
 
 @pytest.mark.parametrize("args, flag", [
@@ -66,11 +100,11 @@ def test_bad_arguments_exit_2_naming_the_argument(args, flag, capsys):
 def test_bad_argument_in_a_real_process():
     proc = subprocess.run([sys.executable, "-m", "sphere_toy", "compare", "--m", "0"], capture_output=True, text=True)
     assert proc.returncode == 2
-    assert proc.stderr.strip() == "python -m sphere_toy compare: error: argument --m: 0 is out of range [1, 8]"
+    assert proc.stderr.strip() == "python -m sphere_toy compare: error: argument --m: 0 is out of range [1, 6]"
 
 
 def test_divergence_exits_3_and_says_where(capsys):
-    code = main(["compare", *SMALL[:-4], "--steps", "50", "--optimizer", "sgd", "--lr", "1e30", "--m", "2", "--json"])
+    code = main(["compare", *SMALL[:-4], "--steps", "50", "--optimizer", "sgd", "--lr", "10", "--m", "2", "--json"])
     assert code == 3
     captured = capsys.readouterr()
     assert all(r["nan_step"] is not None for r in json.loads(captured.out))

@@ -218,7 +218,7 @@ def test_a_hostile_link_writes_nothing_into_the_page(server, browser):
         page.close()
 
 
-FIRST_SCREEN_TABS = ("ψ(θ)", "Features", "Angles", "Compare", "Training", "Open-set")
+FIRST_SCREEN_TABS = ("Target logits", "Features", "Angles", "Compare", "Training", "Open-set")
 
 
 def _first_figure(page):

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from sphere_toy import evaluate
 from sphere_toy.jobs import Jobs, train_settings
 from sphere_toy.settings import Settings
 
@@ -183,9 +184,9 @@ def test_the_worker_ends_when_the_queue_is_empty_and_comes_back_for_new_work():
 
 
 def test_the_real_trainer_hands_over_a_result_with_its_open_set_reports_measured():
-    settings = Settings(steps=100, hidden=(8,), m=(2,))
+    settings = Settings(steps=100, hidden=(8,), losses=("softmax", "asoftmax:2"))
     seen = []
     result = train_settings(settings, lambda done, total: seen.append((done, total)))
     assert seen[-1] == (100, 100)
     assert len(result.specs) == len(settings.specs())
-    assert {("open_set", g) for g in range(len(result.specs))} | {"open_set_inputs"} <= result._memo.keys()
+    assert {("open_set", g) for g in range(len(result.specs))} | {"open_set_inputs"} <= evaluate.measured(result)

@@ -10,10 +10,11 @@ from matplotlib.figure import Figure
 from numpy.polynomial.chebyshev import cheb2poly
 from PIL import Image
 
-from sphere_toy import metrics, plots
+from sphere_toy import evaluate, metrics, plots
 from sphere_toy.data import DataConfig, load
 from sphere_toy.figures import write_figures
-from sphere_toy.train import TrainConfig, model_grid, train_grid
+from sphere_toy.margins import model_grid
+from sphere_toy.train import TrainConfig, train_grid
 
 DATA = DataConfig(source="blobs", n_classes=3, held_out=2, input_dim=16, samples_per_class=60, seed=0)
 K, H = 3, 2
@@ -122,7 +123,7 @@ def test_features_figure_draws_arrows_regions_and_names(r2):
             assert ax.get_aspect() == 1.0
         text = _texts(fig)
         assert all(name in text for name in r2.data.class_names[:K]) and r2.specs[g].name in text
-        assert ("margin zone" in text) == (r2.specs[g].m > 1)
+        assert ("margin zone" in text) == r2.specs[g].has_margin
 
 
 def _pixel_labels(ax, colors, strengths=(0.2, 0.42)):
@@ -224,11 +225,11 @@ def test_target_angle_figure_one_box_per_class(r2):
 def test_stats_rows_and_markdown(r2):
     rows = plots.stats_rows(r2)
     assert [r["model"] for r in rows] == [s.name for s in r2.specs]
-    assert rows[0]["test acc (%)"] == round(100 * r2.record(0)["test_acc"], 1)
-    assert rows[2]["max intra (°)"] == round(float(np.degrees(r2.record(2)["max_intra_angle"])), 1)
-    rec = r2.record(2)
-    assert rows[2]["strict: max intra < min inter"] == ("✓" if rec["criterion_met"] else "✗")
-    assert rows[2]["robust: p95 intra < p5 inter"] == ("✓" if rec["p95_intra_angle"] < rec["p5_inter_angle"] else "✗")
+    assert rows[0]["test acc (%)"] == round(100 * evaluate.record(r2, 0).test_acc, 1)
+    rec = evaluate.record(r2, 2)
+    assert rows[2]["max intra (°)"] == round(float(np.degrees(rec.max_intra_angle)), 1)
+    assert rows[2]["strict: max intra < min inter"] == ("✓" if rec.criterion_met else "✗")
+    assert rows[2]["robust: p95 intra < p5 inter"] == ("✓" if rec.p95_intra_angle < rec.p5_inter_angle else "✗")
     assert rows[2]["open-set AUC"] is not None
     bad = plots.stats_rows(_diverged(r2))[2]
     assert bad["status"] == "diverged at step 7" and bad["test acc (%)"] is None

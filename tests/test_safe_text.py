@@ -96,10 +96,14 @@ def test_a_quoted_value_appears_literally(key, attack):
 
 
 def test_a_flooded_key_gives_one_warning_and_is_read_only_so_far():
-    settings, warnings = Settings.from_query({"m": ",".join(["0"] * 5120)})
-    assert settings.m == (1,)
+    settings, warnings = Settings.from_query({"m": ",".join(["0"] * 5120)})  # an old link's key
+    assert settings.losses == ("softmax", "msoftmax", "asoftmax:1")
     assert warnings == [f"m has 5,120 values; only the first {MAX_ITEMS} are read (and {MAX_ITEMS} more problems "
-                        "with m); using m = 1"]
+                        "with m); using m = softmax,msoftmax,asoftmax:1"]
+    settings, warnings = Settings.from_query({"losses": ",".join(["arcface:9"] * 5120)})
+    assert settings.losses == ("arcface:1.2",)
+    assert warnings == [f"losses has 5,120 values; only the first {MAX_ITEMS} are read (and {MAX_ITEMS} more "
+                        "problems with losses); using losses = arcface:1.2"]
 
 
 def test_repeated_keys_and_several_problems_on_one_key_give_one_warning_each():

@@ -1,0 +1,139 @@
+"""What a trained grid measures: one typed `ModelRecord` per model, and the open-set reports, computed once per run.
+
+A `train.GridResult` is plain data (features, weights, history); this module reads numbers off it. The open-set
+reports are the slow part (~0.2 s per model, ROC over up to 200 000 pairs), so they are memoised per result object
+(by identity, dropped with the result): `jobs.train_settings` fills them in the background, and every tab, the
+table and the CLI read the same numbers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import threading
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+
+from sphere_toy import metrics
+
+_memo: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # result -> {key: report}
+_lock = threading.Lock()
+
+
+def _memoised(result, key, compute):
+    with _lock:
+        store = _memo.setdefault(result, {})
+        if key in store:
+            return store[key]
+    value = compute()  # outside the lock: two threads may compute the same deterministic value; one is kept
+    with _lock:
+        return _memo[result].setdefault(key, value)
+
+
+def open_set_report(result, g: int) -> dict | None:
+    """`metrics.open_set_report` of model g on the held-out classes (threshold chosen on the training classes);
+    None if it diverged or there are fewer than 2 held-out classes. Computed once per result."""
+    data = result.data
+    if result.diverged(g) or data.n_open_classes < 2:
+        return None
+    return _memoised(result, ("open_set", g), lambda: metrics.open_set_report(
+        result.train_features[g], data.y_train, result.open_features[g], data.y_open))
+
+
+def open_set_reports(result) -> list[dict | None]:
+    """`open_set_report` of every model, in grid order."""
+    return [open_set_report(result, g) for g in range(len(result.specs))]
+
+
+def input_open_set_report(result) -> dict | None:
+    """The same verification on the raw inputs (pixels), with no net at all: the yardstick for the models.
+
+    A 2-D or 3-D embedding learnt on a few classes has little room left for classes it never saw; comparing with the
+    raw inputs shows how much of the open-set signal the bottleneck keeps (SphereFace's are 512-D).
+    """
+    data = result.data
+    if data.n_open_classes < 2:
+        return None
+    return _memoised(result, "open_set_inputs", lambda: metrics.open_set_report(
+        data.x_train, data.y_train, data.x_open, data.y_open))
+
+
+def measured(result) -> set:
+    """Which reports of this result are already computed (for tests and the background job)."""
+    with _lock:
+        return set(_memo.get(result, {}))
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """One model's summary numbers. Angles in radians, on the closed-set test features; a model that diverged has
+    `nan_step` set and None for every measurement (its features are not to be trusted)."""
+
+    loss: str  # an id of `margins.LOSSES`
+    margin: float  # its margin (SphereFace's m is an integer; the neutral value for a loss without one)
+    scale: float | None  # s for the scaled losses, None where the feature keeps its length
+    seed: int
+    name: str  # "A-softmax m=4"
+    nan_step: int | None  # first step that was not finite, None if training stayed finite
+    compile_seconds: float
+    train_seconds: float
+    final_loss: float | None = None
+    train_acc: float | None = None
+    test_acc: float | None = None
+    mean_target_angle: float | None = None  # mean θ_y, the angle between a feature and its class weight
+    max_intra_angle: float | None = None
+    min_inter_angle: float | None = None
+    p95_intra_angle: float | None = None
+    p5_inter_angle: float | None = None
+    mean_intra_angle: float | None = None
+    mean_inter_angle: float | None = None
+    criterion_met: bool | None = None  # the paper's strict criterion: max intra < min inter
+    robust_criterion_met: bool | None = None  # p95 intra < p5 inter
+    min_weight_angle: float | None = None
+    weight_norms: tuple[float, ...] | None = None  # all 1 where the loss normalises W; softmax's are free
+    open_set_auc: float | None = None
+    open_set_threshold: float | None = None
+    open_set_accuracy: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.nan_step is None
+
+    def as_json(self) -> dict:
+        """A JSON-ready dict (NaN and infinity become None)."""
+        out = dataclasses.asdict(self)
+        out["weight_norms"] = None if self.weight_norms is None else list(self.weight_norms)
+        return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in out.items()}
+
+
+def record(result, g: int) -> ModelRecord:
+    """Model g's `ModelRecord`."""
+    spec, data = result.specs[g], result.data
+    head = ModelRecord(loss=spec.loss, margin=spec.margin, scale=spec.scale, seed=spec.seed, name=spec.name,
+                       nan_step=int(result.nan_step[g]) if result.diverged(g) else None,
+                       compile_seconds=result.compile_seconds, train_seconds=result.train_seconds)
+    if result.diverged(g):
+        return head
+    w, b, feats = result.weights[g], result.bias[g], result.test_features[g]
+    stats = metrics.angle_stats(feats, data.y_test)
+    open_set = open_set_report(result, g) or {}
+    angles = {k: stats[k] for k in ("max_intra_angle", "min_inter_angle", "p95_intra_angle", "p5_inter_angle",
+                                    "mean_intra_angle", "mean_inter_angle")}
+    return dataclasses.replace(
+        head,
+        final_loss=float(result.history["loss"][g, -1]),
+        train_acc=metrics.accuracy(result.train_features[g], w, b, data.y_train),
+        test_acc=metrics.accuracy(feats, w, b, data.y_test),
+        mean_target_angle=float(np.mean(metrics.target_angles(feats, w, data.y_test))),
+        **{k: None if v is None else float(v) for k, v in angles.items()},
+        criterion_met=bool(stats["criterion_met"]), robust_criterion_met=bool(stats["robust_criterion_met"]),
+        min_weight_angle=metrics.min_weight_angle(w),
+        weight_norms=tuple(float(v) for v in metrics.weight_norms(w)),
+        **{f"open_set_{k}": None if open_set.get(k) is None else float(open_set[k])
+           for k in ("auc", "threshold", "accuracy")})
+
+
+def records(result) -> list[ModelRecord]:
+    return [record(result, g) for g in range(len(result.specs))]
