@@ -357,22 +357,30 @@ def bins_ui() -> int:
 
 # ------------------------------------------------------------------------------------------------ tabs
 
-def target_tab() -> None:
-    """A-softmax's ψ(θ), or the whole family's target logits side by side: no training needed."""
-    view = st.segmented_control("Show", ("ψ(θ) of A-softmax", "The margin family"), default="ψ(θ) of A-softmax",
-                                key="target_view", bind="query-params", required=True)
-    if view == "The margin family":
-        family_tab()
-    else:
-        psi_tab()
+PSI_VIEW, FAMILY_VIEW = "ψ(θ) of A-softmax", "The margin family"
 
 
 @st.fragment
-def family_tab() -> None:
+def target_tab() -> None:
+    """A-softmax's ψ(θ), or the whole family's target logits side by side: no training needed. Presenting, the view
+    switch and the sliders share one row above a full-width figure, so the figure stays on the first screen."""
     present = _mode() == "present"
-    sliders = st.columns(4)
+    row = st.columns([1.5, 1, 1, 1, 1], vertical_alignment="bottom") if present else [st.container()]
+    view = row[0].segmented_control("Show", (PSI_VIEW, FAMILY_VIEW), default=PSI_VIEW, key="target_view",
+                                    bind="query-params", required=True)
+    slots = row[1:] if present else None
+    if view == FAMILY_VIEW:
+        family_view(slots)
+    else:
+        psi_view(slots)
+
+
+def family_view(slots) -> None:
+    """Each margin loss's slider, then its target logit and two-class boundary (`plots.family_figure`)."""
+    present = slots is not None
+    slots = slots or st.columns(4)
     chosen = []
-    for col, loss in zip(sliders, (loss for loss in margins.LOSSES.values() if loss.margin is not None)):
+    for col, loss in zip(slots, (loss for loss in margins.LOSSES.values() if loss.margin is not None)):
         lo, hi = loss.margin_range
         step = 1 if loss.integer_margin else 0.05
         value = col.slider(f"{loss.label} m", type(step)(lo), type(step)(hi), type(step)(loss.margin_default),
@@ -380,9 +388,9 @@ def family_tab() -> None:
                            help=f"{loss.paper}. Boundary for class 1: {loss.boundary}"
                                 + (" (radians)" if loss.margin == "angle_margin" else ""))
         chosen.append((loss.id, value))
-    lam = sliders[3].select_slider("λ (A-softmax)", (0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0), 0.0,
-                                   key="family_lam", bind="query-params",
-                                   help="SphereFace's annealing blends its target with cos θ")
+    lam = slots[3].select_slider("λ (A-softmax)", (0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0), 0.0,
+                                 key="family_lam", bind="query-params",
+                                 help="SphereFace's annealing blends its target with cos θ")
     key = "_".join(f"{loss}{value:g}" for loss, value in chosen)
     figure_ui(f"target_logits_{key}_lambda{lam:g}", "family_figure", None, tuple(chosen), lam, slot="full")
     explain_ui("Every loss here scores the other classes by cos θⱼ (times ‖x‖ or s) and changes only its own class's "
@@ -395,15 +403,14 @@ def family_tab() -> None:
                                           "CosFace vs ArcFace\")."))
 
 
-@st.fragment
-def psi_tab() -> None:
-    present = _mode() == "present"
-    # Presenting: the sliders in a row above a full-width figure, the formulas folded under it.
-    controls, right = (st.columns(2), st.container()) if present else st.columns([1.2, 3])
-    left = controls[0] if present else controls
-    with left:
+def psi_view(slots) -> None:
+    """ψ(θ) with its m and λ sliders, and the formulas beside it (or folded under it when presenting)."""
+    present = slots is not None
+    # Presenting: the sliders in the row above a full-width figure, the formulas folded under it.
+    left, right = (None, st.container()) if present else st.columns([1.2, 3])
+    with slots[0] if present else left:
         m = st.slider("m", 1, 8, 4, key="psi_m", bind="query-params", help="Angular margin (the paper uses m = 4)")
-    with controls[1] if present else left:
+    with slots[1] if present else left:
         lam = st.select_slider("λ (annealing)", (0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0), 0.0, key="psi_lam",
                                bind="query-params", help="Training starts with λ large (≈ M-softmax) and anneals it")
     with right:

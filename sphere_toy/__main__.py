@@ -155,7 +155,7 @@ def _configs(args):
     if args.m is not None or not tokens:
         ms = args.m or [1, 2, 3, 4]
         tokens += (list(margins.sphereface_tokens(ms)) if not tokens
-                   else [margins.ModelSpec("asoftmax", m).token for m in ms])
+                   else list(margins.asoftmax_tokens(ms)))
     n_classes = len(args.class_ids) if args.class_ids else args.classes
     values = {field: getattr(args, field) for field in LIMITS if field not in ("losses", "seed", "held_out")}
     probe = Settings(**{**values, "classes": n_classes, "held_out": 0})

@@ -11,7 +11,8 @@ PSI_MS = (1, 2, 3, 4)  # the margins whose ψ(θ) curves are drawn
 
 
 def write_figures(result, out_dir, *, dpi: int = 150) -> list[pathlib.Path]:
-    """PNGs of ψ(θ) for m = 1..4, the side-by-side comparison (the paper's Fig. 2 in 2-D, Fig. 5 in 3-D), each
+    """PNGs of ψ(θ) for m = 1..4, the target logits of the grid's margin losses (`family.png`, when it has any), the
+    side-by-side comparison (the paper's Fig. 2 in 2-D, Fig. 5 in 3-D), each
     model's features and pair-angle histogram, the training curves and the open-set ROC; and stats.md.
 
     Diverged models get no per-model PNGs (their row in stats.md says where they diverged). Returns the paths
@@ -28,6 +29,9 @@ def write_figures(result, out_dir, *, dpi: int = 150) -> list[pathlib.Path]:
 
     for m in PSI_MS:
         save(f"psi_m{m}.png", plots.psi_figure(m))
+    chosen = tuple(dict.fromkeys((s.loss, s.margin) for s in result.specs if s.has_margin))
+    if chosen:
+        save("family.png", plots.family_figure(chosen))
     save("compare.png", plots.compare_figure(result))
     three_d = result.train_features.shape[-1] == 3
     for g in range(len(result.specs)):

@@ -278,11 +278,13 @@ def a_softmax_loss(features: ArrayLike, weights: ArrayLike, labels: ArrayLike, m
     return _mean_cross_entropy(margin_logits(features, weights, labels, normalize=True, m=m, lam=lam), labels)
 
 
-# Toy defaults for the normalised losses, measured on the standard workload (6 digits, 3-D features, 3000 steps;
-# `benchmarks/bench_family.py`). The papers' s = 64 serves 512-D faces and ~10⁴ classes, where the softmax must
-# reach a probability near 1 against many rivals: log(C - 1) + a few. Six classes need far less: with s = 16 a
-# sample at its class weight already beats five rivals at 90° with probability 1 - 5e^-16 (the loss can reach 0),
-# and s = 64 on this toy makes the loss so flat once classified that the margins stop shaping anything.
+# Toy defaults for the normalised losses, measured on the standard workload (6 digits, 3-D features, 3000 steps,
+# seeds 0-2; `benchmarks/bench_family.py`). The papers' s = 64 serves 512-D faces and ~10⁴ classes, where the
+# softmax must beat many rivals; six classes need far less. s acts as an inverse temperature: at s = 4 or 8 the loss
+# never saturates and keeps pulling every class tight with or without a margin (θ_y 2-8° for all three), while at
+# s = 16 the loss can reach ~0 without a margin, so the margin's own effect shows: mean θ_y 28° for NormFace
+# against 12° for CosFace and 10° for ArcFace (p95 intra-class angle 39° / 26° / 29°), with test accuracy 99.5-99.8%.
+# That contrast is what the toy teaches, hence s = 16.
 TOY_SCALE = 16.0
 COSFACE_MARGIN = 0.35  # CosFace's own choice for faces; on the toy it still trains every class
 ARCFACE_MARGIN = 0.5  # ArcFace's own choice (28.6°)

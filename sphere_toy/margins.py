@@ -218,6 +218,11 @@ def sphereface_tokens(ms) -> tuple[str, ...]:
     return tuple(spec.token for spec in model_grid(ms))
 
 
+def asoftmax_tokens(ms) -> tuple[str, ...]:
+    """One A-softmax model per m: what the CLI's `--m` shorthand adds next to `--losses`."""
+    return tuple(ModelSpec("asoftmax", int(m)).token for m in ms)
+
+
 def max_m(specs) -> int:
     """The largest SphereFace m of a grid (at least 1): the static bound for the Chebyshev recurrence."""
     return max([int(s.logit_args()["m"]) for s in specs] + [1])

@@ -15,3 +15,39 @@ def app_runs():
     return {3: train_settings(Settings().replace(**shorten), lambda done, total: None),
             2: train_settings(PRESETS["Paper Fig. 2: 2-D features"].settings.replace(**shorten),
                               lambda done, total: None)}
+
+
+# Small trained grids on seeded blobs (3 classes + 2 held out, 16-D inputs, 300 steps), trained once per session
+# and shared by every test module that draws or measures a run.
+BLOBS = {"source": "blobs", "n_classes": 3, "held_out": 2, "input_dim": 16, "samples_per_class": 60, "seed": 0}
+
+
+def _blob_run(dim, specs):
+    from sphere_toy.data import DataConfig, load
+    from sphere_toy.train import TrainConfig, train_grid
+
+    config = TrainConfig(hidden=(16,), feature_dim=dim, steps=300, batch_size=64, chunk_steps=100)
+    return train_grid(load(DataConfig(**BLOBS)), specs, config)
+
+
+@pytest.fixture(scope="session")
+def r2():
+    """2-D features of softmax, M-softmax and A-softmax m=4 on the blobs."""
+    from sphere_toy.margins import model_grid
+    return _blob_run(2, model_grid(ms=(4,)))
+
+
+@pytest.fixture(scope="session")
+def r3():
+    """The same grid with 3-D features."""
+    from sphere_toy.margins import model_grid
+    return _blob_run(3, model_grid(ms=(4,)))
+
+
+@pytest.fixture(scope="session")
+def family_runs():
+    """The margin family on the blobs, 2-D and 3-D: M-softmax, A-softmax m=4, NormFace, CosFace, ArcFace."""
+    from sphere_toy.margins import ModelSpec
+    specs = [ModelSpec("msoftmax"), ModelSpec("asoftmax", 4), ModelSpec("normface"), ModelSpec("cosface"),
+             ModelSpec("arcface")]
+    return {2: _blob_run(2, specs), 3: _blob_run(3, specs)}

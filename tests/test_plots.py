@@ -16,23 +16,10 @@ from sphere_toy.figures import write_figures
 from sphere_toy.margins import model_grid
 from sphere_toy.train import TrainConfig, train_grid
 
-DATA = DataConfig(source="blobs", n_classes=3, held_out=2, input_dim=16, samples_per_class=60, seed=0)
-K, H = 3, 2
+from conftest import BLOBS
 
-
-def _train(dim):
-    config = TrainConfig(hidden=(16,), feature_dim=dim, steps=300, batch_size=64, chunk_steps=100)
-    return train_grid(load(DATA), model_grid(ms=(4,)), config)  # softmax, M-softmax, A-softmax m=4
-
-
-@pytest.fixture(scope="module")
-def r2():
-    return _train(2)
-
-
-@pytest.fixture(scope="module")
-def r3():
-    return _train(3)
+DATA = DataConfig(**BLOBS)
+K, H = 3, 2  # the shared runs r2 and r3 (conftest.py): softmax, M-softmax, A-softmax m=4 on 3 blobs + 2 held out
 
 
 def _diverged(result, g=2, step=7):
@@ -166,6 +153,51 @@ def test_margin_zone_is_where_psi_loses_to_a_rival(r2):
     clear = np.abs(gap) > 1e-4  # away from exact ties
     np.testing.assert_array_equal(zone.ravel()[clear] == 1, (gap < 0)[clear])
     assert 0.05 < (zone == 1).mean() < 0.95  # visible, and not everything
+
+
+@pytest.mark.parametrize("g", [2, 3, 4])  # NormFace has no zone; CosFace and ArcFace each hatch their own rule
+def test_each_loss_hatches_its_own_margin_rule(family_runs, g):
+    result = family_runs[2]
+    spec = result.specs[g]
+    fig = plots.features_figure(result, g)
+    centres, labels, zone = _pixel_labels(fig.axes[0], plots.class_colors(K, H)[:K])
+    gx, gy = np.meshgrid(centres, centres)
+    pts = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    theta = metrics.angle_matrix(pts, result.weights[g].T)  # (N, C), slowly and independently of the loss code
+    own = labels.ravel()
+    theta_own = theta[np.arange(len(pts)), own]
+    target = {"normface": np.cos(theta_own), "cosface": np.cos(theta_own) - spec.margin,
+              "arcface": np.where(theta_own + spec.margin < np.pi, np.cos(theta_own + spec.margin),
+                                  np.cos(theta_own) - spec.margin * np.sin(spec.margin))}[spec.loss]
+    rival = np.cos(theta)
+    rival[np.arange(len(pts)), own] = -np.inf
+    gap = target - rival.max(axis=1)
+    clear = np.abs(gap) > 1e-4
+    np.testing.assert_array_equal(zone.ravel()[clear] == 1, (gap < 0)[clear])
+    if spec.has_margin:
+        assert 0.05 < (zone == 1).mean() < 0.95
+        assert spec.kind.zone_rule in _texts(fig)  # the legend says which rule is hatched
+    else:
+        assert not (zone == 1).any() and "margin zone" not in _texts(fig)
+
+
+def test_the_family_figure_draws_each_loss_target_and_boundary_from_its_formula():
+    chosen = (("asoftmax", 3), ("cosface", 0.3), ("arcface", 0.4))
+    fig = plots.family_figure(chosen)
+    ax_t, ax_b = fig.axes[:2]
+    lines_t = [l for l in ax_t.lines if l.get_linestyle() == "-" and len(l.get_xdata()) > 100]
+    lines_b = [l for l in ax_b.lines if l.get_linestyle() == "-" and len(l.get_xdata()) > 100]
+    theta = np.radians(lines_t[0].get_xdata())
+    want_t = [_psi_ref(theta, 3), np.cos(theta) - 0.3,
+              np.where(theta + 0.4 < np.pi, np.cos(theta + 0.4), np.cos(theta) - 0.4 * np.sin(0.4))]
+    for line, want in zip(lines_t, want_t):
+        np.testing.assert_allclose(line.get_ydata(), want, atol=2e-5)
+    t1 = np.array([10.0, 20.0, 40.0])  # degrees: the boundaries written out, θ₂ = 3θ₁, arccos(cos θ₁ − m), θ₁ + m
+    want_b = [3 * t1, np.degrees(np.arccos(np.cos(np.radians(t1)) - 0.3)), t1 + np.degrees(0.4)]
+    for line, want in zip(lines_b, want_b):
+        np.testing.assert_allclose(np.interp(t1, line.get_xdata(), line.get_ydata()), want, atol=0.3)
+    text = _texts(fig)
+    assert all(b in text for b in ("m·θ₁ = θ₂", "cos θ₁ − cos θ₂ = m", "θ₁ + m = θ₂", "θ₁ = θ₂"))
 
 
 def test_features_figure_rejects_3d_and_diverged(r2, r3):

@@ -14,11 +14,17 @@ from sphere_toy.plots_style import png_size
 MIN_PX = {"normal": 11.0, "present": 18.0}
 
 
-def _views(runs):
+def _views(runs, family):
     """(name, builder, args, kwargs, slot, result): the figures the app draws (app.py's figure_ui calls)."""
     r3, r2 = runs[3], runs[2]
+    chosen = (("asoftmax", 4), ("cosface", 0.35), ("arcface", 0.5))
     views = [("ψ m=4", "psi_figure", (4, 0.0), {}, "psi", None), ("ψ m=8, λ", "psi_figure", (8, 3.0), {}, "psi", None),
-             ("ψ m=4 presenting", "psi_figure", (4, 0.0), {}, "full", None)]
+             ("ψ m=4 presenting", "psi_figure", (4, 0.0), {}, "full", None),
+             ("the margin family", "family_figure", (chosen, 0.0), {}, "full", None),
+             ("the margin family, λ", "family_figure", (chosen, 3.0), {}, "full", None),
+             ("family 2-D features (CosFace)", "features_figure", (3,), {}, "full", family[2]),
+             ("family 2-D compare", "compare_figure", (), {"rows": "features"}, "full", family[2]),
+             ("family training", "training_figure", (), {}, "full", family[2])]
     for dim, r in ((3, r3), (2, r2)):
         g = len(r.specs) - 1
         views += [
@@ -68,9 +74,9 @@ def smallest_text_px(builder, args, kwargs, result, screen) -> tuple[float, str,
 
 
 @pytest.mark.parametrize("mode", screens.MODES)
-def test_every_figure_the_app_shows_is_readable_where_it_is_shown(app_runs, mode):
+def test_every_figure_the_app_shows_is_readable_where_it_is_shown(app_runs, family_runs, mode):
     too_small = []
-    for name, builder, args, kwargs, slot, result in _views(app_runs):
+    for name, builder, args, kwargs, slot, result in _views(app_runs, family_runs):
         screen = screens.screen(mode, slot)
         px, text, shown = smallest_text_px(builder, args, kwargs, result, screen)
         if px < MIN_PX[mode] - 0.05:
