@@ -331,8 +331,7 @@ def model_ui(result: GridResult) -> int:
     if st.session_state.get("model") not in names:
         st.session_state["model"] = names[-1]
     choice = st.segmented_control("Model", names, key="model", bind="query-params", required=True,
-                                  help="Softmax (weights and bias), M-softmax (‖W‖ = 1, no bias: angles only), "
-                                       "A-softmax with margin m (the target angle must be m times smaller)")
+                                  help=margins.explain(result.specs))
     return names.index(choice)
 
 
@@ -439,16 +438,24 @@ def features_tab(settings: Settings, result: GridResult) -> None:
     if settings.dim == 2:
         features_2d(settings, result, g, slug)
     else:
+        regions = st.columns([1, 3])[0].toggle(
+            "Regions on the sphere", True, key="regions", bind="query-params",
+            help="Colour the sphere by the model's decision regions and its margin zone (the paper's Fig. 3). The "
+                 "coloured sphere is opaque: rotate to see the far side, or switch this off to see through it.")
         try:
             with plots.on_screen(screens.screen(_mode())):
-                chart = plots.sphere_plotly(result, g)
+                chart = plots.sphere_plotly(result, g, regions=regions)
             st.plotly_chart(chart, key="sphere", config={"displaylogo": False})
         except Exception as e:
             problem_ui(st, "Could not draw the sphere.", e)
         explain_ui("Training features projected on the unit sphere (the paper's Fig. 5, top row); drag to rotate. "
-                   "Lines: the class weight directions W_j. Crosses: held-out classes, never trained on.")
+                   "Lines: the class weight directions W_j. Crosses: held-out classes, never trained on."
+                   + (" Colours: each class's region (nearest W_j by angle), darker where a sample of that class "
+                      "would still be penalised by the margin: the loss's own margin zone, as in 2-D."
+                      if regions else ""))
         with st.expander("Static picture for slides"):
-            figure_ui(slug, "sphere_figure", settings, g, _result=result)
+            figure_ui(f"{slug}{'_regions' if regions else ''}", "sphere_figure", settings, g, regions=regions,
+                      _result=result)
     st.download_button("Download features (CSV)", lambda: plots.features_csv(result), file_name="features.csv",
                        mime="text/csv", on_click="ignore", icon=":material/table:",
                        help="Every sample's feature for every model: split, label, coordinates, θ_y")
@@ -463,7 +470,8 @@ def features_2d(settings: Settings, result: GridResult, g: int, slug: str) -> No
                              help="Classes never trained on, in grey")
     figure_ui(slug, "features_figure", settings, g, show_test=show_test, show_open=show_open, _result=result)
     explain_ui("Left: raw features with the decision regions (softmax has a bias, so its borders need not pass "
-               "through the origin) and, for A-softmax, the hatched margin zone where a sample is still penalised. "
+               "through the origin) and, for a loss with a margin, the hatched margin zone where a sample is still "
+               "penalised (each loss's own rule, named in the legend). "
                "Right: the same features normalised onto the unit circle.")
 
 

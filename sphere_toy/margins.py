@@ -262,6 +262,12 @@ def families(specs) -> list[str]:
     return [loss for loss in LOSSES if loss in present]
 
 
+def explain(specs) -> str:
+    """One line per loss of a grid, for a help text: "A-softmax: target ψ(θ) = ..., boundary m·θ₁ = θ₂"."""
+    return "; ".join(f"{LOSSES[loss].label}: target {LOSSES[loss].target}, boundary {LOSSES[loss].boundary}"
+                     for loss in families(specs))
+
+
 def target_curve(loss: Loss, margin: float, cos_theta, lam: float = 0.0) -> np.ndarray:
     """The loss's target logit per unit scale at these cosines (λ only for a loss that anneals), as NumPy."""
     spec = ModelSpec(loss.id, margin, scale=losses.TOY_SCALE if loss.scaled else None)

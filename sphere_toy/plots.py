@@ -269,7 +269,7 @@ def features_figure(result, g: int, *, show_test: bool = True, show_open: bool =
     """2-D features of model g: raw, with decision regions and weight arrows; and as directions on the unit circle.
 
     Left: argmax x·W + b on a grid (softmax: regions need not be rays through the origin; M-/A-softmax: angular
-    sectors), the margin zone hatched for A-softmax. Right: x/‖x‖ (train on r = 1, test on r = 1.12, held-out on
+    sectors), the margin zone hatched for a loss with a margin (`decision_grid`). Right: x/‖x‖ (train on r = 1, test on r = 1.12, held-out on
     r = 0.88, so they do not hide each other) with the sectors of the angular rule argmax cos θ_j.
     """
     check_trained(result, g)

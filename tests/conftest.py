@@ -22,6 +22,9 @@ def app_runs():
 BLOBS = {"source": "blobs", "n_classes": 3, "held_out": 2, "input_dim": 16, "samples_per_class": 60, "seed": 0}
 
 
+FAMILY = (("msoftmax",), ("asoftmax", 4), ("normface",), ("cosface",), ("arcface",))  # family_runs' models
+
+
 def _blob_run(dim, specs):
     from sphere_toy.data import DataConfig, load
     from sphere_toy.train import TrainConfig, train_grid
@@ -48,6 +51,5 @@ def r3():
 def family_runs():
     """The margin family on the blobs, 2-D and 3-D: M-softmax, A-softmax m=4, NormFace, CosFace, ArcFace."""
     from sphere_toy.margins import ModelSpec
-    specs = [ModelSpec("msoftmax"), ModelSpec("asoftmax", 4), ModelSpec("normface"), ModelSpec("cosface"),
-             ModelSpec("arcface")]
+    specs = [ModelSpec(*args) for args in FAMILY]
     return {2: _blob_run(2, specs), 3: _blob_run(3, specs)}
