@@ -438,16 +438,17 @@ def features_tab(settings: Settings, result: GridResult) -> None:
     if settings.dim == 2:
         features_2d(settings, result, g, slug)
     else:
+        chart = st.container()  # the sphere first, its switch under it: presenting, it stays on the first screen
         regions = st.columns([1, 3])[0].toggle(
             "Regions on the sphere", True, key="regions", bind="query-params",
             help="Colour the sphere by the model's decision regions and its margin zone (the paper's Fig. 3). The "
                  "coloured sphere is opaque: rotate to see the far side, or switch this off to see through it.")
         try:
             with plots.on_screen(screens.screen(_mode())):
-                chart = plots.sphere_plotly(result, g, regions=regions)
-            st.plotly_chart(chart, key="sphere", config={"displaylogo": False})
+                figure = plots.sphere_plotly(result, g, regions=regions)
+            chart.plotly_chart(figure, key="sphere", config={"displaylogo": False})
         except Exception as e:
-            problem_ui(st, "Could not draw the sphere.", e)
+            problem_ui(chart, "Could not draw the sphere.", e)
         explain_ui("Training features projected on the unit sphere (the paper's Fig. 5, top row); drag to rotate. "
                    "Lines: the class weight directions W_j. Crosses: held-out classes, never trained on."
                    + (" Colours: each class's region (nearest W_j by angle), darker where a sample of that class "
