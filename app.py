@@ -19,7 +19,7 @@ import threading
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from sphere_toy import margins, plots, screens
+from sphere_toy import evaluate, margins, plots, screens
 from sphere_toy.jobs import Job, Jobs, log_runs_to_terminal
 from sphere_toy.safe_text import clip, markdown_literal
 from sphere_toy.settings import LIMITS, PRESETS, QUERY_KEYS, Settings, lineup_tokens
@@ -105,6 +105,7 @@ def background_run_ui(settings: Settings) -> None:
 
 def _draw_in_background(settings: Settings, result: GridResult) -> None:
     screen = screens.screen(_mode())  # as this page shows them
+    result = evaluate.first_seed(result)  # as the Compare and Training tabs show it
 
     def draw():
         for builder, kwargs in (("compare_figure", {"rows": "features"}),
@@ -283,6 +284,7 @@ def experiment_ui() -> tuple[Settings, list[str], str | None]:
                                    ("lambda_min", 1.0)):
                     _number(name, step, "%g")
             _number("seed", 1)
+            _number("seeds", 1)
             pending_ui(settings)
             st.button("Train", type="primary", on_click=_on_train, width="stretch", icon=":material/play_arrow:")
         st.caption("The URL holds the whole experiment and view: copy it to share exactly this run.")
@@ -430,9 +432,18 @@ def psi_view(slots) -> None:
                    "margin.")
 
 
+def undrawable_ui(result: GridResult, what: str) -> bool:
+    """Say so when the features have more dimensions than a picture (True: nothing more to draw here)."""
+    if plots.drawable(result):
+        return False
+    st.info(f"{what} needs 2-D or 3-D features; this run has {plots.feature_dim(result)}-D features. The Angles, "
+            "Compare, Training and Open-set tabs measure them at any dimension.", icon=":material/view_in_ar:")
+    return True
+
+
 def features_tab(settings: Settings, result: GridResult) -> None:
     g = model_ui(result)
-    if diverged_ui(result, g):
+    if diverged_ui(result, g) or undrawable_ui(result, "Drawing the features"):
         return
     slug = f"features_{settings.dim}d_{plots.model_slug(result, g)}"
     if settings.dim == 2:
@@ -493,8 +504,9 @@ def angle_views(settings: Settings, result: GridResult, g: int) -> None:
                   bins=bins, slot="half",
                   _result=result)
     with right:
-        figure_ui(f"criterion_pairs_{plots.model_slug(result, g)}", "criterion_pairs_figure", settings, g,
-                  slot="half", _result=result)
+        if not undrawable_ui(result, "Drawing the deciding pairs on the circle or sphere"):
+            figure_ui(f"criterion_pairs_{plots.model_slug(result, g)}", "criterion_pairs_figure", settings, g,
+                      slot="half", _result=result)
     st.info(_table("criterion_text", settings, _result=result)[g], icon=":material/straighten:")
     figure_ui(f"target_angles_{plots.model_slug(result, g)}", "target_angle_figure", settings, g, slot="half",
               _result=result)
@@ -502,9 +514,10 @@ def angle_views(settings: Settings, result: GridResult, g: int) -> None:
 
 @st.fragment
 def compare_tab(settings: Settings, result: GridResult) -> None:
-    figure_ui("compare_features", "compare_figure", settings, rows="features", _result=result)
-    explain_ui("Every loss on the same data and seed: features (top) and same-class vs different-class pair angles "
-               "(bottom) — the paper's Fig. 2 (2-D) or Fig. 5 (3-D) on one screen.")
+    if plots.drawable(result):
+        figure_ui("compare_features", "compare_figure", settings, rows="features", _result=result)
+        explain_ui("Every loss on the same data and seed: features (top) and same-class vs different-class pair "
+                   "angles (bottom) — the paper's Fig. 2 (2-D) or Fig. 5 (3-D) on one screen.")
     bins = bins_ui()
     figure_ui(f"compare_angles_{bins}", "compare_figure", settings, bins=bins, rows="angles", slot="below",
               _result=result)
@@ -523,7 +536,7 @@ def training_tab(settings: Settings, result: GridResult) -> None:
     figure_ui("training_curves", "training_figure", settings, _result=result)
     st.subheader("Watch the features move")
     g = model_ui(result)
-    if not diverged_ui(result, g):
+    if not diverged_ui(result, g) and not undrawable_ui(result, "Watching the features move"):
         snapshots_ui(settings, result, g)
 
 
@@ -550,24 +563,34 @@ def snapshots_ui(settings: Settings, result: GridResult, g: int) -> None:
 
 
 def open_set_tab(settings: Settings, result: GridResult) -> None:
+    """The open-set lab: every loss's AUC over the run's seeds against the raw inputs, in words from the numbers;
+    the held-out pairs' angles; the ROC and the threshold's accuracy (first seed)."""
     if result.data.n_open_classes < 2:
         st.info("Open-set verification needs at least 2 held-out classes: raise *Held-out classes* in the sidebar.")
         return
+    figure_ui("open_set_seeds", "seed_auc_figure", settings, _result=result)
+    text = _table("lab_text", settings, _result=result)
+    if text:
+        st.info(text, icon=":material/insights:")
+    explain_ui("Test identities that were **never trained on** (the held-out classes): is a pair the same class? "
+               "Score it by the cosine of the angle between the two features. Each dot is one seed (one set of "
+               "initial weights, the same data); the bar is their mean. *Seeds per model* in the sidebar trains "
+               "more of them at once. The dashed line is the same test on the raw inputs, with no net at all.")
+    bins = bins_ui()
+    figure_ui(f"open_set_pairs_{bins}", "open_pairs_figure", settings, bins=bins, slot="below", _result=result)
+    first = evaluate.first_seed(result)
     left, right = st.columns([3, 2]) if _mode() == "normal" else (st.container(), st.container())  # see screens
     with left:
-        figure_ui("open_set_roc", "roc_figure", settings, slot="roc", _result=result)
-        explain_ui("Test identities that were **never trained on** (the held-out classes): is a pair the same "
-                   "class? Score it by the cosine of the angle between the two features; the threshold is chosen on "
-                   "pairs of training classes. A larger AUC means the angular features generalise to new classes.")
+        figure_ui("open_set_roc", "roc_figure", settings, slot="roc", _result=first)
     with right:
-        summary = _table("open_set_summary", settings, _result=result)
+        summary = _table("open_set_summary", settings, _result=first)
         if summary:
             st.info(summary, icon=":material/insights:")
-    st.dataframe(_table("open_set_rows", settings, _result=result), hide_index=True)
-    explain_ui("Threshold: the cosine (and angle) that best separates same-class from different-class pairs of "
-               "*training* classes; the open-set accuracy applies it, unchanged, to pairs of held-out classes. "
-               "Accuracies are balanced (the mean of the same-class and different-class rates), since "
-               "different-class pairs far outnumber same-class ones.")
+    st.dataframe(_table("open_set_rows", settings, _result=first), hide_index=True)
+    explain_ui("ROC and table: the first seed. Threshold: the cosine (and angle) that best separates same-class "
+               "from different-class pairs of *training* classes; the open-set accuracy applies it, unchanged, to "
+               "pairs of held-out classes. Accuracies are balanced (the mean of the same-class and different-class "
+               "rates), since different-class pairs far outnumber same-class ones.")
 
 
 def about_tab() -> None:
@@ -648,8 +671,8 @@ def main() -> None:
         tabs[shown].info("Every model diverged, so there is nothing to plot: change the settings and press Train.")
         return
     with tabs[shown]:
-        try:
-            RESULT_TABS[shown](settings, result)
+        try:  # the seeds' tab compares seeds; the others show the first seed's models
+            RESULT_TABS[shown](settings, result if shown == "Open-set" else evaluate.first_seed(result))
         except Exception as e:  # a bug must not show a traceback in front of a class
             problem_ui(st, "Something went wrong drawing this tab. Try another model or preset.", e)
 

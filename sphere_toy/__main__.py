@@ -73,7 +73,7 @@ def _model(text):
 _GROUPS = {"data": ("data", "classes", "held_out", "imbalance", "overlap"),
            "training": ("dim", "hidden", "steps", "batch", "lr", "optimizer", "lambda_base", "lambda_gamma",
                         "lambda_power", "lambda_min"),
-           "models": ("losses", "scale", "seed")}
+           "models": ("losses", "scale", "seed", "seeds")}
 
 
 def flag(field: str) -> str:
@@ -165,7 +165,8 @@ def _configs(args):
     settings = Settings(**{**values, "classes": n_classes, "held_out": held_out,
                            "losses": canonical_tokens(tokens), "seed": args.seed[0]})
     data = dataclasses.replace(settings.data_config(), classes=args.class_ids)
-    specs = tuple(spec for seed in dict.fromkeys(args.seed) for spec in settings.replace(seed=seed).specs())
+    specs = tuple(dict.fromkeys(spec for seed in dict.fromkeys(args.seed)
+                                for spec in settings.replace(seed=seed).specs()))  # --seed 0 1 --seeds 2: 0, 1, 2
     return data, settings.train_config(), specs
 
 

@@ -1,11 +1,20 @@
-"""Toy datasets for the SphereFace visualizer: Gaussian blobs and sklearn's 8x8 digits.
+"""Toy datasets for the SphereFace visualizer: Gaussian blobs, sklearn's 8x8 digits and synthetic identities.
 
 A dataset has three parts: a closed set of K trained classes split into train and test (as in the paper's
 closed-set identification), and an open set of H held-out classes the network never sees in training, used for
 open-set verification (Liu et al., "SphereFace", CVPR 2017, arXiv:1704.08063, Sec. 1 and Fig. 1). Held-out labels
 are numbered K..K+H-1 so they can never be mistaken for a trained label.
 
-Everything is NumPy + scikit-learn and deterministic: the same `DataConfig` gives bit-identical arrays.
+"identities" is the toy's stand-in for faces, where the open set is the whole point: many people, a few photos each,
+and the photos of one person differ by pose and lighting more than two people's do. Each identity is a point in a
+16-D latent space (its face); a photo is that point moved by nuisance factors every identity shares (pose, lighting,
+expression: six fixed latent directions with per-photo random amounts) plus a little noise, then drawn by one fixed
+random "renderer" network into 64 inputs (see `identities`). Raw inputs are poor at telling people apart by cosine;
+a network trained to classify the training identities learns to ignore the nuisance, and its embedding then
+verifies people it never saw.
+
+Everything is NumPy + scikit-learn and deterministic, nothing is downloaded: the same `DataConfig` gives
+bit-identical arrays.
 """
 
 from __future__ import annotations
@@ -18,8 +27,10 @@ from typing import Sequence
 import numpy as np
 from sklearn.datasets import load_digits
 
-SOURCES = ("blobs", "digits")
+SOURCES = ("blobs", "digits", "identities")
 N_DIGITS = 10  # sklearn's digits has the ten classes 0..9
+MAX_IDENTITIES = 400  # identities: most trained identities (n_classes) load() accepts
+MAX_HELD_OUT_IDENTITIES = 200  # identities: most held-out identities
 # At overlap = 1 the nearest class centres are this many cluster standard deviations apart: a pair of blobs is then
 # confused about Phi(-2) ~ 2% of the time by the Bayes rule, so the default is learnable but not trivial.
 _SEPARATION = 4.0
@@ -30,10 +41,10 @@ _MIN_TRAIN, _MIN_TEST = 2, 1  # smallest per-class counts load() accepts after t
 class DataConfig:
     """Everything that determines a dataset; frozen so it can be a cache key."""
 
-    source: str = "digits"  # "blobs" | "digits"
-    n_classes: int = 6  # K classes trained on (closed set)
+    source: str = "digits"  # "blobs" | "digits" | "identities"
+    n_classes: int = 6  # K classes trained on (closed set); identities: the people in the training set (<= 400)
     held_out: int = 4  # H extra classes used only for open-set verification (0 = none); digits: the classes after the
-    #   trained ones, blobs: extra generated Gaussian classes
+    #   trained ones, blobs: extra generated Gaussian classes, identities: people met only at test time (<= 200)
     classes: tuple[int, ...] | None = None  # digits only: explicit trained digit ids, e.g. (0, 1, 7), len must be K;
     #   held-out ones are then the first H of the remaining digits in increasing order
     imbalance: float = 1.0  # largest/smallest class size in the TRAINING set (1 = balanced); class 0 keeps all its
@@ -42,7 +53,11 @@ class DataConfig:
     overlap: float = 1.0  # blobs only: cluster std in units of nearest-centre spacing / 4 (1 = nearest centres 4 std
     #   apart); larger = harder
     input_dim: int = 32  # blobs only: dimension of the input space
-    samples_per_class: int = 150  # blobs only: samples generated per class before split and imbalance
+    samples_per_class: int = 150  # blobs and identities: samples generated per class before split and imbalance
+    #   (identities: photos per person)
+    nuisance: float = 2.0  # identities only: strength of the pose/lighting/expression variation every identity shares,
+    #   in units of the typical spread between identities (0 = every photo of a person alike up to noise; the default
+    #   is measured to leave raw inputs clearly worse than a trained 3-D embedding at verifying unseen people)
     seed: int = 0  # seeds every random choice (blobs, split, imbalance subsampling)
 
 
@@ -56,7 +71,8 @@ class Dataset:
     y_test: np.ndarray  # (N_test,) int32 in 0..K-1
     x_open: np.ndarray  # (N_open, F) float32: samples of held-out classes (may be (0, F))
     y_open: np.ndarray  # (N_open,) int32 in K..K+H-1
-    class_names: tuple[str, ...]  # names for labels 0..K+H-1, trained first, then held-out ("digit 7", "blob 3")
+    class_names: tuple[str, ...]  # names for labels 0..K+H-1, trained first, then held-out ("digit 7", "blob 3",
+    #   "id 7")
     n_classes: int  # K
 
     @property
@@ -101,6 +117,117 @@ def blobs(
     # A global affine map changes no class boundary; it only puts inputs on the scale a small MLP trains well at.
     x = (x - x.mean(axis=0)) / x.std(axis=0)
     return x.astype(np.float32), y.astype(np.int32)
+
+
+# The identities' world. Fixed constants: changing any of them changes every identities dataset.
+ID_LATENT_DIM = 16  # latent "face" space
+ID_NUISANCE_DIM = 6  # shared nuisance directions: yaw, pitch, roll, light azimuth, light elevation, expression
+ID_TRAIT_DIM = ID_LATENT_DIM - ID_NUISANCE_DIM  # identity traits, orthogonal to the nuisance directions
+ID_INPUT_DIM = 64  # what the network sees (an 8x8 "photo", the size of the digits)
+_ID_TRAIT_DECAY = 0.8  # trait j's spread is proportional to 0.8^j: a few traits tell people apart most (face shape),
+#   many fine ones a little. With equally strong traits, 40 training people are too few to span the 10-D trait space
+#   and a 3-D embedding generalises little better than the raw inputs.
+_ID_NOISE = 0.3  # isotropic latent noise per photo (what no factor explains); identities stay separable at nuisance 0
+_ID_RENDER_HIDDEN = 128  # hidden width of the renderer
+_ID_RENDER_SEED = 170408063  # SphereFace's arXiv id; the renderer never depends on DataConfig.seed
+
+
+@functools.lru_cache(maxsize=1)
+def _renderer() -> dict:
+    """The fixed world of `identities`: latent axes, the 2-layer tanh renderer and its output standardisation.
+
+    Drawn from `_ID_RENDER_SEED` alone, so every run, every seed and every identity share one renderer (as every face
+    is photographed by the same physics). Arrays are read-only: the cache shares them.
+    """
+    rng = np.random.default_rng(_ID_RENDER_SEED)
+    q, _ = np.linalg.qr(rng.standard_normal((ID_LATENT_DIM, ID_LATENT_DIM)))  # random orthonormal columns
+    w1 = rng.standard_normal((ID_LATENT_DIM, _ID_RENDER_HIDDEN)) / math.sqrt(ID_LATENT_DIM)
+    b1 = 0.5 * rng.standard_normal(_ID_RENDER_HIDDEN)
+    w2 = rng.standard_normal((_ID_RENDER_HIDDEN, ID_INPUT_DIM)) / math.sqrt(_ID_RENDER_HIDDEN)
+    # A fixed affine map puts the inputs on the scale a small MLP trains well at: zero mean and unit variance per
+    # input for a standard normal latent (the scale of traits and of unit nuisance). Fixed, so not data-dependent.
+    h = np.tanh(rng.standard_normal((4096, ID_LATENT_DIM)) @ w1 + b1) @ w2
+    world = {"traits": q[:, :ID_TRAIT_DIM].T, "nuisance": q[:, ID_TRAIT_DIM:].T,  # (T, L) and (U, L), orthonormal rows
+             "w1": w1, "b1": b1, "w2": w2, "mean": h.mean(axis=0), "std": h.std(axis=0)}
+    for a in world.values():
+        a.flags.writeable = False
+    return world
+
+
+def render(z: np.ndarray) -> np.ndarray:
+    """The fixed renderer of `identities`: latents (N, 16) -> inputs (N, 64) float32, tanh(z W1 + b1) W2 standardised.
+
+    A pure function of z (no seed): two datasets with different seeds are photos of different people by one camera.
+    """
+    w = _renderer()
+    z = np.asarray(z, dtype=np.float64)
+    if z.ndim != 2 or z.shape[1] != ID_LATENT_DIM:
+        raise ValueError(f"render takes latents of shape (N, {ID_LATENT_DIM}), got {z.shape}")
+    x = (np.tanh(z @ w["w1"] + w["b1"]) @ w["w2"] - w["mean"]) / w["std"]
+    return x.astype(np.float32)
+
+
+def identity_latents(
+    n_identities: int, *, samples_per_class: int, nuisance: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The latent points of `identities` before rendering: prototype + nuisance * shared factors + noise.
+
+    Identity i draws its traits and photos from its own stream (child i of `SeedSequence(seed)`), so person i is the
+    same person whatever the number of identities, and its first n photos are the same whatever samples_per_class;
+    the nuisance strength only scales the shared factors, leaving the rest of every draw as it was.
+
+    Returns:
+        z: (n_identities * samples_per_class, 16) float64.
+        y: (n_identities * samples_per_class,) int32, identity-blocked (samples_per_class of 0, then of 1, ...).
+    """
+    if n_identities < 1 or samples_per_class < 1 or not (0.0 <= nuisance < math.inf):
+        raise ValueError(
+            "identities needs n_identities >= 1, samples_per_class >= 1 and finite nuisance >= 0, got "
+            f"{n_identities}, {samples_per_class}, {nuisance}"
+        )
+    w = _renderer()
+    spread = _ID_TRAIT_DECAY ** np.arange(ID_TRAIT_DIM)
+    spread /= np.sqrt(np.mean(spread**2))  # mean trait variance 1: the typical spread between identities
+    traits = np.empty((n_identities, ID_TRAIT_DIM))
+    draws = np.empty((n_identities, samples_per_class, ID_NUISANCE_DIM + ID_LATENT_DIM))
+    for i, stream in enumerate(np.random.SeedSequence(seed).spawn(n_identities)):
+        rng = np.random.default_rng(stream)
+        traits[i] = rng.standard_normal(ID_TRAIT_DIM)
+        draws[i] = rng.standard_normal((samples_per_class, ID_NUISANCE_DIM + ID_LATENT_DIM))  # row-major: prefixes
+    prototypes = (traits * spread) @ w["traits"]  # (I, L): each person's face, in the trait directions only
+    pose, noise = draws[..., :ID_NUISANCE_DIM], draws[..., ID_NUISANCE_DIM:]  # (I, S, U), (I, S, L)
+    z = prototypes[:, None, :] + nuisance * pose @ w["nuisance"] + _ID_NOISE * noise  # (I, S, L)
+    y = np.repeat(np.arange(n_identities), samples_per_class)
+    return z.reshape(-1, ID_LATENT_DIM), y.astype(np.int32)
+
+
+def identities(
+    n_identities: int, *, samples_per_class: int, nuisance: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic people photographed under varying pose and lighting: the toy's stand-in for face recognition.
+
+    Each identity (a person) is a prototype in a 16-D latent space: 10 identity traits of decreasing spread (a few
+    that tell people apart most, like face shape, many finer ones). A photo of that person is the prototype plus the
+    nuisance factors every person shares (six fixed latent directions standing for yaw, pitch, roll, light azimuth,
+    light elevation and expression, each with a random standard-normal amount per photo, times `nuisance`) plus a
+    little noise, drawn into 64 inputs by `render`, one fixed random 2-layer tanh network (the same for every seed).
+    What the knobs mean for a face system:
+
+    - identities trained on (`DataConfig.n_classes`): the people in the training set. The more people, the better
+      the network learns what makes faces differ in general rather than what tells these few apart.
+    - identities held out (`DataConfig.held_out`): people met only at test time (the open set), compared by cosine
+      similarity of their embeddings (verification: same person or not?).
+    - `samples_per_class`: photos per person.
+    - `nuisance`: how much pose, lighting and expression vary between photos, relative to how much people differ;
+      the network must learn to ignore it. At 0 raw inputs verify almost perfectly; at the default 2 two photos of
+      one person are often further apart than photos of two people, and only a trained embedding separates them.
+
+    Returns:
+        x: (n_identities * samples_per_class, 64) float32, standardised by a fixed map (about zero mean, unit variance).
+        y: (n_identities * samples_per_class,) int32, identity-blocked.
+    """
+    z, y = identity_latents(n_identities, samples_per_class=samples_per_class, nuisance=nuisance, seed=seed)
+    return render(z), y
 
 
 @functools.lru_cache(maxsize=1)
@@ -222,6 +349,8 @@ def _validate(config: DataConfig) -> None:
         raise ValueError(f"test_fraction must be in the open interval (0, 1), got {c.test_fraction}")
     if not (0.0 < c.overlap < math.inf):
         raise ValueError(f"overlap must be finite and > 0, got {c.overlap}")
+    if not (0.0 <= c.nuisance < math.inf):
+        raise ValueError(f"nuisance must be finite and >= 0, got {c.nuisance}")
     if c.seed < 0:
         raise ValueError(f"seed must be >= 0, got {c.seed}")
     if c.input_dim < 2:
@@ -239,6 +368,10 @@ def _validate(config: DataConfig) -> None:
     else:
         if c.classes is not None:
             raise ValueError(f"classes applies to source='digits' only, must be None for {c.source!r}")
+        if c.source == "identities" and c.n_classes > MAX_IDENTITIES:
+            raise ValueError(f"n_classes must be <= {MAX_IDENTITIES} for identities, got {c.n_classes}")
+        if c.source == "identities" and c.held_out > MAX_HELD_OUT_IDENTITIES:
+            raise ValueError(f"held_out must be <= {MAX_HELD_OUT_IDENTITIES} for identities, got {c.held_out}")
         need = _min_samples_per_class(c.test_fraction, c.imbalance)
         if c.samples_per_class < need:
             raise ValueError(
@@ -253,7 +386,7 @@ def load(config: DataConfig) -> Dataset:
     _validate(config)
     k, h = config.n_classes, config.held_out
     # Independent streams for the three random steps, so e.g. changing the split never changes the blobs.
-    seed_blobs, seed_split, seed_imbalance = (
+    seed_source, seed_split, seed_imbalance = (
         int(s.generate_state(1)[0]) for s in np.random.SeedSequence(config.seed).spawn(3)
     )
     if config.source == "digits":
@@ -261,13 +394,18 @@ def load(config: DataConfig) -> Dataset:
         held = tuple(d for d in range(N_DIGITS) if d not in trained)[:h]
         x, y = digits(trained + held)  # labels 0..K-1 trained, K..K+H-1 held out
         names = tuple(f"digit {d}" for d in trained + held)
+    elif config.source == "identities":
+        x, y = identities(
+            k + h, samples_per_class=config.samples_per_class, nuisance=config.nuisance, seed=seed_source
+        )
+        names = tuple(f"id {i}" for i in range(k + h))
     else:
         x, y = blobs(
             k + h,
             samples_per_class=config.samples_per_class,
             input_dim=config.input_dim,
             overlap=config.overlap,
-            seed=seed_blobs,
+            seed=seed_source,
         )
         names = tuple(f"blob {i}" for i in range(k + h))
     is_open = y >= k
@@ -276,7 +414,7 @@ def load(config: DataConfig) -> Dataset:
     train_counts = np.bincount(y_train, minlength=k)
     test_counts = np.bincount(y_test, minlength=k)
     if train_counts.min() < _MIN_TRAIN or test_counts.min() < _MIN_TEST:
-        # Only reachable for digits (blobs were checked in _validate): about 140 training images per digit.
+        # Only reachable for digits (blobs and identities were checked in _validate): about 140 training images per digit.
         # floor(n_0 / r + 0.5) >= _MIN_TRAIN  <=>  r <= n_0 / (_MIN_TRAIN - 0.5); rounded down so the bound is safe.
         limit = math.floor(100 * train_counts[0] / (_MIN_TRAIN - 0.5)) / 100
         raise ValueError(

@@ -22,7 +22,33 @@ _memo: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # result -> {k
 _lock = threading.Lock()
 
 
+# a seed's view -> (a weak reference to the whole run, the view's indices in it). Weak both ways: the run keeps its
+# view alive (in _memo), and the view must not keep the run alive, or neither would ever be freed.
+_views: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def first_seed(result):
+    """The models of the run's first seed, as a result of their own (what every view but the seeds' one shows);
+    the run itself when it has one seed. The same object each time, and its open-set reports are the run's."""
+    seeds = [s.seed for s in result.specs]
+    if len(set(seeds)) == 1:
+        return result
+    key = "first_seed"
+    with _lock:
+        view = _memo.setdefault(result, {}).get(key)
+    if view is None:
+        indices = [g for g, seed in enumerate(seeds) if seed == seeds[0]]
+        view = result.select(indices)
+        with _lock:
+            view = _memo[result].setdefault(key, view)
+            _views.setdefault(view, (weakref.ref(result), indices))
+    return view
+
+
 def _memoised(result, key, compute):
+    whole, indices = _views.get(result, (lambda: None, None))
+    if whole() is not None:  # a view of a run: its reports are the run's
+        return _memoised(whole(), (key[0], indices[key[1]]) if isinstance(key, tuple) else key, compute)
     with _lock:
         store = _memo.setdefault(result, {})
         if key in store:
@@ -137,3 +163,86 @@ def record(result, g: int) -> ModelRecord:
 
 def records(result) -> list[ModelRecord]:
     return [record(result, g) for g in range(len(result.specs))]
+
+
+# ---- answers over seeds ----
+
+@dataclass(frozen=True)
+class SeedAUCs:
+    """One model of the line-up over every seed of the run: its open-set AUC per seed (None where it diverged)."""
+
+    token: str  # the model, as `margins.parse` reads it: "asoftmax:4"
+    name: str  # "A-softmax m=4"
+    seeds: tuple[int, ...]
+    aucs: tuple[float | None, ...]
+
+    @property
+    def finite(self) -> list[float]:
+        return [a for a in self.aucs if a is not None]
+
+    @property
+    def mean(self) -> float | None:
+        return float(np.mean(self.finite)) if self.finite else None
+
+    @property
+    def sd(self) -> float | None:
+        """Sample standard deviation over seeds (None with fewer than two)."""
+        return float(np.std(self.finite, ddof=1)) if len(self.finite) > 1 else None
+
+
+@dataclass(frozen=True)
+class MarginEffect:
+    """A margin model against its loss without the margin (`Loss.baseline`), seed by seed: both start from the same
+    initial weights and see the same minibatches, so the difference is the margin's."""
+
+    name: str  # "A-softmax m=4"
+    baseline: str  # "M-softmax"
+    diffs: tuple[float, ...]  # AUC(model) − AUC(baseline), per seed where both trained
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.diffs))
+
+    @property
+    def sd(self) -> float | None:
+        return float(np.std(self.diffs, ddof=1)) if len(self.diffs) > 1 else None
+
+    @property
+    def higher(self) -> int:
+        """On how many seeds the margin model scored higher."""
+        return sum(d > 0 for d in self.diffs)
+
+    @property
+    def consistent(self) -> bool:
+        """Every seed agrees on the sign (and there are at least 3 of them): a finding, not noise."""
+        return len(self.diffs) >= 3 and self.higher in (0, len(self.diffs))
+
+
+def seed_aucs(result) -> list[SeedAUCs]:
+    """Per model of the line-up (in its order), the open-set AUC of every seed."""
+    tokens = list(dict.fromkeys(s.token for s in result.specs))
+    seeds = tuple(dict.fromkeys(s.seed for s in result.specs))
+    out = []
+    for token in tokens:
+        by_seed = {s.seed: g for g, s in enumerate(result.specs) if s.token == token}
+        reports = [open_set_report(result, by_seed[seed]) if seed in by_seed else None for seed in seeds]
+        name = result.specs[next(iter(by_seed.values()))].name
+        out.append(SeedAUCs(token, name, seeds, tuple(None if r is None else r["auc"] for r in reports)))
+    return out
+
+
+def margin_effects(result) -> list[MarginEffect]:
+    """Each margin model of the line-up against its baseline loss, when the line-up has that loss."""
+    from sphere_toy import margins
+
+    rows = {row.token: row for row in seed_aucs(result)}
+    out = []
+    for token, row in rows.items():
+        spec = margins.parse(token)
+        base = spec.kind.baseline
+        if not spec.has_margin or base not in rows:
+            continue
+        pairs = [(a, b) for a, b in zip(row.aucs, rows[base].aucs) if a is not None and b is not None]
+        if pairs:
+            out.append(MarginEffect(row.name, rows[base].name, tuple(a - b for a, b in pairs)))
+    return out

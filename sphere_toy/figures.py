@@ -33,13 +33,14 @@ def write_figures(result, out_dir, *, dpi: int = 150) -> list[pathlib.Path]:
     if chosen:
         save("family.png", plots.family_figure(chosen))
     save("compare.png", plots.compare_figure(result))
-    three_d = result.train_features.shape[-1] == 3
+    dim = result.train_features.shape[-1]
     for g in range(len(result.specs)):
         if result.diverged(g):
             continue
         slug = model_slug(result, g)
-        features = plots.sphere_figure(result, g) if three_d else plots.features_figure(result, g)
-        save(f"features_{slug}.png", features)
+        if dim in (2, 3):  # more dimensions than a picture has: the angles say what the features do
+            features = plots.sphere_figure(result, g) if dim == 3 else plots.features_figure(result, g)
+            save(f"features_{slug}.png", features)
         save(f"angles_{slug}.png", plots.angle_histogram_figure(result, g))
     save("training.png", plots.training_figure(result))
     save("roc.png", plots.roc_figure(result))

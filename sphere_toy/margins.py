@@ -48,6 +48,7 @@ class Loss:
     margin_choices: tuple = ()  # the margins the app's form offers
     neutral: float = 0.0  # the margin value that means "no margin" (1 for SphereFace's m, 0 for the others)
     anneals: bool = False  # trained with SphereFace's λ blend (only while it has a margin)
+    baseline: str | None = None  # the loss this one is with its margin taken away (what a margin is measured against)
     target: str = "cos θ"  # the target logit per unit scale, in words
     boundary: str = "θ₁ = θ₂"  # its two-class decision boundary for class 1 (the margin's side)
     zone_rule: str = ""  # where a correctly classified sample of class i is still penalised (mathtext)
@@ -86,7 +87,7 @@ LOSSES: Mapping[str, Loss] = MappingProxyType({loss.id: loss for loss in (
          public=lambda f, w, b, y, margin, s: losses.m_softmax_loss(f, w, y)),
     Loss("asoftmax", "A-softmax", "SphereFace Sec. 3.2, Eq. 6-7", bias=False, normalize_weights=True,
          scaled=False, margin="m", margin_default=4, margin_range=(1, 6), margin_choices=(1, 2, 3, 4, 5, 6),
-         neutral=1, anneals=True, target="ψ(θ) = (−1)ᵏ cos mθ − 2k", boundary="m·θ₁ = θ₂",
+         neutral=1, anneals=True, baseline="msoftmax", target="ψ(θ) = (−1)ᵏ cos mθ − 2k", boundary="m·θ₁ = θ₂",
          zone_rule=r"$\psi(\theta_i) < \cos\theta_j$",
          colors=(0.0, 0.5, "plasma"),  # dark indigo .. magenta by m
          public=lambda f, w, b, y, margin, s: losses.a_softmax_loss(f, w, y, int(margin))),
@@ -95,13 +96,15 @@ LOSSES: Mapping[str, Loss] = MappingProxyType({loss.id: loss for loss in (
          public=lambda f, w, b, y, margin, s: losses.normface_loss(f, w, y, s)),
     Loss("cosface", "CosFace", "Wang et al. 2018, Eq. 4", bias=False, normalize_weights=True, scaled=True,
          margin="cos_margin", margin_default=losses.COSFACE_MARGIN, margin_range=(0.0, 1.0),
-         margin_choices=(0.1, 0.2, 0.35, 0.5, 0.7), target="cos θ − m", boundary="cos θ₁ − cos θ₂ = m",
+         margin_choices=(0.1, 0.2, 0.35, 0.5, 0.7), baseline="normface", target="cos θ − m",
+         boundary="cos θ₁ − cos θ₂ = m",
          zone_rule=r"$\cos\theta_i - m < \cos\theta_j$",
          colors=(0.45, 0.8, "YlOrBr"),
          public=lambda f, w, b, y, margin, s: losses.cosface_loss(f, w, y, s, margin)),
     Loss("arcface", "ArcFace", "Deng et al. 2019, Eq. 3", bias=False, normalize_weights=True, scaled=True,
          margin="angle_margin", margin_default=losses.ARCFACE_MARGIN, margin_range=(0.0, 1.2),
-         margin_choices=(0.1, 0.2, 0.35, 0.5, 0.7), target="cos(θ + m)", boundary="θ₁ + m = θ₂",
+         margin_choices=(0.1, 0.2, 0.35, 0.5, 0.7), baseline="normface", target="cos(θ + m)",
+         boundary="θ₁ + m = θ₂",
          zone_rule=r"$\theta_i + m > \theta_j$",
          colors=(0.55, 0.95, "Blues"),
          public=lambda f, w, b, y, margin, s: losses.arcface_loss(f, w, y, s, margin)),

@@ -20,7 +20,7 @@ class NetConfig:
     input_dim: int  # F, the input size (64 for 8x8 digits)
     n_classes: int  # C, classes trained on
     hidden: tuple[int, ...] = (64, 64)  # widths of the PReLU hidden layers
-    feature_dim: int = 3  # D, the embedding's dimension: 2 or 3, so it can be drawn
+    feature_dim: int = 3  # D, the embedding's dimension: 2 or 3 to be drawn, more for open-set verification
 
 
 def _dense_init(key: jax.Array, fan_in: int, fan_out: int) -> dict:

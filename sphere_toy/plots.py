@@ -23,22 +23,23 @@ from numpy.polynomial.chebyshev import cheb2poly
 
 from sphere_toy import losses, metrics
 from sphere_toy.plots_family import family_figure
+from sphere_toy.plots_openset import lab_text, open_pairs_figure, seed_auc_figure
 from sphere_toy.plots3d import draw_sphere, sphere_figure, sphere_plotly
 from sphere_toy.plots_report import (criterion_text, features_csv, open_set_rows, open_set_summary, roc_figure,
                                      stats_markdown, stats_rows)
 from sphere_toy.plots_style import (GAP_COLOR, NEGATIVE_COLOR, OVERLAP_COLOR, POSITIVE_COLOR, Screen, check_trained,
-                                    class_colors, display_width, diverged_message, feature_dim, figure_png,
-                                    fit_legend, message_panel, model_colors, model_label, model_slug, new_figure,
-                                    on_screen, panel_columns, result_colors, styled, unit_rows)
+                                    class_colors, display_width, diverged_message, drawable, feature_dim, figure_png,
+                                    fit_legend, message_panel, model_colors, model_label, model_slug, needs_drawable,
+                                    new_figure, on_screen, panel_columns, result_colors, styled, unit_rows)
 from sphere_toy.plots_training import snapshot_figure, snapshots_gif, snapshots_plotly, training_figure
 
 __all__ = [
-    "class_colors", "model_colors", "psi_figure", "family_figure", "chebyshev_latex", "features_figure", "sphere_figure",
+    "class_colors", "model_colors", "psi_figure", "family_figure", "seed_auc_figure", "open_pairs_figure", "lab_text", "chebyshev_latex", "features_figure", "sphere_figure",
     "sphere_plotly", "angle_histogram_figure", "criterion_pairs_figure", "criterion_verdict", "target_angle_figure",
     "stats_rows", "stats_markdown",
     "compare_figure", "training_figure", "snapshot_figure", "snapshots_gif", "snapshots_plotly", "roc_figure",
     "open_set_rows", "open_set_summary", "criterion_text", "figure_png", "features_csv", "Screen", "on_screen",
-    "display_width", "model_slug",
+    "display_width", "model_slug", "drawable",
 ]
 
 GRID = 240  # decision-background resolution (pixels per side)
@@ -372,6 +373,7 @@ def criterion_pairs_figure(result, g: int) -> Figure:
     2-D: on the unit circle; 3-D: on the unit sphere. One such pair decides each side of max intra < min inter.
     """
     check_trained(result, g)
+    needs_drawable(result, "criterion_pairs_figure")
     feats, y = result.test_features[g], result.data.y_test
     pairs, st = metrics.deciding_pairs(feats, y), metrics.angle_stats(feats, y)
     colors, unit = result_colors(result), unit_rows(feats)
@@ -445,6 +447,10 @@ def compare_figure(result, *, bins: int = 36, rows: str = "both") -> Figure:
     """
     if rows not in ("both", "features", "angles"):
         raise ValueError(f"rows must be 'both', 'features' or 'angles', got {rows!r}")
+    if not drawable(result):  # features of more than 3 dimensions cannot be drawn: the angles alone
+        if rows == "features":
+            needs_drawable(result, "compare_figure's features")
+        rows = "angles"
     n, dim = len(result.specs), feature_dim(result)
     show_top, show_bottom = rows != "angles", rows != "features"
     top_ratio = 1.25 if dim == 3 else 1.0

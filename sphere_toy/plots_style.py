@@ -102,6 +102,17 @@ def feature_dim(result) -> int:
     return result.train_features.shape[-1]
 
 
+def drawable(result) -> bool:
+    """Whether the features themselves can be drawn: in the plane (2-D) or on the sphere (3-D)."""
+    return feature_dim(result) in (2, 3)
+
+
+def needs_drawable(result, view: str) -> None:
+    """Raise ValueError naming the view when the features have more than 3 dimensions (nothing to draw them in)."""
+    if not drawable(result):
+        raise ValueError(f"{view} needs 2-D or 3-D features; this run has {feature_dim(result)}-D features")
+
+
 def message_panel(ax, title: str, text: str) -> None:
     """An empty panel that says why there is no plot (a diverged model, no held-out classes)."""
     ax.set_axis_off()

@@ -12,7 +12,8 @@ from matplotlib.ticker import NullLocator
 
 from sphere_toy.plots3d import draw_sphere, plotly_unit_sphere, unit_weights
 from sphere_toy.plots_style import (check_trained, diverged_message, feature_dim, fit_legend, model_colors,
-                                    model_label, new_figure, plotly_sizes, result_colors, styled, unit_rows)
+                                    model_label, needs_drawable, new_figure, plotly_sizes, result_colors, styled,
+                                    unit_rows)
 
 
 def _smooth(values: np.ndarray, window: int) -> np.ndarray:
@@ -78,6 +79,7 @@ def snapshot_figure(result, g: int, index: int, *, _limit: float | None = None) 
     `result.snapshot_steps[index]`. 2-D: directions on the unit circle and raw features; 3-D: on the sphere.
     Axis limits are fixed over all frames, so the motion is what changes."""
     check_trained(result, g)
+    needs_drawable(result, "snapshot_figure")
     feats = result.snapshots[g, index]
     labels = result.data.y_train[result.snapshot_index]
     colors = np.array(result_colors(result))[labels]
@@ -135,6 +137,7 @@ def snapshots_gif(result, g: int, *, fps: int = 6, dpi: int = 80) -> bytes:
     from PIL import Image
 
     check_trained(result, g)
+    needs_drawable(result, "snapshots_gif")
     limit = _snapshot_limit(result, g)
     palette = _gif_palette(result_colors(result))
     frames = []
@@ -160,6 +163,7 @@ def snapshots_plotly(result, g: int):
     from plotly.subplots import make_subplots
 
     check_trained(result, g)
+    needs_drawable(result, "snapshots_plotly")
     labels = result.data.y_train[result.snapshot_index]
     classes, colors = range(result.data.n_classes), result_colors(result)
     three_d = feature_dim(result) == 3

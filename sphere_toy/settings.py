@@ -38,7 +38,8 @@ class Limit(NamedTuple):
 
 MAX_HELD_OUT = 8
 MAX_ITEMS = 32  # values read from one URL key at most (a list field holds at most 10): a 10 kB list costs nothing
-MAX_MODELS = 10  # models in one grid (the whole family with A-softmax m = 1..4 is 9)
+MAX_MODELS = 10  # models in one line-up (the whole family with A-softmax m = 1..4 is 9)
+MAX_GRID = 30  # models in one grid, seeds included (a line-up of 6 over 5 seeds)
 LIMITS: Mapping[str, Limit] = MappingProxyType({
     "data": Limit(str, choices=("digits", "blobs"), label="Data",
                   help="scikit-learn's 8x8 handwritten digits (real images), or Gaussian blobs in 32-D (a clean toy)"),
@@ -53,9 +54,10 @@ LIMITS: Mapping[str, Limit] = MappingProxyType({
     "overlap": Limit(float, 0.25, 4.0, label="Blob overlap",
                      help="Blobs only: cluster spread; 1 = nearest centres 4 standard deviations apart, "
                           "larger = harder"),
-    "dim": Limit(int, choices=(2, 3), label="Feature dimension",
+    "dim": Limit(int, choices=(2, 3, 8, 16, 32), label="Feature dimension",
                  help="2: features in the plane, decision regions drawn (paper Fig. 2). 3: features on the sphere "
-                      "(paper Fig. 5)."),
+                      "(paper Fig. 5). 8-32: too many to draw, but closer to a face model (SphereFace's have 512): "
+                      "the angles, the table, the training curves and the open-set tab work at any dimension."),
     "hidden": Limit(int, 1, 256, max_len=4, label="Hidden widths",
                     help="Widths of the MLP's hidden layers, comma-separated, e.g. 64,64 (1 to 4 layers)"),
     "steps": Limit(int, 10, 20_000, label="Training steps",
@@ -81,6 +83,11 @@ LIMITS: Mapping[str, Limit] = MappingProxyType({
                         "confident the softmax can get. The papers use 64 for faces; a few classes need far less."),
     "seed": Limit(int, 0, 999_999, label="Seed",
                   help="Seeds the data split and the initial weights: same seed, same run"),
+    "seeds": Limit(int, 1, 5, label="Seeds per model",
+                   help="Train every model this many times, from the initial weights of seed, seed + 1, …, in the "
+                        "same compiled call. The Open-set tab shows each loss's AUC over them (mean, spread and "
+                        "every seed), so a difference between losses comes with its uncertainty; the other tabs "
+                        "show the first seed."),
 })
 
 
@@ -96,7 +103,7 @@ class Settings:
     held_out: int = 4  # H classes never trained on, for open-set verification (0 = none)
     imbalance: float = 1.0  # largest / smallest training class size (1 = balanced)
     overlap: float = 1.0  # blobs only: cluster spread
-    dim: int = _TRAIN.feature_dim  # D, the feature dimension: 2 or 3
+    dim: int = _TRAIN.feature_dim  # D, the feature dimension: 2 or 3 to draw, 8-32 for open-set work
     hidden: tuple[int, ...] = _TRAIN.hidden  # MLP hidden widths
     steps: int = _TRAIN.steps  # optimisation steps
     batch: int = _TRAIN.batch_size  # minibatch size
@@ -109,6 +116,7 @@ class Settings:
     losses: tuple[str, ...] = margins.sphereface_tokens((1, 2, 3, 4))  # one model each, as margins.parse tokens
     scale: float = TOY_SCALE  # s, for the losses that normalise x
     seed: int = 0  # data split/imbalance and initialisation
+    seeds: int = 1  # initialisations per model: seed, seed + 1, ... (the data stay those of `seed`)
 
     def __post_init__(self):
         for name, limit in LIMITS.items():  # 10 and 10.0 are one setting: store floats as floats (one cache key)
@@ -136,6 +144,8 @@ class Settings:
                     out.append(f"{name} = {v!r} is not valid ({_describe(limit)})")
         if not out and self.losses != canonical_tokens(self.losses):
             out.append(f"losses must be in registry order and distinct, got {self.losses}")
+        if not out and self.seeds * len(self.losses) > MAX_GRID:
+            out.append(f"seeds = {self.seeds} with {len(self.losses)} models makes more than {MAX_GRID} models")
         if not out and self.held_out > self.max_held_out():
             out.append(f"held_out = {self.held_out} is more than {self.max_held_out()} with classes = {self.classes} "
                        f"of {self.data}")
@@ -193,12 +203,13 @@ class Settings:
 
     def specs(self) -> tuple[ModelSpec, ...]:
         """One model per entry of `losses`, with this experiment's seed and scale."""
-        return tuple(margins.parse(token, seed=self.seed, scale=self.scale) for token in self.losses)
+        return tuple(margins.parse(token, seed=self.seed + k, scale=self.scale)
+                     for k in range(self.seeds) for token in self.losses)
 
     def lineup(self) -> dict[str, list]:
         """The models as the form shows them: loss id -> its margins (empty for a loss without one)."""
         out: dict[str, list] = {}
-        for spec in self.specs():
+        for spec in self.specs()[:len(self.losses)]:
             out.setdefault(spec.loss, [])
             if spec.kind.margin is not None:
                 out[spec.loss].append(spec.margin)
@@ -208,10 +219,11 @@ class Settings:
         """One line for a status bar: "digits, 6 classes + 4 held out, 3-D features, 3000 steps, ..., seed 0"."""
         held = f" + {self.held_out} held out" if self.held_out else ""
         imbalance = f", imbalance {_text(self.imbalance)}" if self.imbalance != 1 else ""
-        specs = self.specs()
+        specs = self.specs()[:len(self.losses)]
         scale = f" (s = {_text(self.scale)})" if any(s.kind.scaled for s in specs) else ""
+        seeds = f"seeds {self.seed}-{self.seed + self.seeds - 1}" if self.seeds > 1 else f"seed {self.seed}"
         return (f"{self.data}, {self.classes} classes{held}{imbalance}, {self.dim}-D features, {self.steps} steps, "
-                f"{self.optimizer} lr {_text(self.lr)}, {_models_text(specs)}{scale}, seed {self.seed}")
+                f"{self.optimizer} lr {_text(self.lr)}, {_models_text(specs)}{scale}, {seeds}")
 
 
 def lineup_tokens(lineup: Mapping[str, list]) -> list[str]:
@@ -415,7 +427,14 @@ def _parse_tuple(name, raw, limit, default, warnings):
 
 
 def _cross_field(values: dict, problems: dict[str, list[str]]) -> dict:
-    """Rules between fields: digits has only ten classes, so trained + held-out <= 10."""
+    """Rules between fields: digits has only ten classes, so trained + held-out <= 10; at most MAX_GRID models."""
+    losses = values.get("losses", _DEFAULT.losses)
+    if values.get("seeds", 1) * len(losses) > MAX_GRID:
+        most = MAX_GRID // len(losses)
+        problems.setdefault("seeds", []).append(
+            f"seeds = {values['seeds']} with {len(losses)} models is more than {MAX_GRID} models to train; "
+            f"using {most}")
+        values = {**values, "seeds": most}
     probe = dataclasses.replace(_DEFAULT, **{k: v for k, v in values.items() if k != "held_out"}, held_out=0)
     held_out = values.get("held_out", _DEFAULT.held_out)
     if held_out > probe.max_held_out():

@@ -45,10 +45,13 @@ def enable_compilation_cache() -> str:
 
 enable_compilation_cache()
 
+MAX_FEATURE_DIM = 64
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     hidden: tuple[int, ...] = (64, 64)  # hidden widths of the MLP
-    feature_dim: int = 3  # D: 2 or 3
+    feature_dim: int = 3  # D: 2 or 3 to look at; more (up to MAX_FEATURE_DIM) for open-set work
     steps: int = 3000  # optimisation steps
     batch_size: int = 128  # minibatch size (sampled as shuffled epochs)
     learning_rate: float = 3e-3
@@ -66,7 +69,7 @@ class TrainConfig:
 
     def __post_init__(self):
         checks = [
-            (self.feature_dim in (2, 3), "feature_dim must be 2 or 3"),
+            (2 <= self.feature_dim <= MAX_FEATURE_DIM, f"feature_dim must be in 2..{MAX_FEATURE_DIM}"),
             (len(self.hidden) >= 1 and all(h >= 1 for h in self.hidden), "hidden widths must be >= 1"),
             (self.steps >= 1, "steps must be >= 1"),
             (self.batch_size >= 1, "batch_size must be >= 1"),
@@ -103,6 +106,17 @@ class GridResult:
     compile_seconds: float
     train_seconds: float
     params: dict = field(repr=False)  # final params pytree, leaves stacked over G
+
+    def select(self, indices) -> "GridResult":
+        """The same run restricted to the models at `indices` (in that order): every per-model array sliced."""
+        idx = np.asarray(indices, int)
+        return dataclasses.replace(
+            self, specs=tuple(self.specs[i] for i in idx), weights=self.weights[idx], bias=self.bias[idx],
+            train_features=self.train_features[idx], test_features=self.test_features[idx],
+            open_features=self.open_features[idx],
+            history={k: v if k == "step" else v[idx] for k, v in self.history.items()},
+            snapshots=self.snapshots[idx], nan_step=self.nan_step[idx],
+            params=jax.tree.map(lambda leaf: leaf[idx], self.params))
 
     def diverged(self, g: int) -> bool:
         return bool(self.nan_step[g] >= 0)

@@ -101,7 +101,7 @@ def test_url_holds_the_experiment_and_the_form_shows_it():
     ("losses", "asoftmax:0", "A-softmax's margin 0 is out of range 1..6", ("asoftmax:1",)),
     ("losses", "cosface:9", "CosFace's margin 9 is out of range 0..1; using 1", ("cosface:1",)),
     ("classes", "100", "classes = 100 is out of range 2..10; using 10", 10),
-    ("dim", "7", "dim = 7 is not one of 2, 3; using 3", 3),
+    ("dim", "5", "dim = 5 is not one of 2, 3, 8, 16, 32; using 3", 3),
     ("steps", "-1", "steps = -1 is out of range 10..20000; using 10", 10),
     ("seed", "abc", "seed 'abc' is not a number; using 0", 0),
 ])
@@ -172,7 +172,7 @@ def test_all_bad_params_at_once_still_train_and_plot():
 CHANGES = {"data": "blobs", "classes": 4, "held_out": 3, "imbalance": 2.0, "overlap": 1.5, "dim": 2,
            "losses": ["softmax", "cosface"], "scale": 8.0,
            "hidden": "8,8", "steps": 40, "batch": 32, "lr": 0.01, "optimizer": "sgd", "lambda_base": 100.0,
-           "lambda_gamma": 0.5, "lambda_power": 1.0, "lambda_min": 1.0, "seed": 3}
+           "lambda_gamma": 0.5, "lambda_power": 1.0, "lambda_min": 1.0, "seed": 3, "seeds": 2}
 
 
 def widget(at: AppTest, key: str):
@@ -222,7 +222,7 @@ def test_changing_every_control_at_once_trains_that_experiment(train_calls):
     assert url_settings(at) == expected
     trained = [(net.hidden, net.feature_dim, net.n_classes, net.input_dim) for net in train_calls]
     assert trained[-1] == ((8, 8), 2, 4, 32)  # blobs live in 32-D
-    assert trained.count(trained[-1]) == 1
+    assert trained.count(trained[-1]) == expected.seeds  # one run: a network per seed
     assert at.get("image")  # the ROC of the 3 held-out blobs
 
 
@@ -446,3 +446,23 @@ def test_presentation_mode_is_a_switch_that_writes_the_link():
     at = at.run()
     assert "present" not in at.query_params
 
+
+
+def test_the_open_set_lab_answers_over_seeds_in_words_from_the_numbers():
+    at = app("Open-set", seeds="3")
+    assert_healthy(at)
+    info = " ".join(e.value for e in at.info)
+    assert "over 3 seeds" in info and "A-softmax m=4 vs M-softmax" in info
+    assert len(at.get("image")) >= 3  # the seeds' AUCs, the held-out pairs, the ROC
+    at = app("Features", seeds="3")  # the other tabs show the first seed's models only
+    assert [o for o in widget(at, "model").options] == ["softmax", "M-softmax", "A-softmax m=1", "A-softmax m=4"]
+
+
+@pytest.mark.parametrize("tab", ["Features", "Angles", "Compare", "Training", "Open-set"])
+def test_features_of_16_dimensions_are_measured_and_never_drawn(tab):
+    at = app(tab, dim="16")
+    assert_healthy(at)
+    if tab in ("Features", "Angles", "Training"):
+        assert any("needs 2-D or 3-D features; this run has 16-D features" in e.value for e in at.info)
+    if tab != "Features":
+        assert at.get("image")  # angles, curves and verification work at any dimension

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sphere_toy import margins
 from sphere_toy.data import load
 from sphere_toy.margins import LOSSES, ModelSpec
-from sphere_toy.settings import LIMITS, PRESETS, Settings
+from sphere_toy.settings import LIMITS, MAX_GRID, PRESETS, Settings
 from sphere_toy.train import TrainConfig
 
 
@@ -52,7 +52,8 @@ def _field_strategy(name):
 
 @st.composite
 def valid_settings(draw):
-    values = {name: draw(_field_strategy(name)) for name in LIMITS if name != "held_out"}
+    values = {name: draw(_field_strategy(name)) for name in LIMITS if name not in ("held_out", "seeds")}
+    values["seeds"] = draw(st.integers(1, min(LIMITS["seeds"].hi, MAX_GRID // len(values["losses"]))))
     probe = Settings(**values, held_out=0)
     return probe.replace(held_out=draw(st.integers(0, probe.max_held_out())))
 
@@ -98,8 +99,12 @@ def test_defaults_are_the_standard_workload():
     ({"losses": "cosface:0.35,cosface:.35,softmax"}, "losses", ("softmax", "cosface:0.35"), None),
     ({"scale": "100"}, "scale", 64.0, "scale = 100 is out of range 1..64; using 64"),
     ({"classes": "100"}, "classes", 10, "classes = 100 is out of range 2..10; using 10"),
-    ({"dim": "7"}, "dim", 3, "dim = 7 is not one of 2, 3; using 3"),
-    ({"dim": "0"}, "dim", 2, "dim = 0 is not one of 2, 3; using 2"),
+    ({"dim": "7"}, "dim", 8, "dim = 7 is not one of 2, 3, 8, 16, 32; using 8"),
+    ({"dim": "100"}, "dim", 32, "using 32"),
+    ({"seeds": "9"}, "seeds", 5, "seeds = 9 is out of range 1..5; using 5"),
+    ({"seeds": "5", "losses": "softmax,msoftmax,asoftmax:1,asoftmax:2,asoftmax:3,asoftmax:4,normface"}, "seeds", 4,
+     "seeds = 5 with 7 models is more than 30 models to train; using 4"),
+    ({"dim": "0"}, "dim", 2, "dim = 0 is not one of 2, 3, 8, 16, 32; using 2"),
     ({"steps": "-1"}, "steps", LIMITS["steps"].lo, "steps = -1 is out of range 10..20000; using 10"),
     ({"seed": "abc"}, "seed", 0, "seed 'abc' is not a number; using 0"),
     ({"seed": "-5"}, "seed", 0, "seed = -5 is out of range"),

@@ -141,8 +141,9 @@ def test_odd_grid_sizes_and_uneven_chunks(data):
     assert result.history["loss"].shape == (1, 150)
 
 
-@pytest.mark.parametrize("bad", [dict(feature_dim=7), dict(steps=-1), dict(optimizer="rmsprop"),
-                                 dict(learning_rate=0.0), dict(lambda_min=-1.0), dict(hidden=())])
+@pytest.mark.parametrize("bad", [dict(feature_dim=1), dict(feature_dim=65), dict(steps=-1),
+                                 dict(optimizer="rmsprop"), dict(learning_rate=0.0), dict(lambda_min=-1.0),
+                                 dict(hidden=())])
 def test_bad_config_is_refused(bad):
     with pytest.raises(ValueError):
         TrainConfig(**bad)
@@ -169,3 +170,29 @@ def test_compiled_programs_are_bounded_by_shape(monkeypatch):
     assert cleared == []
     train._bound_compiled_programs(("adam", "a seventh shape"))
     assert cleared == [True] and train._programs == {("adam", "a seventh shape")}
+
+
+def test_features_of_any_dimension_train_and_measure(data):
+    """16-D features: nothing to draw, but the angles, the records and open-set verification work the same."""
+    cfg = TrainConfig(hidden=(16,), feature_dim=16, steps=200, batch_size=32, chunk_steps=100)
+    result = train_grid(data, model_grid(ms=(4,)), cfg)
+    assert result.test_features.shape[-1] == 16 and result.weights.shape[1] == 16
+    for rec in evaluate.records(result):
+        assert rec.ok and 0 <= rec.mean_target_angle <= np.pi and rec.open_set_auc is not None
+
+
+def test_seeds_train_together_and_views_get_the_first_seed(data):
+    specs = model_grid(ms=(4,), seeds=(3, 4, 5))
+    result = train_grid(data, specs, TrainConfig(hidden=(8,), feature_dim=3, steps=100, batch_size=32))
+    view = evaluate.first_seed(result)
+    assert [s.seed for s in view.specs] == [3, 3, 3] and evaluate.first_seed(result) is view
+    np.testing.assert_array_equal(view.test_features, result.test_features[:3])
+    assert evaluate.open_set_report(view, 2) is evaluate.open_set_report(result, 2)  # one report, not two
+    rows = evaluate.seed_aucs(result)
+    assert [r.name for r in rows] == ["softmax", "M-softmax", "A-softmax m=4"] and rows[0].seeds == (3, 4, 5)
+    assert rows[2].aucs == tuple(evaluate.open_set_report(result, g)["auc"] for g in (2, 5, 8))
+    assert rows[2].sd == pytest.approx(np.std(rows[2].aucs, ddof=1))
+    (effect,) = evaluate.margin_effects(result)  # A-softmax m=4 against M-softmax, seed by seed
+    assert (effect.name, effect.baseline) == ("A-softmax m=4", "M-softmax")
+    assert effect.diffs == tuple(a - b for a, b in zip(rows[2].aucs, rows[1].aucs))
+    assert effect.higher == sum(d > 0 for d in effect.diffs)
