@@ -1,10 +1,12 @@
-"""Command line: `python -m sphere_toy {compare,train,figures} ...`.
+"""Command line: `python -m sphere_toy {compare,train,figures,sweep} ...`.
 
   compare   train a grid of models (--losses, default softmax, M-softmax and A-softmax for each --m) in one
             compiled call; print a table (or --json)
   train     the same, saving the whole run (data, features, weights, history, snapshots) to --out run.npz
   figures   the same, writing the slides' PNGs and a Markdown stats table to --out DIR; --from run.npz draws a
             saved run without training
+  sweep     vary one knob (--knob dim|classes|m, --values ...) over --seeds; write sweep.md, sweep.csv and
+            sweep.png (open-set AUC per loss, mean ± sd, every seed) to --out DIR
 
 Exit status: 0 fine, 2 bad arguments (one line naming the argument), 3 a model diverged (NaN/inf).
 """
@@ -139,15 +141,20 @@ def build_parser() -> argparse.ArgumentParser:
     figures = sub.add_parser("figures", **sub_kw, help="train the grid and write PNG figures and stats.md for slides")
     _add_experiment_args(figures)
     figures.add_argument("--out", required=True, help="output directory")
+    sweep = sub.add_parser("sweep", **sub_kw, help="vary one knob over seeds; write a table and a figure of "
+                                                    "open-set AUC")
+    _add_experiment_args(sweep)
+    sweep.add_argument("--knob", required=True, choices=("dim", "classes", "m"),
+                       help="what to vary: the feature dimension, the classes trained on, or A-softmax's m")
+    sweep.add_argument("--values", required=True, type=_ranged(int, 1), nargs="+", help="the knob's values")
+    sweep.add_argument("--out", required=True, help="output directory (sweep.md, sweep.csv, sweep.png)")
     figures.add_argument("--from", dest="from_run", metavar="RUN.NPZ", default=None,
                          help="draw a run saved by `train` instead of training (the experiment flags are ignored)")
     return parser
 
 
-def _configs(args):
-    """The data, training config and models the arguments describe; ValueError naming a field if they are wrong."""
-    import dataclasses
-
+def _settings(args):
+    """The experiment the arguments describe, as the app's `Settings` (the first seed); ValueError naming a field."""
     from sphere_toy import margins
     from sphere_toy.settings import LIMITS, Settings, canonical_tokens
 
@@ -162,8 +169,15 @@ def _configs(args):
     held_out = args.held_out
     if held_out is None:
         held_out = probe.max_held_out() if args.data == "digits" else Settings().held_out
-    settings = Settings(**{**values, "classes": n_classes, "held_out": held_out,
-                           "losses": canonical_tokens(tokens), "seed": args.seed[0]})
+    return Settings(**{**values, "classes": n_classes, "held_out": held_out, "losses": canonical_tokens(tokens),
+                       "seed": args.seed[0]})
+
+
+def _configs(args):
+    """The data, training config and models the arguments describe; ValueError naming a field if they are wrong."""
+    import dataclasses
+
+    settings = _settings(args)
     data = dataclasses.replace(settings.data_config(), classes=args.class_ids)
     specs = tuple(dict.fromkeys(spec for seed in dict.fromkeys(args.seed)
                                 for spec in settings.replace(seed=seed).specs()))  # --seed 0 1 --seeds 2: 0, 1, 2
@@ -194,6 +208,28 @@ def format_table(records) -> str:
     return "\n".join(lines)
 
 
+def _sweep(parser, args) -> int:
+    """Train the experiment at each value of --knob (seeds per model from --seeds), write the table and figure."""
+    from sphere_toy import sweep
+    from sphere_toy.data import load
+    from sphere_toy.train import train_grid
+
+    base = _settings(args)
+
+    def train(settings):
+        print(f"training {settings.describe()}", file=sys.stderr)
+        return train_grid(load(settings.data_config()), settings.specs(), settings.train_config())
+
+    try:
+        rows = sweep.sweep(base, args.knob, args.values, train)
+    except ValueError as e:
+        parser.exit(2, f"{parser.prog} sweep: error: {e}\n")
+    for path in sweep.write_sweep(rows, args.knob, args.out):
+        print(path)
+    print(sweep.sweep_markdown(rows, args.knob))
+    return 0
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -218,6 +254,8 @@ def main(argv=None) -> int:
         for field, name in _FLAGS.items():
             message = message.replace(field, name)
         parser.exit(2, f"{parser.prog} {args.command}: error: {message}\n")
+    if args.command == "sweep":
+        return _sweep(parser, args)
     result = train_grid(data, specs, train_config)
     records = evaluate.records(result)
 
