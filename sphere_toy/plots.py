@@ -28,7 +28,7 @@ from sphere_toy.plots3d import draw_sphere, sphere_figure, sphere_plotly
 from sphere_toy.plots_report import (criterion_text, features_csv, open_set_rows, open_set_summary, roc_figure,
                                      stats_markdown, stats_rows)
 from sphere_toy.plots_style import (GAP_COLOR, NEGATIVE_COLOR, OVERLAP_COLOR, POSITIVE_COLOR, Screen, check_trained,
-                                    class_colors, display_width, diverged_message, drawable, feature_dim, figure_png,
+                                    class_colors, class_legend, many_classes, display_width, diverged_message, drawable, feature_dim, figure_png,
                                     fit_legend, message_panel, model_colors, model_label, model_slug, needs_drawable,
                                     new_figure, on_screen, panel_columns, result_colors, styled, unit_rows)
 from sphere_toy.plots_training import snapshot_figure, snapshots_gif, snapshots_plotly, training_figure
@@ -198,8 +198,9 @@ def _background(ax, result, g, lim, *, angular):
     return bool(zone.any())
 
 
-def _arrows(ax, weights, colors, length):
-    """One arrow per class weight, from the origin; the longest is `length` long (relative norms kept)."""
+def _arrows(ax, weights, colors, length, *, names: bool = True):
+    """One arrow per class weight, from the origin; the longest is `length` long (relative norms kept); named W_j
+    unless `names` is off (too many classes to name)."""
     norms = np.linalg.norm(weights, axis=0)
     scale = length / max(norms.max(), 1e-12)
     outline = [patheffects.withStroke(linewidth=4.5, foreground="white")]
@@ -207,8 +208,9 @@ def _arrows(ax, weights, colors, length):
         tip = weights[:, j] * scale
         ax.add_patch(FancyArrowPatch((0, 0), tip, arrowstyle="-|>", mutation_scale=20, lw=2.6, color=color,
                                      zorder=5, gid="weight-arrow", path_effects=outline))
-        ax.text(*(tip * 1.13), f"$W_{{{j}}}$", color=color, fontsize=12, fontweight="bold", ha="center",
-                va="center", zorder=6, path_effects=outline)
+        if names:
+            ax.text(*(tip * 1.13), f"$W_{{{j}}}$", color=color, fontsize=12, fontweight="bold", ha="center",
+                    va="center", zorder=6, path_effects=outline)
     return scale
 
 
@@ -237,7 +239,8 @@ def _raw_panel(ax, result, g, *, show_test, show_open, lim, small=False):
     feats = {"train": result.train_features[g], "test": result.test_features[g], "open": result.open_features[g]}
     zone = _background(ax, result, g, lim, angular=False)
     _scatter_splits(ax, result, g, feats, show_test=show_test, show_open=show_open, small=small)
-    scale = _arrows(ax, result.weights[g], result_colors(result)[:result.data.n_classes], 0.8 * lim)
+    scale = _arrows(ax, result.weights[g], result_colors(result)[:result.data.n_classes], 0.8 * lim,
+                    names=not many_classes(result))
     ax.axhline(0, color="0.5", lw=0.6, zorder=1)
     ax.axvline(0, color="0.5", lw=0.6, zorder=1)
     ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal")
@@ -247,8 +250,11 @@ def _raw_panel(ax, result, g, *, show_test, show_open, lim, small=False):
 def _legend_handles(result, *, show_test=True, show_open=True, zone=False, rule: str | None = None):
     data, colors = result.data, result_colors(result)
     names = data.class_names
-    handles = [Patch(color=colors[j], label=names[j]) for j in range(data.n_classes)]
-    if show_open and data.n_open_classes:
+    handles = class_legend(result, held_out=False)
+    if show_open and data.n_open_classes and many_classes(result):
+        handles.append(Line2D([], [], ls="", marker="x", color=colors[-1], mew=2,
+                              label=f"held-out: {data.n_open_classes} classes"))
+    elif show_open and data.n_open_classes:
         handles.append(Line2D([], [], ls="", marker="x", color=colors[-1], mew=2,
                               label="held-out: " + ", ".join(names[data.n_classes:])))
     handles.append(Line2D([], [], ls="", marker="o", color="0.3", label="train"))
@@ -292,7 +298,7 @@ def features_figure(result, g: int, *, show_test: bool = True, show_open: bool =
     _scatter_splits(ax_dir, result, g, {k: unit_rows(f) * r for k, (f, r) in rings.items()}, show_test=show_test,
                     show_open=show_open)
     _arrows(ax_dir, np.asarray(losses.effective_weights(result.weights[g], True)),
-            result_colors(result)[:result.data.n_classes], 0.62)
+            result_colors(result)[:result.data.n_classes], 0.62, names=not many_classes(result))
     ax_dir.set(xlim=(-1.45, 1.45), ylim=(-1.45, 1.45), aspect="equal", xticks=[-1, 0, 1], yticks=[-1, 0, 1])
     rule = ("sectors: nearest W_j by angle (softmax itself also uses ‖W_j‖ and b)"
             if result.specs[g].kind.bias else "sectors: nearest W_j by angle = the model's rule")

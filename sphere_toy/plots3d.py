@@ -21,8 +21,8 @@ from matplotlib.patches import Patch
 from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
 from sphere_toy import losses
-from sphere_toy.plots_style import (check_trained, feature_dim, model_label, new_figure, plotly_sizes, result_colors,
-                                    styled, unit_rows)
+from sphere_toy.plots_style import (check_trained, class_legend, feature_dim, many_classes, model_label, new_figure,
+                                    plotly_sizes, result_colors, styled, unit_rows)
 
 _WIRE_U, _WIRE_V = np.meshgrid(np.linspace(0, 2 * np.pi, 25), np.linspace(0, np.pi, 13))  # sphere parameters
 
@@ -280,7 +280,7 @@ def draw_sphere(ax, result, g: int, feats, labels, *, small: bool = False, weigh
                         solid_capstyle="butt")
             at = label_position(w, v)
             behind = regions and at @ v < 0 and np.linalg.norm(at - (at @ v) * v) < REGION_RADIUS
-            if not small and not behind:  # a name on the sphere for a weight behind it would point at nothing
+            if not small and not behind and not many_classes(result):  # behind: it would point at nothing
                 ax.text(*at, f"$W_{{{j}}}$", color=colors[j], fontsize=12, fontweight="bold", ha="center",
                         va="center", zorder=4)
     ax.set(xlim=(-1.1, 1.1), ylim=(-1.1, 1.1), zlim=(-1.1, 1.1), xticks=[-1, 0, 1], yticks=[-1, 0, 1],
@@ -311,16 +311,14 @@ def sphere_figure(result, g: int, *, show_open: bool = True, regions: bool = Tru
     so only the near half's points show), else a see-through sphere with every point (Fig. 5)."""
     check_trained(result, g)
     _check_3d(result, "sphere_figure")
-    data, colors, spec = result.data, result_colors(result), result.specs[g]
+    data, spec = result.data, result.specs[g]
     feats, labels = result.train_features[g], data.y_train
     if show_open and len(data.y_open):
         feats, labels = np.concatenate([feats, result.open_features[g]]), np.concatenate([labels, data.y_open])
     fig = new_figure(8.5, 7.5)
     ax = fig.add_subplot(projection="3d")
     draw_sphere(ax, result, g, feats, labels, regions=regions)
-    shown = np.unique(labels)
-    handles = [Line2D([], [], ls="", marker="o" if j < data.n_classes else "x", ms=9, mew=2, color=colors[j],
-                      label=data.class_names[j] + ("" if j < data.n_classes else " (held out)")) for j in shown]
+    handles = class_legend(result, marker=True, held_out=show_open)
     handles.append(Line2D([], [], color="0.3", lw=3, label="W_j directions"))
     light, dark = (1 - s * (1 - np.array([0.25] * 3)) for s in REGION_SHADES)  # the shades of a grey class
     if regions:
@@ -384,6 +382,16 @@ def sphere_plotly(result, g: int, *, show_open: bool = True, regions: bool = Tru
     groups = [(j, result.train_features[g][data.y_train == j]) for j in range(data.n_classes)]
     if show_open:
         groups += [(j, result.open_features[g][data.y_open == j]) for j in np.unique(data.y_open)]
+    if many_classes(result):  # one trace (and legend entry) for all training classes, one for the held-out ones
+        splits = [(f"{data.n_classes} training classes", result.train_features[g], data.y_train, False)]
+        if show_open and len(data.y_open):
+            splits.append((f"{data.n_open_classes} held-out classes", result.open_features[g], data.y_open, True))
+        for name, feats, labels, held in splits:
+            p = np.round(unit_rows(feats), 3)
+            traces.append(go.Scatter3d(x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="markers", name=name,
+                                       marker={"size": 2.5 if held else 3, "color": np.array(colors)[labels],
+                                               "symbol": "cross" if held else "circle"}))
+        groups = []
     for j, feats in groups:
         p = np.round(unit_rows(feats), 3)
         held = j >= data.n_classes
@@ -398,7 +406,8 @@ def sphere_plotly(result, g: int, *, show_open: bool = True, regions: bool = Tru
     for j, w in enumerate(unit_weights(result, g).T):
         tip, label = np.round(1.3 * w, 3), np.round(label_position(w, v), 3)
         traces.append(go.Scatter3d(x=[0, tip[0], label[0]], y=[0, tip[1], label[1]], z=[0, tip[2], label[2]],
-                                   mode="lines+text", text=["", "", f"W{j}"], name=f"W{j}", legendgroup=str(j),
+                                   mode="lines+text", text=["", "", "" if many_classes(result) else f"W{j}"],
+                                   name=f"W{j}", legendgroup=str(j),
                                    showlegend=False, line={"color": colors[j], "width": 7},
                                    textfont={"color": colors[j], "size": round(1.3 * text)}))
     axis = {"range": [-1.4, 1.4], "visible": False}  # the sphere is the frame of reference; room for the labels

@@ -76,6 +76,39 @@ def result_colors(result) -> list:
 model_colors = margins.colors  # one colour per model, declared with the losses
 
 
+LEGEND_CLASSES = 12  # above this many classes a legend says how many there are instead of naming each one
+
+
+def many_classes(result) -> bool:
+    """More trained classes than a legend can name (the identities data): legends count them, weights go unnamed."""
+    return result.data.n_classes > LEGEND_CLASSES
+
+
+def class_legend(result, *, marker: bool = False, held_out: bool = True) -> list:
+    """Legend entries for the classes: one per class, or, with many classes, one for all of them (their colours
+    repeat) and one for the held-out ones. `marker`: dots and crosses (scatter plots) instead of colour patches."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    data, colors = result.data, result_colors(result)
+    k, h = data.n_classes, data.n_open_classes
+
+    def entry(color, label, held=False):
+        if marker:
+            return Line2D([], [], ls="", marker="x" if held else "o", ms=9, mew=2, color=color, label=label)
+        return Patch(color=color, label=label)
+
+    if many_classes(result):
+        out = [entry(colors[0], f"{k} training classes (a colour each; colours repeat)")]
+        if held_out and h:
+            out.append(entry(colors[k], f"{h} held-out classes (greys)", held=True))
+        return out
+    out = [entry(colors[j], data.class_names[j]) for j in range(k)]
+    if held_out and h:
+        out += [entry(colors[j], f"{data.class_names[j]} (held out)", held=True) for j in range(k, k + h)]
+    return out
+
+
 def model_label(result, g: int) -> str:
     """The model's name, with its seed when the grid has several seeds."""
     spec = result.specs[g]

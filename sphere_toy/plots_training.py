@@ -7,13 +7,11 @@ import io
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 from matplotlib.ticker import NullLocator
 
 from sphere_toy.plots3d import draw_sphere, plotly_unit_sphere, unit_weights
-from sphere_toy.plots_style import (check_trained, diverged_message, feature_dim, fit_legend, model_colors,
-                                    model_label, needs_drawable, new_figure, plotly_sizes, result_colors, styled,
-                                    unit_rows)
+from sphere_toy.plots_style import (check_trained, class_legend, feature_dim, fit_legend, model_colors, model_label,
+                                    needs_drawable, new_figure, plotly_sizes, result_colors, styled, unit_rows)
 
 
 def _smooth(values: np.ndarray, window: int) -> np.ndarray:
@@ -85,7 +83,7 @@ def snapshot_figure(result, g: int, index: int, *, _limit: float | None = None) 
     colors = np.array(result_colors(result))[labels]
     title = _snapshot_title(result, g, index)
     k = result.data.n_classes
-    handles = [Patch(color=result_colors(result)[j], label=result.data.class_names[j]) for j in range(k)]
+    handles = class_legend(result, held_out=False)
     if feature_dim(result) == 3:
         fig = new_figure(7.5, 6.6)
         ax = fig.add_subplot(projection="3d")

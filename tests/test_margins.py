@@ -1,6 +1,5 @@
 """The loss registry: every registered loss trains with the logits of its public function, in one mixed grid."""
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
