@@ -468,9 +468,21 @@ def features_tab(settings: Settings, result: GridResult) -> None:
         with st.expander("Static picture for slides"):
             figure_ui(f"{slug}{'_regions' if regions else ''}", "sphere_figure", settings, g, regions=regions,
                       _result=result)
+    prior_ui(settings, result)
     st.download_button("Download features (CSV)", lambda: plots.features_csv(result), file_name="features.csv",
                        mime="text/csv", on_click="ignore", icon=":material/table:",
                        help="Every sample's feature for every model: split, label, coordinates, θ_y")
+
+
+def prior_ui(settings: Settings, result: GridResult) -> None:
+    """With imbalanced classes: what each model gives each class against its size (the class prior)."""
+    text = _table("prior_text", settings, _result=result)
+    if not text:
+        return
+    with st.expander("Class sizes: does a model learn them as a prior?", expanded=_mode() == "normal",
+                     icon=":material/balance:"):
+        st.markdown(text)
+        st.dataframe(_table("prior_rows", settings, _result=result), hide_index=True)
 
 
 @st.fragment

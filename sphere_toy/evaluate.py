@@ -246,3 +246,39 @@ def margin_effects(result) -> list[MarginEffect]:
         if pairs:
             out.append(MarginEffect(row.name, rows[base].name, tuple(a - b for a, b in pairs)))
     return out
+
+
+# ---- the class prior under imbalance ----
+
+@dataclass(frozen=True)
+class ClassPrior:
+    """What a model gives each training class, against how many samples the class had (SphereFace, Sec. 3.1: free
+    ‖W_j‖ and b_j can learn a prior from imbalanced data). ρ: Spearman's rank correlation with the class size."""
+
+    name: str
+    sizes: tuple[int, ...]  # training samples per class
+    norms: tuple[float, ...]  # ‖W_j‖ (all 1 where the loss normalises W)
+    biases: tuple[float, ...]  # b_j (all 0 but for softmax)
+    angles: tuple[float, ...] | None  # degrees of the circle at the median ‖x‖ where class j wins (2-D only)
+    rho_norms: float | None
+    rho_biases: float | None
+    rho_angles: float | None
+
+
+def class_prior(result, g: int) -> ClassPrior | None:
+    """Model g's per-class weights, biases and (2-D) region widths against the class sizes; None if it diverged."""
+    if result.diverged(g):
+        return None
+    data = result.data
+    sizes = np.bincount(data.y_train, minlength=data.n_classes)
+    w, b = result.weights[g], result.bias[g]
+    norms = metrics.weight_norms(w)
+    angles = None
+    if w.shape[0] == 2:
+        radius = float(np.median(np.linalg.norm(result.train_features[g], axis=-1)))
+        angles = metrics.region_angles(w, b, radius)
+    return ClassPrior(
+        name=result.specs[g].name, sizes=tuple(int(s) for s in sizes), norms=tuple(float(v) for v in norms),
+        biases=tuple(float(v) for v in b), angles=None if angles is None else tuple(float(v) for v in angles),
+        rho_norms=metrics.rank_correlation(norms, sizes), rho_biases=metrics.rank_correlation(b, sizes),
+        rho_angles=None if angles is None else metrics.rank_correlation(angles, sizes))

@@ -268,3 +268,33 @@ def open_set_report(train_features, train_labels, open_features, open_labels, *,
     t = _best_threshold(cos, same)  # = choose_threshold(train_features, train_labels), pairs computed once
     report = verification(open_features, open_labels, t, max_pairs=max_pairs, seed=seed)
     return {**report, "train_accuracy": _balanced_accuracy(cos, same, t)}
+
+
+def region_angles(weights, bias, radius: float, *, n: int = 3600) -> np.ndarray:
+    """The angle (degrees) of the circle of `radius` where each class wins, argmax_j x·W_j + b_j, in 2-D.
+
+    With b = 0 the rule is angular and the widths do not depend on the radius; softmax's bias makes them depend on
+    it (near the origin the largest b_j wins everywhere), so the radius should be where the features are (their
+    median ‖x‖). Shapes: weights (2, C), bias (C,) -> (C,), summing to 360.
+    """
+    weights = np.asarray(weights)
+    if weights.shape[0] != 2:
+        raise ValueError(f"region_angles needs 2-D features, got {weights.shape[0]}-D weights")
+    t = (np.arange(n) + 0.5) * (2 * np.pi / n)
+    points = radius * np.stack([np.cos(t), np.sin(t)], axis=1)  # (n, 2)
+    counts = np.bincount(predict(points, weights, bias), minlength=weights.shape[1])
+    return counts * (360.0 / n)
+
+
+def rank_correlation(a, b) -> float | None:
+    """Spearman's ρ: the correlation of the ranks (ties get their mean rank); None when either side is constant."""
+    ranks = []
+    for x in (np.asarray(a, float), np.asarray(b, float)):
+        values, inverse = np.unique(x, return_inverse=True)
+        order = np.argsort(x, kind="stable")
+        rank = np.empty(len(x))
+        rank[order] = np.arange(len(x))
+        ranks.append(np.array([rank[inverse == i].mean() for i in range(len(values))])[inverse])
+    if np.std(ranks[0]) == 0 or np.std(ranks[1]) == 0:
+        return None
+    return float(np.corrcoef(ranks[0], ranks[1])[0, 1])

@@ -25,8 +25,8 @@ from sphere_toy import losses, metrics
 from sphere_toy.plots_family import family_figure
 from sphere_toy.plots_openset import lab_text, open_pairs_figure, seed_auc_figure
 from sphere_toy.plots3d import draw_sphere, sphere_figure, sphere_plotly
-from sphere_toy.plots_report import (criterion_text, features_csv, open_set_rows, open_set_summary, roc_figure,
-                                     stats_markdown, stats_rows)
+from sphere_toy.plots_report import (criterion_text, features_csv, open_set_rows, open_set_summary, prior_rows,
+                                     prior_text, roc_figure, stats_markdown, stats_rows)
 from sphere_toy.plots_style import (GAP_COLOR, NEGATIVE_COLOR, OVERLAP_COLOR, POSITIVE_COLOR, Screen, check_trained,
                                     class_colors, class_legend, many_classes, display_width, diverged_message, drawable, feature_dim, figure_png,
                                     fit_legend, message_panel, model_colors, model_label, model_slug, needs_drawable,
@@ -39,7 +39,7 @@ __all__ = [
     "stats_rows", "stats_markdown",
     "compare_figure", "training_figure", "snapshot_figure", "snapshots_gif", "snapshots_plotly", "roc_figure",
     "open_set_rows", "open_set_summary", "criterion_text", "figure_png", "features_csv", "Screen", "on_screen",
-    "display_width", "model_slug", "drawable",
+    "display_width", "model_slug", "drawable", "prior_rows", "prior_text",
 ]
 
 GRID = 240  # decision-background resolution (pixels per side)

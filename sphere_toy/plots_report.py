@@ -197,3 +197,60 @@ def features_csv(result) -> str:
             for f, y, t in zip(feats[g], labels, theta):
                 out.writerow([name, status, split, int(y), data.class_names[y], *(f"{v:.5g}" for v in f), t])
     return buf.getvalue()
+
+
+def prior_rows(result) -> list[dict]:
+    """Per training class: its size, and for each model what it gives the class: ‖W_j‖ and b_j where they are free
+    (softmax), and in 2-D the angle of the circle it wins at the features' median radius. A last row gives each
+    column's rank correlation with the class size."""
+    data = result.data
+    priors = [(g, evaluate.class_prior(result, g)) for g in range(len(result.specs))]
+    priors = [(g, p) for g, p in priors if p is not None]
+    rows = [{"class": data.class_names[j], "training samples": priors[0][1].sizes[j] if priors else None}
+            for j in range(data.n_classes)]
+    rho = {"class": "ρ with class size", "training samples": None}
+    for g, p in priors:
+        kind, name = result.specs[g].kind, model_label(result, g)
+        columns = []
+        if not kind.normalize_weights:
+            columns.append((f"{name} ‖W_j‖", p.norms, p.rho_norms, 2))
+        if kind.bias:
+            columns.append((f"{name} b_j", p.biases, p.rho_biases, 2))
+        if p.angles is not None:
+            columns.append((f"{name} region (°)", p.angles, p.rho_angles, 0))
+        for title, values, r, digits in columns:
+            for row, v in zip(rows, values):
+                row[title] = round(v, digits)
+            rho[title] = None if r is None else round(r, 2)
+    return rows + [rho]
+
+
+def prior_text(result) -> str | None:
+    """What the run shows of a class prior, in sentences from its rank correlations (1: larger classes get more)."""
+    sizes = np.bincount(result.data.y_train, minlength=result.data.n_classes)
+    if sizes.min() == sizes.max():
+        return None
+    parts = [f"Class sizes here run from {sizes.max()} down to {sizes.min()} training samples."]
+    for g in range(len(result.specs)):
+        p = evaluate.class_prior(result, g)
+        if p is None:
+            continue
+        kind = result.specs[g].kind
+        found = []
+        if not kind.normalize_weights and p.rho_norms is not None:
+            found.append(f"‖W_j‖ {p.rho_norms:+.2f}")
+        if kind.bias and p.rho_biases is not None:
+            found.append(f"b_j {p.rho_biases:+.2f}")
+        if p.rho_angles is not None:
+            found.append(f"region width {p.rho_angles:+.2f} (regions of {min(p.angles):.0f}° to {max(p.angles):.0f}°)")
+        if found:
+            parts.append(f"{model_label(result, g)}: rank correlation with class size {', '.join(found)}.")
+    parts.append("+1 would mean larger classes always get more: a prior learnt from the imbalance; near 0, none.")
+    free = [evaluate.class_prior(result, g) for g, s in enumerate(result.specs) if s.kind.bias]
+    fixed = [evaluate.class_prior(result, g) for g, s in enumerate(result.specs) if not s.kind.bias]
+    free_rho = [p.rho_angles for p in free if p is not None and p.rho_angles is not None]
+    fixed_rho = [p.rho_angles for p in fixed if p is not None and p.rho_angles is not None]
+    if free_rho and fixed_rho and max(fixed_rho) >= 0.7:
+        parts.append("The models with ‖W‖ = 1 and b = 0 give larger classes wider regions too: without free norms "
+                     "or biases, the features themselves can still hand a large class more of the circle.")
+    return " ".join(parts)

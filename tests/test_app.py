@@ -466,3 +466,13 @@ def test_features_of_16_dimensions_are_measured_and_never_drawn(tab):
         assert any("needs 2-D or 3-D features; this run has 16-D features" in e.value for e in at.info)
     if tab != "Features":
         assert at.get("image")  # angles, curves and verification work at any dimension
+
+
+def test_imbalanced_classes_show_each_models_prior_measured_on_the_run():
+    at = app("Features", data="blobs", dim="2", imbalance="20", optimizer="sgd", lr="0.01")
+    assert_healthy(at)
+    text = " ".join(m.value for m in at.markdown)
+    assert "rank correlation with class size" in text and "softmax:" in text
+    (table,) = [d for d in at.dataframe if "training samples" in d.value.columns]
+    sizes = table.value["training samples"].dropna().tolist()
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] >= 10 * sizes[-1]  # class 0 largest, 20x the last

@@ -319,3 +319,32 @@ def test_deciding_pairs_against_a_loop_over_every_pair():
     assert st["max_intra_angle"] == pytest.approx(best["max_intra"][0])
     assert st["min_inter_angle"] == pytest.approx(best["min_inter"][0])
     assert metrics.deciding_pairs(feats, np.zeros(40, int))["min_inter"] is None  # one class: no inter pair
+
+
+def test_region_angles_are_the_share_of_the_circle_each_class_wins():
+    from sphere_toy.metrics import region_angles
+
+    w = np.array([[1.0, -1.0], [0.0, 0.0]])  # two opposite weights: half the circle each
+    np.testing.assert_allclose(region_angles(w, np.zeros(2), 1.0), [180, 180], atol=0.2)
+    # a bias moves the border: x·W_0 + b_0 = x·W_1 + b_1 at x = −b_0/2 (b_1 = 0), so at radius 1 with b_0 = 1
+    # class 0 wins where cos t > −0.5, i.e. 240° of the circle; at a large radius the bias stops mattering
+    np.testing.assert_allclose(region_angles(w, np.array([1.0, 0.0]), 1.0), [240, 120], atol=0.2)
+    np.testing.assert_allclose(region_angles(w, np.array([1.0, 0.0]), 1e6), [180, 180], atol=0.2)
+    with pytest.raises(ValueError, match="2-D"):
+        region_angles(np.ones((3, 2)), np.zeros(2), 1.0)
+
+
+def test_rank_correlation_is_spearmans_rho():
+    from sphere_toy.metrics import rank_correlation
+
+    assert rank_correlation([1, 2, 3, 4], [10, 20, 30, 45]) == pytest.approx(1.0)
+    assert rank_correlation([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    assert rank_correlation([1, 2, 3], [5, 5, 5]) is None  # a constant side has no ranking
+    x, y = [3, 1, 4, 1, 5, 9, 2, 6], [2, 7, 1, 8, 2, 8, 1, 8]
+    want = np.corrcoef(_average_ranks(x), _average_ranks(y))[0, 1]  # ranks with ties averaged, by hand
+    assert rank_correlation(x, y) == pytest.approx(want)
+
+
+def _average_ranks(x):
+    x = np.asarray(x, float)
+    return np.array([np.mean([i for i, v in enumerate(sorted(x)) if v == xi]) for xi in x])
