@@ -265,10 +265,13 @@ def experiment_ui() -> tuple[Settings, list[str], str | None]:
         # differs from the run on screen. Editing a control reruns the page (cheap: nothing trains) and says so.
         with st.container(border=True):
             st.subheader("Experiment")
-            _choice("data", {"digits": "Digits", "blobs": "Blobs"})
-            st.slider(LIMITS["classes"].label, 2, 10, key="form_classes", help=LIMITS["classes"].help)
-            st.slider(LIMITS["held_out"].label, 0, int(LIMITS["held_out"].hi), key="form_held_out",
-                      help=LIMITS["held_out"].help)
+            _choice("data", {"digits": "Digits", "blobs": "Blobs", "identities": "Identities"})
+            # Number boxes, not sliders: their bounds depend on the data (10 digits, 100 identities); a value past
+            # what the chosen data allow comes back as the nearest valid one, with a warning.
+            _number("classes", 1)
+            _number("held_out", 1)
+            _number("samples", 10)
+            _number("nuisance", 0.25, "%g")
             _number("imbalance", 0.5, "%g")
             _number("overlap", 0.25, "%g")
             _choice("dim", {2: "2-D", 3: "3-D"})

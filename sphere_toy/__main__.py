@@ -72,7 +72,7 @@ def _model(text):
 
 # The experiment's flags are generated from the app's declaration (`settings.LIMITS`): one name, one bound, one
 # help text for both. Flags the CLI adds: several --seed values (one grid), --class-ids, --m (A-softmax shorthand).
-_GROUPS = {"data": ("data", "classes", "held_out", "imbalance", "overlap"),
+_GROUPS = {"data": ("data", "classes", "held_out", "samples", "nuisance", "imbalance", "overlap"),
            "training": ("dim", "hidden", "steps", "batch", "lr", "optimizer", "lambda_base", "lambda_gamma",
                         "lambda_power", "lambda_min"),
            "models": ("losses", "scale", "seed", "seeds")}

@@ -122,6 +122,7 @@ class ModelRecord:
     open_set_auc: float | None = None
     open_set_threshold: float | None = None
     open_set_accuracy: float | None = None
+    input_open_set_auc: float | None = None  # the raw inputs' AUC on the same held-out pairs (no net): the yardstick
 
     @property
     def ok(self) -> bool:
@@ -137,9 +138,11 @@ class ModelRecord:
 def record(result, g: int) -> ModelRecord:
     """Model g's `ModelRecord`."""
     spec, data = result.specs[g], result.data
+    base = input_open_set_report(result)
     head = ModelRecord(loss=spec.loss, margin=spec.margin, scale=spec.scale, seed=spec.seed, name=spec.name,
                        nan_step=int(result.nan_step[g]) if result.diverged(g) else None,
-                       compile_seconds=result.compile_seconds, train_seconds=result.train_seconds)
+                       compile_seconds=result.compile_seconds, train_seconds=result.train_seconds,
+                       input_open_set_auc=None if base is None or base["auc"] is None else float(base["auc"]))
     if result.diverged(g):
         return head
     w, b, feats = result.weights[g], result.bias[g], result.test_features[g]

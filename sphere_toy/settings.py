@@ -36,18 +36,31 @@ class Limit(NamedTuple):
     max_len: int = 1  # tuple fields: how many elements at most
 
 
-MAX_HELD_OUT = 8
+MAX_HELD_OUT = 8  # digits and blobs
+MAX_CLASSES = {"digits": 10, "blobs": 10, "identities": 100}  # classes trained on, per source
+MAX_HELD_OUT_IDENTITIES = 50
 MAX_ITEMS = 32  # values read from one URL key at most (a list field holds at most 10): a 10 kB list costs nothing
 MAX_MODELS = 10  # models in one line-up (the whole family with A-softmax m = 1..4 is 9)
 MAX_GRID = 30  # models in one grid, seeds included (a line-up of 6 over 5 seeds)
 LIMITS: Mapping[str, Limit] = MappingProxyType({
-    "data": Limit(str, choices=("digits", "blobs"), label="Data",
-                  help="scikit-learn's 8x8 handwritten digits (real images), or Gaussian blobs in 32-D (a clean toy)"),
-    "classes": Limit(int, 2, 10, label="Classes trained on",
-                     help="K: how many classes the network learns to separate (the closed set)"),
-    "held_out": Limit(int, 0, MAX_HELD_OUT, label="Held-out classes (open set)",
+    "data": Limit(str, choices=("digits", "blobs", "identities"), label="Data",
+                  help="scikit-learn's 8x8 handwritten digits (real images); Gaussian blobs in 32-D (a clean toy); "
+                       "or synthetic identities, the toy's faces: many people, each photo moved by pose and "
+                       "lighting shared by everyone, through a fixed nonlinear renderer (sphere_toy/data.py)"),
+    "classes": Limit(int, 2, max(MAX_CLASSES.values()), label="Classes trained on",
+                     help="K: how many classes the network learns to separate (the closed set). Digits and blobs: "
+                          "up to 10; identities (people in the training set): up to 100"),
+    "held_out": Limit(int, 0, MAX_HELD_OUT_IDENTITIES, label="Held-out classes (open set)",
                       help="Classes never seen in training, used only to test verification by cosine similarity "
-                           "(the Open-set tab). Digits: at most 10 minus the trained classes."),
+                           "(the Open-set tab). Digits: at most 10 minus the trained classes; blobs: 8; identities "
+                           "(people met only at test time): 50."),
+    "samples": Limit(int, 20, 300, label="Samples per class",
+                     help="Blobs and identities: samples generated per class before the train/test split "
+                          "(identities: photos per person). Digits have their own, about 180 per digit."),
+    "nuisance": Limit(float, 0.0, 4.0, label="Nuisance (identities)",
+                      help="Identities only: how strongly pose, lighting and expression move a photo, shared by "
+                           "every person; 0 = every photo of a person alike. The net must learn to ignore it: the "
+                           "larger, the worse cosine on the raw inputs verifies people."),
     "imbalance": Limit(float, 1.0, 50.0, label="Class imbalance",
                        help="Largest / smallest training class size; 1 = balanced. Softmax's free weight norms "
                             "can absorb class size as a prior; M-softmax normalises the weights, so they cannot."),
@@ -101,6 +114,8 @@ class Settings:
     data: str = "digits"  # "digits" | "blobs"
     classes: int = 6  # K classes trained on (closed set)
     held_out: int = 4  # H classes never trained on, for open-set verification (0 = none)
+    samples: int = 150  # blobs and identities: samples generated per class
+    nuisance: float = 2.0  # identities: strength of the shared pose/lighting variation
     imbalance: float = 1.0  # largest / smallest training class size (1 = balanced)
     overlap: float = 1.0  # blobs only: cluster spread
     dim: int = _TRAIN.feature_dim  # D, the feature dimension: 2 or 3 to draw, 8-32 for open-set work
@@ -146,14 +161,21 @@ class Settings:
             out.append(f"losses must be in registry order and distinct, got {self.losses}")
         if not out and self.seeds * len(self.losses) > MAX_GRID:
             out.append(f"seeds = {self.seeds} with {len(self.losses)} models makes more than {MAX_GRID} models")
+        if not out and self.classes > self.max_classes():
+            out.append(f"classes = {self.classes} is more than {self.max_classes()} for {self.data}")
         if not out and self.held_out > self.max_held_out():
             out.append(f"held_out = {self.held_out} is more than {self.max_held_out()} with classes = {self.classes} "
                        f"of {self.data}")
         return out
 
     def max_held_out(self) -> int:
-        """Digits has ten classes in all, so trained + held-out <= 10; blobs can make any number."""
-        return min(MAX_HELD_OUT, N_DIGITS - self.classes) if self.data == "digits" else MAX_HELD_OUT
+        """Digits has ten classes in all, so trained + held-out <= 10; blobs and identities are generated."""
+        if self.data == "digits":
+            return min(MAX_HELD_OUT, N_DIGITS - self.classes)
+        return MAX_HELD_OUT_IDENTITIES if self.data == "identities" else MAX_HELD_OUT
+
+    def max_classes(self) -> int:
+        return MAX_CLASSES[self.data]
 
     # ---- URL ----
 
@@ -194,7 +216,8 @@ class Settings:
 
     def data_config(self) -> DataConfig:
         return DataConfig(source=self.data, n_classes=self.classes, held_out=self.held_out, imbalance=self.imbalance,
-                          overlap=self.overlap, seed=self.seed)
+                          overlap=self.overlap, samples_per_class=self.samples, nuisance=self.nuisance,
+                          seed=self.seed)
 
     def train_config(self) -> TrainConfig:
         return TrainConfig(hidden=self.hidden, feature_dim=self.dim, steps=self.steps, batch_size=self.batch,
@@ -435,6 +458,12 @@ def _cross_field(values: dict, problems: dict[str, list[str]]) -> dict:
             f"seeds = {values['seeds']} with {len(losses)} models is more than {MAX_GRID} models to train; "
             f"using {most}")
         values = {**values, "seeds": most}
+    data = values.get("data", _DEFAULT.data)
+    classes = values.get("classes", _DEFAULT.classes)
+    if classes > MAX_CLASSES[data]:
+        problems.setdefault("classes", []).append(
+            f"classes = {classes} is more than {data} allows ({MAX_CLASSES[data]}); using {MAX_CLASSES[data]}")
+        values = {**values, "classes": MAX_CLASSES[data]}
     probe = dataclasses.replace(_DEFAULT, **{k: v for k, v in values.items() if k != "held_out"}, held_out=0)
     held_out = values.get("held_out", _DEFAULT.held_out)
     if held_out > probe.max_held_out():
@@ -488,8 +517,11 @@ PRESETS: Mapping[str, Preset] = MappingProxyType({
         "each class's size next to its weight's length, its bias and the width of the region it wins, with their "
         "rank correlations measured on this run. Look at the arrow lengths, then at the angular models' regions: "
         "on this toy they follow class size too (measured over 10 seeds in the README)."),
-    "Open-set digits": Preset(
-        Settings(classes=5, held_out=5, dim=3, losses=margins.sphereface_tokens((1, 2, 4))),
-        "Train on digits 0-4, then verify pairs of the never-seen digits 5-9 by cosine similarity: the Open-set tab's "
-        "ROC and AUC show whether a larger margin generalises to new identities."),
+    "Open-set identities": Preset(
+        Settings(data="identities", classes=40, held_out=20, samples=60, dim=3, hidden=(32, 32),
+                 losses=("softmax", "msoftmax", "asoftmax:2", "asoftmax:4"), seeds=5),
+        "40 synthetic people to train on, 20 more met only at test time, 60 photos each with pose and lighting "
+        "shared by everyone. Every loss trains five times (seeds) in one call. The Open-set tab verifies the new "
+        "people by the cosine of their features against cosine on the raw photos, and says from the numbers "
+        "whether the margin helps and how sure that is."),
 })

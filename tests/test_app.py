@@ -100,7 +100,7 @@ def test_url_holds_the_experiment_and_the_form_shows_it():
 @pytest.mark.parametrize("param, bad, words, fixed", [
     ("losses", "asoftmax:0", "A-softmax's margin 0 is out of range 1..6", ("asoftmax:1",)),
     ("losses", "cosface:9", "CosFace's margin 9 is out of range 0..1; using 1", ("cosface:1",)),
-    ("classes", "100", "classes = 100 is out of range 2..10; using 10", 10),
+    ("classes", "100", "classes = 100 is more than digits allows (10); using 10", 10),
     ("dim", "5", "dim = 5 is not one of 2, 3, 8, 16, 32; using 3", 3),
     ("steps", "-1", "steps = -1 is out of range 10..20000; using 10", 10),
     ("seed", "abc", "seed 'abc' is not a number; using 0", 0),
@@ -172,7 +172,8 @@ def test_all_bad_params_at_once_still_train_and_plot():
 CHANGES = {"data": "blobs", "classes": 4, "held_out": 3, "imbalance": 2.0, "overlap": 1.5, "dim": 2,
            "losses": ["softmax", "cosface"], "scale": 8.0,
            "hidden": "8,8", "steps": 40, "batch": 32, "lr": 0.01, "optimizer": "sgd", "lambda_base": 100.0,
-           "lambda_gamma": 0.5, "lambda_power": 1.0, "lambda_min": 1.0, "seed": 3, "seeds": 2}
+           "lambda_gamma": 0.5, "lambda_power": 1.0, "lambda_min": 1.0, "seed": 3, "seeds": 2, "samples": 60,
+           "nuisance": 1.0}
 
 
 def widget(at: AppTest, key: str):
@@ -232,7 +233,7 @@ def test_a_cross_field_correction_from_the_form_is_explained():
     at = _train(at)
     assert any("held_out = 4 is too many" in w for w in shown_warnings(at))
     assert url_settings(at).held_out == 1
-    assert at.slider(key="form_held_out").value == 1
+    assert at.number_input(key="form_held_out").value == 1
 
 
 @pytest.mark.parametrize("name, value, words", [

@@ -12,7 +12,7 @@ from sphere_toy.train import load_result
 
 SMALL = ["--data", "blobs", "--classes", "3", "--held-out", "2", "--dim", "2", "--hidden", "16", "--steps", "200",
          "--batch", "32"]
-KEYS = {"loss": str, "margin": (int, float), "final_loss": float, "train_acc": float, "test_acc": float,
+KEYS = {"loss": str, "margin": (int, float), "input_open_set_auc": float, "final_loss": float, "train_acc": float, "test_acc": float,
         "max_intra_angle": float, "min_inter_angle": float, "p95_intra_angle": float, "p5_inter_angle": float,
         "min_weight_angle": float, "open_set_auc": float, "compile_seconds": float, "train_seconds": float}
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sphere_toy import margins
 from sphere_toy.data import load
 from sphere_toy.margins import LOSSES, ModelSpec
-from sphere_toy.settings import LIMITS, MAX_GRID, PRESETS, Settings
+from sphere_toy.settings import LIMITS, MAX_CLASSES, MAX_GRID, PRESETS, Settings
 from sphere_toy.train import TrainConfig
 
 
@@ -52,7 +52,8 @@ def _field_strategy(name):
 
 @st.composite
 def valid_settings(draw):
-    values = {name: draw(_field_strategy(name)) for name in LIMITS if name not in ("held_out", "seeds")}
+    values = {name: draw(_field_strategy(name)) for name in LIMITS if name not in ("held_out", "seeds", "classes")}
+    values["classes"] = draw(st.integers(2, MAX_CLASSES[values["data"]]))
     values["seeds"] = draw(st.integers(1, min(LIMITS["seeds"].hi, MAX_GRID // len(values["losses"]))))
     probe = Settings(**values, held_out=0)
     return probe.replace(held_out=draw(st.integers(0, probe.max_held_out())))
@@ -98,7 +99,10 @@ def test_defaults_are_the_standard_workload():
     ({"losses": "softmax:3"}, "losses", ("softmax",), "softmax has no margin"),
     ({"losses": "cosface:0.35,cosface:.35,softmax"}, "losses", ("softmax", "cosface:0.35"), None),
     ({"scale": "100"}, "scale", 64.0, "scale = 100 is out of range 1..64; using 64"),
-    ({"classes": "100"}, "classes", 10, "classes = 100 is out of range 2..10; using 10"),
+    ({"classes": "100"}, "classes", 10, "classes = 100 is more than digits allows (10); using 10"),
+    ({"classes": "500"}, "classes", 10, "classes = 500 is out of range 2..100; using 100"),
+    ({"data": "identities", "classes": "500", "held_out": "80"}, "held_out", 50, "held_out = 80 is out of range 0..50"),
+    ({"data": "blobs", "held_out": "20"}, "held_out", 8, "blobs with 6 trained classes allows at most 8"),
     ({"dim": "7"}, "dim", 8, "dim = 7 is not one of 2, 3, 8, 16, 32; using 8"),
     ({"dim": "100"}, "dim", 32, "using 32"),
     ({"seeds": "9"}, "seeds", 5, "seeds = 9 is out of range 1..5; using 5"),
@@ -112,7 +116,7 @@ def test_defaults_are_the_standard_workload():
     ({"lr": "1e9"}, "lr", 10.0, "lr = 1000000000 is out of range"),
     ({"lr": "nan"}, "lr", Settings().lr, "lr 'nan' is not a number"),
     ({"lr": "inf"}, "lr", Settings().lr, "not a number"),
-    ({"data": "faces"}, "data", "digits", "data 'faces' is not one of digits, blobs; using digits"),
+    ({"data": "faces"}, "data", "digits", "data 'faces' is not one of digits, blobs, identities; using digits"),
     ({"optimizer": "rmsprop"}, "optimizer", "adam", "not one of adam, sgd"),
     ({"hidden": "64,abc"}, "hidden", (64,), "hidden 'abc' is not a number; dropping it"),
     ({"hidden": "1,2,3,4,5"}, "hidden", (1, 2, 3, 4), "at most 4"),
@@ -210,7 +214,7 @@ def test_presets_are_valid_described_and_loadable(name):
     data = load(preset.settings.data_config())  # the data exists with these settings
     assert data.n_classes == preset.settings.classes
     preset.settings.train_config()  # and the trainer accepts them
-    assert [s.token for s in preset.settings.specs()] == list(preset.settings.losses)
+    assert [s.token for s in preset.settings.specs()] == list(preset.settings.losses) * preset.settings.seeds
 
 
 def test_presets_show_what_their_names_promise():
@@ -218,7 +222,8 @@ def test_presets_show_what_their_names_promise():
     fig5 = PRESETS["Paper Fig. 5: 3-D features, m = 1..4"].settings
     assert (fig5.dim, fig5.losses) == (3, sphereface(1, 2, 3, 4))
     assert PRESETS["Imbalanced classes"].settings.imbalance > 1
-    assert PRESETS["Open-set digits"].settings.held_out >= 2
+    identities = PRESETS["Open-set identities"].settings
+    assert identities.data == "identities" and identities.held_out >= 10 and identities.seeds > 1
 
 
 @pytest.mark.parametrize("params", [
