@@ -19,7 +19,7 @@ import threading
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from sphere_toy import evaluate, margins, plots, screens
+from sphere_toy import cost, evaluate, margins, plots, screens
 from sphere_toy.jobs import Job, Jobs, log_runs_to_terminal
 from sphere_toy.safe_text import clip, markdown_literal
 from sphere_toy.settings import LIMITS, PRESETS, QUERY_KEYS, Settings, lineup_tokens
@@ -221,12 +221,27 @@ def _on_train() -> None:
 
 
 def pending_ui(settings: Settings) -> None:
-    """Say so when the form has been edited but not applied: the run on screen is not what the form shows."""
+    """Say so when the form has been edited but not applied: the run on screen is not what the form shows. Either
+    way, what the form's run would cost, or that this server would refuse it."""
     edited = _form_settings()[0]
     changed = [LIMITS[name].label for name in LIMITS if getattr(edited, name) != getattr(settings, name)]
     if changed:
         st.warning(f"Not applied yet: {', '.join(changed)}. The page still shows the run before these changes; "
                    "press Train to run them.", icon=":material/edit:")
+    estimate = cost.CALIBRATION.estimate(edited)
+    refusal = cost.refusal(edited, estimate)
+    if refusal:
+        st.error(refusal.message, icon=":material/timer_off:")
+    else:
+        st.caption(f"This run: {cost.describe(estimate)} on this server ({len(edited.specs())} models).")
+
+
+def refused_ui(settings: Settings, where) -> bool:
+    """Refuse a run over the server's bound before anything starts (True): nothing is queued, nothing else slows."""
+    refusal = cost.refusal(settings, cost.CALIBRATION.estimate(settings))
+    if refusal:
+        where.error(refusal.message + " Nothing was started.", icon=":material/timer_off:")
+    return refusal is not None
 
 
 def _on_preset(name: str) -> None:
@@ -671,6 +686,8 @@ def main() -> None:
             target_tab()
         elif shown == "About":
             about_tab()
+    if refused_ui(settings, status):
+        return
     if shown not in RESULT_TABS:
         job = _jobs().get(settings)
         if job.finished.is_set():

@@ -25,7 +25,7 @@ import threading
 import time
 from typing import Callable
 
-from . import evaluate
+from . import cost, evaluate
 from .data import load
 from .settings import Settings
 from .train import GridResult, train_grid
@@ -59,9 +59,16 @@ def train_settings(settings: Settings, progress: Progress) -> GridResult:
     makes a user wait for them; `evaluate` keeps them with the result object.
     """
     result = train_grid(load(settings.data_config()), settings.specs(), settings.train_config(), progress=progress)
+    cost.CALIBRATION.observe(settings, result.train_seconds)  # estimates follow this machine
     evaluate.open_set_reports(result)
     evaluate.input_open_set_report(result)
     return result
+
+
+def _remaining(job) -> float:
+    """Seconds a queued or running job still needs, by the calibrated estimate."""
+    estimate = cost.CALIBRATION.estimate(job.settings)
+    return estimate * (1 - job.done / job.settings.steps) if job.running else estimate
 
 
 class Job:
@@ -161,7 +168,9 @@ class Jobs:
                 first = ahead[0]
                 where = f"step {first.done} of {first.settings.steps}" if first.running else "queued"
                 runs = "1 run" if len(ahead) == 1 else f"{len(ahead)} runs"
-                return 0.0, (f"Waiting for {runs} ahead of this one ({now - job.queued:.0f} s); first: "
+                wait = sum(_remaining(other) for other in ahead)
+                return 0.0, (f"Place {len(ahead) + 1} in the queue: waiting for {runs} ahead of this one "
+                             f"({now - job.queued:.0f} s so far, {cost.describe(wait)} to go); first: "
                              f"{first.settings.describe()} ({where}). This run starts after "
                              f"{'it' if len(ahead) == 1 else 'them'}.")
             return 0.0, "Starting…"
@@ -172,7 +181,8 @@ class Jobs:
             return 0.0, f"Preparing and compiling {models} models… ({elapsed:.0f} s)"
         if job.done >= total:
             return 1.0, f"Trained {models} models; measuring angles and open-set verification… ({elapsed:.0f} s)"
-        return job.done / total, f"Training {models} models: step {job.done} of {total} ({elapsed:.0f} s)"
+        return job.done / total, (f"Training {models} models: step {job.done} of {total} ({elapsed:.0f} s of "
+                                  f"{cost.describe(cost.CALIBRATION.estimate(job.settings))})")
 
     # ---- the worker ----
 

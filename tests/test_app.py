@@ -459,7 +459,7 @@ def test_the_open_set_lab_answers_over_seeds_in_words_from_the_numbers():
     assert [o for o in widget(at, "model").options] == ["softmax", "M-softmax", "A-softmax m=1", "A-softmax m=4"]
 
 
-@pytest.mark.parametrize("tab", ["Features", "Angles", "Compare", "Training", "Open-set"])
+@pytest.mark.parametrize("tab", ["Features", "Angles", "Training"])
 def test_features_of_16_dimensions_are_measured_and_never_drawn(tab):
     at = app(tab, dim="16")
     assert_healthy(at)
@@ -477,3 +477,16 @@ def test_imbalanced_classes_show_each_models_prior_measured_on_the_run():
     (table,) = [d for d in at.dataframe if "training samples" in d.value.columns]
     sizes = table.value["training samples"].dropna().tolist()
     assert sizes == sorted(sizes, reverse=True) and sizes[0] >= 10 * sizes[-1]  # class 0 largest, 20x the last
+
+
+def test_a_run_over_the_servers_bound_is_refused_before_anything_starts(train_calls):
+    huge = {"steps": "20000", "batch": "1024", "hidden": "256,256,256,256", "classes": "10", "held_out": "0",
+            "m": "1,2,3,4,5,6", "losses": None}  # 26 minutes of training on 2 cores before the bound existed
+    at = app("Compare", **huge)
+    assert not at.exception
+    (error,) = [e.value for e in at.main.error]  # the sidebar says it too, beside the form
+    assert "this server allows 60 s" in error and "Hidden widths (256,256,256,256)" in error
+    assert "Nothing was started" in error and train_calls == []  # nothing trained, nothing queued
+    at = app("Compare")  # and the room's other runs go on as usual
+    assert_healthy(at) and at.get("image")
+    assert any("This run: ≈" in c.value for c in at.sidebar.caption)  # the form says what a run will cost

@@ -114,7 +114,7 @@ def test_repeated_keys_and_several_problems_on_one_key_give_one_warning_each():
     classes, hidden, seed = warnings  # in the form's order
     assert seed.startswith("seed has 3 values; using the last, 'abc' (and 1 more problem with seed)")
     assert hidden.endswith("using hidden = 256,1") and "3 more problems" in hidden
-    assert classes == "classes = 100 is out of range 2..10; using 10"
+    assert classes == "classes = 100 is more than digits allows (10); using 10"
 
 
 def test_the_app_shows_a_hostile_links_warnings_as_text():

@@ -1,0 +1,113 @@
+"""What a run will cost before it starts: an estimate from its shapes, steps and models, and the teacher's bound.
+
+A grid step costs a fixed overhead, a little per model (vmap's bookkeeping), and the arithmetic of every model's
+forward and backward pass through the MLP. The three coefficients were measured on the project's 2-core CPU
+(2026-11-30): 4 and 20 models of the identities preset (0.26 and 1.1 ms a step), the standard workload (6 models,
+0.4 ms) and the largest run a link could ask for before this bound existed (8 models of 4 x 256 units, batch 1024:
+77 ms a step, 26 minutes for 20000 steps). A server then scales them by what its own finished runs took against
+what was estimated for them (`Calibration`), so a faster or slower machine converges on its own numbers.
+
+The bound: `SPHERE_TOY_MAX_RUN_SECONDS` in the server's environment (default 60). A run estimated above it is
+refused before anything starts, with the knob to lower named (`refusal`).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import threading
+from dataclasses import dataclass
+
+DEFAULT_MAX_RUN_SECONDS = 60.0
+STEP_OVERHEAD = 5e-5  # seconds per step, whatever the grid
+MODEL_OVERHEAD = 4.5e-5  # seconds per model per step
+SECONDS_PER_FLOP = 7.3e-12  # arithmetic, forward + backward (the large-matrix rate; small grids are faster per flop)
+COMPILE_SECONDS = 1.0  # a grid shape: 2-3 s the first time on a machine, 0.1-0.6 s from the disk or memory cache
+REPORT_SECONDS = 0.15  # the open-set report of one model
+
+
+def max_run_seconds() -> float:
+    """The teacher's bound in seconds ($SPHERE_TOY_MAX_RUN_SECONDS, default 60; unreadable text keeps 60)."""
+    try:
+        value = float(os.environ.get("SPHERE_TOY_MAX_RUN_SECONDS", DEFAULT_MAX_RUN_SECONDS))
+    except ValueError:
+        return DEFAULT_MAX_RUN_SECONDS
+    return value if value > 0 else DEFAULT_MAX_RUN_SECONDS
+
+
+def flops_per_model_step(settings) -> float:
+    """Multiply-adds of one model's forward and backward pass over one minibatch: 6 x batch x Σ fan_in x fan_out
+    (2 per multiply-add, 3 for forward + backward), through the hidden layers, the feature layer and the head."""
+    widths = (64 if settings.data != "blobs" else 32, *settings.hidden, settings.dim, settings.classes)
+    return 6.0 * settings.batch * sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+
+
+def raw_estimate(settings) -> float:
+    """Seconds for the whole run on the reference machine: compile, train, the open-set reports."""
+    models = len(settings.specs())
+    step = STEP_OVERHEAD + MODEL_OVERHEAD * models + SECONDS_PER_FLOP * models * flops_per_model_step(settings)
+    reports = REPORT_SECONDS * models if settings.held_out >= 2 else 0.0
+    return COMPILE_SECONDS + settings.steps * step + reports
+
+
+class Calibration:
+    """This machine against the reference: the median of measured / estimated training time over its last runs."""
+
+    def __init__(self, keep: int = 20):
+        self._ratios: list[float] = []
+        self._keep = keep
+        self._lock = threading.Lock()
+
+    def observe(self, settings, train_seconds: float) -> None:
+        models = len(settings.specs())
+        step = STEP_OVERHEAD + MODEL_OVERHEAD * models + SECONDS_PER_FLOP * models * flops_per_model_step(settings)
+        with self._lock:
+            self._ratios = (self._ratios + [train_seconds / (settings.steps * step)])[-self._keep:]
+
+    @property
+    def factor(self) -> float:
+        """How much slower (> 1) or faster this machine trains than the reference, within [0.25, 4]."""
+        with self._lock:
+            ratios = list(self._ratios)
+        return min(max(statistics.median(ratios), 0.25), 4.0) if ratios else 1.0
+
+    def estimate(self, settings) -> float:
+        return self.factor * raw_estimate(settings)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    seconds: float  # the estimate
+    bound: float
+    message: str  # what to tell the user: the estimate, the bound, the knob to lower
+
+
+def refusal(settings, estimate: float, bound: float | None = None) -> Refusal | None:
+    """None if the run fits the bound; else the words that refuse it, naming the knob that costs the most."""
+    bound = max_run_seconds() if bound is None else bound
+    if estimate <= bound:
+        return None
+    worst = sorted(_knobs(settings), key=lambda k: -k[0])[0][1]
+    return Refusal(estimate, bound, f"This run would take about {estimate:.0f} s; this server allows {bound:.0f} s "
+                                    f"(its teacher sets SPHERE_TOY_MAX_RUN_SECONDS). Lower {worst}.")
+
+
+def _knobs(settings) -> list[tuple[float, str]]:
+    """(how far above the default each costly knob is, its name in the form)."""
+    from sphere_toy.settings import Settings
+
+    default = Settings()
+    models = len(settings.specs()) / len(default.specs())
+    return [(settings.steps / default.steps, f"Training steps ({settings.steps})"),
+            (settings.batch / default.batch, f"Batch size ({settings.batch})"),
+            (flops_per_model_step(settings.replace(batch=default.batch)) / flops_per_model_step(default),
+             "Hidden widths (" + ",".join(map(str, settings.hidden)) + ")"),
+            (models, f"the models or Seeds per model ({len(settings.specs())} models)")]
+
+
+CALIBRATION = Calibration()  # this process's (this server's) runs
+
+
+def describe(seconds: float) -> str:
+    """"≈ 4 s", "≈ 2 min"."""
+    return f"≈ {seconds:.0f} s" if seconds < 90 else f"≈ {seconds / 60:.0f} min"

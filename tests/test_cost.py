@@ -1,0 +1,54 @@
+"""The cost bound: the estimate's arithmetic, the teacher's bound, the refusal's words, the machine's calibration.
+(How close the estimate comes to real runs is measured by benchmarks/bench_cost.py, not asserted here.)"""
+
+import pytest
+
+from sphere_toy import cost
+from sphere_toy.settings import Settings
+
+# The link of the issue: all inside the app's limits, 26 minutes of training on 2 cores before the bound existed.
+HUGE = Settings(steps=20000, batch=1024, hidden=(256, 256, 256, 256), classes=10, held_out=0,
+                losses=("softmax", "msoftmax", "asoftmax:1", "asoftmax:2", "asoftmax:3", "asoftmax:4", "asoftmax:5",
+                        "asoftmax:6"))
+
+
+def test_the_flops_are_the_networks_multiply_adds():
+    s = Settings()  # digits: 64 inputs, 64, 64, 3 features, 6 classes
+    assert cost.flops_per_model_step(s) == 6 * 128 * (64 * 64 + 64 * 64 + 64 * 3 + 3 * 6)
+    assert cost.flops_per_model_step(s.replace(data="blobs", held_out=2)) == 6 * 128 * (32 * 64 + 64 * 64 + 64 * 3
+                                                                                          + 3 * 6)
+
+
+def test_the_huge_link_is_refused_naming_what_costs_most(monkeypatch):
+    monkeypatch.delenv("SPHERE_TOY_MAX_RUN_SECONDS", raising=False)
+    estimate = cost.raw_estimate(HUGE)
+    assert 10 * 60 < estimate < 60 * 60  # about the 26 minutes it took
+    refusal = cost.refusal(HUGE, estimate)
+    assert refusal is not None and refusal.bound == 60
+    assert "about" in refusal.message and "60 s" in refusal.message and "Hidden widths (256,256,256,256)" in refusal.message
+    assert cost.refusal(Settings(), cost.raw_estimate(Settings())) is None  # the default run fits
+
+
+@pytest.mark.parametrize("text, bound", [("120", 120.0), ("0", 60.0), ("-5", 60.0), ("lots", 60.0)])
+def test_the_teacher_sets_the_bound(monkeypatch, text, bound):
+    monkeypatch.setenv("SPHERE_TOY_MAX_RUN_SECONDS", text)
+    assert cost.max_run_seconds() == bound
+
+
+def test_steps_that_cost_most_are_named():
+    long = Settings(steps=20000, held_out=0)
+    refusal = cost.refusal(long, cost.raw_estimate(long), bound=1.0)
+    assert "Training steps (20000)" in refusal.message
+
+
+def test_the_calibration_follows_this_machine():
+    cal = cost.Calibration()
+    s = Settings()
+    assert cal.factor == 1.0 and cal.estimate(s) == cost.raw_estimate(s)
+    train = cost.raw_estimate(s) - cost.COMPILE_SECONDS - cost.REPORT_SECONDS * len(s.specs())
+    for _ in range(3):
+        cal.observe(s, 2 * train)  # this machine trains twice as slowly as the reference
+    assert cal.factor == pytest.approx(2.0)
+    for _ in range(30):
+        cal.observe(s, 1000 * train)  # absurd measurements are held to a factor of 4
+    assert cal.factor == 4.0
