@@ -386,10 +386,10 @@ def test_a_room_on_one_experiment_all_receive_the_run_and_a_queued_page_names_th
         for at in room:
             assert_healthy(at)
             (bar,) = at.get("progress")
-            assert "Waiting" not in bar.proto.text  # this run is the one training
+            assert "waiting for" not in bar.proto.text  # this run is the one training
         late = app("About", seed="16")  # a different experiment: queued behind the room's run, and told so
         (bar,) = late.get("progress")
-        assert bar.proto.text.startswith("Waiting for 1 run ahead of this one"), bar.proto.text
+        assert bar.proto.text.startswith("Place 2 in the queue: waiting for 1 run ahead of this one"), bar.proto.text
         assert "seed 15" in bar.proto.text and "This run starts after it." in bar.proto.text
     finally:
         release.set()

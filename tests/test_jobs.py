@@ -120,9 +120,11 @@ def test_runs_go_one_at_a_time_in_order_and_a_waiting_page_is_told_what_is_ahead
     _wait(lambda: a.running)
     assert jobs.ahead(a) == [] and jobs.ahead(b) == [a] and jobs.ahead(c) == [a, b]
     text = jobs.status(b)[1]
-    assert text.startswith("Waiting for 1 run ahead of this one") and "seed 1" in text and "step" in text
+    assert text.startswith("Place 2 in the queue: waiting for 1 run ahead of this one") and "seed 1" in text
+    assert "step" in text and "to go" in text  # where the run ahead is, and an estimate of the wait
     assert "This run starts after it." in text
-    assert jobs.status(c)[1].startswith("Waiting for 2 runs ahead") and "starts after them" in jobs.status(c)[1]
+    waiting = jobs.status(c)[1]
+    assert waiting.startswith("Place 3 in the queue: waiting for 2 runs ahead") and "starts after them" in waiting
     trainer.release.set()
     for job in (a, b, c):
         assert job.finished.wait(5)
@@ -136,11 +138,11 @@ def test_the_waiting_message_turns_into_progress_when_the_run_starts():
     jobs = Jobs(train=trainer)
     first, second = jobs.get(Settings(seed=1)), jobs.get(Settings(seed=2))
     _wait(lambda: first.running)
-    assert "Waiting" in jobs.status(second)[1]
+    assert "waiting for 1 run ahead" in jobs.status(second)[1]
     trainer.release.set()
     assert first.finished.wait(5)
     _wait(lambda: second.running or second.finished.is_set())
-    assert "Waiting" not in jobs.status(second)[1]
+    assert "waiting" not in jobs.status(second)[1]
 
 
 def test_a_queued_run_nobody_waits_for_is_dropped_but_a_watched_one_runs():
