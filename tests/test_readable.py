@@ -21,7 +21,9 @@ def _views(runs, family):
     views = [("ψ m=4", "psi_figure", (4, 0.0), {}, "psi", None), ("ψ m=8, λ", "psi_figure", (8, 3.0), {}, "psi", None),
              ("ψ m=4 presenting", "psi_figure", (4, 0.0), {}, "full", None),
              ("the margin family", "family_figure", (chosen, 0.0), {}, "full", None),
-             ("family 2-D features (CosFace)", "features_figure", (3,), {}, "full", family[2])]
+             ("family 2-D features (CosFace)", "features_figure", (3,), {}, "full", family[2]),
+             ("open-set seeds", "seed_auc_figure", (), {}, "full", r3),
+             ("open-set held-out pairs", "open_pairs_figure", (), {"bins": 36}, "below", r3)]
     for dim, r in ((3, r3), (2, r2)):
         g = len(r.specs) - 1
         views += [
