@@ -5,6 +5,7 @@
   train     the same, saving the whole run (data, features, weights, history, snapshots) to --out run.npz
   figures   the same, writing the slides' PNGs and a Markdown stats table to --out DIR; --from run.npz draws a
             saved run without training
+  warmup    compile the default experiment's and every preset's programs into the persistent cache, before class
   sweep     vary one knob (--knob dim|classes|m, --values ...) over --seeds; write sweep.md, sweep.csv and
             sweep.png (open-set AUC per loss, mean ± sd, every seed) to --out DIR
 
@@ -14,6 +15,7 @@ Exit status: 0 fine, 2 bad arguments (one line naming the argument), 3 a model d
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
@@ -141,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     figures = sub.add_parser("figures", **sub_kw, help="train the grid and write PNG figures and stats.md for slides")
     _add_experiment_args(figures)
     figures.add_argument("--out", required=True, help="output directory")
+    sub.add_parser("warmup", **sub_kw, help="compile every preset's programs into the disk cache, before class")
     sweep = sub.add_parser("sweep", **sub_kw, help="vary one knob over seeds; write a table and a figure of "
                                                     "open-set AUC")
     _add_experiment_args(sweep)
@@ -175,8 +178,6 @@ def _settings(args):
 
 def _configs(args):
     """The data, training config and models the arguments describe; ValueError naming a field if they are wrong."""
-    import dataclasses
-
     settings = _settings(args)
     data = dataclasses.replace(settings.data_config(), classes=args.class_ids)
     specs = tuple(dict.fromkeys(spec for seed in dict.fromkeys(args.seed)
@@ -230,6 +231,27 @@ def _sweep(parser, args) -> int:
     return 0
 
 
+def warmup(train=None) -> int:
+    """Compile the programs of the app's default experiment and of every preset into JAX's persistent cache.
+
+    A grid's program depends on its shapes (models, network, data, batch, the 100-step chunk), not on its step count,
+    seeds or rates, so one chunk of each experiment compiles exactly what the class's runs will load from disk."""
+    import time
+
+    from sphere_toy.data import load
+    from sphere_toy.settings import PRESETS, Settings
+    from sphere_toy.train import enable_compilation_cache, train_grid
+
+    train = train or train_grid
+    print(f"compilation cache: {enable_compilation_cache()}")
+    for name, settings in [("default", Settings()), *((name, p.settings) for name, p in PRESETS.items())]:
+        config = settings.train_config()
+        t0 = time.perf_counter()
+        train(load(settings.data_config()), settings.specs(), dataclasses.replace(config, steps=config.chunk_steps))
+        print(f"{time.perf_counter() - t0:5.1f} s  {name}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -237,6 +259,8 @@ def main(argv=None) -> int:
     from sphere_toy.data import load
     from sphere_toy.train import load_result, save_result, train_grid
 
+    if args.command == "warmup":
+        return warmup()
     if getattr(args, "from_run", None):  # figures of a saved run: nothing to train
         from sphere_toy.figures import write_figures
         try:

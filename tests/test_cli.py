@@ -117,3 +117,20 @@ def test_figures_of_a_saved_run_are_pngs_and_a_stats_table(tmp_path, capsys):
     pngs = sorted(tmp_path.glob("*.png"))
     assert len(pngs) >= 5 and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
     assert "A-softmax m=4" in (tmp_path / "stats.md").read_text()
+
+
+def test_warmup_compiles_each_presets_own_grid(capsys):
+    """One chunk of every experiment the app offers in one click, with the shapes its real run has."""
+    from sphere_toy.__main__ import warmup
+    from sphere_toy.settings import PRESETS, Settings
+
+    calls = []
+    assert warmup(train=lambda data, specs, config: calls.append((data, specs, config))) == 0
+    wanted = [Settings()] + [p.settings for p in PRESETS.values()]
+    assert len(calls) == len(wanted)
+    for (data, specs, config), settings in zip(calls, wanted):
+        assert specs == settings.specs() and data.n_classes == settings.classes
+        assert config == settings.train_config().__class__(**{**vars(settings.train_config()),
+                                                                "steps": config.chunk_steps})
+    out = capsys.readouterr().out
+    assert "compilation cache:" in out and all(name in out for name in PRESETS)
