@@ -423,7 +423,7 @@ def target_angle_figure(result, g: int) -> Figure:
     check_trained(result, g)
     data, colors = result.data, result_colors(result)
     theta = np.degrees(metrics.target_angles(result.test_features[g], result.weights[g], data.y_test))
-    fig = new_figure(max(7.0, 1.2 * data.n_classes + 2), 5.4)
+    fig = new_figure(min(max(7.0, 1.2 * data.n_classes + 2), 14.0), 5.4)  # many classes: narrower boxes
     ax = fig.add_subplot()
     groups = [theta[data.y_test == j] for j in range(data.n_classes)]
     boxes = ax.boxplot(groups, positions=range(data.n_classes), widths=0.55, patch_artist=True, showfliers=False,
@@ -431,9 +431,12 @@ def target_angle_figure(result, g: int) -> Figure:
     rng = np.random.default_rng(0)  # jitter only: where a point is drawn across its box
     for j, (box, values) in enumerate(zip(boxes["boxes"], groups)):
         box.set(facecolor=_blend([colors[j]], 0.35)[0], edgecolor=colors[j], lw=2)
-        ax.scatter(j + rng.uniform(-0.18, 0.18, len(values)), values, color=colors[j], s=16, zorder=3, alpha=0.85)
+        ax.scatter(j + rng.uniform(-0.18, 0.18, len(values)), values, color=colors[j],
+                   s=6 if many_classes(result) else 16, zorder=3, alpha=0.85)
     ax.axhline(theta.mean(), color="0.3", ls="--", lw=1.5, label=f"mean θ_y = {theta.mean():.1f}°")
-    ax.set_xticks(range(data.n_classes), data.class_names[:data.n_classes], rotation=30 if data.n_classes > 6 else 0)
+    every = -(-data.n_classes // 12)  # at most 12 names under the axis
+    ticks = range(0, data.n_classes, every)
+    ax.set_xticks(ticks, [data.class_names[j] for j in ticks], rotation=30 if len(ticks) > 6 else 0)
     ax.set_ylim(0, max(10.0, float(theta.max()) * 1.1))
     ax.set_ylabel("θ_y: angle to own class weight (degrees)")
     fit_legend(ax, loc="upper right")
