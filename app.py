@@ -77,11 +77,36 @@ def run_ui(settings: Settings, where) -> GridResult | None:
     job = jobs.get(settings)
     if not job.finished.is_set():
         bar = where.progress(0.0, text="Starting…")
+        cancel = where.empty()
+        cancel.button("Cancel this run", key="cancel_run", on_click=_on_cancel, args=(settings,),
+                      icon=":material/cancel:", help=CANCEL_HELP)
         while not job.finished.wait(0.25):
             job = jobs.get(settings)  # also tells the queue that this page is still waiting
             bar.progress(*jobs.status(job))
         bar.empty()
+        cancel.empty()
     return outcome_ui(job, where)
+
+
+CANCEL_HELP = ("This page stops waiting for the run. A run no page asks for any more is dropped from the queue "
+               "within 15 s; other pages waiting for the same experiment still get it.")
+
+
+def _on_cancel(settings: Settings) -> None:
+    st.session_state["_cancelled"] = settings
+
+
+def cancelled_ui(settings: Settings, where) -> bool:
+    """After Cancel: say so, and stop asking for the run (True), until the user asks for it again."""
+    if st.session_state.get("_cancelled") != settings:
+        return False
+    with where:
+        st.info("Cancelled: this page no longer waits for this run; unless another page asks for it, it is dropped "
+                "from the queue. Change the experiment, or train this one after all.", icon=":material/cancel:")
+        if st.button("Train it after all", key="uncancel", icon=":material/play_arrow:"):
+            st.session_state.pop("_cancelled", None)
+            st.rerun()
+    return True
 
 
 @st.fragment(run_every=1.0)
@@ -93,10 +118,14 @@ def background_run_ui(settings: Settings) -> None:
     run away from the others). The first page to see it also draws the slowest views (Compare, Training) in a
     background thread, so that their first visit is instant.
     """
+    if st.session_state.get("_cancelled") == settings:
+        st.rerun()  # the page says so and stops polling
     jobs = _jobs()
     job = jobs.get(settings)
     if not job.finished.is_set():
         st.progress(*jobs.status(job))
+        st.button("Cancel this run", key="cancel_background", on_click=_on_cancel, args=(settings,),
+                  icon=":material/cancel:", help=CANCEL_HELP)
         return
     if job.result is not None and job.claim("prerender"):
         _draw_in_background(settings, job.result)
@@ -686,7 +715,7 @@ def main() -> None:
             target_tab()
         elif shown == "About":
             about_tab()
-    if refused_ui(settings, status):
+    if refused_ui(settings, status) or cancelled_ui(settings, status):
         return
     if shown not in RESULT_TABS:
         job = _jobs().get(settings)

@@ -490,3 +490,16 @@ def test_a_run_over_the_servers_bound_is_refused_before_anything_starts(train_ca
     at = app("Compare")  # and the room's other runs go on as usual
     assert_healthy(at) and at.get("image")
     assert any("This run: ≈" in c.value for c in at.sidebar.caption)  # the form says what a run will cost
+
+
+def test_a_cancelled_run_is_no_longer_asked_for_and_can_be_asked_again(train_calls):
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params.update({**SMALL, "seed": "31", "tab": "Compare"})
+    at.session_state["_cancelled"] = Settings.from_query({**SMALL, "seed": "31"})[0]  # as the Cancel button sets it
+    at.run()
+    assert not at.exception and train_calls == []  # this page asks for nothing: the queue drops what nobody wants
+    assert any("Cancelled" in i.value for i in at.info)
+    next(b for b in at.button if b.key == "uncancel").click()
+    at.run()
+    assert_healthy(at) and at.get("image")
+    assert len(train_calls) == 1  # asked again: trained

@@ -253,3 +253,17 @@ def test_each_tabs_first_figure_is_on_the_first_screen(server, browser, mode, si
                 assert bottom <= size[1], f"present, {name}: the first figure ends at {bottom:.0f} px"
     finally:
         page.close()
+
+
+def test_cancel_stops_a_page_waiting(server, browser):
+    """Last in this module: the cancelled run (20000 steps, so that Cancel comes while it trains) has no page left
+    waiting for it, but a run already training is not stopped (yet), and it would delay the tests after it."""
+    page = browser.new_page(viewport=VIEWPORT)
+    try:
+        page.goto(f"{server}/?seed=5151&steps=20000&tab=Compare", wait_until="domcontentloaded")
+        page.get_by_role("button", name="Cancel this run").click(timeout=120_000)
+        page.get_by_text("Cancelled: this page no longer waits").wait_for(timeout=30_000)
+        _assert_healthy(page, "cancelled")
+        assert page.get_by_role("button", name="Cancel this run").count() == 0
+    finally:
+        page.close()
