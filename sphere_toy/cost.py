@@ -42,12 +42,17 @@ def flops_per_model_step(settings) -> float:
     return 6.0 * settings.batch * sum(a * b for a, b in zip(widths[:-1], widths[1:]))
 
 
-def raw_estimate(settings) -> float:
-    """Seconds for the whole run on the reference machine: compile, train, the open-set reports."""
+def train_estimate(settings) -> float:
+    """Seconds of training alone on the reference machine: steps x (overhead + per model + arithmetic)."""
     models = len(settings.specs())
     step = STEP_OVERHEAD + MODEL_OVERHEAD * models + SECONDS_PER_FLOP * models * flops_per_model_step(settings)
-    reports = REPORT_SECONDS * models if settings.held_out >= 2 else 0.0
-    return COMPILE_SECONDS + settings.steps * step + reports
+    return settings.steps * step
+
+
+def raw_estimate(settings) -> float:
+    """Seconds for the whole run on the reference machine: compile, train, the open-set reports."""
+    reports = REPORT_SECONDS * len(settings.specs()) if settings.held_out >= 2 else 0.0
+    return COMPILE_SECONDS + train_estimate(settings) + reports
 
 
 class Calibration:
@@ -59,10 +64,9 @@ class Calibration:
         self._lock = threading.Lock()
 
     def observe(self, settings, train_seconds: float) -> None:
-        models = len(settings.specs())
-        step = STEP_OVERHEAD + MODEL_OVERHEAD * models + SECONDS_PER_FLOP * models * flops_per_model_step(settings)
+        ratio = train_seconds / train_estimate(settings)
         with self._lock:
-            self._ratios = (self._ratios + [train_seconds / (settings.steps * step)])[-self._keep:]
+            self._ratios = (self._ratios + [ratio])[-self._keep:]
 
     @property
     def factor(self) -> float:

@@ -192,6 +192,13 @@ class SeedAUCs:
         """Sample standard deviation over seeds (None with fewer than two)."""
         return float(np.std(self.finite, ddof=1)) if len(self.finite) > 1 else None
 
+    @property
+    def text(self) -> str:
+        """"0.888 ± 0.021" ("-" if every seed diverged, no ± with one seed)."""
+        if self.mean is None:
+            return "-"
+        return f"{self.mean:.3f}" + ("" if self.sd is None else f" ± {self.sd:.3f}")
+
 
 @dataclass(frozen=True)
 class MarginEffect:

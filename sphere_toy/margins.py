@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Callable, Mapping
 
+import jax
 import jax.numpy as jnp
 import matplotlib
 import numpy as np
@@ -237,6 +238,20 @@ def hyper(specs) -> dict:
     dtypes = {"use_bias": jnp.float32, "normalize": bool, "scale": jnp.float32, "m": jnp.int32,
               "angle_margin": jnp.float32, "cos_margin": jnp.float32, "anneals": bool}
     return {k: jnp.array([a[k] for a in args], dtype) for k, dtype in dtypes.items()}
+
+
+MAX_M = 8  # a static bound for SphereFace's m in the views: one compiled program serves every loss and m up to it
+_margin_logits = jax.jit(losses.margin_logits, static_argnames=("max_m",))
+
+
+def margin_logits(spec: ModelSpec, features, weights, labels) -> np.ndarray:
+    """A model's logits with its full margin (λ = 0) and unit W_j, as the views draw its margin zone: r·t(θ_i) for
+    the label i, r·cos θ_j for the others. Compiled once per shape for every loss (margins traced). (N, C)."""
+    args = spec.logit_args()
+    return np.asarray(_margin_logits(
+        features, weights, labels, normalize=True, scale=args["scale"], m=args["m"],
+        angle_margin=args["angle_margin"], cos_margin=args["cos_margin"], lam=0.0,
+        max_m=max(int(args["m"]), MAX_M)))
 
 
 def colors(specs) -> list[str]:

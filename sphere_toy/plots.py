@@ -21,7 +21,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch
 from numpy.polynomial.chebyshev import cheb2poly
 
-from sphere_toy import losses, metrics
+from sphere_toy import losses, margins, metrics
 from sphere_toy.plots_family import family_figure
 from sphere_toy.plots_openset import lab_text, open_pairs_figure, seed_auc_figure
 from sphere_toy.plots3d import draw_sphere, sphere_figure, sphere_plotly
@@ -78,7 +78,7 @@ def _pi_label(frac: Fraction) -> str:
     return f"{num}π" + ("" if frac.denominator == 1 else f"/{frac.denominator}")
 
 
-MAX_M = 8  # the largest margin the app offers; a static bound, so one compiled program serves every m up to it
+MAX_M = margins.MAX_M  # the largest m the ψ slider offers; a static bound, one compiled program for every m
 
 
 def _max_m(m: int) -> int:
@@ -92,8 +92,6 @@ def _psi_curves(cos, m, lam, *, max_m: int):
             losses.annealed_target(cos, m, lam, max_m=max_m))
 
 
-# The loss's own logits, compiled once per process (and per shape) rather than op by op on every call.
-_margin_logits = jax.jit(losses.margin_logits, static_argnames=("max_m",))
 
 
 @styled
@@ -170,10 +168,7 @@ def decision_grid(result, g: int, lim: float, *, angular: bool = False, n: int =
     zone = np.zeros(len(pts), bool)
     if spec.has_margin:
         # (n², C): r·t(θ_i) at i, r·cos θ_j elsewhere; margins traced, so one compile serves every loss and m <= MAX_M.
-        args = spec.logit_args()
-        logits = np.array(_margin_logits(pts, result.weights[g], labels, normalize=True, scale=args["scale"],
-                                         m=args["m"], angle_margin=args["angle_margin"],
-                                         cos_margin=args["cos_margin"], lam=0.0, max_m=_max_m(args["m"])))
+        logits = np.array(margins.margin_logits(spec, pts, result.weights[g], labels))
         own = logits[np.arange(len(pts)), labels]
         logits[np.arange(len(pts)), labels] = -np.inf
         zone = own < logits.max(axis=1)

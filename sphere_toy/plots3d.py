@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 
-import jax
 import numpy as np
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
@@ -20,7 +19,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
-from sphere_toy import losses
+from sphere_toy import losses, margins
 from sphere_toy.plots_style import (check_trained, class_legend, feature_dim, many_classes, model_label, new_figure,
                                     plotly_sizes, result_colors, styled, unit_rows)
 
@@ -84,10 +83,6 @@ def label_position(w: np.ndarray, v: np.ndarray) -> np.ndarray:
 REGION_MESH = 40  # the coloured sphere's grid: 40 polar angles × 80 azimuths, about 4.6° apart
 REGION_RADIUS = 0.98  # just inside the points (radius 1), so they sit on it and stay visible
 REGION_SHADES = (0.2, 0.42)  # class colour mixed with white: its region, and its margin zone (as the 2-D figure)
-_MAX_M = 8  # a static bound for A-softmax's m (as plots.MAX_M): one compiled call serves every m up to it
-
-# The loss's own logits, compiled once per process and mesh size (margins traced: not once per loss or m).
-_margin_logits = jax.jit(losses.margin_logits, static_argnames=("max_m",))
 
 
 def sphere_mesh(n: int = REGION_MESH) -> np.ndarray:
@@ -119,9 +114,7 @@ def _region_fields(result, g: int, points) -> tuple[np.ndarray, np.ndarray, np.n
         r = args["scale"] or 1.0  # the logits' length: s for the scaled losses, ‖x‖ = 1 on the sphere otherwise
         x = pts.astype(np.float32)
         for i in range(k):  # one compiled call per class, the same shapes each time
-            f = np.array(_margin_logits(x, result.weights[g], np.full(n, i), normalize=True, scale=args["scale"],
-                                        m=args["m"], angle_margin=args["angle_margin"], cos_margin=args["cos_margin"],
-                                        lam=0.0, max_m=max(int(args["m"]), _MAX_M)), np.float64)
+            f = margins.margin_logits(spec, x, result.weights[g], np.full(n, i)).astype(np.float64)
             own = f[:, i].copy()
             f[:, i] = -np.inf
             z[:, i] = (f.max(axis=1) - own) / r

@@ -110,7 +110,7 @@ def lab_text(result) -> str | None:
     n = len(rows[0].seeds)
     over = f"over {n} seeds" if n > 1 else "on this seed (set *Seeds per model* above 1 to see the spread)"
     best = max(rows, key=lambda r: r.mean)
-    parts = [f"Best mean open-set AUC {over}: **{best.name}**, {_mean_sd(best)}."]
+    parts = [f"Best mean open-set AUC {over}: **{best.name}**, {best.text}."]
     if base is not None and base["auc"] is not None:
         yard = base["auc"]
         above = [r for r in rows if min(r.finite) > yard]
@@ -139,10 +139,6 @@ def lab_text(result) -> str | None:
                        "higher): within the noise")
         parts.append(f"{effect.name} vs {effect.baseline}: {effect.mean:+.3f} AUC{spread}; {verdict}.")
     return " ".join(parts)
-
-
-def _mean_sd(row) -> str:
-    return f"{row.mean:.3f}" + (f" ± {row.sd:.3f}" if row.sd is not None else "")
 
 
 def _names(rows) -> str:

@@ -231,8 +231,8 @@ def prior_text(result) -> str | None:
     if sizes.min() == sizes.max():
         return None
     parts = [f"Class sizes here run from {sizes.max()} down to {sizes.min()} training samples."]
-    for g in range(len(result.specs)):
-        p = evaluate.class_prior(result, g)
+    priors = [evaluate.class_prior(result, g) for g in range(len(result.specs))]  # each measured once
+    for g, p in enumerate(priors):
         if p is None:
             continue
         kind = result.specs[g].kind
@@ -246,10 +246,9 @@ def prior_text(result) -> str | None:
         if found:
             parts.append(f"{model_label(result, g)}: rank correlation with class size {', '.join(found)}.")
     parts.append("+1 would mean larger classes always get more: a prior learnt from the imbalance; near 0, none.")
-    free = [evaluate.class_prior(result, g) for g, s in enumerate(result.specs) if s.kind.bias]
-    fixed = [evaluate.class_prior(result, g) for g, s in enumerate(result.specs) if not s.kind.bias]
-    free_rho = [p.rho_angles for p in free if p is not None and p.rho_angles is not None]
-    fixed_rho = [p.rho_angles for p in fixed if p is not None and p.rho_angles is not None]
+    rho = [(s.kind.bias, p.rho_angles) for s, p in zip(result.specs, priors) if p and p.rho_angles is not None]
+    free_rho = [r for free, r in rho if free]
+    fixed_rho = [r for free, r in rho if not free]
     if free_rho and fixed_rho and max(fixed_rho) >= 0.7:
         parts.append("The models with ‖W‖ = 1 and b = 0 give larger classes wider regions too: without free norms "
                      "or biases, the features themselves can still hand a large class more of the circle.")

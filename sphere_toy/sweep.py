@@ -23,23 +23,11 @@ KNOBS = {"dim": "feature dimension", "classes": "classes trained on", "m": "A-so
 
 
 @dataclass(frozen=True)
-class SweepRow:
-    """One model at one value of the knob, over the run's seeds."""
+class SweepRow(evaluate.SeedAUCs):
+    """One model at one value of the knob, over the run's seeds (its name for the m knob: "A-softmax")."""
 
     value: int
-    name: str  # "A-softmax m=4" (for the m knob: "A-softmax")
-    aucs: tuple[float | None, ...]  # per seed
     input_auc: float | None  # the raw inputs' AUC on the same held-out classes (no net)
-
-    @property
-    def mean(self) -> float | None:
-        finite = [a for a in self.aucs if a is not None]
-        return float(np.mean(finite)) if finite else None
-
-    @property
-    def sd(self) -> float | None:
-        finite = [a for a in self.aucs if a is not None]
-        return float(np.std(finite, ddof=1)) if len(finite) > 1 else None
 
 
 def settings_for(settings: Settings, knob: str, value: int) -> Settings:
@@ -66,7 +54,8 @@ def sweep(settings: Settings, knob: str, values, train: Callable[[Settings], obj
         base = evaluate.input_open_set_report(result)
         for row in evaluate.seed_aucs(result):
             name = "A-softmax" if knob == "m" and margins.parse(row.token).loss == "asoftmax" else row.name
-            rows.append(SweepRow(int(value), name, row.aucs, None if base is None else base["auc"]))
+            rows.append(SweepRow(row.token, name, row.seeds, row.aucs, int(value),
+                                 None if base is None else base["auc"]))
     return rows
 
 
@@ -78,17 +67,11 @@ def sweep_markdown(rows: list[SweepRow], knob: str) -> str:
     head = f"| {KNOBS[knob]} | " + " | ".join(names) + " | raw inputs |"
     lines = [head, "|" + "---:|" * (len(names) + 2)]
     for v in values:
-        cells = [_mean_sd(cell.get((v, n))) for n in names]
+        cells = [cell[(v, n)].text if (v, n) in cell else "-" for n in names]
         base = next((r.input_auc for r in rows if r.value == v), None)
         lines.append(f"| {v} | " + " | ".join(cells) + f" | {'-' if base is None else f'{base:.3f}'} |")
     seeds = max((len(r.aucs) for r in rows), default=0)
     return "\n".join(lines) + f"\n\nOpen-set AUC (held-out classes, cosine), mean ± sd over {seeds} seeds.\n"
-
-
-def _mean_sd(row: SweepRow | None) -> str:
-    if row is None or row.mean is None:
-        return "-"
-    return f"{row.mean:.3f}" + ("" if row.sd is None else f" ± {row.sd:.3f}")
 
 
 @styled
@@ -96,7 +79,7 @@ def sweep_figure(rows: list[SweepRow], knob: str) -> Figure:
     """Each model's open-set AUC against the knob: every seed's dot, the mean joined by a line with ± 1 sd, and the
     raw inputs' AUC (dashed)."""
     names = list(dict.fromkeys(r.name for r in rows))
-    specs = [margins.parse(_token(n)) for n in names]
+    specs = [margins.parse(next(r.token for r in rows if r.name == n)) for n in names]  # each series' colour
     colors = model_colors(specs)
     values = list(dict.fromkeys(r.value for r in rows))
     log = knob in ("classes", "dim") and max(values) / max(min(values), 1) >= 8
@@ -125,13 +108,6 @@ def sweep_figure(rows: list[SweepRow], knob: str) -> Figure:
     fit_legend(fig, ax.get_legend_handles_labels()[0], loc="outside lower center",
                ncol=min(4, len(names) + 1), frameon=False)
     return fig
-
-
-def _token(name: str) -> str:
-    """A legend name back to a model token, for its colour ("A-softmax m=4" -> "asoftmax:4")."""
-    label, _, margin = name.partition(" m=")
-    loss = next(loss.id for loss in margins.LOSSES.values() if loss.label == label)
-    return loss + (f":{margin}" if margin else "")
 
 
 def write_sweep(rows: list[SweepRow], knob: str, out_dir) -> list:
