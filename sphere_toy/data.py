@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from sklearn.datasets import load_digits
+
+from sphere_toy.i18n import N_, _
 
 SOURCES = ("blobs", "digits", "identities")
 N_DIGITS = 10  # sklearn's digits has the ten classes 0..9
@@ -148,7 +149,7 @@ def _renderer() -> dict:
     is photographed by the same physics). Arrays are read-only: the cache shares them.
     """
     rng = np.random.default_rng(_ID_RENDER_SEED)
-    q, _ = np.linalg.qr(rng.standard_normal((ID_LATENT_DIM, ID_LATENT_DIM)))  # random orthonormal columns
+    q, _r = np.linalg.qr(rng.standard_normal((ID_LATENT_DIM, ID_LATENT_DIM)))  # random orthonormal columns
     w1 = rng.standard_normal((ID_LATENT_DIM, _ID_RENDER_HIDDEN)) / math.sqrt(ID_LATENT_DIM)
     b1 = 0.5 * rng.standard_normal(_ID_RENDER_HIDDEN)
     w2 = rng.standard_normal((_ID_RENDER_HIDDEN, ID_INPUT_DIM)) / math.sqrt(_ID_RENDER_HIDDEN)
@@ -244,6 +245,8 @@ def identities(
 @functools.lru_cache(maxsize=1)
 def _all_digits() -> tuple[np.ndarray, np.ndarray]:
     """sklearn's bundled digits (no download), pixels in [0, 1]; cached because it parses a CSV."""
+    from sklearn.datasets import load_digits  # here, not at import: scikit-learn takes ~1 s to import
+
     x, y = load_digits(return_X_y=True)
     x = (x / 16.0).astype(np.float32)  # pixel intensities are 0..16
     x.flags.writeable = y.flags.writeable = False  # shared by the cache: nobody may edit it in place
@@ -390,6 +393,17 @@ def _validate(config: DataConfig) -> None:
                 f"per class with imbalance={c.imbalance} and test_fraction={c.test_fraction}, "
                 f"got {c.samples_per_class}"
             )
+
+
+# A class's name is a word and its number ("digit 7", "id 12", "blob 3", made in `load`): stored in English with the
+# data (and in saved runs); `shown_class_name` puts it in the current language for a figure or a table.
+_CLASS_NAMES = {"digit": N_("digit {n}"), "id": N_("id {n}"), "blob": N_("blob {n}")}
+
+
+def shown_class_name(name: str) -> str:
+    """A class name of `load` ("digit 7") in the current language; any other name as it is."""
+    word, _sep, number = name.partition(" ")
+    return _(_CLASS_NAMES[word]).format(n=number) if word in _CLASS_NAMES and number.isdigit() else name
 
 
 def load(config: DataConfig) -> Dataset:

@@ -31,6 +31,7 @@ import numpy as np
 from matplotlib.colors import to_hex
 
 from sphere_toy import losses
+from sphere_toy.i18n import N_, _
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,8 @@ class Loss:
     """One loss of the family, declared as a setting of `losses.margin_logits`."""
 
     id: str  # the token used in URLs, the CLI and JSON: "asoftmax"
-    label: str  # for people: "A-softmax"
-    paper: str  # where its formula comes from
+    label: str  # for people: "A-softmax" (marked for translation; shown with `_(label)`, the same in every language)
+    paper: str  # where its formula comes from (marked for translation: shown with `_(paper)`)
     bias: bool  # logits get a per-class bias b_j (softmax only)
     normalize_weights: bool  # ‖W_j‖ = 1
     scaled: bool  # x normalised and its length replaced by the scale s (NormFace, CosFace, ArcFace)
@@ -50,7 +51,7 @@ class Loss:
     neutral: float = 0.0  # the margin value that means "no margin" (1 for SphereFace's m, 0 for the others)
     anneals: bool = False  # trained with SphereFace's λ blend (only while it has a margin)
     baseline: str | None = None  # the loss this one is with its margin taken away (what a margin is measured against)
-    target: str = "cos θ"  # the target logit per unit scale, in words
+    target: str = "cos θ"  # the target logit per unit scale, in words (marked when it has words: shown with `_()`)
     boundary: str = "θ₁ = θ₂"  # its two-class decision boundary for class 1 (the margin's side)
     zone_rule: str = ""  # where a correctly classified sample of class i is still penalised (mathtext)
     colors: tuple[float, float, str] = (0.0, 0.0, "#111111")  # a colormap range for its margins, or one colour
@@ -80,30 +81,31 @@ def _num(x: float) -> str:
 
 
 LOSSES: Mapping[str, Loss] = MappingProxyType({loss.id: loss for loss in (
-    Loss("softmax", "softmax", "SphereFace Sec. 3.1, Eq. 1", bias=True, normalize_weights=False, scaled=False,
-         margin=None, target="‖W_y‖·cos θ (+ b)", boundary="(W₁ − W₂)·x + b₁ − b₂ = 0",
+    Loss("softmax", N_("softmax"), N_("SphereFace Sec. 3.1, Eq. 1"), bias=True, normalize_weights=False,
+         scaled=False, margin=None, target="‖W_y‖·cos θ (+ b)", boundary="(W₁ − W₂)·x + b₁ − b₂ = 0",
          colors=(0, 0, "#111111"), public=lambda f, w, b, y, margin, s: losses.softmax_loss(f, w, b, y)),
-    Loss("msoftmax", "M-softmax", "SphereFace Sec. 3.1, Eq. 3", bias=False, normalize_weights=True, scaled=False,
-         margin=None, boundary="θ₁ = θ₂", colors=(0, 0, "#6b7f99"),
+    Loss("msoftmax", N_("M-softmax"), N_("SphereFace Sec. 3.1, Eq. 3"), bias=False, normalize_weights=True,
+         scaled=False, margin=None, boundary="θ₁ = θ₂", colors=(0, 0, "#6b7f99"),
          public=lambda f, w, b, y, margin, s: losses.m_softmax_loss(f, w, y)),
-    Loss("asoftmax", "A-softmax", "SphereFace Sec. 3.2, Eq. 6-7", bias=False, normalize_weights=True,
+    Loss("asoftmax", N_("A-softmax"), N_("SphereFace Sec. 3.2, Eq. 6-7"), bias=False, normalize_weights=True,
          scaled=False, margin="m", margin_default=4, margin_range=(1, 6), margin_choices=(1, 2, 3, 4, 5, 6),
          neutral=1, anneals=True, baseline="msoftmax", target="ψ(θ) = (−1)ᵏ cos mθ − 2k", boundary="m·θ₁ = θ₂",
          zone_rule=r"$\psi(\theta_i) < \cos\theta_j$",
          colors=(0.0, 0.5, "plasma"),  # dark indigo .. magenta by m
          public=lambda f, w, b, y, margin, s: losses.a_softmax_loss(f, w, y, int(margin))),
-    Loss("normface", "NormFace", "Wang et al. 2017, Sec. 3.3", bias=False, normalize_weights=True, scaled=True,
-         margin=None, target="cos θ (x on a sphere of radius s)", boundary="θ₁ = θ₂", colors=(0, 0, "#1b7837"),
+    Loss("normface", N_("NormFace"), N_("Wang et al. 2017, Sec. 3.3"), bias=False, normalize_weights=True,
+         scaled=True, margin=None, target=N_("cos θ (x on a sphere of radius s)"), boundary="θ₁ = θ₂",
+         colors=(0, 0, "#1b7837"),
          public=lambda f, w, b, y, margin, s: losses.normface_loss(f, w, y, s)),
-    Loss("cosface", "CosFace", "Wang et al. 2018, Eq. 4", bias=False, normalize_weights=True, scaled=True,
-         margin="cos_margin", margin_default=losses.COSFACE_MARGIN, margin_range=(0.0, 1.0),
+    Loss("cosface", N_("CosFace"), N_("Wang et al. 2018, Eq. 4"), bias=False, normalize_weights=True,
+         scaled=True, margin="cos_margin", margin_default=losses.COSFACE_MARGIN, margin_range=(0.0, 1.0),
          margin_choices=(0.1, 0.2, 0.35, 0.5, 0.7), baseline="normface", target="cos θ − m",
          boundary="cos θ₁ − cos θ₂ = m",
          zone_rule=r"$\cos\theta_i - m < \cos\theta_j$",
          colors=(0.45, 0.8, "YlOrBr"),
          public=lambda f, w, b, y, margin, s: losses.cosface_loss(f, w, y, s, margin)),
-    Loss("arcface", "ArcFace", "Deng et al. 2019, Eq. 3", bias=False, normalize_weights=True, scaled=True,
-         margin="angle_margin", margin_default=losses.ARCFACE_MARGIN, margin_range=(0.0, 1.2),
+    Loss("arcface", N_("ArcFace"), N_("Deng et al. 2019, Eq. 3"), bias=False, normalize_weights=True,
+         scaled=True, margin="angle_margin", margin_default=losses.ARCFACE_MARGIN, margin_range=(0.0, 1.2),
          margin_choices=(0.1, 0.2, 0.35, 0.5, 0.7), baseline="normface", target="cos(θ + m)",
          boundary="θ₁ + m = θ₂",
          zone_rule=r"$\theta_i + m > \theta_j$",
@@ -164,6 +166,12 @@ class ModelSpec:
         return " ".join(filter(None, (self.kind.label, self.margin_text)))
 
     @property
+    def display_name(self) -> str:
+        """`name` in the current language, for figures and the page ("A-softmax m=4": the loss names are the same in
+        every language, but they go through the catalog like any word shown). `name` stays English (CLI, JSON)."""
+        return " ".join(filter(None, (_(self.kind.label), self.margin_text)))
+
+    @property
     def token(self) -> str:
         """The model as the URL and the CLI write it: "softmax", "asoftmax:4", "cosface:0.35"."""
         return self.loss + ("" if self.kind.margin is None else f":{_num(self.margin)}")
@@ -196,7 +204,7 @@ class ModelSpec:
 def parse(token: str, *, seed: int = 0, scale: float | None = None) -> ModelSpec:
     """A model from its token: "softmax", "asoftmax:4", "cosface:0.35" (a margin loss without ":m" takes its
     default); ValueError naming what is wrong."""
-    loss, _, margin = token.strip().lower().partition(":")
+    loss, _sep, margin = token.strip().lower().partition(":")
     if loss not in LOSSES:
         raise ValueError(f"'{loss}' is not a loss; the losses are {', '.join(LOSSES)}")
     value = None
@@ -282,8 +290,10 @@ def families(specs) -> list[str]:
 
 def explain(specs) -> str:
     """One line per loss of a grid, for a help text: "A-softmax: target ψ(θ) = ..., boundary m·θ₁ = θ₂"."""
-    return "; ".join(f"{LOSSES[loss].label}: target {LOSSES[loss].target}, boundary {LOSSES[loss].boundary}"
-                     for loss in families(specs))
+    # TRANSLATORS: between two clauses of a list (a semicolon and a space in English).
+    return _("; ").join(_("{loss}: target {target}, boundary {boundary}").format(
+        loss=_(LOSSES[loss].label), target=_(LOSSES[loss].target), boundary=LOSSES[loss].boundary)
+        for loss in families(specs))
 
 
 def target_curve(loss: Loss, margin: float, cos_theta, lam: float = 0.0) -> np.ndarray:

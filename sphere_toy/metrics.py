@@ -12,7 +12,6 @@ Angles are in radians. Plain NumPy (+ sklearn.metrics for ROC); no JAX, so it ru
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import auc, roc_curve
 
 EXACT_MAX_N = 3000  # angle_stats uses the full (N, N) cosine matrix up to here: 3000² float64 is 72 MB
 MAX_PAIRS = 200_000  # default cap on pairs for pair_angles / verification
@@ -235,6 +234,8 @@ def choose_threshold(features, labels, *, max_pairs: int = MAX_PAIRS, seed: int 
 def _best_threshold(cos, same) -> float:
     if same.all() or not same.any():
         raise ValueError("choose_threshold needs both positive and negative training pairs")
+    from sklearn.metrics import roc_curve  # here, not at import: scikit-learn takes ~1 s (the first page waits)
+
     fpr, tpr, thr = roc_curve(same, cos, drop_intermediate=False)  # thr decreasing, thr[0] = inf (say "never same")
     k = 1 + int(np.argmax((tpr[1:] + 1 - fpr[1:]) / 2))  # skip thr[0]: an infinite threshold is no answer
     return float((thr[k] + thr[k + 1]) / 2) if k + 1 < len(thr) else float(thr[k])
@@ -252,6 +253,8 @@ def verification(features, labels, threshold: float, *, max_pairs: int = MAX_PAI
     out = {"threshold": float(threshold), "n_pairs": len(cos), "n_pos_pairs": int(np.sum(same))}
     if same.all() or not same.any():  # also covers N < 2 (no pairs at all)
         return {**out, "fpr": np.empty(0), "tpr": np.empty(0), "auc": None, "accuracy": None}
+    from sklearn.metrics import auc, roc_curve
+
     fpr, tpr, _ = roc_curve(same, cos)
     return {**out, "fpr": fpr, "tpr": tpr, "auc": float(auc(fpr, tpr)),  # = roc_auc_score, without a second sort
             "accuracy": _balanced_accuracy(cos, same, threshold)}

@@ -22,6 +22,9 @@ from matplotlib.patches import FancyArrowPatch, Patch
 from numpy.polynomial.chebyshev import cheb2poly
 
 from sphere_toy import losses, margins, metrics
+from sphere_toy.data import shown_class_name
+from sphere_toy.i18n import _
+from sphere_toy.plots_bound import bound_figure
 from sphere_toy.plots_family import family_figure
 from sphere_toy.plots_openset import lab_text, open_pairs_figure, seed_auc_figure
 from sphere_toy.plots3d import draw_sphere, sphere_figure, sphere_plotly
@@ -29,17 +32,18 @@ from sphere_toy.plots_report import (criterion_text, features_csv, open_set_rows
                                      prior_text, roc_figure, stats_markdown, stats_rows)
 from sphere_toy.plots_style import (GAP_COLOR, NEGATIVE_COLOR, OVERLAP_COLOR, POSITIVE_COLOR, Screen, check_trained,
                                     class_colors, class_legend, many_classes, display_width, diverged_message, drawable, feature_dim, figure_png,
+                                    figure_language,
                                     fit_legend, message_panel, model_colors, model_label, model_slug, needs_drawable,
                                     new_figure, on_screen, panel_columns, result_colors, styled, unit_rows)
 from sphere_toy.plots_training import snapshot_figure, snapshots_gif, snapshots_plotly, training_figure
 
 __all__ = [
-    "class_colors", "model_colors", "psi_figure", "family_figure", "seed_auc_figure", "open_pairs_figure", "lab_text", "chebyshev_latex", "features_figure", "sphere_figure",
+    "class_colors", "model_colors", "psi_figure", "family_figure", "bound_figure", "seed_auc_figure", "open_pairs_figure", "lab_text", "chebyshev_latex", "features_figure", "sphere_figure",
     "sphere_plotly", "angle_histogram_figure", "criterion_pairs_figure", "criterion_verdict", "target_angle_figure",
     "stats_rows", "stats_markdown",
     "compare_figure", "training_figure", "snapshot_figure", "snapshots_gif", "snapshots_plotly", "roc_figure",
     "open_set_rows", "open_set_summary", "criterion_text", "figure_png", "features_csv", "Screen", "on_screen",
-    "display_width", "model_slug", "drawable", "prior_rows", "prior_text",
+    "display_width", "model_slug", "drawable", "prior_rows", "prior_text", "figure_language",
 ]
 
 GRID = 240  # decision-background resolution (pixels per side)
@@ -122,27 +126,27 @@ def psi_figure(m: int, lam: float = 0.0) -> Figure:
     ax.axhline(0, color="0.6", lw=0.8, zorder=1)
     ax.plot(deg, cos, color="#1f77b4", label="cos θ  (softmax, M-softmax)")
     if m > 1:
-        ax.plot(deg, cos_m, color="0.35", ls="--", lw=1.8, label=f"cos {m}θ  (not monotonic)")
+        ax.plot(deg, cos_m, color="0.35", ls="--", lw=1.8, label=_("cos {m}θ  (not monotonic)").format(m=m))
     ax.plot(deg, psi, color="#d62728", lw=3.2, label=f"ψ(θ)  (A-softmax, m={m})")
     if m == 4:
         every = slice(0, None, 24)
         ax.plot(deg[every], np.asarray(losses.psi_m4_sign_trick(cos))[every], "o", ms=6, mfc="white", mec="#d62728",
-                mew=1.6, label="sign trick: s3·cos 4θ + s4")
+                mew=1.6, label=_("sign trick: s3·cos 4θ + s4"))
     if lam > 0:
         ax.plot(deg, target, color="#9467bd", ls="-.", lw=2.6, label=f"(λ cos θ + ψ(θ)) / (1+λ),  λ = {lam:g}")
     ax.set_xlim(0, 180)
     ax.set_ylim(1 - span - 0.3, top)
     ax.set_xticks(np.arange(0, 181, 30))
-    ax.set_xlabel("θ: angle between feature x and its class weight W_y (degrees)")
-    ax.set_ylabel("target logit / ‖x‖")
+    ax.set_xlabel(_("θ: angle between feature x and its class weight W_y (degrees)"))
+    ax.set_ylabel(_("target logit / ‖x‖"))
     top_ax = ax.secondary_xaxis("top")
     fracs = sorted({Fraction(k, m) for k in range(m + 1)} | {Fraction(0), Fraction(1, 2), Fraction(1)})
     top_ax.set_xticks([180 * float(f) for f in fracs], [_pi_label(f) for f in fracs])
     top_ax.tick_params(labelsize=10)
     fit_legend(fig, ax.get_legend_handles_labels()[0], loc="outside lower center", ncol=2, frameon=False)
-    lam_text = f", annealed with λ = {lam:g}" if lam > 0 else ""
-    ax.set_title(f"A-softmax: ψ(θ) = (−1)ᵏ cos({m}θ) − 2k, m = {m}{lam_text}\n"
-                 f"${chebyshev_latex(m)}$", fontsize=13)
+    title = (_("A-softmax: ψ(θ) = (−1)ᵏ cos({m}θ) − 2k, m = {m}, annealed with λ = {lam}") if lam > 0 else
+             _("A-softmax: ψ(θ) = (−1)ᵏ cos({m}θ) − 2k, m = {m}")).format(m=m, lam=f"{lam:g}")
+    ax.set_title(f"{title}\n${chebyshev_latex(m)}$", fontsize=13)
     return fig
 
 
@@ -244,20 +248,20 @@ def _raw_panel(ax, result, g, *, show_test, show_open, lim, small=False):
 
 def _legend_handles(result, *, show_test=True, show_open=True, zone=False, rule: str | None = None):
     data, colors = result.data, result_colors(result)
-    names = data.class_names
+    names = [shown_class_name(name) for name in data.class_names]
     handles = class_legend(result, held_out=False)
     if show_open and data.n_open_classes and many_classes(result):
         handles.append(Line2D([], [], ls="", marker="x", color=colors[-1], mew=2,
-                              label=f"held-out: {data.n_open_classes} classes"))
+                              label=_("held-out: {n} classes").format(n=data.n_open_classes)))
     elif show_open and data.n_open_classes:
         handles.append(Line2D([], [], ls="", marker="x", color=colors[-1], mew=2,
-                              label="held-out: " + ", ".join(names[data.n_classes:])))
-    handles.append(Line2D([], [], ls="", marker="o", color="0.3", label="train"))
+                              label=_("held-out: {names}").format(names=_(", ").join(names[data.n_classes:]))))
+    handles.append(Line2D([], [], ls="", marker="o", color="0.3", label=_("train"), gid="legend-train"))
     if show_test:
-        handles.append(Line2D([], [], ls="", marker="^", color="0.3", mec="black", ms=8, label="test"))
+        handles.append(Line2D([], [], ls="", marker="^", color="0.3", mec="black", ms=8, label=_("test")))
     if zone:
-        rule = rule or "target logit below a rival's"
-        label = "margin zone (still penalised):\n" + f"{rule} for some j ≠ i"
+        rule = rule or _("target logit below a rival's")
+        label = _("margin zone (still penalised):\n{rule} for some j ≠ i").format(rule=rule)
         handles.append(Patch(facecolor="0.78", hatch="///", label=label))
     return handles
 
@@ -282,8 +286,8 @@ def features_figure(result, g: int, *, show_test: bool = True, show_open: bool =
     feats = (result.train_features[g], result.test_features[g]) + ((result.open_features[g],) if show_open else ())
     lim = _feature_limit(*feats)
     zone, scale = _raw_panel(ax_raw, result, g, show_test=show_test, show_open=show_open, lim=lim)
-    ax_raw.set_title(f"raw features x  (arrows: W_j × {scale:.3g})")
-    ax_raw.set(xlabel="feature 1", ylabel="feature 2")
+    ax_raw.set_title(_("raw features x  (arrows: W_j × {scale})").format(scale=f"{scale:.3g}"))
+    ax_raw.set(xlabel=_("feature 1"), ylabel=_("feature 2"))
 
     _background(ax_dir, result, g, 1.45, angular=True)
     t = np.linspace(0, 2 * np.pi, 361)
@@ -295,12 +299,13 @@ def features_figure(result, g: int, *, show_test: bool = True, show_open: bool =
     _arrows(ax_dir, np.asarray(losses.effective_weights(result.weights[g], True)),
             result_colors(result)[:result.data.n_classes], 0.62, names=not many_classes(result))
     ax_dir.set(xlim=(-1.45, 1.45), ylim=(-1.45, 1.45), aspect="equal", xticks=[-1, 0, 1], yticks=[-1, 0, 1])
-    rule = ("sectors: nearest W_j by angle (softmax itself also uses ‖W_j‖ and b)"
-            if result.specs[g].kind.bias else "sectors: nearest W_j by angle = the model's rule")
-    ax_dir.set_title(f"directions x/‖x‖\n{rule}")
-    ax_dir.set_xlabel("drawn on rings: held-out r = 0.88, train r = 1, test r = 1.12", fontsize=11)
+    rule = (_("sectors: nearest W_j by angle (softmax itself also uses ‖W_j‖ and b)")
+            if result.specs[g].kind.bias else _("sectors: nearest W_j by angle = the model's rule"))
+    ax_dir.set_title(_("directions x/‖x‖\n{rule}").format(rule=rule))
+    ax_dir.set_xlabel(_("drawn on rings: held-out r = 0.88, train r = 1, test r = 1.12"), fontsize=11)
     rec_acc = metrics.accuracy(result.test_features[g], result.weights[g], result.bias[g], result.data.y_test)
-    fig.suptitle(f"{model_label(result, g)}: 2-D features (test accuracy {rec_acc:.1%})")
+    fig.suptitle(_("{model}: 2-D features (test accuracy {accuracy})").format(
+        model=model_label(result, g), accuracy=f"{rec_acc:.1%}"))
     handles = _legend_handles(result, show_test=show_test, show_open=show_open, zone=zone,
                               rule=result.specs[g].kind.zone_rule)
     fit_legend(fig, handles, loc="outside lower center", ncol=_legend_columns(len(handles)), frameon=False)
@@ -318,7 +323,7 @@ def _angle_hist(ax, result, g, bins, *, legend=True):
     st = metrics.angle_stats(feats, y)
     per_degree = np.pi / 180  # density per radian -> per degree
     top = 0.0
-    for angles, color, name in ((pos, POSITIVE_COLOR, "same class"), (neg, NEGATIVE_COLOR, "different class")):
+    for angles, color, name in ((pos, POSITIVE_COLOR, _("same class")), (neg, NEGATIVE_COLOR, _("different class"))):
         counts, edges = metrics.angle_histogram(angles, bins=bins)
         top = max(top, float(np.max(counts, initial=0)) * per_degree)
         ax.stairs(counts * per_degree, np.degrees(edges), fill=True, color=color, alpha=0.35)
@@ -335,21 +340,24 @@ def _angle_hist(ax, result, g, bins, *, legend=True):
     # The paper's criterion itself as a bracket between max intra and min inter: a gap (met) or an overlap.
     ax.annotate("", xy=(hi, 0.93), xytext=(lo, 0.93), xycoords=("data", "axes fraction"),
                 arrowprops={"arrowstyle": "<->", "color": GAP_COLOR if met else OVERLAP_COLOR, "lw": 2.2})
-    ax.text((hi + lo) / 2, 0.965, "gap" if met else "overlap", transform=ax.get_xaxis_transform(), ha="center",
+    ax.text((hi + lo) / 2, 0.965, _("gap") if met else _("overlap"), transform=ax.get_xaxis_transform(), ha="center",
             va="bottom", color=GAP_COLOR if met else OVERLAP_COLOR, fontsize=11, fontweight="bold",
             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.9})
     ax.set_ylim(0, 1.15 * top or 1.0)
     ax.set_xlim(0, 180)
     ax.set_xticks(np.arange(0, 181, 30))
-    ax.set_xlabel("angle between two test features (degrees)")
+    ax.set_xlabel(_("angle between two test features (degrees)"))
     if legend:  # under the plot, not on it; the criterion's lines are named by style, their numbers are in the title
-        fit_legend(ax.figure, ax.get_legend_handles_labels()[0] + CRITERION_LINES, loc="outside lower center",
+        fit_legend(ax.figure, ax.get_legend_handles_labels()[0] + criterion_lines(), loc="outside lower center",
                    ncol=2, frameon=False)
     return st, 1.15 * top or 1.0
 
 
-CRITERION_LINES = [Line2D([], [], color="0.3", lw=2.6, label="strict: max / min"),
-                   Line2D([], [], color="0.3", lw=1.8, ls="--", label="robust: p95 / p5")]
+def criterion_lines() -> list:
+    """Legend entries for the criterion's lines (new ones each time: a legend takes its handles' labels as they are
+    when it is made, and these are in the figure's language)."""
+    return [Line2D([], [], color="0.3", lw=2.6, label=_("strict: max / min")),
+            Line2D([], [], color="0.3", lw=1.8, ls="--", label=_("robust: p95 / p5"))]
 
 
 def criterion_verdict(st: dict, *, short: bool = False) -> str:
@@ -359,11 +367,14 @@ def criterion_verdict(st: dict, *, short: bool = False) -> str:
     hi, lo = np.degrees(st["max_intra_angle"]), np.degrees(st["min_inter_angle"])
     p95, p5 = np.degrees(st["p95_intra_angle"]), np.degrees(st["p5_inter_angle"])
     met, robust = st["criterion_met"], st["robust_criterion_met"]
+    marks = {"strict": "✓" if met else "✗", "robust": "✓" if robust else "✗", "cmp": "<" if met else "≥",
+             "robust_cmp": "<" if robust else "≥", "max": f"{hi:.1f}°", "min": f"{lo:.1f}°", "p95": f"{p95:.1f}°",
+             "p5": f"{p5:.1f}°"}
     if short:
-        return (f"strict {'✓' if met else '✗'} {hi:.1f}° {'<' if met else '≥'} {lo:.1f}°\n"
-                f"robust {'✓' if robust else '✗'} {p95:.1f}° {'<' if robust else '≥'} {p5:.1f}°")
-    return (f"strict {'✓' if met else '✗'}  max intra {hi:.1f}° {'<' if met else '≥'} min inter {lo:.1f}°\n"
-            f"robust {'✓' if robust else '✗'}  p95 intra {p95:.1f}° {'<' if robust else '≥'} p5 inter {p5:.1f}°")
+        return (_("strict {strict} {max} {cmp} {min}").format(**marks) + "\n" +
+                _("robust {robust} {p95} {robust_cmp} {p5}").format(**marks))
+    return (_("strict {strict}  max intra {max} {cmp} min inter {min}").format(**marks) + "\n" +
+            _("robust {robust}  p95 intra {p95} {robust_cmp} p5 inter {p5}").format(**marks))
 
 
 @styled
@@ -388,15 +399,17 @@ def criterion_pairs_figure(result, g: int) -> Figure:
         ax.plot(np.cos(t), np.sin(t), color="0.6", lw=1.0)
         ax.scatter(*unit.T, c=[colors[c] for c in y], s=28, alpha=0.6, lw=0)
         ax.set(xlim=(-1.35, 1.35), ylim=(-1.35, 1.35), aspect="equal", xticks=[-1, 0, 1], yticks=[-1, 0, 1])
-    for name, color, key in (("max intra", POSITIVE_COLOR, "max_intra"), ("min inter", NEGATIVE_COLOR, "min_inter")):
+    for name, color, key in ((_("max intra {angle}: {a} and {b}"), POSITIVE_COLOR, "max_intra"),
+                             (_("min inter {angle}: {a} and {b}"), NEGATIVE_COLOR, "min_inter")):
         if pairs[key] is None:
             continue
         ends = unit[list(pairs[key])]  # (2, D)
-        angle = np.degrees(st[f"{key}_angle"])
+        a, b = (shown_class_name(result.data.class_names[y[i]]) for i in pairs[key])
         ax.plot(*ends.T, color=color, lw=3, marker="o", ms=11, mfc="white", mew=2.6, zorder=10,
-                label=f"{name} {angle:.1f}°: " + " and ".join(result.data.class_names[y[i]] for i in pairs[key]))
+                label=name.format(angle=f"{np.degrees(st[f'{key}_angle']):.1f}°", a=a, b=b))
     fit_legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.02), frameon=False)
-    ax.set_title(f"{model_label(result, g)}: the pairs that decide\n{criterion_verdict(st).splitlines()[0]}")
+    ax.set_title(_("{model}: the pairs that decide\n{verdict}").format(
+        model=model_label(result, g), verdict=criterion_verdict(st).splitlines()[0]))
     return fig
 
 
@@ -406,9 +419,10 @@ def angle_histogram_figure(result, g: int, *, bins: int = 36) -> Figure:
     check_trained(result, g)
     fig = new_figure(9.5, 7.0)
     ax = fig.add_subplot()
-    st, _ = _angle_hist(ax, result, g, bins)
-    ax.set_ylabel("density (per degree)")
-    ax.set_title(f"{model_label(result, g)}: pair angles on the test set\n{criterion_verdict(st)}")
+    st, _top = _angle_hist(ax, result, g, bins)
+    ax.set_ylabel(_("density (per degree)"))
+    ax.set_title(_("{model}: pair angles on the test set\n{verdict}").format(
+        model=model_label(result, g), verdict=criterion_verdict(st)))
     return fig
 
 
@@ -428,14 +442,16 @@ def target_angle_figure(result, g: int) -> Figure:
         box.set(facecolor=_blend([colors[j]], 0.35)[0], edgecolor=colors[j], lw=2)
         ax.scatter(j + rng.uniform(-0.18, 0.18, len(values)), values, color=colors[j],
                    s=6 if many_classes(result) else 16, zorder=3, alpha=0.85)
-    ax.axhline(theta.mean(), color="0.3", ls="--", lw=1.5, label=f"mean θ_y = {theta.mean():.1f}°")
+    ax.axhline(theta.mean(), color="0.3", ls="--", lw=1.5,
+               label=_("mean θ_y = {angle}").format(angle=f"{theta.mean():.1f}°"))
     every = -(-data.n_classes // 12)  # at most 12 names under the axis
     ticks = range(0, data.n_classes, every)
-    ax.set_xticks(ticks, [data.class_names[j] for j in ticks], rotation=30 if len(ticks) > 6 else 0)
+    ax.set_xticks(ticks, [shown_class_name(data.class_names[j]) for j in ticks], rotation=30 if len(ticks) > 6 else 0)
     ax.set_ylim(0, max(10.0, float(theta.max()) * 1.1))
-    ax.set_ylabel("θ_y: angle to own class weight (degrees)")
+    ax.set_ylabel(_("θ_y: angle to own class weight (degrees)"))
     fit_legend(ax, loc="upper right")
-    ax.set_title(f"{model_label(result, g)}: target angles θ_y on the test set\n(smaller = tighter classes)")
+    ax.set_title(_("{model}: target angles θ_y on the test set\n(smaller = tighter classes)").format(
+        model=model_label(result, g)))
     return fig
 
 
@@ -459,7 +475,10 @@ def compare_figure(result, *, bins: int = 36, rows: str = "both") -> Figure:
     show_top, show_bottom = rows != "angles", rows != "features"
     top_ratio = 1.25 if dim == 3 else 1.0
     names = [model_label(result, g).replace(" m=", "\nm=") for g in range(n)]  # "A-softmax\nm=4": two short lines
-    verdict_lines = ["strict ✗ 180.0° ≥ 180.0°", "robust ✗ 180.0° ≥ 180.0°"] if show_bottom else []  # the longest
+    longest = {"strict": "✗", "robust": "✗", "cmp": "≥", "robust_cmp": "≥", "max": "180.0°", "min": "180.0°",
+               "p95": "180.0°", "p5": "180.0°"}
+    verdict_lines = ([_("strict {strict} {max} {cmp} {min}").format(**longest),
+                      _("robust {robust} {p95} {robust_cmp} {p5}").format(**longest)] if show_bottom else [])
     title_texts = [line for name in names for line in name.split("\n")] + verdict_lines
     cols = panel_columns(n, blocks=show_top + show_bottom, title_lines=2 + len(verdict_lines),
                          title_chars=max(map(len, title_texts)))  # the lines of panels that fit the screen best
@@ -479,7 +498,7 @@ def compare_figure(result, *, bins: int = 36, rows: str = "both") -> Figure:
             if result.diverged(g):
                 message_panel(top, name, diverged_message(result, g))
             elif dim == 2:
-                zone, _ = _raw_panel(top, result, g, show_test=False, show_open=False, lim=lim, small=True)
+                zone, _scale = _raw_panel(top, result, g, show_test=False, show_open=False, lim=lim, small=True)
                 zone_any |= zone
                 top.set_title(name)
                 top.tick_params(labelsize=10, labelleft=g % cols == 0)  # same limits: numbers at the left only
@@ -489,30 +508,30 @@ def compare_figure(result, *, bins: int = 36, rows: str = "both") -> Figure:
         if show_bottom:
             bottom = fig.add_subplot(bottom_cell(g), sharey=hist_axes[0] if hist_axes else None)
             if result.diverged(g):
-                message_panel(bottom, "" if show_top else name, "no angles: diverged")
+                message_panel(bottom, "" if show_top else name, _("no angles: diverged"))
                 continue
             st, top_y = _angle_hist(bottom, result, g, bins, legend=False)
             verdict = criterion_verdict(st, short=True)
             ymax = max(ymax, top_y)
             bottom.set_title(verdict if show_top else f"{name}\n{verdict}", fontsize=10.5)
-            bottom.set_xlabel("pair angle (°)")
+            bottom.set_xlabel(_("pair angle (°)"))
             bottom.set_xticks([0, 45, 90, 135, 180])
             bottom.tick_params(labelleft=g % cols == 0)  # shared y-axis: its numbers at the left only
             if g % cols == 0:
-                bottom.set_ylabel("density (per degree)")
+                bottom.set_ylabel(_("density (per degree)"))
             hist_axes.append(bottom)
     if hist_axes:
         hist_axes[0].set_ylim(0, ymax)  # shared by all histogram panels
     handles = []
     if show_top:
         handles += [h for h in _legend_handles(result, show_test=False, show_open=False, zone=zone_any)
-                    if h.get_label() != "train"]
+                    if h.get_gid() != "legend-train"]
     if show_bottom:
-        handles += [Patch(color=POSITIVE_COLOR, alpha=0.5, label="same-class pairs"),
-                    Patch(color=NEGATIVE_COLOR, alpha=0.5, label="different-class pairs")] + CRITERION_LINES
+        handles += [Patch(color=POSITIVE_COLOR, alpha=0.5, label=_("same-class pairs")),
+                    Patch(color=NEGATIVE_COLOR, alpha=0.5, label=_("different-class pairs"))] + criterion_lines()
     fit_legend(fig, handles, loc="outside lower center", ncol=min(len(handles), 9), frameon=False)
-    view = "training features and weights" if dim == 2 else "training features on the unit sphere"
-    title = {"both": f"{view} (top), test pair angles (bottom)", "features": view,
-             "angles": "angles between pairs of test features"}[rows]
-    fig.suptitle(f"Same data, {n} losses: {title}")
+    view = _("training features and weights") if dim == 2 else _("training features on the unit sphere")
+    title = {"both": _("{view} (top), test pair angles (bottom)").format(view=view), "features": view,
+             "angles": _("angles between pairs of test features")}[rows]
+    fig.suptitle(_("Same data, {n} losses: {title}").format(n=n, title=title))
     return fig

@@ -20,6 +20,8 @@ from matplotlib.patches import Patch
 from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
 from sphere_toy import losses, margins
+from sphere_toy.data import shown_class_name
+from sphere_toy.i18n import _
 from sphere_toy.plots_style import (check_trained, class_legend, feature_dim, many_classes, model_label, new_figure,
                                     plotly_sizes, result_colors, styled, unit_rows)
 
@@ -132,7 +134,7 @@ def regions_at(result, g: int, points) -> tuple[np.ndarray, np.ndarray]:
     `margin_logits` as its registry entry sets it, at λ = 0 (the full margin, not the blend A-softmax starts
     training with); empty for a loss without a margin. As `plots.decision_grid` does in 2-D.
     """
-    labels, zone, _ = _region_fields(result, g, points)
+    labels, zone, _fields = _region_fields(result, g, points)
     return labels, zone
 
 
@@ -202,7 +204,7 @@ def _cut(points: np.ndarray, triangles: np.ndarray, fields: np.ndarray):
                 shades.append(np.full(len(poly) - 2, col))
                 top += len(poly)
     verts, tris, shades = np.concatenate(verts), np.concatenate(tris), np.concatenate(shades)
-    _, first, index = np.unique(np.round(verts, 6), axis=0, return_index=True, return_inverse=True)
+    _unique, first, index = np.unique(np.round(verts, 6), axis=0, return_index=True, return_inverse=True)
     tris = index.reshape(-1)[tris]
     keep = (tris[:, 0] != tris[:, 1]) & (tris[:, 1] != tris[:, 2]) & (tris[:, 0] != tris[:, 2])  # no slivers
     return verts[first], tris[keep], shades[keep]
@@ -215,7 +217,7 @@ def region_mesh(result, g: int, n: int = REGION_MESH):
     is a great circle) and never as a staircase of grid cells. Returns (vertices (V, 3), triangles (T, 3), shade
     (T,) in 0..2K-1)."""
     xyz = sphere_mesh(n)
-    _, _, fields = _region_fields(result, g, xyz.reshape(-1, 3))
+    _labels, _zone, fields = _region_fields(result, g, xyz.reshape(-1, 3))
     return _cut(xyz.reshape(-1, 3), _grid_triangles(n, 2 * n), fields)
 
 
@@ -312,16 +314,20 @@ def sphere_figure(result, g: int, *, show_open: bool = True, regions: bool = Tru
     ax = fig.add_subplot(projection="3d")
     draw_sphere(ax, result, g, feats, labels, regions=regions)
     handles = class_legend(result, marker=True, held_out=show_open)
-    handles.append(Line2D([], [], color="0.3", lw=3, label="W_j directions"))
+    handles.append(Line2D([], [], color="0.3", lw=3, label=_("W_j directions")))
     light, dark = (1 - s * (1 - np.array([0.25] * 3)) for s in REGION_SHADES)  # the shades of a grey class
     if regions:
-        handles.append(Patch(facecolor=light, edgecolor="0.45", label="region of class i:\nnearest $W_i$ by angle"))
+        handles.append(Patch(facecolor=light, edgecolor="0.45",
+                             label=_("region of class i:\nnearest $W_i$ by angle")))
     if regions and spec.has_margin:
-        handles.append(Patch(facecolor=dark, edgecolor="0.45", label=f"margin zone (still\npenalised): "
-                             f"{spec.kind.zone_rule}\nfor some j ≠ i"))
+        handles.append(Patch(facecolor=dark, edgecolor="0.45",
+                             label=_("margin zone (still\npenalised): {rule}\nfor some j ≠ i").format(
+                                 rule=spec.kind.zone_rule)))
     fig.legend(handles=handles, loc="outside right center", frameon=False)
-    rule = "\nregions by angle (softmax itself also uses ‖W_j‖ and b)" if regions and spec.kind.bias else ""
-    ax.set_title(f"{model_label(result, g)}: training features x/‖x‖ on the unit sphere{rule}")
+    title = _("{model}: training features x/‖x‖ on the unit sphere").format(model=model_label(result, g))
+    if regions and spec.kind.bias:
+        title += "\n" + _("regions by angle (softmax itself also uses ‖W_j‖ and b)")
+    ax.set_title(title)
     return fig
 
 
@@ -331,7 +337,7 @@ def plotly_unit_sphere():
 
     u, v = np.meshgrid(np.linspace(0, 2 * np.pi, 37), np.linspace(0, np.pi, 19))
     sx, sy, sz = (np.round(a, 3) for a in _sphere_xyz(u, v))
-    return go.Surface(x=sx, y=sy, z=sz, opacity=0.12, showscale=False, hoverinfo="skip", name="unit sphere",
+    return go.Surface(x=sx, y=sy, z=sz, opacity=0.12, showscale=False, hoverinfo="skip", name=_("unit sphere"),
                       colorscale=[[0, "#9aa5b1"], [1, "#9aa5b1"]])
 
 
@@ -348,19 +354,19 @@ def plotly_regions(result, g: int, n: int = REGION_MESH):
     i, j, k = tris.T.astype(np.uint16 if len(verts) < 2 ** 16 else np.uint32)
     return go.Mesh3d(x=x, y=y, z=z, i=i, j=j, k=k, intensity=shade.astype(np.uint8), intensitymode="cell",
                      colorscale=steps, cmin=-0.5, cmax=len(shades) - 0.5, showscale=False, hoverinfo="skip",
-                     name="decision regions", showlegend=False,
+                     name=_("decision regions"), showlegend=False,
                      lighting={"ambient": 1.0, "diffuse": 0.0, "specular": 0.0, "roughness": 1.0, "fresnel": 0.0})
 
 
 def _regions_caption(result, g: int) -> str:
     """What the sphere's colours mean, in one line (plotly text)."""
     spec = result.specs[g]
-    text = "colours: the nearest W<sub>j</sub> by angle"
     if spec.kind.bias:
-        return text + " (softmax itself also uses ‖W<sub>j</sub>‖ and b)"
+        return _("colours: the nearest W<sub>j</sub> by angle (softmax itself also uses ‖W<sub>j</sub>‖ and b)")
     if not spec.has_margin:
-        return text + "; no margin, so no margin zone"
-    return text + f"; darker: margin zone, {_rule_html(spec.kind.zone_rule)} for some j ≠ i: still penalised"
+        return _("colours: the nearest W<sub>j</sub> by angle; no margin, so no margin zone")
+    return _("colours: the nearest W<sub>j</sub> by angle; darker: margin zone, {rule} for some j ≠ i: still "
+             "penalised").format(rule=_rule_html(spec.kind.zone_rule))
 
 
 def sphere_plotly(result, g: int, *, show_open: bool = True, regions: bool = True):
@@ -376,9 +382,11 @@ def sphere_plotly(result, g: int, *, show_open: bool = True, regions: bool = Tru
     if show_open:
         groups += [(j, result.open_features[g][data.y_open == j]) for j in np.unique(data.y_open)]
     if many_classes(result):  # one trace (and legend entry) for all training classes, one for the held-out ones
-        splits = [(f"{data.n_classes} training classes", result.train_features[g], data.y_train, False)]
+        splits = [(_("{n} training classes").format(n=data.n_classes), result.train_features[g], data.y_train,
+                   False)]
         if show_open and len(data.y_open):
-            splits.append((f"{data.n_open_classes} held-out classes", result.open_features[g], data.y_open, True))
+            splits.append((_("{n} held-out classes").format(n=data.n_open_classes), result.open_features[g],
+                           data.y_open, True))
         for name, feats, labels, held in splits:
             p = np.round(unit_rows(feats), 3)
             traces.append(go.Scatter3d(x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="markers", name=name,
@@ -389,7 +397,9 @@ def sphere_plotly(result, g: int, *, show_open: bool = True, regions: bool = Tru
         p = np.round(unit_rows(feats), 3)
         held = j >= data.n_classes
         traces.append(go.Scatter3d(
-            x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="markers", name=data.class_names[j] + (" (held out)" if held else ""),
+            x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="markers",
+            name=(_("{name} (held out)").format(name=shown_class_name(data.class_names[j])) if held else
+                  shown_class_name(data.class_names[j])),
             legendgroup=str(j), marker={"size": 3 if not held else 2.5, "color": colors[j],
                                         # WebGL markers are font glyphs: plotly's "x" is an emoji that many
                                         # Linux machines lack (drawn as a box); "cross" is a plain "+".
@@ -407,7 +417,8 @@ def sphere_plotly(result, g: int, *, show_open: bool = True, regions: bool = Tru
     up = np.array([0.0, 0.0, 1.0]) if abs(v[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
     fig = go.Figure(traces)
     fig.update_layout(
-        title={"text": f"{model_label(result, g)}: training features on the unit sphere (drag to rotate)"
+        title={"text": _("{model}: training features on the unit sphere (drag to rotate)").format(
+                   model=model_label(result, g))
                        + (f"<br><span style='font-size:{round(text)}px'>{_regions_caption(result, g)}</span>"
                           if regions else ""),
                "font": {"size": round(1.2 * text)}},

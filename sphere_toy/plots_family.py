@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from sphere_toy import margins
+from sphere_toy.i18n import _
 from sphere_toy.plots_style import fit_legend, new_figure, styled
 
 REFERENCE = "#1f77b4"
@@ -32,7 +33,7 @@ def family_curves(chosen, lam: float = 0.0, n: int = 721):
     for spec, color in zip(specs, margins.colors(specs)):
         t = margins.target_curve(spec.kind, spec.margin, np.cos(theta), lam).astype(np.float64)
         boundary = np.degrees(np.arccos(np.where(t >= -1, np.clip(t, -1, 1), np.nan)))
-        out.append((spec.token, spec.name, color, t, boundary))
+        out.append((spec.token, spec.display_name, color, t, boundary))
     return np.degrees(theta), out
 
 
@@ -45,22 +46,25 @@ def family_figure(chosen, lam: float = 0.0) -> Figure:
     ax_t.plot(deg, np.cos(np.radians(deg)), color=REFERENCE, lw=2.0, ls=":", zorder=3)
     ax_b.plot(deg, deg, color=REFERENCE, lw=2.0, ls=":", zorder=3)
     handles = [Line2D([], [], color=REFERENCE, lw=2.0, ls=":",
-                      label="no margin: cos θ  (M-softmax, NormFace; softmax up to ‖W‖ and b);  boundary θ₁ = θ₂")]
+                      label=_("no margin: cos θ  (M-softmax, NormFace; softmax up to ‖W‖ and b);  boundary θ₁ = θ₂"))]
     for token, name, color, t, boundary in curves:
         loss = margins.parse(token).kind
         style = {"color": color, "lw": 3.0}
         ax_t.plot(deg, t, **style)
         ax_b.plot(deg, boundary, **style)
-        handles.append(Line2D([], [], **style, label=f"{name}: {loss.target};  boundary {loss.boundary}"))
+        handles.append(Line2D([], [], **style, label=_("{model}: {target};  boundary {boundary}").format(
+            model=name, target=_(loss.target), boundary=loss.boundary)))
     ax_t.axhline(0, color="0.6", lw=0.8, zorder=1)
     low = min([-1.0] + [float(np.nanmin(c[3])) for c in curves])
     ax_t.set(xlim=(0, 180), ylim=(max(low, -4.0) - 0.1, 1.1), xticks=np.arange(0, 181, 30),
-             xlabel="θ: angle between x and its class weight (°)", ylabel="target logit / scale",
-             title="the target logit (others: cos θⱼ)")
+             xlabel=_("θ: angle between x and its class weight (°)"), ylabel=_("target logit / scale"),
+             title=_("the target logit (others: cos θⱼ)"))
     ax_b.set(xlim=(0, 180), ylim=(0, 180), xticks=np.arange(0, 181, 30), yticks=np.arange(0, 181, 30),
-             xlabel="θ₁: angle to its own class (°)", ylabel="θ₂: angle to the rival class (°)", aspect="equal",
-             title="two classes: the boundary for class 1\n(class 1 wins above its curve)")
-    lam_text = f", A-softmax annealed with λ = {lam:g}" if lam > 0 else ""
-    fig.suptitle(f"The margin family: one change, the target logit (scale s or ‖x‖ divided out){lam_text}")
+             xlabel=_("θ₁: angle to its own class (°)"), ylabel=_("θ₂: angle to the rival class (°)"),
+             aspect="equal", title=_("two classes: the boundary for class 1\n(class 1 wins above its curve)"))
+    fig.suptitle((_("The margin family: one change, the target logit (scale s or ‖x‖ divided out), A-softmax "
+                    "annealed with λ = {lam}") if lam > 0 else
+                  _("The margin family: one change, the target logit (scale s or ‖x‖ divided out)")).format(
+        lam=f"{lam:g}"))
     fit_legend(fig, handles, loc="outside lower center", ncol=1 if len(handles) > 3 else 2, frameon=False)
     return fig

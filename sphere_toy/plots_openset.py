@@ -14,9 +14,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sphere_toy import evaluate, metrics
+from sphere_toy import evaluate, margins, metrics
+from sphere_toy.i18n import _, ngettext
 from sphere_toy.plots_style import (NEGATIVE_COLOR, POSITIVE_COLOR, fit_legend, model_colors, new_figure,
-                                    panel_columns, styled)
+                                    panel_columns, sentences, styled)
 
 YARDSTICK = "0.35"  # the raw inputs' colour
 
@@ -33,7 +34,7 @@ def seed_auc_figure(result) -> Figure:
     rng = np.random.default_rng(0)  # jitter only: where a dot is drawn across its column
     for i, (row, color) in enumerate(zip(rows, colors)):
         if row.mean is None:
-            ax.text(i, 0.55, "diverged", ha="center", rotation=90, color="#d62728")
+            ax.text(i, 0.55, _("diverged"), ha="center", rotation=90, color="#d62728")
             continue
         ax.bar(i, row.mean, width=0.6, color=color, alpha=0.28, edgecolor=color, lw=2)
         if row.sd is not None:
@@ -41,20 +42,21 @@ def seed_auc_figure(result) -> Figure:
         ax.scatter(i + rng.uniform(-0.15, 0.15, len(row.finite)), row.finite, color=color, edgecolor="black",
                    s=55, zorder=4)
     base = evaluate.input_open_set_report(result)
-    handles = [Line2D([], [], ls="", marker="o", mfc="0.6", mec="black", ms=8, label="one seed"),
-               Patch(facecolor="0.85", edgecolor="0.4", label="mean over seeds"),
-               Line2D([], [], color="black", lw=2, label="± 1 sd")]
+    handles = [Line2D([], [], ls="", marker="o", mfc="0.6", mec="black", ms=8, label=_("one seed")),
+               Patch(facecolor="0.85", edgecolor="0.4", label=_("mean over seeds")),
+               Line2D([], [], color="black", lw=2, label=_("± 1 sd"))]
     if base is not None and base["auc"] is not None:
         ax.axhline(base["auc"], color=YARDSTICK, ls="--", lw=2.2)
         handles.append(Line2D([], [], color=YARDSTICK, ls="--", lw=2.2,
-                              label=f"raw inputs, no net: {base['auc']:.3f}"))
+                              label=_("raw inputs, no net: {auc}").format(auc=f"{base['auc']:.3f}")))
     finite = [a for row in rows for a in row.finite] + ([base["auc"]] if base and base["auc"] else [])
     low = min(finite, default=0.5)
     ax.set(xticks=range(len(rows)), xlim=(-0.6, len(rows) - 0.4), ylim=(max(0.0, low - 0.08), 1.0),
-           ylabel="open-set AUC (held-out classes)")
-    ax.set_xticklabels([row.name.replace(" m=", "\nm=") for row in rows])
-    seeds = rows[0].seeds if rows else ()
-    ax.set_title(f"Verification of classes never trained on, {len(seeds)} seed{'s' * (len(seeds) > 1)}")
+           ylabel=_("open-set AUC (held-out classes)"))
+    ax.set_xticklabels([_display(row).replace(" m=", "\nm=") for row in rows])
+    seeds = len(rows[0].seeds) if rows else 0
+    ax.set_title(ngettext("Verification of classes never trained on, {n} seed",
+                          "Verification of classes never trained on, {n} seeds", seeds).format(n=seeds))
     fit_legend(fig, handles, loc="outside lower center", ncol=len(handles), frameon=False)
     return fig
 
@@ -65,7 +67,7 @@ def open_pairs_figure(result, *, bins: int = 36) -> Figure:
     raw inputs, with the threshold chosen on training classes. Where the two humps part, verification works."""
     view = evaluate.first_seed(result)
     data = view.data
-    panels = [(g, view.specs[g].name) for g in range(len(view.specs))] + [(None, "raw inputs, no net")]
+    panels = [(g, view.specs[g].display_name) for g in range(len(view.specs))] + [(None, _("raw inputs, no net"))]
     cols = panel_columns(len(panels), blocks=1, title_lines=2, title_chars=24)
     lines = -(-len(panels) // cols)
     fig = new_figure(3.6 * cols + 0.5, 3.3 * lines + 1.3)
@@ -75,7 +77,7 @@ def open_pairs_figure(result, *, bins: int = 36) -> Figure:
         ax = fig.add_subplot(lines, cols, i + 1, sharey=fig.axes[0] if fig.axes else None)
         if g is not None and view.diverged(g):
             ax.set_axis_off()
-            ax.set_title(f"{name}\ndiverged", color="#d62728")
+            ax.set_title(f"{name}\n" + _("diverged"), color="#d62728")
             continue
         feats = data.x_open if g is None else view.open_features[g]
         report = evaluate.input_open_set_report(view) if g is None else evaluate.open_set_report(view, g)
@@ -91,12 +93,13 @@ def open_pairs_figure(result, *, bins: int = 36) -> Figure:
         ax.set_xticks([0, 45, 90, 135, 180])
         ax.tick_params(labelleft=i % cols == 0)
         if i // cols == lines - 1:
-            ax.set_xlabel("pair angle (°)")
-    handles = [Patch(color=POSITIVE_COLOR, alpha=0.5, label="same held-out class"),
-               Patch(color=NEGATIVE_COLOR, alpha=0.5, label="different held-out classes"),
-               Line2D([], [], color="0.3", lw=2.4, ls="--", label="threshold chosen on training classes")]
+            ax.set_xlabel(_("pair angle (°)"))
+    handles = [Patch(color=POSITIVE_COLOR, alpha=0.5, label=_("same held-out class")),
+               Patch(color=NEGATIVE_COLOR, alpha=0.5, label=_("different held-out classes")),
+               Line2D([], [], color="0.3", lw=2.4, ls="--", label=_("threshold chosen on training classes"))]
     fit_legend(fig, handles, loc="outside lower center", ncol=3, frameon=False)
-    fig.suptitle(f"Pairs of the {data.n_open_classes} held-out classes: angle between the two features")
+    fig.suptitle(_("Pairs of the {n} held-out classes: angle between the two features").format(
+        n=data.n_open_classes))
     return fig
 
 
@@ -108,38 +111,51 @@ def lab_text(result) -> str | None:
     if not rows:
         return None
     n = len(rows[0].seeds)
-    over = f"over {n} seeds" if n > 1 else "on this seed (set *Seeds per model* above 1 to see the spread)"
     best = max(rows, key=lambda r: r.mean)
-    parts = [f"Best mean open-set AUC {over}: **{best.name}**, {best.text}."]
+    parts = [(_("Best mean open-set AUC over {n} seeds: **{model}**, {auc}.") if n > 1 else
+              _("Best mean open-set AUC on this seed (set *Seeds per model* above 1 to see the spread): "
+                "**{model}**, {auc}.")).format(n=n, model=_display(best), auc=best.text)]
     if base is not None and base["auc"] is not None:
         yard = base["auc"]
         above = [r for r in rows if min(r.finite) > yard]
         below = [r for r in rows if max(r.finite) < yard]
-        dim, k = result.train_features.shape[-1], result.data.n_classes
+        numbers = {"auc": f"{yard:.3f}", "dim": result.train_features.shape[-1], "k": result.data.n_classes}
         if len(above) == len(rows):
-            parts.append(f"Every loss beats cosine on the raw inputs ({yard:.3f}) on every seed: {dim} features "
-                         f"learnt on {k} classes carry over to classes never seen.")
+            parts.append(_("Every loss beats cosine on the raw inputs ({auc}) on every seed: {dim} features learnt "
+                           "on {k} classes carry over to classes never seen.").format(**numbers))
         elif len(below) == len(rows):
-            parts.append(f"Cosine on the raw inputs ({yard:.3f}) beats every loss on every seed: {dim} features "
-                         f"learnt on {k} classes keep what separates those classes and little else. Face models "
-                         "learn from thousands of identities; try the *Open-set identities* preset, or more "
-                         "classes and features.")
+            parts.append(_("Cosine on the raw inputs ({auc}) beats every loss on every seed: {dim} features learnt "
+                           "on {k} classes keep what separates those classes and little else. Face models learn "
+                           "from thousands of identities; try the *Open-set identities* preset, or more classes "
+                           "and features.").format(**numbers))
         else:
-            parts.append(f"Against cosine on the raw inputs ({yard:.3f}): {_names(above) or 'no loss'} above it on "
-                         f"every seed, {_names(below) or 'no loss'} below it on every seed, the rest on both sides.")
+            parts.append(_("Against cosine on the raw inputs ({auc}): {above} above it on every seed, {below} below "
+                           "it on every seed, the rest on both sides.").format(
+                auc=numbers["auc"], above=_names(above) or _("no loss"), below=_names(below) or _("no loss")))
     for effect in evaluate.margin_effects(result):
-        sign = "higher" if effect.mean > 0 else "lower"
-        spread = f" (sd {effect.sd:.3f})" if effect.sd is not None else ""
         if len(effect.diffs) < 2:
-            verdict = "one seed cannot tell a margin from chance"
+            verdict = _("one seed cannot tell a margin from chance")
         elif effect.consistent:
-            verdict = "the same sign on every seed: a consistent effect on this data"
+            verdict = _("the same sign on every seed: a consistent effect on this data")
         else:
-            verdict = (f"{sign} on average, but the seeds disagree ({effect.higher} of {len(effect.diffs)} "
-                       "higher): within the noise")
-        parts.append(f"{effect.name} vs {effect.baseline}: {effect.mean:+.3f} AUC{spread}; {verdict}.")
-    return " ".join(parts)
+            verdict = (_("higher on average, but the seeds disagree ({higher} of {n} higher): within the noise")
+                       if effect.mean > 0 else
+                       _("lower on average, but the seeds disagree ({higher} of {n} higher): within the noise")
+                       ).format(higher=effect.higher, n=len(effect.diffs))
+        # The records' English model names: the loss names are the same in every language.
+        values = {"model": effect.name, "baseline": effect.baseline,
+                  "diff": f"{effect.mean:+.3f}", "sd": "" if effect.sd is None else f"{effect.sd:.3f}",
+                  "verdict": verdict}
+        parts.append((_("{model} vs {baseline}: {diff} AUC (sd {sd}); {verdict}.") if effect.sd is not None else
+                      _("{model} vs {baseline}: {diff} AUC; {verdict}.")).format(**values))
+    return sentences(parts)
+
+
+def _display(row) -> str:
+    """A row's model name in the current language (`ModelSpec.display_name`, from its token)."""
+    return margins.parse(row.token).display_name
 
 
 def _names(rows) -> str:
-    return ", ".join(r.name for r in rows)
+    # TRANSLATORS: what goes between two items of a list ("softmax, M-softmax").
+    return _(", ").join(_display(r) for r in rows)

@@ -8,52 +8,68 @@ import io
 import numpy as np
 from matplotlib.figure import Figure
 
-from sphere_toy import evaluate, metrics
-from sphere_toy.plots_style import diverged_message, fit_legend, model_colors, model_label, new_figure, styled
+from sphere_toy import evaluate, i18n, metrics
+from sphere_toy.data import shown_class_name
+from sphere_toy.i18n import N_, _
+from sphere_toy.plots_style import (diverged_message, fit_legend, model_colors, model_label, new_figure, sentences,
+                                    styled)
 
-_DEG = ("mean θ_y (°)", "max intra (°)", "min inter (°)", "p95 intra (°)", "p5 inter (°)", "min weight angle (°)")
+# Table columns are written in English (N_) and shown with _(): `_shown` translates a table's headers and statuses.
+_DEG = (N_("mean θ_y (°)"), N_("max intra (°)"), N_("min inter (°)"), N_("p95 intra (°)"), N_("p5 inter (°)"),
+        N_("min weight angle (°)"))
 _RECORD_KEYS = ("mean_target_angle", "max_intra_angle", "min_inter_angle", "p95_intra_angle", "p5_inter_angle",
                 "min_weight_angle")
 
 
 def _status(result, g: int) -> str:
-    return f"diverged at step {int(result.nan_step[g])}" if result.diverged(g) else "ok"
+    return _("diverged at step {step}").format(step=int(result.nan_step[g])) if result.diverged(g) else _("ok")
 
 
-def stats_rows(result) -> list[dict]:
-    """One row per model from `evaluate.record`: accuracy in %, angles in degrees (closed-set test features).
+def _shown(rows: list[dict]) -> list[dict]:
+    """Rows with their N_-marked English column names in the current language."""
+    return [{_(key): value for key, value in row.items()} for row in rows]
 
-    A diverged model has status "diverged at step N" and None for every number.
-    """
+
+def _stats_rows(result) -> list[dict]:
+    """`stats_rows` with English column names (the model names and statuses in the current language)."""
     rows = []
     for g in range(len(result.specs)):
         rec = evaluate.record(result, g)
-        row = {"model": model_label(result, g), "status": _status(result, g)}
+        row = {N_("model"): model_label(result, g), N_("status"): _status(result, g)}
         ok = rec.ok
-        row["test acc (%)"] = round(100 * rec.test_acc, 1) if ok else None
+        row[N_("test acc (%)")] = round(100 * rec.test_acc, 1) if ok else None
         for name, key in zip(_DEG, _RECORD_KEYS):
             row[name] = round(float(np.degrees(getattr(rec, key))), 1) if ok else None
-        row["strict: max intra < min inter"] = ("✓" if rec.criterion_met else "✗") if ok else None
-        row["robust: p95 intra < p5 inter"] = ("✓" if rec.robust_criterion_met else "✗") if ok else None
-        row["open-set AUC"] = round(rec.open_set_auc, 3) if ok and rec.open_set_auc is not None else None
+        row[N_("strict: max intra < min inter")] = ("✓" if rec.criterion_met else "✗") if ok else None
+        row[N_("robust: p95 intra < p5 inter")] = ("✓" if rec.robust_criterion_met else "✗") if ok else None
+        row[N_("open-set AUC")] = round(rec.open_set_auc, 3) if ok and rec.open_set_auc is not None else None
         rows.append(row)
     return rows
 
 
+def stats_rows(result) -> list[dict]:
+    """One row per model from `evaluate.record`: accuracy in %, angles in degrees (closed-set test features).
+    Column names, model names and statuses in the current language.
+
+    A diverged model has status "diverged at step N" and None for every number.
+    """
+    return _shown(_stats_rows(result))
+
+
 def stats_markdown(result) -> str:
     """`stats_rows` as a Markdown table; diverged models say so across the row instead of numbers."""
-    rows = stats_rows(result)
+    rows = _stats_rows(result)
     cols = [c for c in rows[0] if c != "status"]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join([":---"] + ["---:"] * (len(cols) - 1)) + "|"]
-    for row in rows:
-        if row["status"] != "ok":
+    lines = ["| " + " | ".join(map(_, cols)) + " |", "|" + "|".join([":---"] + ["---:"] * (len(cols) - 1)) + "|"]
+    for g, row in enumerate(rows):
+        if result.diverged(g):
             cells = [row["model"], f"**{row['status']}**"] + ["—"] * (len(cols) - 2)
         else:
-            cells = [str(row[c]) if row[c] is not None else "n/a" for c in cols]
+            cells = [str(row[c]) if row[c] is not None else _("n/a") for c in cols]
         lines.append("| " + " | ".join(cells) + " |")
-    note = ("Angles in degrees on the closed-set test features; the paper's criterion: max intra-class angle < min "
-            "inter-class angle (SphereFace, Fig. 5), strict, and robust with the 95th and 5th percentiles (one pair "
-            "decides a max or a min). Open-set AUC: cosine verification on held-out classes.")
+    note = _("Angles in degrees on the closed-set test features; the paper's criterion: max intra-class angle < min "
+             "inter-class angle (SphereFace, Fig. 5), strict, and robust with the 95th and 5th percentiles (one pair "
+             "decides a max or a min). Open-set AUC: cosine verification on held-out classes.")
     return "\n".join(lines) + "\n\n" + note + "\n"
 
 
@@ -67,24 +83,27 @@ def criterion_text(result) -> list[str | None]:
             out.append(None)
             continue
         feats, y = result.test_features[g], result.data.y_test
-        st, pairs, names = metrics.angle_stats(feats, y), metrics.deciding_pairs(feats, y), result.data.class_names
+        st, pairs = metrics.angle_stats(feats, y), metrics.deciding_pairs(feats, y)
+        names = [shown_class_name(name) for name in result.data.class_names]
         hi, lo = np.degrees(st["max_intra_angle"]), np.degrees(st["min_inter_angle"])
         p95, p5 = np.degrees(st["p95_intra_angle"]), np.degrees(st["p5_inter_angle"])
+        angles = {"max": f"{hi:.1f}°", "min": f"{lo:.1f}°", "p95": f"{p95:.1f}°", "p5": f"{p5:.1f}°"}
         if st["criterion_met"]:
-            strict = (f"**Strict (the paper's): met.** Every same-class pair is closer than every different-class "
-                      f"pair: max intra {hi:.1f}° < min inter {lo:.1f}°.")
+            strict = _("**Strict (the paper's): met.** Every same-class pair is closer than every different-class "
+                       "pair: max intra {max} < min inter {min}.").format(**angles)
         else:
-            wide = names[y[pairs["max_intra"][0]]] if pairs["max_intra"] else "none"
-            close = " and ".join(names[y[i]] for i in pairs["min_inter"]) if pairs["min_inter"] else "none"
-            strict = (f"**Strict (the paper's): not met**, max intra {hi:.1f}° ≥ min inter {lo:.1f}°. One pair "
-                      f"decides each side, both joined in the figure: the widest same-class pair ({wide}) and the "
-                      f"closest different-class pair ({close}).")
+            wide = names[y[pairs["max_intra"][0]]] if pairs["max_intra"] else _("none")
+            close = (_("{a} and {b}").format(**dict(zip("ab", (names[y[i]] for i in pairs["min_inter"]))))
+                     if pairs["min_inter"] else _("none"))
+            strict = _("**Strict (the paper's): not met**, max intra {max} ≥ min inter {min}. One pair decides each "
+                       "side, both joined in the figure: the widest same-class pair ({wide}) and the closest "
+                       "different-class pair ({close}).").format(wide=wide, close=close, **angles)
         if st["robust_criterion_met"]:
-            robust = (f"**Robust (95th / 5th percentiles): met**, {p95:.1f}° < {p5:.1f}°: leaving out the few "
-                      "widest and closest pairs, the classes are apart in angle.")
+            robust = _("**Robust (95th / 5th percentiles): met**, {p95} < {p5}: leaving out the few widest and "
+                       "closest pairs, the classes are apart in angle.").format(**angles)
         else:
-            robust = (f"**Robust (95th / 5th percentiles): not met**, {p95:.1f}° ≥ {p5:.1f}°: the same-class and "
-                      "different-class angles overlap beyond a few outliers.")
+            robust = _("**Robust (95th / 5th percentiles): not met**, {p95} ≥ {p5}: the same-class and "
+                       "different-class angles overlap beyond a few outliers.").format(**angles)
         out.append(f"{strict}  \n{robust}")
     return out
 
@@ -94,16 +113,17 @@ def open_set_rows(result) -> list[dict]:
     balanced verification accuracy at that threshold on held-out pairs and on training pairs, in %."""
     rows = []
     for g, rep in enumerate(evaluate.open_set_reports(result)):
-        status = _status(result, g) if result.diverged(g) else "ok" if rep else "needs >= 2 held-out classes"
-        row = {"model": model_label(result, g), "status": status, "AUC": None, "threshold (cos)": None,
-               "threshold angle (°)": None, "open-set accuracy (%)": None, "train-pair accuracy (%)": None}
+        status = _status(result, g) if result.diverged(g) else _("ok") if rep else _("needs >= 2 held-out classes")
+        row = {N_("model"): model_label(result, g), N_("status"): status, N_("AUC"): None,
+               N_("threshold (cos)"): None, N_("threshold angle (°)"): None, N_("open-set accuracy (%)"): None,
+               N_("train-pair accuracy (%)"): None}
         if rep is not None and rep["auc"] is not None:
             row.update(_report_cells(rep))
         rows.append(row)
     base = evaluate.input_open_set_report(result)
     if base is not None and base["auc"] is not None:
-        rows.append({"model": "raw inputs, no net (yardstick)", "status": "ok", **_report_cells(base)})
-    return rows
+        rows.append({"model": _("raw inputs, no net (yardstick)"), "status": _("ok"), **_report_cells(base)})
+    return _shown(rows)
 
 
 def open_set_summary(result) -> str | None:
@@ -118,21 +138,23 @@ def open_set_summary(result) -> str | None:
     if not scored:
         return None
     (best_auc, best), (worst_auc, worst) = max(scored), min(scored)
-    text = (f"Best here: **{model_label(result, best)}**, AUC {best_auc:.3f}; "
-            f"weakest: {model_label(result, worst)}, AUC {worst_auc:.3f} (0.5 is a coin toss, 1 is perfect).")
+    text = _("Best here: **{best}**, AUC {best_auc}; weakest: {worst}, AUC {worst_auc} (0.5 is a coin toss, 1 is "
+             "perfect).").format(best=model_label(result, best), best_auc=f"{best_auc:.3f}",
+                                 worst=model_label(result, worst), worst_auc=f"{worst_auc:.3f}")
     base = evaluate.input_open_set_report(result)
     if base is not None and base["auc"] is not None:
-        dim, k = result.train_features.shape[-1], result.data.n_classes
+        numbers = {"auc": f"{base['auc']:.3f}", "dim": result.train_features.shape[-1], "k": result.data.n_classes}
         if base["auc"] > best_auc:
-            text += (f" Cosine similarity on the raw inputs, with no net at all, scores {base['auc']:.3f}: better "
-                     f"than every {dim}-D embedding. A net that squeezes its inputs into {dim} numbers keeps what "
-                     f"separates its {k} training classes and little else, so new classes land wherever those "
-                     "features happen to put them. The paper's open-set gains come from 512 features learnt on about "
-                     "10,000 identities; on a toy this small, read the margin's effect off the Angles and Compare "
-                     "tabs, and take these AUCs as an honest measure of what the bottleneck costs.")
+            more = _("Cosine similarity on the raw inputs, with no net at all, scores {auc}: better than every {dim}-D "
+                     "embedding. A net that squeezes its inputs into {dim} numbers keeps what separates its {k} "
+                     "training classes and little else, so new classes land wherever those features happen to put "
+                     "them. The paper's open-set gains come from 512 features learnt on about 10,000 identities; on "
+                     "a toy this small, read the margin's effect off the Angles and Compare tabs, and take these "
+                     "AUCs as an honest measure of what the bottleneck costs.").format(**numbers)
         else:
-            text += (f" Cosine similarity on the raw inputs, with no net at all, scores {base['auc']:.3f}: the "
-                     f"{dim}-D embedding does better, so features learnt on {k} classes carry over to new ones.")
+            more = _("Cosine similarity on the raw inputs, with no net at all, scores {auc}: the {dim}-D embedding "
+                     "does better, so features learnt on {k} classes carry over to new ones.").format(**numbers)
+        text = sentences([text, more])
     return text
 
 
@@ -140,7 +162,7 @@ def _report_cells(rep: dict) -> dict:
     return {"AUC": round(rep["auc"], 3), "threshold (cos)": round(rep["threshold"], 3),
             "threshold angle (°)": round(float(np.degrees(np.arccos(np.clip(rep["threshold"], -1, 1)))), 1),
             "open-set accuracy (%)": round(100 * rep["accuracy"], 1),
-            "train-pair accuracy (%)": round(100 * rep["train_accuracy"], 1)}
+            "train-pair accuracy (%)": round(100 * rep["train_accuracy"], 1)}  # English names: see open_set_rows
 
 
 @styled
@@ -148,28 +170,29 @@ def roc_figure(result) -> Figure:
     """ROC of cosine-similarity verification on pairs of held-out classes, every model, AUC in the legend."""
     fig = new_figure(8.6, 7.0)
     ax = fig.add_subplot()
-    ax.set_title("Open-set verification: pairs of held-out classes, score cos θ")
+    ax.set_title(_("Open-set verification: pairs of held-out classes, score cos θ"))
     if result.data.n_open_classes < 2:
         ax.set_axis_off()
-        ax.text(0.5, 0.5, "No ROC: needs at least 2 held-out classes\n(set held_out ≥ 2 in the data settings)",
+        ax.text(0.5, 0.5, _("No ROC: needs at least 2 held-out classes\n(set held_out ≥ 2 in the data settings)"),
                 ha="center", va="center", transform=ax.transAxes, fontsize=13)
         return fig
     colors = model_colors(result.specs)
-    ax.plot([0, 1], [0, 1], color="0.6", ls=":", lw=1.8, label="chance (AUC 0.5)")
+    ax.plot([0, 1], [0, 1], color="0.6", ls=":", lw=1.8, label=_("chance (AUC 0.5)"))
     for g, rep in enumerate(evaluate.open_set_reports(result)):
         ls = result.specs[g].linestyle
         if rep is None or rep["auc"] is None:
-            ax.plot([], [], color=colors[g], ls=ls, label=f"{model_label(result, g)}: {diverged_message(result, g)}"
-                    if result.diverged(g) else f"{model_label(result, g)}: no ROC")
+            why = diverged_message(result, g) if result.diverged(g) else _("no ROC")
+            ax.plot([], [], color=colors[g], ls=ls, label=f"{model_label(result, g)}: {why}")
             continue
         ax.plot(rep["fpr"], rep["tpr"], color=colors[g], ls=ls, lw=2.4,
-                label=f"{model_label(result, g)}  (AUC {rep['auc']:.3f})")
+                label=_("{model}  (AUC {auc})").format(model=model_label(result, g), auc=f"{rep['auc']:.3f}"))
     base = evaluate.input_open_set_report(result)
     if base is not None and base["auc"] is not None:
         ax.plot(base["fpr"], base["tpr"], color="0.35", ls="-.", lw=2.0,
-                label=f"raw inputs, no net  (AUC {base['auc']:.3f})")
-    ax.set(xlim=(0, 1), ylim=(0, 1.01), aspect="equal", xlabel="false positive rate\n(different classes called same)",
-           ylabel="true positive rate\n(same class accepted)")
+                label=_("raw inputs, no net  (AUC {auc})").format(auc=f"{base['auc']:.3f}"))
+    ax.set(xlim=(0, 1), ylim=(0, 1.01), aspect="equal",
+           xlabel=_("false positive rate\n(different classes called same)"),
+           ylabel=_("true positive rate\n(same class accepted)"))
     # Off the curves: at reading size the legend is as large as the plot. Beside it on a wide figure (projected),
     # under it otherwise.
     wide = fig.get_figwidth() > 1.6 * fig.get_figheight()
@@ -180,7 +203,14 @@ def roc_figure(result) -> Figure:
 
 def features_csv(result) -> str:
     """Every sample's feature for every model: model, status, split (train/test/open), label, class name,
-    x, y[, z], and θ_y in degrees (angle to the own class weight; empty for held-out classes)."""
+    x, y[, z], and θ_y in degrees (angle to the own class weight; empty for held-out classes).
+
+    In English whatever the page's language: a data file, read by programs (its statuses, its model names)."""
+    with i18n.using("en"):
+        return _features_csv(result)
+
+
+def _features_csv(result) -> str:
     data, dim = result.data, result.train_features.shape[-1]
     buf = io.StringIO()
     out = csv.writer(buf, lineterminator="\n")
@@ -206,9 +236,9 @@ def prior_rows(result) -> list[dict]:
     data = result.data
     priors = [(g, evaluate.class_prior(result, g)) for g in range(len(result.specs))]
     priors = [(g, p) for g, p in priors if p is not None]
-    rows = [{"class": data.class_names[j], "training samples": priors[0][1].sizes[j] if priors else None}
-            for j in range(data.n_classes)]
-    rho = {"class": "ρ with class size", "training samples": None}
+    rows = [{_("class"): shown_class_name(data.class_names[j]),
+             _("training samples"): priors[0][1].sizes[j] if priors else None} for j in range(data.n_classes)]
+    rho = {_("class"): _("ρ with class size"), _("training samples"): None}
     for g, p in priors:
         kind, name = result.specs[g].kind, model_label(result, g)
         columns = []
@@ -217,7 +247,7 @@ def prior_rows(result) -> list[dict]:
         if kind.bias:
             columns.append((f"{name} b_j", p.biases, p.rho_biases, 2))
         if p.angles is not None:
-            columns.append((f"{name} region (°)", p.angles, p.rho_angles, 0))
+            columns.append((_("{model} region (°)").format(model=name), p.angles, p.rho_angles, 0))
         for title, values, r, digits in columns:
             for row, v in zip(rows, values):
                 row[title] = round(v, digits)
@@ -230,7 +260,8 @@ def prior_text(result) -> str | None:
     sizes = np.bincount(result.data.y_train, minlength=result.data.n_classes)
     if sizes.min() == sizes.max():
         return None
-    parts = [f"Class sizes here run from {sizes.max()} down to {sizes.min()} training samples."]
+    parts = [_("Class sizes here run from {largest} down to {smallest} training samples.").format(
+        largest=sizes.max(), smallest=sizes.min())]
     priors = [evaluate.class_prior(result, g) for g in range(len(result.specs))]  # each measured once
     for g, p in enumerate(priors):
         if p is None:
@@ -242,14 +273,16 @@ def prior_text(result) -> str | None:
         if kind.bias and p.rho_biases is not None:
             found.append(f"b_j {p.rho_biases:+.2f}")
         if p.rho_angles is not None:
-            found.append(f"region width {p.rho_angles:+.2f} (regions of {min(p.angles):.0f}° to {max(p.angles):.0f}°)")
+            found.append(_("region width {rho} (regions of {low} to {high})").format(
+                rho=f"{p.rho_angles:+.2f}", low=f"{min(p.angles):.0f}°", high=f"{max(p.angles):.0f}°"))
         if found:
-            parts.append(f"{model_label(result, g)}: rank correlation with class size {', '.join(found)}.")
-    parts.append("+1 would mean larger classes always get more: a prior learnt from the imbalance; near 0, none.")
+            parts.append(_("{model}: rank correlation with class size {found}.").format(
+                model=model_label(result, g), found=_(", ").join(found)))
+    parts.append(_("+1 would mean larger classes always get more: a prior learnt from the imbalance; near 0, none."))
     rho = [(s.kind.bias, p.rho_angles) for s, p in zip(result.specs, priors) if p and p.rho_angles is not None]
     free_rho = [r for free, r in rho if free]
     fixed_rho = [r for free, r in rho if not free]
     if free_rho and fixed_rho and max(fixed_rho) >= 0.7:
-        parts.append("The models with ‖W‖ = 1 and b = 0 give larger classes wider regions too: without free norms "
-                     "or biases, the features themselves can still hand a large class more of the circle.")
-    return " ".join(parts)
+        parts.append(_("The models with ‖W‖ = 1 and b = 0 give larger classes wider regions too: without free norms "
+                       "or biases, the features themselves can still hand a large class more of the circle."))
+    return sentences(parts)

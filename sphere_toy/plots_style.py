@@ -8,6 +8,12 @@ p·W/(72·w) px, whatever the dpi. Inside `with on_screen(Screen(...))` every fi
 its place on the page needs for its smallest font (`MIN_FONT_PT`) to reach `Screen.text_px`, and no taller than the
 place allows; fonts, markers and lines keep their point sizes, so they grow with the text. `figure_png` then renders
 at twice the screen's pixels (sharp on high-density displays) and `display_width` says how wide to show the PNG.
+
+Languages: every builder is `@styled`, which draws it in the *figure* language, `figure_language(i18n.current())`:
+zh-TW when this machine has a font with Chinese glyphs (`cjk_font`), drawn with that font after DejaVu Sans in
+`font.family`, and English otherwise, so that a figure never shows empty boxes for missing glyphs. Builders call
+`_()` at call time, inside the builder, so their texts follow the figure language (a zh-TW page on a machine without
+a CJK font gets English figures).
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ import contextlib
 import contextvars
 import functools
 import io
+import os
+import re
 import struct
 import textwrap
 import threading
@@ -24,11 +32,14 @@ from dataclasses import dataclass
 import matplotlib
 import matplotlib.text
 import numpy as np
+from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
-from sphere_toy import margins
+from sphere_toy import i18n, margins
+from sphere_toy.data import shown_class_name
+from sphere_toy.i18n import _, ngettext
 
 # Sizes for a projector: nothing below 10 pt, lines thick enough to see from the back of a room.
 STYLE = {
@@ -51,12 +62,109 @@ OVERLAP_COLOR, GAP_COLOR = "#d62728", "#2ca02c"
 
 
 def styled(fn):
-    """Run a figure builder under the lock with the projector style (used as a decorator)."""
+    """Run a figure builder under the lock with the projector style, in the figure language (`figure_language`):
+    its `_()` texts in that language, and a CJK font in the family list when that is zh-TW (used as a decorator).
+    Rendering (`figure_png`) is styled too: matplotlib looks fonts up when it draws, not when it makes a text."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        with _LOCK, matplotlib.rc_context(STYLE):
-            return fn(*args, **kwargs)
+        lang = figure_language(i18n.current())
+        with _LOCK, i18n.using(lang), matplotlib.rc_context({**STYLE, **_font_rc(lang)}):
+            out = fn(*args, **kwargs)
+            if lang == "zh-TW" and isinstance(out, Figure):
+                _math_words_in_cjk(out)
+            return out
     return wrapper
+
+
+# ---- fonts for Chinese ----
+
+# Families with Traditional Chinese glyphs, best first: Traditional (TC/HK) glyph shapes, then the regional faces of
+# the same pan-CJK fonts (the same characters, some drawn the mainland or Japanese way), then older fonts. Debian's
+# fonts-noto-cjk installs one .ttc per weight whose faces matplotlib >= 3.10 lists as "Noto Sans CJK JP/KR/SC/TC/HK"
+# (it used to list only the first, JP); Windows has Microsoft JhengHei, macOS PingFang TC.
+CJK_FAMILIES = ("Noto Sans CJK TC", "Noto Sans TC", "Source Han Sans TC", "Source Han Sans TW", "Microsoft JhengHei",
+                "PingFang TC", "Noto Sans CJK HK", "Source Han Sans HC", "Heiti TC", "Noto Sans CJK JP",
+                "Noto Sans CJK SC", "Source Han Sans", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC",
+                "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "AR PL UMing TW", "Droid Sans Fallback")
+# Font files that may hold one of them, for `_add_new_system_fonts` (file names, lower case).
+_CJK_FILES = re.compile(r"cjk|sourcehan|notosans(tc|hk|sc)|msjh|msyh|pingfang|stheiti|wqy|wenquanyi|uming|"
+                        r"droidsansfallback")
+# A font must draw all of these to be used: common words of the catalog and the full-width punctuation.
+CJK_SAMPLE = "繁體中文特徵權重類別夾角邊界訓練損失函數驗證開放集樣本，。：；（）「」、"
+
+
+@functools.cache
+def cjk_font() -> str | None:
+    """The family name of an installed font that draws Traditional Chinese (the first of CJK_FAMILIES that draws
+    all of CJK_SAMPLE), or None.
+
+    Looked up once per process: a font installed while the server runs is used after a restart. matplotlib keeps
+    its font list in a cache file written when it first ran; a font installed after that (fonts-noto-cjk installed
+    on a machine where matplotlib had already run) is not in it, so the system's font files named like a CJK font
+    are added to matplotlib's list when none of CJK_FAMILIES is known.
+    """
+    with _LOCK:
+        if not _known_cjk_families():
+            _add_new_system_fonts()
+        return next((name for name in _known_cjk_families() if _draws(name, CJK_SAMPLE)), None)
+
+
+def _known_cjk_families() -> list[str]:
+    known = {entry.name for entry in font_manager.fontManager.ttflist}
+    return [name for name in CJK_FAMILIES if name in known]
+
+
+def _add_new_system_fonts() -> None:
+    """Add the system's CJK-looking font files that matplotlib's cached list lacks (each one read, a few ms)."""
+    listed = {os.path.realpath(entry.fname) for entry in font_manager.fontManager.ttflist}
+    for path in font_manager.findSystemFonts():
+        if _CJK_FILES.search(os.path.basename(path).lower()) and os.path.realpath(path) not in listed:
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError, ValueError):  # unreadable or not a font: skip it
+                continue
+
+
+def _draws(family: str, text: str) -> bool:
+    """Whether `family` has a glyph for every character of `text`."""
+    try:
+        path = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+        charmap = font_manager.get_font([path]).get_charmap()
+    except (OSError, RuntimeError, ValueError):
+        return False
+    return all(ord(c) in charmap for c in text if not c.isspace())
+
+
+def figure_language(lang: str) -> str:
+    """The language figures are drawn in for a page in `lang`: "zh-TW" only when a CJK font is installed
+    (`cjk_font`), else "en" (English words rather than empty boxes)."""
+    return "zh-TW" if lang == "zh-TW" and cjk_font() is not None else "en"
+
+
+def _font_rc(lang: str) -> dict:
+    """rcParams for a figure in `lang`: for zh-TW, the CJK font after the usual sans-serif in `font.family`.
+
+    matplotlib falls back glyph by glyph along `font.family` (a generic name there, "sans-serif", stands for the one
+    font of `font.sans-serif` it finds first, DejaVu Sans: adding the CJK font to that list would change nothing).
+    After DejaVu, not before it: Latin letters, digits, Greek and the notation (θ, ‖x‖, ·, −, ≥) keep DejaVu's shapes
+    and widths, as in the English figures, and only what DejaVu lacks, the Chinese and the full-width punctuation,
+    comes from the CJK font (whose ‖, · and ≥ are full-width). A text takes `font.family` when it is made, so the
+    builder runs inside this (`styled`), and so does the rendering (`figure_png`, which may rewrap texts).
+    """
+    font = cjk_font() if lang == "zh-TW" else None
+    return {} if font is None else {"font.family": ["sans-serif", font]}
+
+
+def _math_words_in_cjk(fig) -> None:
+    """Texts with mathtext in them ("存在 j ≠ i 使 $\\psi(\\theta_i) < \\cos\\theta_j$") draw the words around the
+    math with the first font of their family alone, without fallback: put the CJK font first in those (the math
+    keeps the mathtext fonts). `fig`: a Figure, or any artist with texts in it (a legend)."""
+    font = cjk_font()
+    if font is None:
+        return
+    for text in fig.findobj(matplotlib.text.Text):
+        if text.get_text().count("$") >= 2:
+            text.set_fontfamily([font, "sans-serif"])
 
 
 def class_colors(n_classes: int, n_open: int = 0) -> list:
@@ -99,20 +207,26 @@ def class_legend(result, *, marker: bool = False, held_out: bool = True) -> list
         return Patch(color=color, label=label)
 
     if many_classes(result):
-        out = [entry(colors[0], f"{k} training classes (a colour each; colours repeat)")]
+        out = [entry(colors[0], _("{k} training classes (a colour each; colours repeat)").format(k=k))]
         if held_out and h:
-            out.append(entry(colors[k], f"{h} held-out classes (greys)", held=True))
+            label = ngettext("{h} held-out class (grey)", "{h} held-out classes (greys)", h).format(h=h)
+            out.append(entry(colors[k], label, held=True))
         return out
-    out = [entry(colors[j], data.class_names[j]) for j in range(k)]
+    out = [entry(colors[j], shown_class_name(data.class_names[j])) for j in range(k)]
     if held_out and h:
-        out += [entry(colors[j], f"{data.class_names[j]} (held out)", held=True) for j in range(k, k + h)]
+        out += [entry(colors[j], _("{name} (held out)").format(name=shown_class_name(data.class_names[j])),
+                      held=True) for j in range(k, k + h)]
     return out
 
 
 def model_label(result, g: int) -> str:
-    """The model's name, with its seed when the grid has several seeds."""
+    """The model's name in the current language (`ModelSpec.display_name`), with its seed when the grid has several
+    seeds."""
     spec = result.specs[g]
-    return spec.name + (f" (seed {spec.seed})" if len({s.seed for s in result.specs}) > 1 else "")
+    name = spec.display_name
+    if len({s.seed for s in result.specs}) > 1:
+        return _("{model} (seed {seed})").format(model=name, seed=spec.seed)
+    return name
 
 
 def model_slug(result, g: int) -> str:
@@ -122,7 +236,15 @@ def model_slug(result, g: int) -> str:
 
 
 def diverged_message(result, g: int) -> str:
-    return f"training diverged at step {int(result.nan_step[g])}; lower the learning rate or raise λ_min"
+    return _("training diverged at step {step}; lower the learning rate or raise λ_min").format(
+        step=int(result.nan_step[g]))
+
+
+def sentences(parts) -> str:
+    """One or more sentences one after another as the language writes them: a space between two in English, none in
+    Chinese (where each ends with a full-width stop)."""
+    # TRANSLATORS: two sentences one after the other; Chinese puts nothing between them.
+    return functools.reduce(lambda text, more: _("{text} {more}").format(text=text, more=more), parts)
 
 
 def check_trained(result, g: int) -> None:
@@ -143,15 +265,17 @@ def drawable(result) -> bool:
 def needs_drawable(result, view: str) -> None:
     """Raise ValueError naming the view when the features have more than 3 dimensions (nothing to draw them in)."""
     if not drawable(result):
-        raise ValueError(f"{view} needs 2-D or 3-D features; this run has {feature_dim(result)}-D features")
+        raise ValueError(_("{view} needs 2-D or 3-D features; this run has {dim}-D features").format(
+            view=view, dim=feature_dim(result)))
 
 
 def message_panel(ax, title: str, text: str) -> None:
     """An empty panel that says why there is no plot (a diverged model, no held-out classes)."""
     ax.set_axis_off()
     ax.set_title(title)
-    ax.text(0.5, 0.5, text.replace("; ", ";\n"), ha="center", va="center", transform=ax.transAxes, wrap=True,
-            fontsize=12, color=OVERLAP_COLOR, bbox={"boxstyle": "round", "fc": "#fff5f5", "ec": OVERLAP_COLOR})
+    lines = text.replace("; ", ";\n").replace("；", "；\n")  # a clause a line (English and Chinese semicolons)
+    ax.text(0.5, 0.5, lines, ha="center", va="center", transform=ax.transAxes, wrap=True, fontsize=12,
+            color=OVERLAP_COLOR, bbox={"boxstyle": "round", "fc": "#fff5f5", "ec": OVERLAP_COLOR})
 
 
 @dataclass(frozen=True)
@@ -262,6 +386,8 @@ def fit_legend(owner, handles=None, *, ncol: int = 1, **kwargs):
         handles = owner.get_legend_handles_labels()[0]
     for n in range(max(1, ncol), 0, -1):
         legend = owner.legend(handles=handles, ncol=n, **kwargs)
+        if i18n.current() == "zh-TW":  # before it is measured (`styled` does this for the other texts)
+            _math_words_in_cjk(legend)
         if legend.get_window_extent(renderer).width <= 0.98 * width or n == 1:
             break
         legend.remove()

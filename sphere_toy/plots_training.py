@@ -9,6 +9,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import NullLocator
 
+from sphere_toy.data import shown_class_name
+from sphere_toy.i18n import _, ngettext
 from sphere_toy.plots3d import draw_sphere, plotly_unit_sphere, unit_weights
 from sphere_toy.plots_style import (check_trained, class_legend, feature_dim, fit_legend, model_colors, model_label,
                                     needs_drawable, new_figure, plotly_sizes, result_colors, styled, unit_rows)
@@ -33,7 +35,8 @@ def training_figure(result) -> Figure:
     handles = []
     for g, spec in enumerate(result.specs):
         end = int(result.nan_step[g]) if result.diverged(g) else len(steps)  # nothing after the first bad step
-        label = model_label(result, g) + (f" — diverged at step {end}" if result.diverged(g) else "")
+        label = (_("{model} — diverged at step {step}").format(model=model_label(result, g), step=end)
+                 if result.diverged(g) else model_label(result, g))
         style = {"color": colors[g], "ls": spec.linestyle, "lw": 2.4}
         for ax, key in ((ax_loss, "loss"), (ax_acc, "train_acc")):
             ax.plot(steps[:end], _smooth(hist[key][g, :end], window), **style)
@@ -41,32 +44,37 @@ def training_figure(result) -> Figure:
                 ax.plot(steps[max(end - 1, 0)], _smooth(hist[key][g, :max(end, 1)], window)[-1], "X", ms=13,
                         color="#d62728", mec="black")
         handles.append(Line2D([], [], label=label, **style))
-    ax_loss.set(yscale="log", xlabel="step", ylabel="loss", title="training loss")
-    ax_acc.set(xlabel="step", ylabel="minibatch accuracy", title="training accuracy", ylim=(0, 1.02))
+    ax_loss.set(yscale="log", xlabel=_("step"), ylabel=_("loss"), title=_("training loss"))
+    ax_acc.set(xlabel=_("step"), ylabel=_("minibatch accuracy"), title=_("training accuracy"), ylim=(0, 1.02))
     annealed = [g for g, s in enumerate(result.specs) if s.anneals]
     if annealed:
         lam = hist["lambda"][annealed[0]]
         ok = np.isfinite(lam) & (lam > 0)
         ax_lam.plot(steps[ok], lam[ok], color="#7b3294", lw=2.8)  # one schedule, the same for every annealed model
         ax_lam.axhline(1.0, color="0.4", ls=":", lw=1.8)
-        names = sorted({result.specs[g].kind.label for g in annealed})
-        ax_lam.set(yscale="log", xlabel="step", ylabel="λ",  # the dotted line named in the title: it crosses the curve
-                   title=f"λ, for {' and '.join(names)} with a margin\ndotted: λ = 1, half without, half with it")
+        # TRANSLATORS: between two loss names.
+        names = _(" and ").join(sorted({_(result.specs[g].kind.label) for g in annealed}))
+        ax_lam.set(yscale="log", xlabel=_("step"), ylabel="λ",  # the dotted line named in the title: it crosses it
+                   title=_("λ, for {losses} with a margin\ndotted: λ = 1, half without, half with it").format(
+                       losses=names))
     else:
         ax_lam.set_axis_off()
-        ax_lam.text(0.5, 0.5, "no model here anneals:\nno λ schedule", ha="center", va="center",
+        ax_lam.text(0.5, 0.5, _("no model here anneals:\nno λ schedule"), ha="center", va="center",
                     transform=ax_lam.transAxes)
     for ax in (ax_loss, ax_lam):  # decades are enough to read a log axis; its minor ticks cost half the drawing time
         ax.yaxis.set_minor_locator(NullLocator())
     fit_legend(fig, handles, loc="outside lower center", ncol=min(len(handles), 6), frameon=False)
-    fig.suptitle(f"Training curves (moving average over {window} steps)")
+    fig.suptitle(ngettext("Training curves (moving average over {n} step)",
+                          "Training curves (moving average over {n} steps)", window).format(n=window))
     return fig
 
 
 def _snapshot_lambda(result, g: int, step: int) -> str:
     spec = result.specs[g]
     if not spec.anneals:
-        return spec.margin_text.replace("m=", "margin ") or "no margin"
+        if spec.kind.margin is None:
+            return _("no margin")
+        return _("margin {m}").format(m=spec.margin_text.removeprefix("m="))
     lam = result.history["lambda"][g]
     return f"λ = {lam[min(step, len(lam) - 1)]:.3g}"
 
@@ -99,13 +107,13 @@ def snapshot_figure(result, g: int, index: int, *, _limit: float | None = None) 
         ax_dir.plot([0, 1.25 * w[0]], [0, 1.25 * w[1]], color=result_colors(result)[j], ls=":", lw=2)
     ax_dir.scatter(*unit_rows(feats).T, c=colors, s=22, alpha=0.6, lw=0)
     ax_dir.set(xlim=(-1.35, 1.35), ylim=(-1.35, 1.35), aspect="equal", xticks=[-1, 0, 1], yticks=[-1, 0, 1],
-               title="directions x/‖x‖ (dotted: final W_j)")
+               title=_("directions x/‖x‖ (dotted: final W_j)"))
     limit = _limit if _limit is not None else _snapshot_limit(result, g)
     ax_raw.scatter(*feats.T, c=colors, s=16, alpha=0.75, lw=0)
     ax_raw.axhline(0, color="0.6", lw=0.6)
     ax_raw.axvline(0, color="0.6", lw=0.6)
-    ax_raw.set(xlim=(-limit, limit), ylim=(-limit, limit), aspect="equal", title="raw features x",
-               xlabel="feature 1", ylabel="feature 2")
+    ax_raw.set(xlim=(-limit, limit), ylim=(-limit, limit), aspect="equal", title=_("raw features x"),
+               xlabel=_("feature 1"), ylabel=_("feature 2"))
     fit_legend(fig, handles, loc="outside lower center", ncol=min(k, 6), frameon=False)
     fig.suptitle(title)
     return fig
@@ -130,6 +138,7 @@ def _gif_palette(colors):
     return pal
 
 
+@styled  # the frames are drawn here, so the figure language's font must be in force here too
 def snapshots_gif(result, g: int, *, fps: int = 6, dpi: int = 80) -> bytes:
     """Model g's training animation as GIF bytes (one frame per snapshot, looping), small enough for a browser."""
     from PIL import Image
@@ -173,7 +182,7 @@ def snapshots_plotly(result, g: int):
         for j in classes:
             mine = feats[labels == j]
             marker = {"color": colors[j], "size": 3 if three_d else 5, "opacity": 0.8}
-            name, group = result.data.class_names[j], str(j)
+            name, group = shown_class_name(result.data.class_names[j]), str(j)
             if three_d:
                 p = np.round(unit_rows(mine), 3)
                 out.append(go.Scatter3d(x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="markers", marker=marker, name=name,
@@ -187,14 +196,15 @@ def snapshots_plotly(result, g: int):
         return out
 
     steps = [int(s) for s in result.snapshot_steps]
-    names = [f"step {s}" for s in steps]
+    names = [f"step {s}" for s in steps]  # frame ids (plotly's), not shown
     height, text = plotly_sizes()
     if three_d:  # the sphere goes after the class traces, which are the ones the frames replace
         fig = go.Figure(traces(len(steps) - 1) + [plotly_unit_sphere()])
         axis = {"range": [-1.1, 1.1], "tickvals": [-1, 0, 1], "title": ""}
         fig.update_layout(scene={"xaxis": axis, "yaxis": axis, "zaxis": axis, "aspectmode": "cube"})
     else:
-        fig = make_subplots(1, 2, subplot_titles=("raw features x", "directions x/‖x‖"), horizontal_spacing=0.08)
+        fig = make_subplots(1, 2, subplot_titles=(_("raw features x"), _("directions x/‖x‖")),
+                            horizontal_spacing=0.08)
         t = np.linspace(0, 2 * np.pi, 121)
         circle = go.Scatter(x=np.round(np.cos(t), 3), y=np.round(np.sin(t), 3), mode="lines", hoverinfo="skip",
                             line={"color": "#9aa5b1", "width": 1}, showlegend=False, xaxis="x2", yaxis="y2")
@@ -217,11 +227,11 @@ def snapshots_plotly(result, g: int):
         font={"size": round(text)}, legend={"itemsizing": "constant", "font": {"size": round(text)}},
         updatemenus=[{"type": "buttons", "direction": "left", "x": 0.0, "y": -0.1, "xanchor": "left",
                       "yanchor": "top", "buttons": [
-                          {"label": "▶ Play", "method": "animate", "args": [names, play]},
-                          {"label": "❚❚ Pause", "method": "animate",
+                          {"label": _("▶ Play"), "method": "animate", "args": [names, play]},
+                          {"label": _("❚❚ Pause"), "method": "animate",
                            "args": [[None], {"mode": "immediate", "frame": {"duration": 0}}]}]}],
         sliders=[{"active": len(steps) - 1, "x": 0.16, "len": 0.84, "y": -0.1, "yanchor": "top",
-                  "currentvalue": {"prefix": "training "},
+                  "currentvalue": {"prefix": _("training ")},
                   "steps": [{"label": str(s), "method": "animate",
                              "args": [[name], {"mode": "immediate", "frame": {"duration": 0, "redraw": True}}]}
                             for s, name in zip(steps, names)]}])
@@ -230,5 +240,6 @@ def snapshots_plotly(result, g: int):
 
 def _snapshot_title(result, g: int, index: int) -> str:
     step = int(result.snapshot_steps[index])
-    return (f"{model_label(result, g)} — step {step} of {int(result.snapshot_steps[-1])}, "
-            f"{_snapshot_lambda(result, g, step)}")
+    return _("{model} — step {step} of {last}, {state}").format(
+        model=model_label(result, g), step=step, last=int(result.snapshot_steps[-1]),
+        state=_snapshot_lambda(result, g, step))

@@ -16,10 +16,12 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from sphere_toy import evaluate, margins
+from sphere_toy.i18n import N_, _, ngettext
 from sphere_toy.plots_style import fit_legend, model_colors, new_figure, styled
 from sphere_toy.settings import LIMITS, Settings, canonical_tokens
 
-KNOBS = {"dim": "feature dimension", "classes": "classes trained on", "m": "A-softmax margin m"}
+# Each knob's name, marked for translation (shown with `_(KNOBS[knob])`).
+KNOBS = {"dim": N_("feature dimension"), "classes": N_("classes trained on"), "m": N_("A-softmax margin m")}
 
 
 @dataclass(frozen=True)
@@ -64,14 +66,16 @@ def sweep_markdown(rows: list[SweepRow], knob: str) -> str:
     values = list(dict.fromkeys(r.value for r in rows))
     names = list(dict.fromkeys(r.name for r in rows))
     cell = {(r.value, r.name): r for r in rows}
-    head = f"| {KNOBS[knob]} | " + " | ".join(names) + " | raw inputs |"
+    head = "| " + " | ".join([_(KNOBS[knob]), *names, _("raw inputs")]) + " |"
     lines = [head, "|" + "---:|" * (len(names) + 2)]
     for v in values:
         cells = [cell[(v, n)].text if (v, n) in cell else "-" for n in names]
         base = next((r.input_auc for r in rows if r.value == v), None)
         lines.append(f"| {v} | " + " | ".join(cells) + f" | {'-' if base is None else f'{base:.3f}'} |")
     seeds = max((len(r.aucs) for r in rows), default=0)
-    return "\n".join(lines) + f"\n\nOpen-set AUC (held-out classes, cosine), mean ± sd over {seeds} seeds.\n"
+    note = ngettext("Open-set AUC (held-out classes, cosine), mean ± sd over {n} seed.",
+                    "Open-set AUC (held-out classes, cosine), mean ± sd over {n} seeds.", seeds).format(n=seeds)
+    return "\n".join(lines) + f"\n\n{note}\n"
 
 
 @styled
@@ -98,13 +102,13 @@ def sweep_figure(rows: list[SweepRow], knob: str) -> Figure:
     base = [(r.value, r.input_auc) for r in rows if r.input_auc is not None]
     if base:
         xs, ys = zip(*sorted(dict(base).items()))
-        ax.plot(xs, ys, color="0.35", ls="--", lw=2, marker="s", label="raw inputs, no net")
+        ax.plot(xs, ys, color="0.35", ls="--", lw=2, marker="s", label=_("raw inputs, no net"))
     if log:
         ax.set_xscale("log")
     ax.set_xticks(values, [str(v) for v in values])
     ax.minorticks_off()
-    ax.set(xlabel=KNOBS[knob], ylabel="open-set AUC (held-out classes)",
-           title=f"Open-set verification against the {KNOBS[knob]}")
+    ax.set(xlabel=_(KNOBS[knob]), ylabel=_("open-set AUC (held-out classes)"),
+           title=_("Open-set verification against the {knob}").format(knob=_(KNOBS[knob])))
     fit_legend(fig, ax.get_legend_handles_labels()[0], loc="outside lower center",
                ncol=min(4, len(names) + 1), frameon=False)
     return fig
