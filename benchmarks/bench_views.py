@@ -9,8 +9,8 @@ Per view:
   warm   median and maximum over calls with the values a user picks (ψ for m = 1..8 and every λ of the slider; bins
          9/36/90; every model; several snapshot steps); views without choices repeat their one call.
 The app caches every answer, so a view with given values is paid once per run; for a view without choices that is
-the cold call. The results are trained as the app's job does it (`jobs.train_settings`), which also measures the
-open-set reports; when a run finishes while the ψ(θ) or About tab is shown, the app draws Compare (at the default
+the cold call. The results are trained as the app's job does it (`jobs.train_settings`, then `jobs.measure` for the
+open-set reports, as the server does while idle); when a run finishes while the ψ(θ) or About tab is shown, the app draws Compare (at the default
 bins) and Training in the background, so those two cold calls are usually not seen by a user. Target on a 2-core
 CPU: any view change (warm max) under 1 s, the ψ(θ) tab well under; a cold call over 1 s is flagged too. The training
 animation's GIF (`snapshots_gif`) is made only when its download button is clicked, so it has a line of its own.
@@ -35,7 +35,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from
 import sphere_toy  # noqa: F401  (before JAX starts: sets the XLA flags)
 from sphere_toy import plots
 from sphere_toy.settings import PRESETS, Settings
-from sphere_toy.jobs import train_settings
+from sphere_toy.jobs import measure, train_settings
 from sphere_toy.train import GridResult
 
 PRESET_2D = "Paper Fig. 2: 2-D features"
@@ -69,7 +69,8 @@ def measure(name: str, calls: list[Callable[[], object]], note: str = "") -> Non
 def train(settings: Settings, label: str) -> GridResult:
     """As the app's training job does it: the grid, then its open-set reports (measured in the job's thread)."""
     start = time.perf_counter()
-    result = train_settings(settings, lambda done, total: None)
+    result = train_settings(settings)
+    measure(result)
     print(f"trained {label}: {len(result.specs)} models x {settings.steps} steps in "
           f"{result.compile_seconds + result.train_seconds:.1f} s (compile {result.compile_seconds:.1f} s), "
           f"job with open-set reports {time.perf_counter() - start:.1f} s · {settings.describe()}")

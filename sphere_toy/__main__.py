@@ -231,24 +231,33 @@ def _sweep(parser, args) -> int:
     return 0
 
 
-def warmup(train=None) -> int:
-    """Compile the programs of the app's default experiment and of every preset into JAX's persistent cache.
+def warmup(train=None, together=None) -> int:
+    """Compile the programs of the app's default experiment and of every preset into JAX's persistent cache, and
+    those of a room's merged runs of the default experiment (2, 3, ... 33 runs trained in one call).
 
     A grid's program depends on its shapes (models, network, data, batch, the 100-step chunk), not on its step count,
     seeds or rates, so one chunk of each experiment compiles exactly what the class's runs will load from disk."""
     import time
 
     from sphere_toy.data import load
+    from sphere_toy.jobs import MAX_MODELS_TOGETHER
     from sphere_toy.settings import PRESETS, Settings
-    from sphere_toy.train import enable_compilation_cache, train_grid
+    from sphere_toy.train import Experiment, enable_compilation_cache, train_experiments, train_grid
 
-    train = train or train_grid
+    train, together = train or train_grid, together or train_experiments
     print(f"compilation cache: {enable_compilation_cache()}")
     for name, settings in [("default", Settings()), *((name, p.settings) for name, p in PRESETS.items())]:
         config = settings.train_config()
         t0 = time.perf_counter()
         train(load(settings.data_config()), settings.specs(), dataclasses.replace(config, steps=config.chunk_steps))
         print(f"{time.perf_counter() - t0:5.1f} s  {name}")
+    room = Settings()
+    one = Experiment(load(room.data_config()), room.specs(),
+                     dataclasses.replace(room.train_config(), steps=room.train_config().chunk_steps))
+    for runs in range(2, MAX_MODELS_TOGETHER // len(room.specs()) + 1):  # every size a group can have
+        t0 = time.perf_counter()
+        together([one] * runs)
+        print(f"{time.perf_counter() - t0:5.1f} s  {runs} default runs trained together (a room)")
     return 0
 
 

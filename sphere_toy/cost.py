@@ -8,7 +8,8 @@ forward and backward pass through the MLP. The three coefficients were measured 
 what was estimated for them (`Calibration`), so a faster or slower machine converges on its own numbers.
 
 The bound: `SPHERE_TOY_MAX_RUN_SECONDS` in the server's environment (default 60). A run estimated above it is
-refused before anything starts, with the knob to lower named (`refusal`).
+refused before anything starts, with the knob to lower named (`refusal`). Its words are in the current language
+(`sphere_toy.i18n`): the refusal and `describe` are made for the page that shows them.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ import statistics
 import threading
 from dataclasses import dataclass
 
+from sphere_toy.i18n import _, ngettext
+
 DEFAULT_MAX_RUN_SECONDS = 60.0
 STEP_OVERHEAD = 5e-5  # seconds per step, whatever the grid
 MODEL_OVERHEAD = 4.5e-5  # seconds per model per step
 SECONDS_PER_FLOP = 7.3e-12  # arithmetic, forward + backward (the large-matrix rate; small grids are faster per flop)
 COMPILE_SECONDS = 1.0  # a grid shape: 2-3 s the first time on a machine, 0.1-0.6 s from the disk or memory cache
-REPORT_SECONDS = 0.15  # the open-set report of one model
 
 
 def max_run_seconds() -> float:
@@ -43,16 +45,19 @@ def flops_per_model_step(settings) -> float:
 
 
 def train_estimate(settings) -> float:
-    """Seconds of training alone on the reference machine: steps x (overhead + per model + arithmetic)."""
-    models = len(settings.specs())
-    step = STEP_OVERHEAD + MODEL_OVERHEAD * models + SECONDS_PER_FLOP * models * flops_per_model_step(settings)
-    return settings.steps * step
+    """Seconds of training alone on the reference machine: steps x (overhead + per model + arithmetic).
+
+    `settings` may be a list of experiments that train together in one call (`jobs.Jobs` merges them): one step
+    overhead, and every experiment's models."""
+    together = settings if isinstance(settings, (list, tuple)) else [settings]
+    per_model = sum(len(s.specs()) * (MODEL_OVERHEAD + SECONDS_PER_FLOP * flops_per_model_step(s)) for s in together)
+    return together[0].steps * (STEP_OVERHEAD + per_model)
 
 
 def raw_estimate(settings) -> float:
-    """Seconds for the whole run on the reference machine: compile, train, the open-set reports."""
-    reports = REPORT_SECONDS * len(settings.specs()) if settings.held_out >= 2 else 0.0
-    return COMPILE_SECONDS + train_estimate(settings) + reports
+    """Seconds from the start of a run to its result on the reference machine: compile and train. (The open-set
+    reports, about 0.15 s a model, are measured afterwards, while the server is idle: `jobs.measure`.)"""
+    return COMPILE_SECONDS + train_estimate(settings)
 
 
 class Calibration:
@@ -64,6 +69,7 @@ class Calibration:
         self._lock = threading.Lock()
 
     def observe(self, settings, train_seconds: float) -> None:
+        """A finished run: its settings (or the list that trained together) and its measured training time."""
         ratio = train_seconds / train_estimate(settings)
         with self._lock:
             self._ratios = (self._ratios + [ratio])[-self._keep:]
@@ -76,6 +82,7 @@ class Calibration:
         return min(max(statistics.median(ratios), 0.25), 4.0) if ratios else 1.0
 
     def estimate(self, settings) -> float:
+        """Seconds to the result of `settings` (or of a list that trains together) on this machine."""
         return self.factor * raw_estimate(settings)
 
 
@@ -92,26 +99,38 @@ def refusal(settings, estimate: float, bound: float | None = None) -> Refusal | 
     if estimate <= bound:
         return None
     worst = sorted(_knobs(settings), key=lambda k: -k[0])[0][1]
-    return Refusal(estimate, bound, f"This run would take about {estimate:.0f} s; this server allows {bound:.0f} s "
-                                    f"(its teacher sets SPHERE_TOY_MAX_RUN_SECONDS). Lower {worst}.")
+    return Refusal(estimate, bound, _("This run would take about {estimate} s; this server allows {bound} s (its "
+                                      "teacher sets SPHERE_TOY_MAX_RUN_SECONDS). Lower {knob}.").format(
+        estimate=f"{estimate:.0f}", bound=f"{bound:.0f}", knob=worst))
 
 
 def _knobs(settings) -> list[tuple[float, str]]:
-    """(how far above the default each costly knob is, its name in the form)."""
-    from sphere_toy.settings import Settings
+    """(how far above the default each costly knob is, its name in the form with its value)."""
+    from sphere_toy.settings import LIMITS, Settings
+
+    def label(name: str) -> str:  # a field's name in the form (no literal inside _(): it would be extracted)
+        return _(LIMITS[name].label)
+
+    def knob(name: str, value) -> str:
+        # TRANSLATORS: a control of the sidebar's form and its value: "Training steps (20000)".
+        return _("{control} ({value})").format(control=label(name), value=value)
 
     default = Settings()
-    models = len(settings.specs()) / len(default.specs())
-    return [(settings.steps / default.steps, f"Training steps ({settings.steps})"),
-            (settings.batch / default.batch, f"Batch size ({settings.batch})"),
+    n = len(settings.specs())
+    return [(settings.steps / default.steps, knob("steps", settings.steps)),
+            (settings.batch / default.batch, knob("batch", settings.batch)),
             (flops_per_model_step(settings.replace(batch=default.batch)) / flops_per_model_step(default),
-             "Hidden widths (" + ",".join(map(str, settings.hidden)) + ")"),
-            (models, f"the models or Seeds per model ({len(settings.specs())} models)")]
+             knob("hidden", ",".join(map(str, settings.hidden)))),
+            (n / len(default.specs()), ngettext("the models or {control} ({n} model)",
+                                                "the models or {control} ({n} models)", n).format(
+                control=label("seeds"), n=n))]
 
 
 CALIBRATION = Calibration()  # this process's (this server's) runs
 
 
 def describe(seconds: float) -> str:
-    """"≈ 4 s", "≈ 2 min"."""
-    return f"≈ {seconds:.0f} s" if seconds < 90 else f"≈ {seconds / 60:.0f} min"
+    """"≈ 4 s", "≈ 2 min" (in the current language)."""
+    if seconds < 90:
+        return _("≈ {seconds} s").format(seconds=f"{seconds:.0f}")
+    return _("≈ {minutes} min").format(minutes=f"{seconds / 60:.0f}")

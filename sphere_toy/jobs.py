@@ -1,19 +1,31 @@
 """Training runs in the background, shared by every browser session that asks for the same settings.
 
-The app must never freeze while a grid trains, and a class opening the same link must neither start the same run
-thirty times nor leave a page waiting forever. `Jobs` is the one place a run lives, from the moment a page asks for
-it until it falls out of the cache of finished runs:
+The app must never freeze while a grid trains, a class opening the same link must neither start the same run thirty
+times nor leave a page waiting forever, and thirty students pressing Train must not wait for thirty runs in a row.
+`Jobs` is the one place a run lives, from the moment a page asks for it until it falls out of the cache of finished
+runs:
 
-    queued  ->  running  ->  finished (result or error)  ->  evicted (least recently asked for, beyond `keep`)
+    queued  ->  running  ->  finished (result or error)  ->  evicted (least recently asked for, beyond `keep` or
+                                                                      `max_bytes`)
 
-Every page asks the same question, `Jobs.get(settings)`, on every rerun, and gets the same `Job`; a finished job stays
-where it is, so there is no "collect" step for one page to win and the others to miss (the hang of issue 7: the
-first page to see the run finished took it away, and every other page waited for a job that no longer existed).
+Every page asks the same question, `Jobs.get(settings, owner)`, on every rerun, and gets the same `Job`; a finished
+job stays where it is, so there is no "collect" step for one page to win and the others to miss (the hang of issue 7).
 
-Runs go one at a time, in the order they were asked for (two at once would split the cores and both be slow), on one
-worker thread that ends when the queue is empty. A queued run that no page has asked about for `abandon_after`
-seconds is dropped when its turn comes: its pages have moved on. No Streamlit in here: the app holds one `Jobs` per
-process (`st.cache_resource`) and shows `Jobs.status`.
+The queue, in the order runs were asked for, is served by one worker thread (two runs at once would split the cores
+and both be slow) that ends when the queue is empty. Fair to a room:
+
+- **Together.** When a run's turn comes, every queued run that can train with it (same shapes, steps, batch and
+  optimizer: `train.merge_key`; e.g. thirty students' seeds or margins on one preset) joins it, and the group trains
+  as one compiled call; each page gets its own result.
+- **Nobody waits for nothing.** A queued run that no page has asked about for `abandon_after` seconds is dropped when
+  its turn comes; a running group that no page has watched for `stop_after` seconds stops at its next chunk.
+- **One session, one place in the queue.** A page (`owner`) that asks for new settings withdraws its previous
+  queued run, unless another page still wants it; Cancel withdraws it at once (`release`).
+- **Live.** While a run trains, `Job.so_far()` is its result up to the last chunk, for pictures that move.
+
+No Streamlit in here: the app holds one `Jobs` per process (`st.cache_resource`) and shows `Jobs.status`, in the
+language of the thread that asks (`sphere_toy.i18n`). A run's reason for ending without a result (`Job.error`) is an
+English message marked with N_, which the page translates where it shows it; the terminal's lines stay English.
 """
 
 from __future__ import annotations
@@ -23,16 +35,21 @@ import logging
 import sys
 import threading
 import time
-from typing import Callable
+from typing import Callable, Hashable, TypeVar
 
 from . import cost, evaluate
 from .data import load
+from .i18n import N_, _, ngettext
 from .settings import Settings
-from .train import GridResult, train_grid
+from .train import Experiment, GridResult, merge_key as _shape_key, train_experiments, train_grid
 
-Progress = Callable[[int, int], None]
+Progress = Callable[..., None]  # progress(done, total, so_far=None); so_far(i) is run i's result so far
 Trainer = Callable[[Settings, Progress], GridResult]
+TogetherTrainer = Callable[[list, Progress], list]
+T = TypeVar("T")
 log = logging.getLogger(__name__)  # one line per run, for whoever runs the server
+MAX_MODELS_TOGETHER = 200  # models in one merged call (30 students x the default 6 is 180)
+MAX_BYTES = 1 << 29  # finished results kept in memory: 512 MiB of arrays at most (a default run is ~3 MB)
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -52,23 +69,40 @@ def log_runs_to_terminal() -> None:
         log.setLevel(logging.INFO)
 
 
-def train_settings(settings: Settings, progress: Progress) -> GridResult:
-    """The grid an experiment describes, trained with a progress callback (done steps, total steps).
-
-    The open-set reports (~2 s for the default grid) are computed here too, in the background, so that no tab
-    makes a user wait for them; `evaluate` keeps them with the result object.
-    """
+def train_settings(settings: Settings, progress: Progress | None = None) -> GridResult:
+    """The grid an experiment describes, trained with a progress callback (`train.train_grid`'s)."""
     result = train_grid(load(settings.data_config()), settings.specs(), settings.train_config(), progress=progress)
-    cost.CALIBRATION.observe(settings, result.train_seconds)  # estimates follow this machine
-    evaluate.open_set_reports(result)
-    evaluate.input_open_set_report(result)
+    cost.CALIBRATION.observe([settings], result.train_seconds)  # estimates follow this machine
     return result
 
 
-def _remaining(job) -> float:
-    """Seconds a queued or running job still needs, by the calibrated estimate."""
-    estimate = cost.CALIBRATION.estimate(job.settings)
-    return estimate * (1 - job.done / job.settings.steps) if job.running else estimate
+def train_together(settings: list[Settings], progress: Progress) -> list[GridResult]:
+    """Several experiments with one `merge_key` in one compiled call (`train.train_experiments`)."""
+    experiments = [Experiment(load(s.data_config()), s.specs(), s.train_config()) for s in settings]
+    results = train_experiments(experiments, progress)
+    cost.CALIBRATION.observe(settings, results[0].train_seconds)
+    return results
+
+
+def merge_key(settings: Settings) -> Hashable:
+    """Runs with equal keys can train together: their data have the same shapes, and so on (`train.merge_key`)."""
+    return _shape_key(load(settings.data_config()), settings.train_config())
+
+
+def measure(result: GridResult, busy: Callable[[], bool] = lambda: False) -> None:
+    """The open-set reports (~0.15 s a model), computed while the worker is idle so that the Open-set tab need not;
+    `evaluate` keeps them with the result object, and a tab opened sooner computes them itself. Stops between two
+    models once `busy()` (a run is waiting): measuring never delays a run."""
+    for g in range(len(result.specs)):
+        if busy():
+            return
+        evaluate.open_set_report(result, g)
+    if not busy():
+        evaluate.input_open_set_report(result)
+
+
+class Stopped(Exception):
+    """No page watches this run any more."""
 
 
 class Job:
@@ -82,7 +116,14 @@ class Job:
         self.queued = self.seen = time.monotonic()  # when it was asked for first, and last
         self.started: float | None = None  # when its training began (None while queued)
         self.finished = threading.Event()
+        self.owners: set[str] = set()  # the pages (sessions) that want it now
+        self.anonymous = False  # asked for without an owner (the CLI, a test): never withdrawn by `release`
+        self.together = 1  # runs in its training call (itself included)
+        self.key: Hashable | None = None  # `merge_key`, once the worker has needed it
         self._claimed: set[str] = set()  # one-off follow-ups already taken by a page (see `claim`)
+        self._live: tuple[int, Callable[[], GridResult]] | None = None
+        self._so_far: tuple[int, GridResult] | None = None
+        self._so_far_lock = threading.Lock()
 
     @property
     def running(self) -> bool:
@@ -95,41 +136,56 @@ class Job:
         self._claimed.add(task)  # set.add is atomic under the GIL; a rare double claim only repeats cached work
         return True
 
-    def _run(self, train: Trainer) -> None:
-        self.started = time.monotonic()
-        log.info("run started after %.1f s in the queue: %s", self.started - self.queued, self.settings.describe())
-        try:
-            self.result = train(self.settings, self._progress)
-        except Exception as e:  # the app shows this as a message; a page must never show a traceback
-            self.error = f"{type(e).__name__}: {e}"
-        finally:
-            log.info("run %s in %.1f s: %s", "failed" if self.error else "finished", time.monotonic() - self.started,
-                     self.settings.describe())
-            self.finished.set()
+    def so_far(self) -> GridResult | None:
+        """While it trains: the run up to its last finished chunk (computed once per chunk, whoever asks)."""
+        live = self._live
+        if live is None or self.finished.is_set():
+            return None
+        with self._so_far_lock:
+            if self._so_far is None or self._so_far[0] != live[0]:
+                self._so_far = (live[0], live[1]())
+            return self._so_far[1]
 
-    def _progress(self, done: int, total: int) -> None:
-        self.done = done
-
-    def _cancel(self, why: str) -> None:
-        self.error = why
+    def _finish(self, result: GridResult | None = None, error: str | None = None) -> None:
+        self.result, self.error = result, error
+        self._live = self._so_far = None
         self.finished.set()
 
 
 class Jobs:
-    """Every run by settings: queued, running and recently finished. Every method is safe from any thread."""
+    """Every run by settings: queued, running and recently finished. Every method is safe from any thread.
 
-    def __init__(self, train: Trainer = train_settings, *, keep: int = 8, abandon_after: float = 15.0):
-        self._train = train
+    `train` trains one experiment and `together` several (the real ones by default; `together=None` never merges);
+    `key` says which runs may train together; `after(result, busy)` is done with each result while the worker is
+    idle, and should stop early once `busy()`.
+    """
+
+    def __init__(self, train: Trainer | None = None, *, together: TogetherTrainer | None = None,
+                 key: Callable[[Settings], Hashable] | None = None, after: Callable[..., None] | None = None,
+                 keep: int = 8, max_bytes: int = MAX_BYTES, abandon_after: float = 15.0, stop_after: float = 30.0,
+                 max_models: int = MAX_MODELS_TOGETHER):
+        real = train is None
+        self._train = train_settings if real else train
+        self._together = train_together if real and together is None else together
+        self._key = (merge_key if real else None) if key is None else key
+        self._after = (measure if real else None) if after is None else after
         self.keep = keep  # finished runs kept (the least recently asked for goes first)
+        self.max_bytes = max_bytes  # and their arrays' bytes at most
         self.abandon_after = abandon_after  # seconds without a page asking before a queued run is dropped
+        self.stop_after = stop_after  # seconds without a page asking before a running group stops
+        self.max_models = max_models  # models trained together in one call at most
         self._lock = threading.Lock()
         self._jobs: collections.OrderedDict[Settings, Job] = collections.OrderedDict()  # least recently asked first
         self._queue: collections.deque[Job] = collections.deque()  # waiting to run, in the order asked
-        self._running: Job | None = None
+        self._running: list[Job] = []  # the group training now
+        self._owned: dict[str, Job] = {}  # each page's current run
+        self._idle_work: list[GridResult] = []  # finished results still to `after`
         self._worker: threading.Thread | None = None
 
-    def get(self, settings: Settings) -> Job:
-        """The run for `settings`: finished, running or queued, and queued now if nobody had asked for it."""
+    def get(self, settings: Settings, owner: str | None = None) -> Job:
+        """The run for `settings`: finished, running or queued, and queued now if nobody had asked for it.
+
+        `owner` (a page's session id) withdraws that page's previous queued run if nobody else wants it."""
         with self._lock:
             job = self._jobs.get(settings)
             if job is None:
@@ -138,7 +194,25 @@ class Jobs:
                 self._start_worker()
             self._jobs.move_to_end(settings)
             job.seen = time.monotonic()
+            if owner is None:
+                job.anonymous = True
+            else:
+                previous = self._owned.get(owner)
+                if previous is not None and previous is not job:
+                    self._withdraw(previous, owner, N_("cancelled: its page asked for another run"))
+                self._owned[owner] = job
+                job.owners.add(owner)
             return job
+
+    def release(self, settings: Settings, owner: str) -> None:
+        """The page `owner` no longer wants this run (Cancel): a queued run nobody else wants is dropped now, and a
+        running group that no page wants stops at its next chunk."""
+        with self._lock:
+            job = self._jobs.get(settings)
+            if job is not None:
+                self._withdraw(job, owner, N_("cancelled on its page"))
+                if self._owned.get(owner) is job:
+                    del self._owned[owner]
 
     def peek(self, settings: Settings) -> Job | None:
         """The run for `settings` if someone has asked for it; starts nothing."""
@@ -151,40 +225,74 @@ class Jobs:
         return job.result if job is not None and job.finished.is_set() else None
 
     def ahead(self, job: Job) -> list[Job]:
-        """The runs that go before `job`: the one training now, then the queue in order (empty once it runs)."""
+        """The runs that go before `job`: the group training now, then the queue in order (empty once it runs)."""
         with self._lock:
             if job not in self._queue:
                 return []
             queue = list(self._queue)
-            return ([self._running] if self._running else []) + queue[:queue.index(job)]
+            return list(self._running) + queue[:queue.index(job)]
 
     def status(self, job: Job) -> tuple[float, str]:
-        """Fraction done and a status line for `job`'s progress bar, in plain words."""
+        """Fraction done and a status line for `job`'s progress bar, in plain words (the current language's)."""
         total, models = job.settings.steps, len(job.settings.specs())
         now = time.monotonic()
         if not job.running and not job.finished.is_set():
             ahead = self.ahead(job)
             if ahead:
                 first = ahead[0]
-                where = f"step {first.done} of {first.settings.steps}" if first.running else "queued"
-                runs = "1 run" if len(ahead) == 1 else f"{len(ahead)} runs"
-                wait = sum(_remaining(other) for other in ahead)
-                return 0.0, (f"Place {len(ahead) + 1} in the queue: waiting for {runs} ahead of this one "
-                             f"({now - job.queued:.0f} s so far, {cost.describe(wait)} to go); first: "
-                             f"{first.settings.describe()} ({where}). This run starts after "
-                             f"{'it' if len(ahead) == 1 else 'them'}.")
-            return 0.0, "Starting…"
-        elapsed = now - (job.started or now)
+                where = (_("step {done} of {steps}").format(done=first.done, steps=first.settings.steps)
+                         if first.running else _("queued"))
+                wait = _remaining(ahead)
+                return 0.0, ngettext(
+                    "Place {place} in the queue: waiting for {n} run ahead of this one ({waited} s so far, {to_go} "
+                    "to go); first: {first} ({where}). This run starts after it.",
+                    "Place {place} in the queue: waiting for {n} runs ahead of this one ({waited} s so far, {to_go} "
+                    "to go); first: {first} ({where}). This run starts after them.", len(ahead)).format(
+                    place=len(ahead) + 1, n=len(ahead), waited=f"{now - job.queued:.0f}", to_go=cost.describe(wait),
+                    first=first.settings.describe(), where=where)
+            return 0.0, _("Starting…")
+        elapsed = f"{now - (job.started or now):.0f}"
         if job.finished.is_set():
-            return 1.0, f"Finished in {elapsed:.0f} s."
+            return 1.0, _("Finished in {elapsed} s.").format(elapsed=elapsed)
+        others = job.together - 1  # runs training in the same call besides this one
         if job.done == 0:
-            return 0.0, f"Preparing and compiling {models} models… ({elapsed:.0f} s)"
+            text = (ngettext("Preparing and compiling {models} models together with {others} other run in one call… "
+                             "({elapsed} s)", "Preparing and compiling {models} models together with {others} other "
+                             "runs in one call… ({elapsed} s)", others) if others else
+                    ngettext("Preparing and compiling {models} model… ({elapsed} s)",
+                             "Preparing and compiling {models} models… ({elapsed} s)", models))
+            return 0.0, text.format(models=models, others=others, elapsed=elapsed)
         if job.done >= total:
-            return 1.0, f"Trained {models} models; measuring angles and open-set verification… ({elapsed:.0f} s)"
-        return job.done / total, (f"Training {models} models: step {job.done} of {total} ({elapsed:.0f} s of "
-                                  f"{cost.describe(cost.CALIBRATION.estimate(job.settings))})")
+            return 1.0, ngettext("Trained {models} model; collecting the results… ({elapsed} s)",
+                                 "Trained {models} models; collecting the results… ({elapsed} s)", models).format(
+                models=models, elapsed=elapsed)
+        estimate = cost.CALIBRATION.estimate(job.settings) if job.together == 1 else _remaining(self._running)
+        text = (ngettext("Training {models} models together with {others} other run in one call: step {done} of "
+                         "{total} ({elapsed} s of {estimate})", "Training {models} models together with {others} "
+                         "other runs in one call: step {done} of {total} ({elapsed} s of {estimate})", others)
+                if others else
+                ngettext("Training {models} model: step {done} of {total} ({elapsed} s of {estimate})",
+                         "Training {models} models: step {done} of {total} ({elapsed} s of {estimate})", models))
+        return job.done / total, text.format(models=models, others=others, done=job.done, total=total,
+                                             elapsed=elapsed, estimate=cost.describe(estimate))
 
     # ---- the worker ----
+
+    def _withdraw(self, job: Job, owner: str, why: str) -> None:  # called with the lock held
+        job.owners.discard(owner)
+        if job.owners or job.anonymous or job.finished.is_set():
+            return
+        if job in self._queue:
+            self._queue.remove(job)
+            self._forget(job)
+            job._finish(error=why)
+        # A running job without owners is stopped by the worker's next check (`_progress`).
+
+    def _forget(self, job: Job) -> None:  # called with the lock held: a page that asks again queues a fresh run
+        if self._jobs.get(job.settings) is job:
+            del self._jobs[job.settings]
+        for owner in [o for o, j in self._owned.items() if j is job]:
+            del self._owned[owner]
 
     def _start_worker(self) -> None:  # called with the lock held
         if self._worker is None:
@@ -197,13 +305,21 @@ class Jobs:
         while True:
             with self._lock:
                 job = self._next()
-                if job is None:
+                if job is None and not self._idle_work:
                     self._worker = None
                     return
-                self._running = job
-            job._run(self._train)
+                waiting = [job, *self._queue] if job is not None else []
+                idle = self._idle_work.pop() if job is None else None
+            if idle is not None:
+                self._do_after(idle)
+                continue
+            self._find_keys(waiting)
             with self._lock:
-                self._running = None
+                group = [job] + self._mates(job)
+                self._running = group
+            self._run(group)
+            with self._lock:
+                self._running = []
                 self._evict()
 
     def _next(self) -> Job | None:  # called with the lock held
@@ -212,11 +328,138 @@ class Jobs:
             if time.monotonic() - job.seen <= self.abandon_after:
                 return job
             # Its pages have moved on; a page that comes back asks again and queues a fresh run.
-            del self._jobs[job.settings]
-            job._cancel("cancelled: no page was waiting for this run any more")
+            self._forget(job)
+            job._finish(error=N_("cancelled: no page was waiting for this run any more"))
         return None
 
-    def _evict(self) -> None:  # called with the lock held; drops the least recently asked-for finished runs
-        finished = [s for s, j in self._jobs.items() if j.finished.is_set()]
-        for settings in finished[:max(0, len(finished) - self.keep)]:
-            del self._jobs[settings]
+    def _find_keys(self, jobs: list[Job]) -> None:
+        """Each job's merge key, outside the lock (it builds the data: milliseconds; a failure means 'alone')."""
+        if self._key is None or self._together is None:
+            return
+        for job in jobs:
+            if job.key is None:
+                try:
+                    job.key = ("key", self._key(job.settings))
+                except Exception:
+                    job.key = ("alone", id(job))
+
+    def _mates(self, job: Job) -> list[Job]:  # called with the lock held: queued runs that train with `job`
+        if job.key is None:
+            return []
+        mates, models = [], len(job.settings.specs())
+        now = time.monotonic()
+        for other in list(self._queue):
+            size = len(other.settings.specs())
+            if other.key == job.key and now - other.seen <= self.abandon_after and models + size <= self.max_models:
+                self._queue.remove(other)
+                mates.append(other)
+                models += size
+        return mates
+
+    def _run(self, group: list[Job]) -> None:
+        started = time.monotonic()
+        for job in group:
+            job.started, job.together = started, len(group)
+        self._log(group, "started after %.1f s in the queue", started - group[0].queued)
+
+        def progress(done: int, total: int, so_far=None) -> None:
+            for i, job in enumerate(group):
+                job.done = done
+                if so_far is not None:
+                    job._live = (done, lambda i=i: so_far(i))
+            now = time.monotonic()
+            with self._lock:
+                wanted = [j for j in group if (j.owners or j.anonymous) and now - j.seen <= self.stop_after]
+            if not wanted:
+                raise Stopped()
+
+        try:
+            if len(group) == 1:
+                results = [self._train(group[0].settings, progress)]
+            else:
+                results = self._together([job.settings for job in group], progress)
+        except Stopped:
+            with self._lock:
+                for job in group:
+                    self._forget(job)
+                    job._finish(error=N_("stopped: no page was watching this run any more"))
+            self._log(group, "stopped after %.1f s, nobody watching", time.monotonic() - started)
+            return
+        except Exception as e:  # the app shows this as a message; a page must never show a traceback
+            for job in group:
+                job._finish(error=f"{type(e).__name__}: {e}")
+            self._log(group, "failed in %.1f s", time.monotonic() - started)
+            return
+        for job, result in zip(group, results):
+            job._finish(result)
+        with self._lock:
+            self._idle_work.extend(results)
+        self._log(group, "finished in %.1f s", time.monotonic() - started)
+
+    @staticmethod
+    def _log(group: list[Job], event: str, seconds: float) -> None:
+        """One line per run ("run finished in 3.4 s: digits, ..., seed 0"), for the terminal and the benchmarks."""
+        together = f" (trained together with {len(group) - 1} more)" if len(group) > 1 else ""
+        for job in group:
+            log.info(f"run {event}{together}: %s", seconds, job.settings.describe())
+
+    def _do_after(self, result: GridResult) -> None:
+        if self._after is not None:
+            try:
+                self._after(result, lambda: bool(self._queue))
+            except Exception:  # a tab that needs it computes it again and shows the error in place
+                log.exception("measuring a finished run failed")
+
+    def _evict(self) -> None:  # called with the lock held: drop the least recently asked-for finished runs
+        finished = [j for j in self._jobs.values() if j.finished.is_set()]
+        total = sum(_nbytes(j.result) for j in finished)
+        while finished and (len(finished) > self.keep or total > self.max_bytes):
+            job = finished.pop(0)
+            total -= _nbytes(job.result)
+            self._forget(job)
+        self._idle_work = [r for r in self._idle_work if any(j.result is r for j in self._jobs.values())]
+
+
+def _nbytes(result) -> int:
+    """Bytes of a result's arrays (features, snapshots, params, data: `GridResult.nbytes`); 0 for none."""
+    return getattr(result, "nbytes", 0)
+
+
+def _remaining(jobs: list[Job]) -> float:
+    """Seconds the runs in `jobs` still need, by the calibrated estimate (a group that trains together once)."""
+    groups: dict[int, list[Job]] = {}
+    for job in jobs:
+        groups.setdefault(id(job) if not job.running else -1, []).append(job)
+    total = 0.0
+    for key, members in groups.items():
+        estimate = cost.CALIBRATION.estimate([j.settings for j in members])
+        first = members[0]
+        total += estimate * (1 - first.done / first.settings.steps) if first.running else estimate
+    return total
+
+
+class DrawBudget:
+    """A share of one core for the live pictures of every page together, so watching never slows training much.
+
+    After a draw that took d seconds the next may start d·(1/share − 1) later, whoever asks: with share 0.3 at most
+    30% of one core of the server (15% of a 2-core laptop), however many pages watch.
+    """
+
+    def __init__(self, share: float = 0.3):
+        self.share = share
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def draw(self, make: Callable[[], T]) -> T | None:
+        """`make()` if the budget allows a draw now, else None (the page keeps its last picture)."""
+        with self._lock:
+            if time.monotonic() < self._next:
+                return None
+            self._next = float("inf")  # nobody else until this draw is paid for
+        start = time.monotonic()
+        try:
+            return make()
+        finally:
+            took = time.monotonic() - start
+            with self._lock:
+                self._next = time.monotonic() + took * (1 / self.share - 1)

@@ -2,8 +2,10 @@
 
 Every loss is a setting of one logit function (`losses.margin_logits`; `margins.hyper` gives each model's bias,
 normalisation, scale, margins and λ gating), so the per-model differences are arrays, not Python branches: `jax.vmap`
-runs every model of the grid side by side and `jax.lax.scan` runs the steps. Training goes in chunks of `chunk_steps`, one jitted call
-each, so a caller (the app) can show progress and the features can be snapshotted between chunks.
+runs every model of the grid side by side and `jax.lax.scan` runs the steps. Training goes in chunks of
+`chunk_steps`, one jitted call each, so a caller (the app) can show progress and the run so far (`progress`'s
+`so_far`), and the features are snapshotted between chunks. Several experiments with the same shapes train together
+in one call (`train_experiments`): how one laptop serves a class.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -118,6 +120,14 @@ class GridResult:
             snapshots=self.snapshots[idx], nan_step=self.nan_step[idx],
             params=jax.tree.map(lambda leaf: leaf[idx], self.params))
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of its arrays: what keeping it in memory costs."""
+        arrays = [self.weights, self.bias, self.train_features, self.test_features, self.open_features,
+                  self.snapshots, *self.history.values(), *jax.tree.leaves(self.params),
+                  *(getattr(self.data, k) for k in ("x_train", "y_train", "x_test", "y_test", "x_open", "y_open"))]
+        return sum(np.asarray(a).nbytes for a in arrays)
+
     def diverged(self, g: int) -> bool:
         return bool(self.nan_step[g] >= 0)
 
@@ -154,8 +164,14 @@ def model_logits(head: dict, features, labels, hyper: dict, lam, max_m: int) -> 
 
 
 @functools.lru_cache(maxsize=None)
-def _chunk_fn(optimizer: str, momentum: float, chunk_steps: int, max_m: int):
-    """The jitted chunk of training for one set of static settings; created once per process."""
+def _chunk_fn(optimizer: str, momentum: float, chunk_steps: int, max_m: int, merged: bool):
+    """The jitted chunk of training for one set of static settings; created once per process.
+
+    One experiment (`merged` False): params have a leading model axis G, and every model sees the same minibatch, so
+    the first layer is one matmul for the whole grid. Several (`merged` True, `train_experiments`): params are
+    (E, M, ...), E experiments of M models; each experiment has its own data, minibatches, learning rate and λ
+    schedule, and within it the M models share the minibatch as above.
+    """
     tx = _optimizer(optimizer, momentum)
 
     def loss_fn(params, x, y, hyper, lam):
@@ -166,8 +182,7 @@ def _chunk_fn(optimizer: str, momentum: float, chunk_steps: int, max_m: int):
         pred = jnp.argmax(decision_logits(feats, params["head"]["w"], bias=bias, normalize=hyper["normalize"]), -1)
         return loss, jnp.mean(pred == y)
 
-    def one_step(params, opt_state, nan_step, idx, hyper, x_all, y_all, step, total, lr, lam):
-        x, y = x_all[idx], y_all[idx]  # (B, F), (B,)
+    def one_step(params, opt_state, nan_step, x, y, hyper, step, total, lr, lam):
         (loss, acc), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, x, y, hyper, lam)
         updates, new_opt = tx.update(grads, opt_state, params)
         new_params = jax.tree.map(lambda p, u: p - lr * u, params, updates)
@@ -181,31 +196,43 @@ def _chunk_fn(optimizer: str, momentum: float, chunk_steps: int, max_m: int):
         opt_state = jax.tree.map(lambda new, old: jnp.where(keep, new, old), new_opt, opt_state)
         return params, opt_state, nan_step, (loss, acc)
 
-    # Every model sees the same minibatch (idx is shared), so the first layer is one matmul for the whole grid.
-    grid_step = jax.vmap(one_step, in_axes=(0, 0, 0, None, 0, None, None, None, None, None, None))
+    # The models of one experiment share the minibatch x: the first layer is one matmul for all of them.
+    models_step = jax.vmap(one_step, in_axes=(0, 0, 0, None, None, 0, None, None, None, None))
+
+    def experiment_step(params, opt_state, nan_step, idx, hyper, x_all, y_all, step, total, lr, lam):
+        return models_step(params, opt_state, nan_step, x_all[idx], y_all[idx], hyper, step, total, lr, lam)
+
+    def experiment_snapshot(params, snap_x):
+        return jax.vmap(embed, in_axes=(0, None))(params, snap_x)  # (M, N_snap, D)
+
+    if merged:  # experiments side by side: each its own minibatch indices, data, rate and λ
+        grid_step = jax.vmap(experiment_step, in_axes=(0, 0, 0, 0, 0, 0, 0, None, None, 0, 0))
+        grid_snapshot = jax.vmap(experiment_snapshot)
+    else:
+        grid_step, grid_snapshot = experiment_step, experiment_snapshot
 
     def run_shard(state, batch_idx, hyper, x_all, y_all, snap_x, start, total, lr, sched):
-        # One device's share of the grid. batch_idx: (chunk, B), shared by all models; sched: the λ schedule.
+        # One device's share of the grid. batch_idx: (chunk, B), merged (chunk, E, B); sched: the λ schedule.
         def body(carry, inputs):
             params, opt_state, nan_step = carry
             step, idx = inputs
-            lam = lambda_schedule(step, sched["base"], sched["gamma"], sched["power"], sched["min"])
+            lam = lambda_schedule(step, sched["base"], sched["gamma"], sched["power"], sched["min"])  # () or (E,)
             params, opt_state, nan_step, (loss, acc) = grid_step(
                 params, opt_state, nan_step, idx, hyper, x_all, y_all, step, total, lr, lam)
             return (params, opt_state, nan_step), (loss, acc)
 
         steps = start + jnp.arange(chunk_steps)
-        state, (loss, acc) = jax.lax.scan(body, state, (steps, batch_idx))  # loss, acc: (chunk, G)
-        snapshot = jax.vmap(embed, in_axes=(0, None))(state[0], snap_x)  # (G, N_snap, D)
-        return state, loss, acc, snapshot
+        state, (loss, acc) = jax.lax.scan(body, state, (steps, batch_idx))  # loss, acc: (chunk, G) or (chunk, E, M)
+        return state, loss, acc, grid_snapshot(state[0], snap_x)  # (G, N_snap, D) or (E, M, N_snap, D)
 
-    # The models are independent, so the grid is split across devices: on a CPU each core trains its share
-    # (see sphere_toy/__init__.py), which is where the speed of a small grid comes from.
+    # The models (merged: the experiments) are independent, so the grid is split across devices: on a CPU each core
+    # trains its share (see sphere_toy/__init__.py), which is where the speed of a small grid comes from.
+    per = P("g") if merged else P()  # per experiment when merged, else shared by the whole grid
     run = jax.jit(jax.shard_map(
         run_shard, mesh=_mesh(),
-        in_specs=(P("g"), P(), P("g"), P(), P(), P(), P(), P(), P(), P()),
+        in_specs=(P("g"), P(None, "g") if merged else P(), P("g"), per, per, per, P(), P(), per, per),
         out_specs=(P("g"), P(None, "g"), P(None, "g"), P("g"))))
-    return run
+    return run, jax.jit(grid_snapshot)
 
 
 @jax.jit
@@ -242,45 +269,140 @@ def _batch_indices(n: int, steps: int, batch: int, seed: int) -> np.ndarray:
     return order[:need].reshape(steps, batch).astype(np.int32)
 
 
-def train_grid(data: Dataset, specs, config: TrainConfig = TrainConfig(),
-               progress: Callable[[int, int], None] | None = None) -> GridResult:
-    """Train every model of `specs` on `data` at once; `progress(done, total)` is called after each chunk."""
-    specs = tuple(specs)
-    if not specs:
-        raise ValueError("specs must name at least one model")
+class Experiment(NamedTuple):
+    """One grid to train: its data, its models and its settings."""
+    data: Dataset
+    specs: tuple[ModelSpec, ...]
+    config: TrainConfig
+
+
+def merge_key(data: Dataset, config: TrainConfig) -> tuple:
+    """Experiments with equal keys can train together in one compiled call (`train_experiments`): same array shapes,
+    steps, batch and optimizer. Seeds, data values, margins, learning rates and λ schedules may differ."""
+    shapes = tuple(np.shape(a) for a in (data.x_train, data.x_test, data.x_open))
+    return (shapes, data.n_classes, tuple(config.hidden), config.feature_dim, config.steps, config.batch_size,
+            config.optimizer, config.momentum, config.chunk_steps, config.snapshot_samples)
+
+
+Progress = Callable[..., None]  # progress(done, total, so_far): so_far(e) is experiment e's GridResult up to `done`
+
+
+def train_grid(data: Dataset, specs, config: TrainConfig = TrainConfig(), progress: Progress | None = None
+               ) -> GridResult:
+    """Train every model of `specs` on `data` at once; `progress(done, total, so_far)` is called after each chunk,
+    where `so_far()` is the run up to that step as a `GridResult` (for live pictures)."""
+    return train_experiments([Experiment(data, tuple(specs), config)], progress)[0]
+
+
+def train_experiments(experiments, progress: Progress | None = None) -> list[GridResult]:
+    """Train the models of several experiments side by side in one compiled call, each on its own data, minibatch
+    order, learning rate and λ schedule; one `GridResult` per experiment, as if it had been trained alone (to float
+    rounding: a bigger grid sums in a different order). Every experiment must have the same `merge_key`.
+
+    This is how one laptop serves a class: thirty students' seeds or margins on the same preset are one call.
+    """
+    experiments = [Experiment(data, tuple(specs), config) for data, specs, config in experiments]
+    if not experiments or not all(e.specs for e in experiments):
+        raise ValueError("every experiment must name at least one model")
+    if len({merge_key(e.data, e.config) for e in experiments}) > 1:
+        raise ValueError("experiments that differ in shapes, steps, batch or optimizer cannot train together")
+    data, config = experiments[0].data, experiments[0].config
+    merged = len(experiments) > 1
     n_dev = len(_mesh().devices)
-    padded = specs + (specs[-1],) * (-len(specs) % n_dev)  # a multiple of the device count; extras are dropped
+    if merged:
+        # (E, M) models: every experiment padded to M models (copies of its last), the experiments to a multiple of
+        # the device count (copies of the last). Padded models train for nothing and are dropped.
+        m_per = max(len(e.specs) for e in experiments)
+        padded_experiments = experiments + [experiments[-1]] * (-len(experiments) % n_dev)
+        padded = tuple(s for e in padded_experiments for s in e.specs + (e.specs[-1],) * (m_per - len(e.specs)))
+        where = [e * m_per + np.arange(len(ex.specs)) for e, ex in enumerate(experiments)]  # each one's models
+    else:
+        padded_experiments = experiments
+        specs = experiments[0].specs
+        padded = specs + (specs[-1],) * (-len(specs) % n_dev)  # a multiple of the device count; extras dropped
+        where = [np.arange(len(specs))]
+    grid = (len(padded_experiments), len(padded) // len(padded_experiments)) if merged else (len(padded),)
+
+    def to_grid(leaf):  # a flat (G_padded, ...) array in the layout the program takes: (E, M, ...) when merged
+        return leaf.reshape(grid + leaf.shape[1:])
+
     net = NetConfig(input_dim=data.n_features, n_classes=data.n_classes, hidden=tuple(config.hidden),
                     feature_dim=config.feature_dim)
-    seeds = sorted({s.seed for s in specs})
-    inits = {seed: init_params(net, key=jax.random.PRNGKey(seed)) for seed in seeds}
+    inits = {seed: init_params(net, key=jax.random.PRNGKey(seed)) for seed in sorted({s.seed for s in padded})}
     params = jax.tree.map(lambda *leaves: jnp.stack(leaves), *[inits[s.seed] for s in padded])
     tx = _optimizer(config.optimizer, config.momentum)
-    state = (params, jax.vmap(tx.init)(params), jnp.full(len(padded), -1, jnp.int32))
+    state = jax.tree.map(to_grid, (params, jax.vmap(tx.init)(params), jnp.full(len(padded), -1, jnp.int32)))
 
     chunk = min(config.chunk_steps, config.steps)
     n_chunks = -(-config.steps // chunk)
-    batch = min(config.batch_size, len(data.y_train))
-    # One minibatch order for the whole grid (from the first seed): models differ only by loss and initialisation.
-    batch_idx = _batch_indices(len(data.y_train), n_chunks * chunk, batch, seeds[0])  # (steps, B)
-    snap_index = np.sort(np.random.default_rng(seeds[0]).permutation(len(data.y_train))[:config.snapshot_samples])
-    x_all, y_all = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
-    snap_x = x_all[snap_index]
-    hyper = margins.hyper(padded)
-    schedule = {"base": config.lambda_base, "gamma": config.lambda_gamma, "power": config.lambda_power,
-                "min": config.lambda_min}
-    sched = {k: jnp.float32(v) for k, v in schedule.items()}
-    lr, total = jnp.float32(config.learning_rate), jnp.int32(config.steps)
+    n_train = len(data.y_train)
+    batch = min(config.batch_size, n_train)
+    # One minibatch order per experiment (from its first seed): its models differ only by loss and initialisation.
+    first_seeds = [min(s.seed for s in e.specs) for e in padded_experiments]
+    orders = [_batch_indices(n_train, n_chunks * chunk, batch, seed) for seed in first_seeds]  # each (steps, B)
+    snap_index = [np.sort(np.random.default_rng(seed).permutation(n_train)[:config.snapshot_samples])
+                  for seed in first_seeds]
+    hyper = jax.tree.map(to_grid, margins.hyper(padded))
+    schedules = [{"base": e.config.lambda_base, "gamma": e.config.lambda_gamma, "power": e.config.lambda_power,
+                  "min": e.config.lambda_min} for e in padded_experiments]
+    if merged:
+        batch_idx = np.stack(orders, 1)  # (steps, E, B)
+        x_all = jnp.asarray(np.stack([e.data.x_train for e in padded_experiments]))  # (E, N, F)
+        y_all = jnp.asarray(np.stack([e.data.y_train for e in padded_experiments]))  # (E, N)
+        snap_x = jnp.asarray(np.stack([e.data.x_train[i] for e, i in zip(padded_experiments, snap_index)]))
+        sched = {k: jnp.asarray([s[k] for s in schedules], jnp.float32) for k in schedules[0]}  # each (E,)
+        lr = jnp.asarray([e.config.learning_rate for e in padded_experiments], jnp.float32)  # (E,)
+    else:
+        batch_idx = orders[0]  # (steps, B)
+        x_all, y_all = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
+        snap_x = x_all[snap_index[0]]
+        sched = {k: jnp.float32(v) for k, v in schedules[0].items()}
+        lr = jnp.float32(config.learning_rate)
+    total = jnp.int32(config.steps)
 
-    max_m = margins.max_m(specs)
-    run = _chunk_fn(config.optimizer, float(config.momentum), chunk, max_m)
+    max_m = 4 if margins.max_m(padded) <= 4 else margins.MAX_M  # two buckets: m up to 4 (the paper's), or up to 8
+    run, snapshot = _chunk_fn(config.optimizer, float(config.momentum), chunk, max_m, merged)
     t0 = time.perf_counter()
     args = (state, batch_idx[:chunk], hyper, x_all, y_all, snap_x, jnp.int32(0), total, lr, sched)
-    _bound_compiled_programs((config.optimizer, config.momentum, chunk, max_m,
+    _bound_compiled_programs((config.optimizer, config.momentum, chunk, max_m, merged,
                               tuple(np.shape(leaf) for leaf in jax.tree.leaves(args))))
     compiled = run.lower(*args).compile()  # served from the persistent cache when another process compiled it
-    snapshots = [np.asarray(_final_features(state[0], snap_x))]  # step 0; compiles the feature function too
+
+    def flat(array) -> np.ndarray:  # the program's (E, M, ...) back to (G_padded, ...); a no-op for one experiment
+        array = np.asarray(array)
+        return array.reshape((-1,) + array.shape[2:]) if merged else array
+
+    def flat_steps(array) -> np.ndarray:  # (chunk, E, M) -> (chunk, G_padded)
+        array = np.asarray(array)
+        return array.reshape(array.shape[0], -1) if merged else array
+
+    snapshots = [flat(snapshot(state[0], snap_x))]  # step 0; compiles the feature function too
     compile_seconds = time.perf_counter() - t0
+
+    def result(e: int, done: int, params, nan_step, losses, accs, seconds: float) -> GridResult:
+        """Experiment e's GridResult after `done` steps: its models' slices of the grid's arrays (only these are
+        copied, so a live picture of one run costs what that run costs)."""
+        ex, idx = experiments[e], where[e]
+        mine = jax.tree.map(lambda leaf: flat(leaf)[idx], params)
+        splits = (ex.data.x_train, ex.data.x_test, ex.data.x_open)
+        features = np.asarray(_final_features(mine, jnp.asarray(np.concatenate(splits))))  # one call: one compile
+        features = np.split(features, np.cumsum([len(x) for x in splits])[:-1], axis=1)
+        normalize, use_bias = flat(hyper["normalize"])[idx], flat(hyper["use_bias"])[idx]
+        weights = np.asarray(jax.vmap(effective_weights)(jnp.asarray(mine["head"]["w"]), jnp.asarray(normalize)))
+        steps = np.arange(done)
+        lam = np.asarray(lambda_schedule(steps, schedules[e]["base"], schedules[e]["gamma"], schedules[e]["power"],
+                                         schedules[e]["min"]))
+        anneals = flat(hyper["anneals"])[idx]
+        return GridResult(
+            specs=ex.specs, config=ex.config, data=ex.data, weights=weights, bias=mine["head"]["b"] * use_bias[:, None],
+            train_features=features[0], test_features=features[1], open_features=features[2],
+            history={"step": steps + 1,
+                     "loss": np.concatenate([flat_steps(x)[:, idx] for x in losses])[:done].T,  # (G_e, done)
+                     "train_acc": np.concatenate([flat_steps(x)[:, idx] for x in accs])[:done].T,
+                     "lambda": np.where(anneals[:, None], lam[None, :], np.nan)},
+            snapshot_steps=np.minimum(np.arange(len(losses) + 1) * chunk, config.steps), snapshot_index=snap_index[e],
+            snapshots=np.stack([s[idx] for s in snapshots[:len(losses) + 1]], axis=1),  # step 0, then each chunk
+            nan_step=flat(nan_step)[idx], compile_seconds=compile_seconds, train_seconds=seconds, params=mine)
 
     t0 = time.perf_counter()
     losses, accs = [], []
@@ -289,34 +411,15 @@ def train_grid(data: Dataset, specs, config: TrainConfig = TrainConfig(),
         state, loss, acc, snap = compiled(state, batch_idx[start:start + chunk], hyper, x_all, y_all, snap_x,
                                           jnp.int32(start), total, lr, sched)
         losses.append(loss), accs.append(acc)
-        snapshots.append(np.asarray(snap))  # waits for the chunk to finish, so the progress shown is honest
+        snapshots.append(flat(snap))  # waits for the chunk to finish, so the progress shown is honest
         if progress is not None:
-            progress(min(start + chunk, config.steps), config.steps)
+            done, now = min(start + chunk, config.steps), state
+            elapsed = time.perf_counter() - t0
+            progress(done, config.steps, lambda e=0, done=done, now=now, k=len(losses), t=elapsed: result(
+                e, done, now[0], now[2], losses[:k], accs[:k], t))
     params, _, nan_step = state
-    train_seconds = time.perf_counter() - t0
-
-    g = len(specs)
-    params = jax.tree.map(lambda leaf: leaf[:g], params)
-    loss = np.concatenate([np.asarray(l) for l in losses])[:config.steps, :g].T  # (G, steps)
-    acc = np.concatenate([np.asarray(a) for a in accs])[:config.steps, :g].T
-    steps = np.arange(config.steps)
-    lam = np.asarray(lambda_schedule(steps, **{("lambda_min" if k == "min" else k): v for k, v in schedule.items()}))
-    anneals = np.asarray(hyper["anneals"])[:g]
-    splits = (data.x_train, data.x_test, data.x_open)
-    features = np.asarray(_final_features(params, jnp.asarray(np.concatenate(splits))))  # one call: one compile
-    features = np.split(features, np.cumsum([len(x) for x in splits])[:-1], axis=1)
-    normalize = np.asarray(hyper["normalize"])[:g]
-    weights = np.asarray(jax.vmap(effective_weights)(params["head"]["w"], jnp.asarray(normalize)))
-    bias = np.asarray(params["head"]["b"]) * np.asarray(hyper["use_bias"])[:g, None]
-    return GridResult(
-        specs=specs, config=config, data=data, weights=weights, bias=bias,
-        train_features=features[0], test_features=features[1], open_features=features[2],
-        history={"step": steps + 1, "loss": loss, "train_acc": acc,
-                 "lambda": np.where(anneals[:, None], lam[None, :], np.nan)},
-        snapshot_steps=np.minimum(np.arange(n_chunks + 1) * chunk, config.steps), snapshot_index=snap_index,
-        snapshots=np.stack(snapshots, axis=1)[:g], nan_step=np.asarray(nan_step)[:g],
-        compile_seconds=compile_seconds, train_seconds=train_seconds,
-        params=jax.tree.map(np.asarray, params))
+    seconds = time.perf_counter() - t0
+    return [result(e, config.steps, params, nan_step, losses, accs, seconds) for e in range(len(experiments))]
 
 
 def save_result(result: GridResult, path) -> None:

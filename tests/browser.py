@@ -29,14 +29,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_app(log_path: pathlib.Path, *, timeout: float = 60.0):
-    """Yield (url, process) of a fresh `streamlit run app.py`; its output goes to `log_path`. Stopped on exit."""
+def serve_app(log_path: pathlib.Path, *options: str, timeout: float = 60.0):
+    """Yield (url, process) of a fresh `streamlit run app.py` (with streamlit's `options`, e.g. "--server.x", "true");
+    its output goes to `log_path`. Stopped on exit."""
     port = free_port()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+             *options],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         try:

@@ -12,9 +12,8 @@ def app_runs():
     from sphere_toy.settings import PRESETS, Settings
 
     shorten = {"steps": 300}
-    return {3: train_settings(Settings().replace(**shorten), lambda done, total: None),
-            2: train_settings(PRESETS["Paper Fig. 2: 2-D features"].settings.replace(**shorten),
-                              lambda done, total: None)}
+    return {3: train_settings(Settings().replace(**shorten)),
+            2: train_settings(PRESETS["Paper Fig. 2: 2-D features"].settings.replace(**shorten))}
 
 
 # Small trained grids on seeded blobs (3 classes + 2 held out, 16-D inputs, 300 steps), trained once per session

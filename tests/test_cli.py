@@ -124,13 +124,15 @@ def test_warmup_compiles_each_presets_own_grid(capsys):
     from sphere_toy.__main__ import warmup
     from sphere_toy.settings import PRESETS, Settings
 
-    calls = []
-    assert warmup(train=lambda data, specs, config: calls.append((data, specs, config))) == 0
+    calls, rooms = [], []
+    assert warmup(train=lambda data, specs, config: calls.append((data, specs, config)),
+                  together=lambda experiments: rooms.append(len(experiments))) == 0
     wanted = [Settings()] + [p.settings for p in PRESETS.values()]
     assert len(calls) == len(wanted)
     for (data, specs, config), settings in zip(calls, wanted):
         assert specs == settings.specs() and data.n_classes == settings.classes
         assert config == settings.train_config().__class__(**{**vars(settings.train_config()),
                                                                 "steps": config.chunk_steps})
+    assert rooms == list(range(2, 34))  # every size of a group of default runs (6 models each, at most 200)
     out = capsys.readouterr().out
     assert "compilation cache:" in out and all(name in out for name in PRESETS)

@@ -5,10 +5,11 @@ import itertools
 import threading
 import time
 
+import numpy as np
 import pytest
 
 from sphere_toy import evaluate
-from sphere_toy.jobs import Jobs, train_settings
+from sphere_toy.jobs import DrawBudget, Jobs, measure, train_settings
 from sphere_toy.settings import Settings
 
 
@@ -63,8 +64,8 @@ def test_same_settings_share_one_job_and_one_training_even_when_asked_at_once():
     _wait(lambda: job.done == 100)
     fraction, text = jobs.status(job)
     assert fraction == 0.5 and "step 100 of 200" in text
-    job.done = 200  # trained: what is left is measuring
-    assert jobs.status(job)[0] == 1.0 and "measuring" in jobs.status(job)[1]
+    job.done = 200  # trained: what is left is collecting the features
+    assert jobs.status(job)[0] == 1.0 and "collecting the results" in jobs.status(job)[1]
     trainer.release.set()
     assert job.finished.wait(5)
     assert job.result == "result for seed 0" and job.error is None
@@ -185,10 +186,149 @@ def test_the_worker_ends_when_the_queue_is_empty_and_comes_back_for_new_work():
     assert jobs.get(Settings(seed=2)).finished.wait(5)
 
 
-def test_the_real_trainer_hands_over_a_result_with_its_open_set_reports_measured():
-    settings = Settings(steps=100, hidden=(8,), losses=("softmax", "asoftmax:2"))
+def test_the_real_trainer_reports_progress_with_the_run_so_far_and_measures_when_idle():
+    settings = Settings(steps=200, hidden=(8,), losses=("softmax", "asoftmax:2"))
     seen = []
-    result = train_settings(settings, lambda done, total: seen.append((done, total)))
-    assert seen[-1] == (100, 100)
-    assert len(result.specs) == len(settings.specs())
+    result = train_settings(settings, lambda done, total, so_far: seen.append((done, total, so_far())))
+    assert [(done, total) for done, total, _ in seen] == [(100, 200), (200, 200)]
+    halfway = seen[0][2]  # the run after its first chunk, as a live picture draws it
+    assert halfway.specs == result.specs and list(halfway.snapshot_steps) == [0, 100]
+    np.testing.assert_array_equal(halfway.snapshots, result.snapshots[:, :2])
+    assert halfway.history["loss"].shape == (len(result.specs), 100)
+    assert not np.allclose(halfway.train_features, result.train_features)  # the features moved after step 100
+    assert not {("open_set", 0), "open_set_inputs"} & evaluate.measured(result)
+    measure(result, busy=lambda: True)  # a run is waiting: nothing is measured
+    assert not evaluate.measured(result)
+    measure(result)  # what the server does while idle
     assert {("open_set", g) for g in range(len(result.specs))} | {"open_set_inputs"} <= evaluate.measured(result)
+
+
+class Together:
+    """Stands in for train_together: records each call's settings, then waits until the test releases it."""
+
+    def __init__(self):
+        self.calls, self.release = [], threading.Event()
+
+    def __call__(self, settings, progress):
+        self.calls.append(list(settings))
+        progress(1, 2, lambda i: f"so far {settings[i].seed}")
+        assert self.release.wait(10), "the test never released the trainer"
+        return [f"together {s.seed}" for s in settings]
+
+
+def test_queued_runs_that_can_train_together_are_merged_and_each_page_gets_its_own_result():
+    alone, together = FakeTrainer(), Together()
+    jobs = Jobs(train=alone, together=together, key=lambda s: s.steps)  # same steps: mergeable, in this test
+    first = jobs.get(Settings(seed=1))
+    _wait(lambda: first.running)
+    b, c, other, d = (jobs.get(Settings(seed=i, steps=s)) for i, s in ((2, 200), (3, 200), (4, 300), (5, 200)))
+    alone.release.set()
+    _wait(lambda: b.running)
+    assert together.calls == [[Settings(seed=2, steps=200), Settings(seed=3, steps=200), Settings(seed=5, steps=200)]]
+    assert c.running and d.running and not other.running  # a run that cannot merge keeps its place
+    assert "together with 2 other runs in one call" in jobs.status(c)[1]
+    assert jobs.ahead(other) == [b, c, d]
+    assert c.so_far() == "so far 3"  # each page's live picture is its own run's
+    together.release.set()
+    assert [job.finished.wait(5) and job.result for job in (b, c, d)] == ["together 2", "together 3", "together 5"]
+    assert other.finished.wait(5) and other.result == "result for seed 4"
+    assert alone.calls == [Settings(seed=1), Settings(seed=4, steps=300)]
+
+
+def test_a_page_holds_one_place_in_the_queue_however_often_it_presses_train():
+    trainer = FakeTrainer()
+    jobs = Jobs(train=trainer)
+    running = jobs.get(Settings(seed=1), owner="someone")
+    _wait(lambda: running.running)
+    first = jobs.get(Settings(seed=2), owner="student")
+    shared = jobs.get(Settings(seed=3), owner="student")
+    jobs.get(Settings(seed=3), owner="friend")  # another page wants seed 3 too
+    last = jobs.get(Settings(seed=4), owner="student")
+    assert first.finished.is_set() and "asked for another run" in first.error  # withdrawn at once
+    assert not shared.finished.is_set()  # the friend still waits for it
+    assert jobs.ahead(last) == [running, shared]
+    trainer.release.set()
+    assert last.finished.wait(5) and shared.finished.wait(5)
+    assert Settings(seed=2) not in trainer.calls
+
+
+def test_cancel_drops_a_queued_run_at_once_and_stops_a_running_one_nobody_wants():
+    stop = threading.Event()
+
+    def trainer(settings, progress):
+        for step in range(1, 1000):  # chunks, until the queue stops it
+            progress(step, 1000)
+            time.sleep(0.01)
+        stop.set()
+        return "finished anyway"
+
+    jobs = Jobs(train=trainer)
+    running = jobs.get(Settings(seed=1), owner="a")
+    queued = jobs.get(Settings(seed=2), owner="b")
+    _wait(lambda: running.done > 0)
+    jobs.release(Settings(seed=2), "b")
+    assert queued.finished.is_set() and queued.error == "cancelled on its page"
+    jobs.release(Settings(seed=1), "a")
+    assert running.finished.wait(5) and running.error.startswith("stopped")
+    assert not stop.is_set() and jobs.peek(Settings(seed=1)) is None  # a page that comes back starts afresh
+
+
+def test_a_running_run_nobody_watches_stops_after_the_grace_period_and_a_watched_one_does_not():
+    def trainer(settings, progress):
+        for step in range(1, 31):
+            progress(step, 30)
+            time.sleep(0.02)
+        return "done"
+
+    jobs = Jobs(train=trainer, stop_after=0.2)
+    watched = jobs.get(Settings(seed=1), owner="teacher")
+    while not watched.finished.is_set():  # the teacher's page polls, as the app does
+        jobs.get(Settings(seed=1), owner="teacher")
+        time.sleep(0.05)
+    assert watched.result == "done"
+    left = jobs.get(Settings(seed=2), owner="student")  # the student closes the tab at once
+    assert left.finished.wait(5) and left.result is None and "no page was watching" in left.error
+    assert 0 < left.done < 30
+
+
+class Sized(str):
+    nbytes = 100
+
+
+def test_finished_runs_are_bounded_by_their_bytes_too():
+    jobs = Jobs(train=lambda settings, progress: Sized(f"run {settings.seed}"), keep=100, max_bytes=250)
+    for i in range(5):
+        assert jobs.get(Settings(seed=i)).finished.wait(5)
+        _wait(lambda: jobs._worker is None)
+    assert [s.seed for s in jobs._jobs] == [3, 4]  # 2 x 100 bytes fit in 250
+
+
+def test_live_pictures_share_a_bounded_part_of_a_core():
+    budget = DrawBudget(share=0.5)
+    assert budget.draw(lambda: time.sleep(0.05) or "drawn") == "drawn"
+    assert budget.draw(lambda: "too soon") is None  # the next may start 0.05 s after the last one ended
+    time.sleep(0.06)
+    assert budget.draw(lambda: "later") == "later"
+    with pytest.raises(RuntimeError):
+        budget.draw(lambda: (_ for _ in ()).throw(RuntimeError("a failed draw")))
+    time.sleep(0.01)
+    assert budget.draw(lambda: "a failure does not block the others") is not None
+
+
+def test_measuring_a_finished_run_gives_way_to_a_waiting_run():
+    measured, trainer = [], FakeTrainer()
+    trainer.release.set()
+
+    def after(result, busy):  # as jobs.measure: a model at a time, stopping when a run waits
+        for g in range(50):
+            if busy():
+                return
+            measured.append((result, g))
+            time.sleep(0.01)
+
+    jobs = Jobs(train=trainer, after=after)
+    assert jobs.get(Settings(seed=1)).finished.wait(5)
+    _wait(lambda: len(measured) > 2)
+    second = jobs.get(Settings(seed=2))
+    assert second.finished.wait(1)  # not after the 0.5 s the first run's measuring would take
+    assert len([m for m in measured if m[0] == "result for seed 1"]) < 50

@@ -12,7 +12,7 @@ from sphere_toy.settings import PRESETS
 def test_every_loss_beats_the_raw_inputs_on_every_seed():
     settings = PRESETS["Open-set identities"].settings
     assert (settings.data, settings.dim, settings.seeds) == ("identities", 3, 5)
-    result = train_settings(settings, lambda done, total: None)
+    result = train_settings(settings)
     raw = evaluate.input_open_set_report(result)["auc"]
     rows = evaluate.seed_aucs(result)
     assert [r.name for r in rows] == ["softmax", "M-softmax", "A-softmax m=2", "A-softmax m=4"]

@@ -1,15 +1,18 @@
 """Training the grid: the margin effect on seeded blobs, reproducibility, shapes, divergence reporting."""
 
+import dataclasses
 
 import jax
 import numpy as np
 import pytest
 
+import sphere_toy.train
 from sphere_toy import evaluate, metrics
 from sphere_toy.data import DataConfig, load
 from sphere_toy.losses import lambda_schedule
 from sphere_toy.margins import ModelSpec, model_grid
-from sphere_toy.train import TrainConfig, load_result, save_result, train_grid
+from sphere_toy.train import (Experiment, TrainConfig, load_result, merge_key, save_result, train_experiments,
+                              train_grid)
 
 CONFIG = TrainConfig(hidden=(32,), feature_dim=3, steps=800, batch_size=64, chunk_steps=200)
 DATA = DataConfig(source="blobs", n_classes=4, held_out=2, input_dim=16, samples_per_class=100, seed=0)
@@ -196,3 +199,57 @@ def test_seeds_train_together_and_views_get_the_first_seed(data):
     assert (effect.name, effect.baseline) == ("A-softmax m=4", "M-softmax")
     assert effect.diffs == tuple(a - b for a, b in zip(rows[2].aucs, rows[1].aucs))
     assert effect.higher == sum(d > 0 for d in effect.diffs)
+
+
+def test_experiments_trained_together_equal_each_trained_alone():
+    """Three experiments with different data (seed), learning rate, λ floor, losses and margins: one merged call
+    gives each the result it gets alone, to float rounding (the merged program sums in another order; over many
+    steps training amplifies such differences, so this compares after 200 steps)."""
+    short = dataclasses.replace(CONFIG, steps=200, chunk_steps=100)
+    experiments = [
+        Experiment(load(DATA), model_grid(ms=(4,)), short),
+        Experiment(load(dataclasses.replace(DATA, seed=1)), model_grid(ms=(2,), seeds=(5,)),
+                   dataclasses.replace(short, learning_rate=1e-3, lambda_min=5.0)),
+        Experiment(load(dataclasses.replace(DATA, seed=2, overlap=2.0)),
+                   (ModelSpec("cosface", 0.2, seed=3), ModelSpec("arcface", 0.4, seed=3)), short),
+    ]
+    together = train_experiments(experiments)
+    for ex, merged in zip(experiments, together):
+        alone = train_grid(*ex)
+        assert merged.specs == alone.specs and merged.config == alone.config and merged.data is ex.data
+        for name in ("train_features", "test_features", "open_features", "snapshots", "weights"):
+            a, b = getattr(merged, name), getattr(alone, name)  # float32 rounding, grown over 200 steps
+            assert np.abs(a - b).max() <= 1e-3 * np.abs(b).max(), name
+        np.testing.assert_allclose(merged.history["loss"], alone.history["loss"], rtol=1e-3, atol=1e-4)
+        np.testing.assert_array_equal(merged.history["lambda"], alone.history["lambda"])  # its own schedule
+        np.testing.assert_array_equal(merged.snapshot_index, alone.snapshot_index)
+
+
+def test_experiments_that_differ_in_shapes_cannot_train_together(data):
+    other = load(dataclasses.replace(DATA, n_classes=3))
+    assert merge_key(data, CONFIG) != merge_key(other, CONFIG)
+    assert merge_key(data, CONFIG) == merge_key(load(dataclasses.replace(DATA, seed=9)),
+                                                dataclasses.replace(CONFIG, learning_rate=0.1, lambda_base=5.0))
+    with pytest.raises(ValueError, match="cannot train together"):
+        train_experiments([Experiment(data, model_grid(ms=(2,)), CONFIG), Experiment(other, model_grid(ms=(2,)),
+                                                                                    CONFIG)])
+
+
+def test_merged_groups_of_nearby_sizes_share_one_compiled_program(data, monkeypatch):
+    """A room's groups come in any size: 5 and 6 runs pad to 6 (a multiple of the 2 cores' devices), one program."""
+    monkeypatch.setattr(sphere_toy.train, "_programs", set())
+    short = dataclasses.replace(CONFIG, steps=10, chunk_steps=10)
+    for runs in (5, 6):
+        experiments = [Experiment(data, (ModelSpec("asoftmax", 4, seed=i),), short) for i in range(runs)]
+        results = train_experiments(experiments)
+        assert [r.specs[0].seed for r in results] == list(range(runs))  # padding never reaches a result
+    assert len(sphere_toy.train._programs) == 1
+
+
+def test_a_larger_m_up_to_eight_reuses_one_compiled_program(data, monkeypatch):
+    """SphereFace's m bounds an unrolled recurrence: two buckets (m <= 4, m <= 8), so m = 5 and 6 compile once."""
+    monkeypatch.setattr(sphere_toy.train, "_programs", set())
+    short = dataclasses.replace(CONFIG, steps=10, chunk_steps=10)
+    for m in (5, 6):
+        train_grid(data, (ModelSpec("asoftmax", m), ModelSpec("msoftmax")), short)
+    assert len(sphere_toy.train._programs) == 1

@@ -1,0 +1,212 @@
+"""A class on one laptop: a fresh server, then N students pressing Train at once with N different experiments.
+
+Starts a real `streamlit run app.py` and drives it with real Chromium pages (one browser session per student):
+
+1. **First page.** One page opens the app's link on a fresh server: seconds until the ψ(θ) figure is on the page
+   (it needs no training), and until the default run is there ("models trained in").
+2. **A compiled shape again.** A page opens the default experiment with another seed: the shapes compiled in 1 come
+   from memory, so this is the time from asking to the run on the page.
+3. **Over the bound.** One page opens the heaviest link the form allows (26 minutes of training), another a
+   default run at the same moment: seconds until the first is refused, and until the second has its run.
+4. **The class.** N students open the default experiment with N new seeds on the Features tab at the same moment:
+   when each has its own run drawn, how the queue trained them (alone or together, from the server's log), and the
+   server's peak memory. For comparison, N one-at-a-time runs would take about N times the single run of step 2.
+   Each student is a session driven over HTTP by Streamlit's agent API (`/_stcore/agent/interact`, a client without
+   a browser: in a class every student's device renders its own page, so N Chromium pages on the server's own two
+   cores would measure the browsers); `--browsers` uses Chromium pages instead.
+
+    python benchmarks/bench_class.py [--students 30] [--timeout 300] [--browsers]
+
+Needs Debian's chromium and the test requirements (`pip install -r requirements-dev.txt`). The server's log is
+artifacts/bench_class.log. Exits 1 when a page never got its run or the over-bound link was not refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import os
+import pathlib
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from a checkout, as the app is
+
+from tests.browser import ROOT, chromium, finished_runs, rss_mb, serve_app  # noqa: E402
+
+SHOWN = "models trained in"  # the summary that replaces a run's progress bar
+REFUSED = "this server allows"  # the refusal's words (sphere_toy.cost.refusal)
+HEAVY = {"steps": "20000", "batch": "1024", "hidden": "256,256,256,256", "classes": "10", "held_out": "0",
+         "losses": "softmax,msoftmax,asoftmax:1,asoftmax:2,asoftmax:3,asoftmax:4,asoftmax:5,asoftmax:6"}
+VIEWPORT = {"width": 1280, "height": 720}
+
+
+def link(url: str, **params) -> str:
+    return f"{url}/?{urllib.parse.urlencode(params)}"
+
+
+def wait_for(page, text: str, timeout: float) -> float | None:
+    """Seconds until `page` shows `text` (polled), or None."""
+    start = time.monotonic()
+    try:
+        page.get_by_text(text).first.wait_for(timeout=timeout * 1000)
+    except Exception:
+        return None
+    return time.monotonic() - start
+
+
+def first_figure(page, timeout: float) -> float | None:
+    """Seconds until the open tab shows a drawn image (the ψ(θ) figure on the first tab)."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        drawn = page.locator('[role="tabpanel"]:visible img').evaluate_all(
+            "imgs => imgs.filter(i => i.complete && i.naturalWidth > 0).length")
+        if drawn:
+            return time.monotonic() - start
+        time.sleep(0.05)
+    return None
+
+
+def interact(url: str, body: dict, timeout: float) -> dict:
+    """One request to Streamlit's agent API: it runs the app for a session and answers when the run has finished
+    (or, after server.agentWaitTimeout, with `wait_timed_out`: asking again with the session waits on)."""
+    request = urllib.request.Request(f"{url}/_stcore/agent/interact", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as e:
+        return json.loads(e.read() or b"{}")
+
+
+def student(url: str, seed: int, timeout: float) -> float | None:
+    """A student's session opening the default experiment with `seed` on the Features tab: seconds until the run is
+    on its page (the script's run, which waits for the training and then draws it, has finished), or None."""
+    start = time.monotonic()
+    reply = interact(url, {"query_params": {"seed": [str(seed)], "tab": ["Features"]}}, timeout)
+    while SHOWN not in json.dumps(reply, ensure_ascii=False) and time.monotonic() - start < timeout:
+        if "session_id" not in reply:
+            return None
+        reply = interact(url, {"session_id": reply["session_id"]}, timeout)  # wait on for the same run
+    return time.monotonic() - start if SHOWN in json.dumps(reply, ensure_ascii=False) else None
+
+
+def browser_students(browser, url: str, seeds: list[int], timeout: float) -> list[float | None]:
+    """The same with one Chromium page each, on the default tab: seconds until each page shows its run."""
+    pages = [browser.new_page(viewport=VIEWPORT) for _ in seeds]
+    try:
+        opened = time.monotonic()
+        for page, seed in zip(pages, seeds):  # navigation only starts each load; the pages then load side by side
+            page.goto(link(url, seed=seed), wait_until="commit")
+        shown: list[float | None] = [None] * len(pages)
+        while None in shown and time.monotonic() - opened < timeout:
+            for i, page in enumerate(pages):
+                if shown[i] is None and page.get_by_text(SHOWN).count() > 0:
+                    shown[i] = time.monotonic() - opened
+            time.sleep(0.1)
+        return shown
+    finally:
+        for page in pages:
+            page.close()
+
+
+class PeakRSS:
+    """The server's resident memory, sampled every 0.2 s in a thread: its peak."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak, self._stop = pid, 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self):
+        while not self._stop.wait(0.2):
+            try:
+                self.peak = max(self.peak, rss_mb(self.pid))
+            except OSError:
+                return
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--students", type=int, default=30, help="pages pressing Train at once (default: 30)")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds a page may wait (default: 300)")
+    parser.add_argument("--browsers", action="store_true", help="the class as Chromium pages, not agent API sessions")
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    log_path = ROOT / "artifacts" / "bench_class.log"
+    print(f"{args.students} students on {os.cpu_count()} CPU cores; the server's log: {log_path}")
+    failed = False
+    with serve_app(log_path, "--server.enableAgentApi", "true") as (url, server), sync_playwright() as p:
+        memory = PeakRSS(server.pid)
+        browser = chromium(p)
+
+        page = browser.new_page(viewport=VIEWPORT)
+        start = time.monotonic()
+        page.goto(link(url, seed=1), wait_until="commit")
+        psi = first_figure(page, 60)
+        run = wait_for(page, SHOWN, 120)
+        run = None if run is None else time.monotonic() - start
+        print(f"1. fresh server, first page: ψ(θ) figure after {psi:.1f} s, the default run after {run:.1f} s"
+              if psi is not None and run is not None else "1. fresh server: the first page never showed its run")
+        failed |= psi is None or run is None
+        page.close()
+
+        page = browser.new_page(viewport=VIEWPORT)
+        start = time.monotonic()
+        page.goto(link(url, seed=2, tab="Features"), wait_until="commit")
+        single = wait_for(page, SHOWN, 120)
+        print(f"2. a compiled shape again: the run on the page {single:.1f} s after asking (tab Features)"
+              if single is not None else "2. the second run never came")
+        failed |= single is None
+        page.close()
+
+        heavy, normal = browser.new_page(viewport=VIEWPORT), browser.new_page(viewport=VIEWPORT)
+        start = time.monotonic()
+        heavy.goto(link(url, seed=3, **HEAVY), wait_until="commit")
+        normal.goto(link(url, seed=4), wait_until="commit")
+        refused, beside = wait_for(heavy, REFUSED, 30), wait_for(normal, SHOWN, 120)
+        beside = None if beside is None else time.monotonic() - start
+        print(f"3. over the bound: refused after {refused:.1f} s; the default run opened beside it had its run "
+              f"after {beside:.1f} s" if refused is not None and beside is not None
+              else f"3. over the bound: refused {refused}, the run beside it {beside}")
+        failed |= refused is None or beside is None
+        heavy.close(), normal.close()
+
+        seeds = [100 + i for i in range(args.students)]
+        seen_runs = len(finished_runs(log_path))
+        if args.browsers:
+            shown = browser_students(browser, url, seeds, args.timeout)
+        else:
+            with concurrent.futures.ThreadPoolExecutor(len(seeds)) as pool:
+                shown = list(pool.map(lambda seed: student(url, seed, args.timeout), seeds))
+        peak = memory.stop()
+        got = sorted(t for t in shown if t is not None)
+        runs = [what for _, what in finished_runs(log_path)[seen_runs:]]
+        finished = [line for line in log_path.read_text(errors="replace").splitlines() if "jobs: run finished" in line]
+        together = [line for line in finished[seen_runs:] if "trained together" in line]
+        who = "pages" if args.browsers else "students (agent API sessions, tab Features)"
+        print(f"4. the class: {len(got)}/{len(seeds)} {who} have their own run; first after {got[0]:.1f} s, median "
+              f"{got[len(got) // 2]:.1f} s, last after {got[-1]:.1f} s" if got else "4. the class: no run arrived")
+        if single:
+            print(f"   the queue: {len(runs)} runs finished, {len(together)} of them trained together with others; "
+                  f"one at a time they would take about {args.students * single:.0f} s ({args.students} x step 2)")
+        print(f"   the server's peak resident memory over the whole benchmark: {peak:.0f} MB")
+        failed |= len(got) < len(seeds)
+        browser.close()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
