@@ -5,6 +5,9 @@ missing browser fails. Screenshots go to artifacts/screenshots/; the README's sc
 """
 
 import os
+import re
+import subprocess
+import sys
 import time
 
 import pytest
@@ -263,15 +266,90 @@ def test_each_tabs_first_figure_is_on_the_first_screen(server, browser, mode, si
         page.close()
 
 
-def test_cancel_stops_a_page_waiting(server, browser):
-    """Last in this module: the cancelled run (20000 steps, so that Cancel comes while it trains) has no page left
-    waiting for it, but a run already training is not stopped (yet), and it would delay the tests after it."""
+def test_the_class_benchmark_runs_with_three_students():
+    """`benchmarks/bench_class.py` with a small room, so that it cannot rot: its own fresh server, every phase, every
+    page its own run, and the over-bound link refused."""
+    _browser_or_skip()
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_class.py"), "--students", "3",
+                           "--timeout", "240"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "1. fresh server, first page: ψ(θ) figure after" in out and "over the bound: refused after" in out
+    assert "4. the class: 3/3 students" in out and "have their own run" in out and "peak resident memory" in out
+
+
+def test_features_move_live_while_the_run_trains(server, browser):
+    """The Features tab draws the run so far while it trains (the class watches the features move), and the final
+    picture replaces the live one."""
+    page = browser.new_page(viewport=VIEWPORT)
+    try:
+        page.goto(f"{server}/?seed=4242&dim=2&steps=20000&tab=Features", wait_until="domcontentloaded")
+        live = page.get_by_text("Live: the run so far, at step")
+        live.first.wait_for(timeout=120_000)
+        steps = set()
+        deadline = time.monotonic() + 60
+        while len(steps) < 2 and time.monotonic() < deadline and live.count():  # it follows the training
+            text = live.first.inner_text()
+            steps.add(text.split("at step ")[1].split(" ")[0])
+            time.sleep(0.3)
+        assert len(steps) >= 2, f"the live picture never moved on from step {steps}"
+        panel = page.locator('[role="tabpanel"]:visible')
+        assert panel.locator("img").count() >= 1
+        page.screenshot(path=str(SHOTS / "features_live.png"))
+        page.get_by_text("models trained in").first.wait_for(timeout=180_000)
+        _wait_until_idle(page)
+        _assert_healthy(page, "Features after the live run")
+        assert live.count() == 0  # the final picture replaced it
+    finally:
+        page.close()
+
+
+def test_cancel_stops_a_page_waiting_and_the_run_nobody_wants(server, browser):
+    """Cancel while a long run (20000 steps) trains: the page stops waiting, and the run, wanted by no other page,
+    stops at its next chunk (the server's log says so)."""
     page = browser.new_page(viewport=VIEWPORT)
     try:
         page.goto(f"{server}/?seed=5151&steps=20000&tab=Compare", wait_until="domcontentloaded")
+        page.get_by_text("Training 6 models: step").first.wait_for(timeout=120_000)
         page.get_by_role("button", name="Cancel this run").click(timeout=120_000)
         page.get_by_text("Cancelled: this page no longer waits").wait_for(timeout=30_000)
         _assert_healthy(page, "cancelled")
         assert page.get_by_role("button", name="Cancel this run").count() == 0
+        deadline = time.monotonic() + 30
+        while not any(what.endswith("seed 5151") for _, what in finished_runs(LOG, "stopped")):
+            assert time.monotonic() < deadline, "the cancelled run kept training"
+            time.sleep(0.25)
     finally:
         page.close()
+
+
+def test_the_lesson_path_in_chinese_in_a_real_browser(server, browser):
+    """A class taught in Traditional Chinese: a browser whose language is zh-TW opens the lesson link (no lang= in it)
+    and clicks Next through every step. Each step shows its notice in Chinese and no error, and the server's
+    matplotlib never reports a glyph missing from its fonts (which would be an empty box in a figure)."""
+    from sphere_toy import i18n, lessons
+
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-TW")  # Accept-Language: zh-TW
+    page = context.new_page()
+    with i18n.using("zh-TW"):
+        notice, forward = i18n._("What to notice."), i18n._("Next")
+        titles = [i18n._(step.title) for step in lessons.STEPS]
+    try:
+        page.goto(f"{server}/?lesson=1", wait_until="domcontentloaded")
+        for n, title in enumerate(titles, start=1):
+            page.get_by_text(title).first.wait_for(timeout=120_000)
+            page.get_by_text(notice).first.wait_for(timeout=240_000)
+            _wait_until_idle(page)
+            _assert_healthy(page, f"lesson step {n} in zh-TW")
+            shown = page.locator('[data-testid="stMain"]').inner_text()
+            assert len(re.findall(r"[\u4e00-\u9fff]", shown)) > 100, f"step {n} is not in Chinese: {shown[:300]}"
+            drawn = page.locator("img").evaluate_all("imgs => imgs.filter(i => i.complete && i.naturalWidth).length")
+            assert drawn + page.locator(".js-plotly-plot").count() > 0, f"step {n} shows no figure"
+            page.screenshot(path=str(SHOTS / f"lesson_zh-TW_{n}.png"))
+            if n < len(titles):
+                page.get_by_role("button", name=forward).click()
+        assert "lang=zh-TW" in page.url  # the browser's language, written into the link
+    finally:
+        context.close()
+    log = LOG.read_text(errors="replace")
+    assert "missing from font" not in log and "missing from current font" not in log

@@ -1,0 +1,110 @@
+"""The lesson path in the app (AppTest): every step in both languages, Next and Back, the teacher's lock."""
+
+import ast
+import pathlib
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from sphere_toy import i18n, lessons
+from sphere_toy.settings import LIMITS, Settings
+
+APP = pathlib.Path(__file__).resolve().parents[1] / "app.py"
+
+
+def _app_tabs() -> tuple:
+    """app.TABS, read from the source (importing app.py would run the page): a tuple of N_("...") names."""
+    for node in ast.parse(APP.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "TABS" for t in node.targets):
+            return tuple(ast.literal_eval(e.args[0] if isinstance(e, ast.Call) else e) for e in node.value.elts)
+    raise AssertionError("app.py defines no TABS")
+
+
+def test_the_lessons_views_are_the_apps_tabs():
+    assert lessons.TABS == _app_tabs()
+    assert {step.view for step in lessons.STEPS} <= set(lessons.VIEWS)
+
+
+def _open(**params) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=240)
+    at.query_params.update(params)
+    return at.run()
+
+
+def _url_settings(at: AppTest) -> Settings:
+    return Settings.from_query({k: v for k, v in at.query_params.items() if k in LIMITS})[0]
+
+
+def _notice(at: AppTest, lang: str, timeout: float = 240) -> str:
+    """The step's "what to notice", once its runs have trained (the page polls; here each rerun polls)."""
+    with i18n.using(lang):
+        label = i18n._("What to notice.")
+    deadline = time.monotonic() + timeout
+    while True:
+        assert not at.exception, [e.value for e in at.exception]
+        found = [i.value for i in at.info if label in i.value]
+        if found:
+            return found[0].split(label, 1)[1].strip()
+        assert time.monotonic() < deadline, "the step's notice never came"
+        time.sleep(0.5)
+        at.run()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_the_lesson_path_runs_end_to_end_in_both_languages(lang):
+    """A student clicks through all the steps with Next: each opens its experiment and tab, states what to notice
+    from its runs (computed, so different from step to step), and reveals its answer on a click."""
+    at = _open(lesson="1", lang=lang)
+    seen = []
+    with i18n.using(lang):
+        for n, step in enumerate(lessons.STEPS, start=1):
+            assert at.query_params["lesson"] == str(n)
+            assert any(i18n._(step.title) in m.value for m in at.markdown), n
+            if lessons.runs(step):
+                assert _url_settings(at) == lessons.runs(step)[0]
+            if step.view in lessons.TABS:
+                assert at.query_params.get("tab", lessons.TABS[0]) == step.view
+            notice = _notice(at, lang)
+            assert notice and notice not in seen
+            seen.append(notice)
+            assert not at.error, [e.value for e in at.error]
+            answer = next(t for t in at.toggle if t.key == f"lesson_answer_{n}")
+            answer.set_value(True)
+            at.run()
+            assert any(i18n._(step.answer)[:40] in s.value for s in at.success)
+            forward = next(b for b in at.button if b.key == "lesson_next")
+            if n == len(lessons.STEPS):
+                assert forward.disabled
+                break
+            forward.click()
+            at.run()
+
+
+def test_back_returns_to_the_previous_step_and_its_experiment():
+    at = _open(lesson="3")
+    next(b for b in at.button if b.key == "lesson_back").click()
+    at.run()
+    assert at.query_params["lesson"] == "2"
+    assert _url_settings(at) == lessons.runs(lessons.step(2))[0]
+
+
+def test_the_teachers_lock_shows_the_lesson_without_the_form_and_the_same_link_without_it_the_sandbox():
+    locked = _open(lesson="2", lock="1")
+    assert not locked.exception
+    keys = {w.key for w in (*locked.button, *locked.number_input, *locked.text_input)}
+    assert "lesson_next" in keys and "lesson_back" in keys
+    assert not {f"form_{name}" for name in LIMITS} & keys and not any(k.startswith("preset_") for k in keys)
+    assert _url_settings(locked) == lessons.runs(lessons.step(2))[0]  # the link carries the step's experiment
+    students = _open(**{k: v for k, v in locked.query_params.items() if k != "lock"})
+    keys = {w.key for w in (*students.button, *students.number_input)}
+    assert "form_steps" in keys and "lesson_next" in keys  # the whole sandbox, at the same step
+    assert _url_settings(students) == _url_settings(locked)
+
+
+@pytest.mark.parametrize("text, n", [("abc", 1), ("0", 1), ("99", len(lessons.STEPS)), ("4.4", 4)])
+def test_a_lesson_link_with_any_step_number_opens_a_step(text, n):
+    at = _open(lesson=text, tab="About")
+    assert not at.exception
+    assert any(lessons.step(n).title in m.value for m in at.markdown)
