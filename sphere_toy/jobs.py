@@ -117,7 +117,7 @@ class Job:
         self.started: float | None = None  # when its training began (None while queued)
         self.finished = threading.Event()
         self.owners: set[str] = set()  # the pages (sessions) that want it now
-        self.anonymous = False  # asked for without an owner (the CLI, a test): never withdrawn by `release`
+        self.anonymous = False  # asked for without an owner (the CLI, a test): never withdrawn or stopped
         self.together = 1  # runs in its training call (itself included)
         self.key: Hashable | None = None  # `merge_key`, once the worker has needed it
         self._claimed: set[str] = set()  # one-off follow-ups already taken by a page (see `claim`)
@@ -185,7 +185,9 @@ class Jobs:
     def get(self, settings: Settings, owner: str | None = None) -> Job:
         """The run for `settings`: finished, running or queued, and queued now if nobody had asked for it.
 
-        `owner` (a page's session id) withdraws that page's previous queued run if nobody else wants it."""
+        `owner` (a page's token, one per page and purpose) withdraws that page's previous run for the same purpose if
+        nobody else wants it: dropped if queued, stopped after its next chunk if running. Without an owner (the CLI,
+        a script) the run is never withdrawn or stopped."""
         with self._lock:
             job = self._jobs.get(settings)
             if job is None:
@@ -286,7 +288,7 @@ class Jobs:
             self._queue.remove(job)
             self._forget(job)
             job._finish(error=why)
-        # A running job without owners is stopped by the worker's next check (`_progress`).
+        # A running job without owners is stopped after its next chunk (the progress check in `_run`).
 
     def _forget(self, job: Job) -> None:  # called with the lock held: a page that asks again queues a fresh run
         if self._jobs.get(job.settings) is job:
@@ -369,7 +371,7 @@ class Jobs:
                     job._live = (done, lambda i=i: so_far(i))
             now = time.monotonic()
             with self._lock:
-                wanted = [j for j in group if (j.owners or j.anonymous) and now - j.seen <= self.stop_after]
+                wanted = [j for j in group if j.anonymous or (j.owners and now - j.seen <= self.stop_after)]
             if not wanted:
                 raise Stopped()
 

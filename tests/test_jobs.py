@@ -289,6 +289,8 @@ def test_a_running_run_nobody_watches_stops_after_the_grace_period_and_a_watched
     left = jobs.get(Settings(seed=2), owner="student")  # the student closes the tab at once
     assert left.finished.wait(5) and left.result is None and "no page was watching" in left.error
     assert 0 < left.done < 30
+    script = jobs.get(Settings(seed=3))  # asked once without an owner (the CLI, a script): it does not poll
+    assert script.finished.wait(5) and script.result == "done"
 
 
 class Sized(str):
