@@ -236,12 +236,17 @@ def live_ui(settings: Settings, shown: str, where):
                 names = [spec.name for spec in partial.specs]
                 chosen = st.session_state.get("model")
                 g = names.index(chosen) if chosen in names else len(names) - 1
+                if partial.diverged(g):  # said so when the run ends (`summary_ui`)
+                    return None
                 builder, args = ("features_figure", (g,)) if settings.dim == 2 else ("sphere_figure", (g,))
                 kwargs = () if settings.dim == 2 else (("regions", False),)
             step = int(partial.snapshot_steps[-1])
             return step, _live_png(builder, settings, step, screen, i18n.current(), args, kwargs, _result=partial)
 
-        drawn = _draw_budget().draw(make)
+        try:
+            drawn = _draw_budget().draw(make)
+        except Exception:  # a live picture is a bonus: a model that diverged mid-run, say, is reported at the end
+            drawn = None
         if drawn is None:
             return
         step, png = drawn
@@ -881,6 +886,22 @@ def _go_to_step(n: int) -> None:
             st.query_params[key] = str(value)
 
 
+def lesson_view_ui() -> None:
+    """A lesson link opens its step's view: the step's controls (model, ψ view, m, λ) where the link sets none, once
+    per step, so that the class's own choices stand afterwards (the buttons set them too: `_go_to_step`)."""
+    n = _lesson()
+    if n is None or st.session_state.get("_lesson_view") == n:
+        return
+    st.session_state["_lesson_view"] = n
+    for key, value in lessons.step(n).option.items():
+        if key in st.query_params:
+            continue
+        if key in URL_CHOICES:  # these controls take their value from the URL (`url_choice`)
+            st.query_params[key] = str(value)
+        else:
+            st.session_state[key] = value
+
+
 def _leave_lesson() -> None:
     for key in ("lesson", "lock"):
         st.query_params.pop(key, None)
@@ -1089,6 +1110,7 @@ def main() -> None:
     st.set_page_config(page_title=_("SphereFace in the classroom"), page_icon="🌐", layout="wide",
                        initial_sidebar_state="collapsed" if _mode() == "present" else "auto")
     settings, warnings, preset = experiment_ui()
+    lesson_view_ui()
     header_ui(preset)
     warnings_ui(warnings)
     if _lesson() is not None:

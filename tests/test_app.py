@@ -503,3 +503,10 @@ def test_a_cancelled_run_is_no_longer_asked_for_and_can_be_asked_again(train_cal
     at.run()
     assert_healthy(at) and at.get("image")
     assert len(train_calls) == 1  # asked again: trained
+
+
+def test_watching_a_run_that_diverges_while_it_trains_says_so_and_never_breaks_the_page():
+    """The live picture of a run whose model diverged mid-run is skipped; the page ends with the diverged message."""
+    at = app("Features", optimizer="sgd", lr="10", steps="6000", seed="41")
+    assert not at.exception, texts(at.exception)
+    assert any("diverged" in e.value for e in at.error)

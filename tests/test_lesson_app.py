@@ -108,3 +108,12 @@ def test_a_lesson_link_with_any_step_number_opens_a_step(text, n):
     at = _open(lesson=text, tab="About")
     assert not at.exception
     assert any(lessons.step(n).title in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_a_bare_lesson_link_opens_the_steps_own_view(n):
+    """`?lesson=N` with nothing else: the step's experiment, its tab and its model, written into the link."""
+    at = _open(lesson=str(n))
+    step = lessons.step(n)
+    assert at.query_params["tab"] == step.view
+    assert at.query_params["model"] == step.option["model"] and at.session_state["model"] == step.option["model"]
