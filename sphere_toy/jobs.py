@@ -19,8 +19,9 @@ and both be slow) that ends when the queue is empty. Fair to a room:
   as one compiled call; each page gets its own result.
 - **Nobody waits for nothing.** A queued run that no page has asked about for `abandon_after` seconds is dropped when
   its turn comes; a running group that no page has watched for `stop_after` seconds stops at its next chunk.
-- **One session, one place in the queue.** A page (`owner`) that asks for new settings withdraws its previous
-  queued run, unless another page still wants it; Cancel withdraws it at once (`release`).
+- **One page, one place in the queue.** A page (`owner`) that asks for new settings withdraws its previous run,
+  unless another page still wants it: dropped if queued, stopped after its next chunk if running; Cancel withdraws
+  it the same way (`release`).
 - **Live.** While a run trains, `Job.so_far()` is its result up to the last chunk, for pictures that move.
 
 No Streamlit in here: the app holds one `Jobs` per process (`st.cache_resource`) and shows `Jobs.status`, in the
