@@ -202,9 +202,9 @@ def _draw_budget() -> DrawBudget:
 @st.cache_data(max_entries=24, show_spinner=False)
 def _live_png(builder: str, settings: Settings, step: int, screen: plots.Screen, lang: str, args: tuple,
               kwargs: tuple, _result=None) -> bytes:
-    """A live picture of the run at `step`: one drawing per step, shared by every page watching the same run."""
-    with i18n.using(lang), plots.on_screen(screen):
-        return plots.figure_png(getattr(plots, builder)(_result, *args, **dict(kwargs)))
+    """A live picture of the run at `step`: one drawing per step, shared by every page watching the same run (a
+    cache of its own, so that live frames never push the final pictures out of `_png`'s)."""
+    return _draw(builder, screen, lang, args, kwargs, _result)
 
 
 def live_ui(settings: Settings, shown: str, where):
@@ -306,8 +306,13 @@ def _png(builder: str, settings: Settings | None, screen: plots.Screen, lang: st
          kwargs: tuple = (), _result=None) -> bytes:
     """PNG of `plots.<builder>(result, *args, **kwargs)` drawn for `screen` in `lang`; keyed by settings, which
     determine the result."""
+    return _draw(builder, screen, lang, args, kwargs, _result)
+
+
+def _draw(builder: str, screen: plots.Screen, lang: str, args: tuple, kwargs: tuple, result) -> bytes:
+    """`plots.<builder>([result,] *args, **kwargs)` as a PNG for `screen` in `lang`: the body of every PNG cache."""
     with i18n.using(lang), plots.on_screen(screen):
-        fig = getattr(plots, builder)(*(() if _result is None else (_result,)), *args, **dict(kwargs))
+        fig = getattr(plots, builder)(*(() if result is None else (result,)), *args, **dict(kwargs))
         return plots.figure_png(fig)
 
 
@@ -878,25 +883,26 @@ def _go_to_step(n: int) -> None:
     runs = lessons.runs(step)
     if runs:
         _show_settings(runs[0], [], None)
-    if step.view in TABS:
-        st.query_params["tab"] = step.view  # `tabs_ui` opens the URL's tab
-    for key, value in step.option.items():
-        st.session_state[key] = value
-        if key in URL_CHOICES:  # these controls take their value from the URL (`url_choice`)
-            st.query_params[key] = str(value)
+    _open_view(step, keep_link=False)
 
 
 def lesson_view_ui() -> None:
-    """A lesson link opens its step's view: the step's controls (model, ψ view, m, λ) where the link sets none, once
-    per step, so that the class's own choices stand afterwards (the buttons set them too: `_go_to_step`)."""
+    """A lesson link opens its step's view where the link names none, once per step, so that the class's own choices
+    stand afterwards (a button opening a step sets them all: `_go_to_step`)."""
     n = _lesson()
-    if n is None or st.session_state.get("_lesson_view") == n:
-        return
-    st.session_state["_lesson_view"] = n
-    for key, value in lessons.step(n).option.items():
-        if key in st.query_params:
+    if n is not None and st.session_state.get("_lesson_view") != n:
+        st.session_state["_lesson_view"] = n
+        _open_view(lessons.step(n), keep_link=True)
+
+
+def _open_view(step, *, keep_link: bool) -> None:
+    """The step's tab and its view's controls (model, ψ view, m, λ), written into the link (copied, it opens the
+    same); `keep_link`: only where the link names none."""
+    view = {"tab": step.view} if step.view in TABS else {}  # `tabs_ui` opens the URL's tab
+    for key, value in {**view, **step.option}.items():
+        if keep_link and key in st.query_params:
             continue
-        if key in URL_CHOICES:  # these controls take their value from the URL (`url_choice`)
+        if key == "tab" or key in URL_CHOICES:  # these take their value from the URL (`tabs_ui`, `url_choice`)
             st.query_params[key] = str(value)
         else:
             st.session_state[key] = value
@@ -946,8 +952,7 @@ def lesson_ui(n: int, settings: Settings) -> None:
 
 def notice_ui(step, runs: tuple) -> None:
     """What to notice, from the step's runs once they are trained (their progress until then)."""
-    jobs = _jobs()
-    found = [jobs.get(s, _owner(f"lesson{i}")) for i, s in enumerate(runs)]
+    found = _step_jobs(runs)
     if not all(job.finished.is_set() for job in found):
         notice_pending_ui(runs)
         return
@@ -966,15 +971,19 @@ def notice_ui(step, runs: tuple) -> None:
         bound_view(runs[0], results[0])
 
 
+def _step_jobs(runs: tuple) -> list[Job]:
+    """The jobs of a step's runs, each asked for as this page's own (one place per run: `_owner`)."""
+    return [_jobs().get(s, _owner(f"lesson{i}")) for i, s in enumerate(runs)]
+
+
 @fragment(run_every=1.0)
 def notice_pending_ui(runs: tuple) -> None:
     """Polls the step's runs; the whole page reruns once to show the notice when they are all there."""
-    jobs = _jobs()
-    found = [jobs.get(s, _owner(f"lesson{i}")) for i, s in enumerate(runs)]
+    found = _step_jobs(runs)
     if all(job.finished.is_set() for job in found):
         st.rerun()
     running = next(job for job in found if not job.finished.is_set())
-    fraction, text = jobs.status(running)
+    fraction, text = _jobs().status(running)
     st.progress(fraction, text=_("What to notice comes from this step's run: {status}").format(status=text))
 
 
@@ -997,8 +1006,7 @@ def bound_view(settings: Settings, result: GridResult) -> None:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _bound_png(m: float, theta: int, settings: Settings, lang: str, screen: plots.Screen, _checks=()) -> bytes:
-    with i18n.using(lang), plots.on_screen(screen):
-        return plots.figure_png(plots.bound_figure(m, theta, checks=_checks))
+    return _draw("bound_figure", screen, lang, (m, theta), (("checks", _checks),), None)
 
 
 def lesson_sidebar_ui(n: int | None) -> None:
@@ -1094,9 +1102,6 @@ def tabs_ui() -> dict:
     elif name is not None and name not in TABS:  # as a bound widget does: an invalid value leaves the URL
         st.query_params.pop("tab", None)
         name = None
-    if name is None and _lesson() is not None and lessons.step(_lesson()).view in TABS:
-        # A lesson link without tab=: the step's own view, written into the link (copied, it opens the same).
-        name = st.query_params["tab"] = lessons.step(_lesson()).view
     labels = [_(tab) for tab in TABS]
     label = labels[TABS.index(name or TABS[0])]
     if st.session_state.get("tab") != label:
