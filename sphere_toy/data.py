@@ -20,7 +20,9 @@ bit-identical arrays.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import math
+import pathlib
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -242,12 +244,31 @@ def identities(
     return render(z), y
 
 
+def _digits_csv() -> pathlib.Path | None:
+    """The digits file scikit-learn ships (`sklearn/datasets/data/digits.csv.gz`), found without importing
+    scikit-learn; None if it is not where scikit-learn has always kept it."""
+    spec = importlib.util.find_spec("sklearn")  # finds the package on the path; runs none of it
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = pathlib.Path(folder, "datasets", "data", "digits.csv.gz")
+        if path.is_file():
+            return path
+    return None
+
+
 @functools.lru_cache(maxsize=1)
 def _all_digits() -> tuple[np.ndarray, np.ndarray]:
-    """sklearn's bundled digits (no download), pixels in [0, 1]; cached because it parses a CSV."""
-    from sklearn.datasets import load_digits  # here, not at import: scikit-learn takes ~1 s to import
+    """sklearn's bundled digits (no download), pixels in [0, 1]; cached because it parses a CSV.
 
-    x, y = load_digits(return_X_y=True)
+    Read straight from scikit-learn's file, as `load_digits` reads it: importing scikit-learn takes about a second,
+    which a fresh server's first run would wait for. `tests/test_data.py` checks it equals `load_digits`."""
+    path = _digits_csv()
+    if path is None:  # a scikit-learn that keeps its data elsewhere: ask it (slower, same arrays)
+        from sklearn.datasets import load_digits
+
+        x, y = load_digits(return_X_y=True)
+    else:
+        table = np.loadtxt(path, delimiter=",")  # (1797, 65): 64 pixels, then the digit
+        x, y = table[:, :-1], table[:, -1].astype(int)
     x = (x / 16.0).astype(np.float32)  # pixel intensities are 0..16
     x.flags.writeable = y.flags.writeable = False  # shared by the cache: nobody may edit it in place
     return x, y

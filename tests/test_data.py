@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import load_digits
 
-from sphere_toy import metrics
+from sphere_toy import data, metrics
 from sphere_toy.data import (
     ID_INPUT_DIM,
     ID_LATENT_DIM,
@@ -375,3 +375,18 @@ def test_raw_input_verification_of_unseen_people_in_band_for_the_preset():
     # Without nuisance the same people are easy to verify on the raw inputs.
     d = load(replace(IDENTITIES_PRESET, nuisance=0.0))
     assert metrics.open_set_report(d.x_train, d.y_train, d.x_open, d.y_open)["auc"] > 0.97
+
+
+def test_digits_read_from_sklearns_file_equal_load_digits(monkeypatch):
+    """The file read without importing scikit-learn gives exactly `load_digits`'s arrays, in its order; and where
+    the file is not found, asking scikit-learn gives the same."""
+    x_ref, y_ref = load_digits(return_X_y=True)
+    assert data._digits_csv() is not None  # the fast path is the one taken here
+    for found in (data._digits_csv, lambda: None):
+        monkeypatch.setattr(data, "_digits_csv", found)
+        data._all_digits.cache_clear()
+        x, y = data._all_digits()
+        np.testing.assert_array_equal(x, (x_ref / 16.0).astype(np.float32))
+        np.testing.assert_array_equal(y, y_ref)
+        assert x.dtype == np.float32 and not x.flags.writeable
+    data._all_digits.cache_clear()
