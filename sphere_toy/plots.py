@@ -91,9 +91,10 @@ def _max_m(m: int) -> int:
 
 @functools.partial(jax.jit, static_argnames=("max_m",))
 def _psi_curves(cos, m, lam, *, max_m: int):
-    """cos(mθ), ψ(θ) and the annealed target on a grid of cos θ, in one compiled call (m and λ traced)."""
+    """cos(mθ), ψ(θ), the annealed target and the m = 4 sign trick on a grid of cos θ, in one compiled call (m and λ
+    traced): one program from the persistent cache, where op-by-op calls compiled a dozen on a fresh server."""
     return (losses.cos_m_theta(cos, m, max_m=max_m), losses.psi_from_cos(cos, m, max_m=max_m),
-            losses.annealed_target(cos, m, lam, max_m=max_m))
+            losses.annealed_target(cos, m, lam, max_m=max_m), losses.psi_m4_sign_trick(cos))
 
 
 
@@ -112,7 +113,7 @@ def psi_figure(m: int, lam: float = 0.0) -> Figure:
     cos = np.cos(theta)
     deg = np.degrees(theta)
     # ψ as the loss computes it, from cos θ; for m <= MAX_M a slider move never compiles anything.
-    cos_m, psi, target = (np.asarray(a) for a in _psi_curves(cos, m, lam, max_m=_max_m(m)))
+    cos_m, psi, target, sign_trick = (np.asarray(a) for a in _psi_curves(cos, m, lam, max_m=_max_m(m)))
     fig = new_figure(9.5, 6.0)
     ax = fig.add_subplot()
     span = 2 * m
@@ -130,7 +131,7 @@ def psi_figure(m: int, lam: float = 0.0) -> Figure:
     ax.plot(deg, psi, color="#d62728", lw=3.2, label=f"ψ(θ)  (A-softmax, m={m})")
     if m == 4:
         every = slice(0, None, 24)
-        ax.plot(deg[every], np.asarray(losses.psi_m4_sign_trick(cos))[every], "o", ms=6, mfc="white", mec="#d62728",
+        ax.plot(deg[every], sign_trick[every], "o", ms=6, mfc="white", mec="#d62728",
                 mew=1.6, label=_("sign trick: s3·cos 4θ + s4"))
     if lam > 0:
         ax.plot(deg, target, color="#9467bd", ls="-.", lw=2.6, label=f"(λ cos θ + ψ(θ)) / (1+λ),  λ = {lam:g}")
