@@ -233,7 +233,8 @@ def _sweep(parser, args) -> int:
 
 def warmup(train=None, together=None) -> int:
     """Compile the programs of the app's default experiment and of every preset into JAX's persistent cache, and
-    those of a room's merged runs of the default experiment (2, 3, ... 33 runs trained in one call).
+    those of a room's merged runs of the default experiment (2, 3, ... 10 runs trained in one call, as many as
+    `jobs.MAX_MODELS_TOGETHER` allows).
 
     A grid's program depends on its shapes (models, network, data, batch, the 100-step chunk), not on its step count,
     seeds or rates, so one chunk of each experiment compiles exactly what the class's runs will load from disk."""

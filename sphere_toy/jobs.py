@@ -12,7 +12,7 @@ Every page asks the same question, `Jobs.get(settings, owner)`, on every rerun, 
 job stays where it is, so there is no "collect" step for one page to win and the others to miss (the hang of issue 7).
 
 The queue, in the order runs were asked for, is served by one worker thread (two runs at once would split the cores
-and both be slow) that ends when the queue is empty. Fair to a room:
+and both be slow) that ends when the queue is empty and the finished runs are measured. Fair to a room:
 
 - **Together.** When a run's turn comes, every queued run that can train with it (same shapes, steps, batch and
   optimizer: `train.merge_key`; e.g. thirty students' seeds or margins on one preset) joins it, and the group trains
@@ -23,6 +23,8 @@ and both be slow) that ends when the queue is empty. Fair to a room:
   unless another page still wants it: dropped if queued, stopped after its next chunk if running; Cancel withdraws
   it the same way (`release`).
 - **Live.** While a run trains, `Job.so_far()` is its result up to the last chunk, for pictures that move.
+- **Measuring when idle.** `after` (the open-set reports) runs on finished results while nothing is queued, from
+  `idle_after` seconds after the last run finished (its pages draw it first), and gives way to any run asked for.
 
 No Streamlit in here: the app holds one `Jobs` per process (`st.cache_resource`) and shows `Jobs.status`, in the
 language of the thread that asks (`sphere_toy.i18n`). A run's reason for ending without a result (`Job.error`) is an
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import math
 import sys
 import threading
 import time
@@ -49,7 +52,10 @@ Trainer = Callable[[Settings, Progress], GridResult]
 TogetherTrainer = Callable[[list, Progress], list]
 T = TypeVar("T")
 log = logging.getLogger(__name__)  # one line per run, for whoever runs the server
-MAX_MODELS_TOGETHER = 200  # models in one merged call (30 students x the default 6 is 180)
+# Models in one merged call at most. A model costs about 0.2 s of the default run's training in a call of up to 60
+# models on two cores, but 0.26 s in one of 78 or more (its parameters and optimizer state no longer stay in the
+# caches), so thirty students are three calls of ten: each third of the room has its run sooner, and all sooner.
+MAX_MODELS_TOGETHER = 60
 MAX_BYTES = 1 << 29  # finished results kept in memory: 512 MiB of arrays at most (a default run is ~3 MB)
 
 
@@ -123,6 +129,7 @@ class Job:
         self.key: Hashable | None = None  # `merge_key`, once the worker has needed it
         self._claimed: set[str] = set()  # one-off follow-ups already taken by a page (see `claim`)
         self._live: tuple[int, Callable[[], GridResult]] | None = None
+        self._chunks: tuple[float, int, float, int] | None = None  # first chunk's (when, steps), the last one's
         self._so_far: tuple[int, GridResult] | None = None
         self._so_far_lock = threading.Lock()
 
@@ -136,6 +143,22 @@ class Job:
             return False
         self._claimed.add(task)  # set.add is atomic under the GIL; a rare double claim only repeats cached work
         return True
+
+    def seconds_left(self) -> float | None:
+        """Seconds its training still needs at the pace of its chunks so far (compiling excluded); None until two
+        chunks have finished."""
+        chunks = self._chunks  # one read: the worker replaces the tuple whole
+        if chunks is None or self.finished.is_set():
+            return None
+        first, first_done, last, done = chunks
+        if done <= first_done:
+            return None
+        return (last - first) / (done - first_done) * (self.settings.steps - done)
+
+    def _trained(self, done: int) -> None:  # the worker, after each chunk
+        now = time.monotonic()
+        self._chunks = (now, done, now, done) if self._chunks is None else (*self._chunks[:2], now, done)
+        self.done = done
 
     def so_far(self) -> GridResult | None:
         """While it trains: the run up to its last finished chunk (computed once per chunk, whoever asks)."""
@@ -158,13 +181,13 @@ class Jobs:
 
     `train` trains one experiment and `together` several (the real ones by default; `together=None` never merges);
     `key` says which runs may train together; `after(result, busy)` is done with each result while the worker is
-    idle, and should stop early once `busy()`.
+    idle, from `idle_after` seconds after the last run finished, and should stop early once `busy()`.
     """
 
     def __init__(self, train: Trainer | None = None, *, together: TogetherTrainer | None = None,
                  key: Callable[[Settings], Hashable] | None = None, after: Callable[..., None] | None = None,
                  keep: int = 8, max_bytes: int = MAX_BYTES, abandon_after: float = 15.0, stop_after: float = 30.0,
-                 max_models: int = MAX_MODELS_TOGETHER):
+                 max_models: int = MAX_MODELS_TOGETHER, idle_after: float = 3.0):
         real = train is None
         self._train = train_settings if real else train
         self._together = train_together if real and together is None else together
@@ -175,12 +198,16 @@ class Jobs:
         self.abandon_after = abandon_after  # seconds without a page asking before a queued run is dropped
         self.stop_after = stop_after  # seconds without a page asking before a running group stops
         self.max_models = max_models  # models trained together in one call at most
+        # Seconds after a run finishes before `after` starts: the pages that waited draw their pictures first (thirty
+        # runs that finished together are 25 s of measuring, which would slow every one of them).
+        self.idle_after = idle_after
         self._lock = threading.Lock()
         self._jobs: collections.OrderedDict[Settings, Job] = collections.OrderedDict()  # least recently asked first
         self._queue: collections.deque[Job] = collections.deque()  # waiting to run, in the order asked
         self._running: list[Job] = []  # the group training now
         self._owned: dict[str, Job] = {}  # each page's current run
         self._idle_work: list[GridResult] = []  # finished results still to `after`
+        self._finished_at = -math.inf  # when the last run finished
         self._worker: threading.Thread | None = None
 
     def get(self, settings: Settings, owner: str | None = None) -> Job:
@@ -300,7 +327,7 @@ class Jobs:
     def _start_worker(self) -> None:  # called with the lock held
         if self._worker is None:
             # Not a daemon: at exit the interpreter waits for the run instead of killing XLA mid-computation (which
-            # aborts the process). It ends by itself when the queue is empty.
+            # aborts the process). It ends by itself when the queue is empty and nothing is left to measure.
             self._worker = threading.Thread(target=self._work, name="sphere_toy-train", daemon=False)
             self._worker.start()
 
@@ -308,13 +335,19 @@ class Jobs:
         while True:
             with self._lock:
                 job = self._next()
+                if not threading.main_thread().is_alive():  # the process is exiting: measure nothing more
+                    self._idle_work.clear()
                 if job is None and not self._idle_work:
                     self._worker = None
                     return
                 waiting = [job, *self._queue] if job is not None else []
-                idle = self._idle_work.pop() if job is None else None
-            if idle is not None:
-                self._do_after(idle)
+                quiet = time.monotonic() - self._finished_at >= self.idle_after
+                idle = self._idle_work.pop() if job is None and quiet else None
+            if job is None:  # idle: measure a finished run once the pages that received runs have drawn them
+                if idle is not None:
+                    self._do_after(idle)
+                else:
+                    time.sleep(0.1)
                 continue
             self._find_keys(waiting)
             with self._lock:
@@ -367,7 +400,7 @@ class Jobs:
 
         def progress(done: int, total: int, so_far=None) -> None:
             for i, job in enumerate(group):
-                job.done = done
+                job._trained(done)
                 if so_far is not None:
                     job._live = (done, lambda i=i: so_far(i))
             now = time.monotonic()
@@ -396,7 +429,9 @@ class Jobs:
         for job, result in zip(group, results):
             job._finish(result)
         with self._lock:
-            self._idle_work.extend(results)
+            if self._after is not None:
+                self._idle_work.extend(results)
+            self._finished_at = time.monotonic()
         self._log(group, "finished in %.1f s", time.monotonic() - started)
 
     @staticmethod
@@ -409,7 +444,7 @@ class Jobs:
     def _do_after(self, result: GridResult) -> None:
         if self._after is not None:
             try:
-                self._after(result, lambda: bool(self._queue))
+                self._after(result, lambda: bool(self._queue) or not threading.main_thread().is_alive())
             except Exception:  # a tab that needs it computes it again and shows the error in place
                 log.exception("measuring a finished run failed")
 

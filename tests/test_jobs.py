@@ -328,9 +328,53 @@ def test_measuring_a_finished_run_gives_way_to_a_waiting_run():
             measured.append((result, g))
             time.sleep(0.01)
 
-    jobs = Jobs(train=trainer, after=after)
+    jobs = Jobs(train=trainer, after=after, idle_after=0.0)
     assert jobs.get(Settings(seed=1)).finished.wait(5)
     _wait(lambda: len(measured) > 2)
     second = jobs.get(Settings(seed=2))
     assert second.finished.wait(1)  # not after the 0.5 s the first run's measuring would take
     assert len([m for m in measured if m[0] == "result for seed 1"]) < 50
+
+
+def test_a_running_job_knows_how_long_it_has_left_at_its_own_pace():
+    """`seconds_left` (the live pictures stop drawing when it is small) follows the chunks' pace, not the time spent
+    compiling before the first one; unknown before two chunks, and once finished."""
+    reported, go_on = [], threading.Event()
+
+    def trainer(settings, progress):
+        time.sleep(1.0)  # "compiling": not part of the pace
+        for done in (100, 200, 300):
+            progress(done, settings.steps)
+            reported.append(done)
+            if done == 100:
+                time.sleep(0.1)
+        assert go_on.wait(10)
+        return "done"
+
+    jobs = Jobs(train=trainer)
+    job = jobs.get(Settings(steps=1000))
+    _wait(lambda: len(reported) == 3)
+    left = job.seconds_left()
+    # 200 steps in about 0.1 s: 700 to go is about 0.35 s; counting the compile time too would give about 2.6 s
+    assert left is not None and 0.3 <= left < 1.0, left
+    go_on.set()
+    assert job.finished.wait(5) and job.seconds_left() is None
+    hold = threading.Event()
+    fresh = Jobs(train=lambda s, progress: (progress(100, s.steps), hold.wait(10)) and "done")
+    one = fresh.get(Settings(seed=9))
+    _wait(lambda: one.done == 100)
+    assert not one.finished.is_set() and one.seconds_left() is None  # one chunk says nothing about the pace
+    hold.set()
+    assert one.finished.wait(5)
+
+
+def test_measuring_waits_until_the_pages_have_drawn_what_just_finished():
+    """`after` starts `idle_after` seconds after the last run finished, not while its pages draw it."""
+    started, trainer = [], FakeTrainer()
+    trainer.release.set()
+    jobs = Jobs(train=trainer, after=lambda result, busy: started.append(time.monotonic()), idle_after=1.0)
+    job = jobs.get(Settings(seed=1))
+    assert job.finished.wait(5)
+    finished = time.monotonic()
+    _wait(lambda: started)
+    assert started[0] - finished >= 0.7  # (the clock read after `finished` was set: a little later than the worker's)
