@@ -191,6 +191,7 @@ def cancelled_ui(settings: Settings, where) -> bool:
 
 URL_CHOICES = ("model", "target_view")  # the controls drawn by `url_choice`
 LIVE_EVERY = 1.5  # seconds between a page's live pictures (and the server's DrawBudget over all pages)
+LIVE_MIN_LEFT = 2.0  # no live picture for a run this close to its end: the final one would follow it (and wait)
 LIVE_VIEWS = ("Features", "Compare")
 
 
@@ -208,11 +209,14 @@ def _live_png(builder: str, settings: Settings, step: int, screen: plots.Screen,
 
 
 def live_ui(settings: Settings, shown: str, where):
-    """While the run trains, the Features or Compare tab draws it so far, every LIVE_EVERY s and as chunks finish;
-    None for a tab or a run (more than 3-D) without a live picture. `draw(None)` clears it for the final picture."""
-    if shown not in LIVE_VIEWS or settings.dim not in (2, 3):
+    """While the run trains, the Features or Compare tab draws it so far, every LIVE_EVERY s and as chunks finish,
+    until LIVE_MIN_LEFT s before its end (a 2-s run shows its bar, then its final picture at once); None for a tab or
+    a run (more than 3-D) without a live picture. `draw(None)` clears it for the final picture."""
+    if shown not in LIVE_VIEWS:
         return None
-    slot = where.empty()
+    slot = where.empty()  # first in the tab whatever the run: the tab's content comes next, in one place (`main`)
+    if settings.dim not in (2, 3):
+        return None
     state = {"step": -1, "next": 0.0}
     screen = screens.screen(_mode())
 
@@ -222,6 +226,9 @@ def live_ui(settings: Settings, shown: str, where):
             return
         now = time.monotonic()
         if now < state["next"] or job.done == state["step"]:  # too soon, or no chunk finished since the last one
+            return
+        left = job.seconds_left()
+        if left is None or left < LIVE_MIN_LEFT:  # a page draws in its own thread: the final picture would wait
             return
         state["next"] = now + LIVE_EVERY
 
@@ -705,7 +712,10 @@ def features_tab(settings: Settings, result: GridResult) -> None:
               "the class weight directions W_j. Crosses: held-out classes, never trained on."),
             *([_("Colours: each class's region (nearest W_j by angle), darker where a sample of that class would "
                  "still be penalised by the margin: the loss's own margin zone, as in 2-D.")] if regions else [])]))
-        with st.expander(_("Static picture for slides")):
+        # Drawn when asked for: a 3-D PNG costs the server 0.4 s, for every page and every run, and a room of pages
+        # that all receive their runs at once would wait for thirty of them.
+        if st.toggle(_("Static picture for slides"), key="slides",
+                     help=_("The same view as a picture (PNG) to download, drawn when you switch this on.")):
             figure_ui(f"{slug}{'_regions' if regions else ''}", "sphere_figure", settings, g, regions=regions,
                       _result=result)
     prior_ui(settings, result)
@@ -1123,12 +1133,13 @@ def main() -> None:
     status = st.container()
     tabs = tabs_ui()
     shown = next((name for name, tab in tabs.items() if tab.open), TABS[0])
+    stopped = refused_ui(settings, status) or cancelled_ui(settings, status)  # said before the tab's content
     with tabs[shown]:
         if shown == "Target logits":
             target_tab()
         elif shown == "About":
             about_tab()
-    if refused_ui(settings, status) or cancelled_ui(settings, status):
+    if stopped:
         return
     if shown not in RESULT_TABS:
         job = _jobs().get(settings, _owner())
@@ -1138,13 +1149,19 @@ def main() -> None:
             with status:
                 background_run_ui(settings)
         return
-    result = run_ui(settings, status, live_ui(settings, shown, tabs[shown]))
+    live = live_ui(settings, shown, tabs[shown])
+    # The tab's content is one block. While a new run trains it is emptied: the previous run's pictures are gone at
+    # once instead of fading on the page (a 3-D chart kept there costs the browser a core to repaint on a laptop
+    # without a GPU, slowing the training beside it).
+    waiting = not _jobs().get(settings, _owner()).finished.is_set()
+    body = tabs[shown].empty() if waiting else tabs[shown]
+    result = run_ui(settings, status, live)
     if result is None:
         return
     if all(result.diverged(g) for g in range(len(result.specs))):
-        tabs[shown].info(_("Every model diverged, so there is nothing to plot: change the settings and press Train."))
+        body.info(_("Every model diverged, so there is nothing to plot: change the settings and press Train."))
         return
-    with tabs[shown]:
+    with body.container():
         try:  # the seeds' tab compares seeds; the others show the first seed's models
             RESULT_TABS[shown](settings, result if shown == "Open-set" else evaluate.first_seed(result))
         except Exception as e:  # a bug must not show a traceback in front of a class

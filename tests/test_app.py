@@ -291,6 +291,11 @@ def test_standard_workload_3d_sphere_carries_every_training_and_held_out_point()
     charts = at.get("plotly_chart")
     assert len(charts) == 1
     assert _plotly_points(charts[0]) == len(data.y_train) + len(data.y_open)
+    assert not at.get("image")  # the static picture for slides is drawn when asked for, not for every run
+    at.toggle(key="slides").set_value(True).run()
+    assert_healthy(at)
+    assert len(at.get("image")) == 1
+    assert any(b.proto.label == "Download PNG" for b in at.get("download_button"))
 
 
 def test_a_diverged_run_says_so_instead_of_plotting():
@@ -428,7 +433,7 @@ def test_presentation_mode_folds_the_explanations_under_the_figures(tab):
     normal, present = app(tab), app(tab, present="1")
     for at in (normal, present):
         assert_healthy(at)
-        assert at.get("image")
+        assert at.get("plotly_chart") if tab == "Features" else at.get("image")  # in 3-D: the rotatable sphere
     assert at.toggle(key="present").value is True
     assert not normal.toggle(key="present").value
     folded = [e for e in present.get("expander") if e.label == "What am I looking at?"]
