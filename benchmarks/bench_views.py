@@ -35,7 +35,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from
 import sphere_toy  # noqa: F401  (before JAX starts: sets the XLA flags)
 from sphere_toy import plots
 from sphere_toy.settings import PRESETS, Settings
-from sphere_toy.jobs import measure, train_settings
+from sphere_toy.jobs import measure as measure_open_set, train_settings
 from sphere_toy.train import GridResult
 
 PRESET_2D = "Paper Fig. 2: 2-D features"
@@ -70,7 +70,7 @@ def train(settings: Settings, label: str) -> GridResult:
     """As the app's training job does it: the grid, then its open-set reports (measured in the job's thread)."""
     start = time.perf_counter()
     result = train_settings(settings)
-    measure(result)
+    measure_open_set(result)
     print(f"trained {label}: {len(result.specs)} models x {settings.steps} steps in "
           f"{result.compile_seconds + result.train_seconds:.1f} s (compile {result.compile_seconds:.1f} s), "
           f"job with open-set reports {time.perf_counter() - start:.1f} s · {settings.describe()}")
