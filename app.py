@@ -1151,8 +1151,8 @@ def main() -> None:
         return
     live = live_ui(settings, shown, tabs[shown])
     # The tab's content is one block. While a new run trains it is emptied: the previous run's pictures are gone at
-    # once instead of fading on the page (a 3-D chart kept there costs the browser a core to repaint on a laptop
-    # without a GPU, slowing the training beside it).
+    # once instead of fading on the page (a faded 3-D chart kept a browser without a GPU repainting, about a third of
+    # a core taken from the training beside it on the teacher's laptop).
     waiting = not _jobs().get(settings, _owner()).finished.is_set()
     body = tabs[shown].empty() if waiting else tabs[shown]
     result = run_ui(settings, status, live)
