@@ -53,8 +53,8 @@ TogetherTrainer = Callable[[list, Progress], list]
 T = TypeVar("T")
 log = logging.getLogger(__name__)  # one line per run, for whoever runs the server
 # Models in one merged call at most. A model costs about 0.2 s of the default run's training in a call of up to 60
-# models on two cores, but 0.26 s in one of 78 or more (its parameters and optimizer state no longer stay in the
-# caches), so thirty students are three calls of ten: each third of the room has its run sooner, and all sooner.
+# models on two cores, but 0.26 s in one of 78 or more (measured; most likely its parameters and optimizer state no
+# longer fit in the caches), so thirty students are three calls of ten: each third of the room has its run sooner.
 MAX_MODELS_TOGETHER = 60
 MAX_BYTES = 1 << 29  # finished results kept in memory: 512 MiB of arrays at most (a default run is ~3 MB)
 
