@@ -53,8 +53,9 @@ TogetherTrainer = Callable[[list, Progress], list]
 T = TypeVar("T")
 log = logging.getLogger(__name__)  # one line per run, for whoever runs the server
 # Models in one merged call at most. A model costs about 0.2 s of the default run's training in a call of up to 60
-# models on two cores, but 0.26 s in one of 78 or more (measured; most likely its parameters and optimizer state no
-# longer fit in the caches), so thirty students are three calls of ten: each third of the room has its run sooner.
+# models on two cores, but 0.24-0.27 s in one of 78 or more (benchmarks/bench_merged.py; most likely its parameters
+# and optimizer state no longer fit in the caches), so thirty students are three calls of ten: each third of the room
+# has its run sooner.
 MAX_MODELS_TOGETHER = 60
 MAX_BYTES = 1 << 29  # finished results kept in memory: 512 MiB of arrays at most (a default run is ~3 MB)
 
@@ -335,7 +336,7 @@ class Jobs:
         while True:
             with self._lock:
                 job = self._next()
-                if not threading.main_thread().is_alive():  # the process is exiting: measure nothing more
+                if _exiting():  # measure nothing more
                     self._idle_work.clear()
                 if job is None and not self._idle_work:
                     self._worker = None
@@ -444,7 +445,7 @@ class Jobs:
     def _do_after(self, result: GridResult) -> None:
         if self._after is not None:
             try:
-                self._after(result, lambda: bool(self._queue) or not threading.main_thread().is_alive())
+                self._after(result, lambda: bool(self._queue) or _exiting())
             except Exception:  # a tab that needs it computes it again and shows the error in place
                 log.exception("measuring a finished run failed")
 
@@ -461,6 +462,11 @@ class Jobs:
 def _nbytes(result) -> int:
     """Bytes of a result's arrays (features, snapshots, params, data: `GridResult.nbytes`); 0 for none."""
     return getattr(result, "nbytes", 0)
+
+
+def _exiting() -> bool:
+    """The process is exiting (the main thread has ended): the worker measures nothing more."""
+    return not threading.main_thread().is_alive()
 
 
 def _remaining(jobs: list[Job]) -> float:
