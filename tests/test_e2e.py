@@ -283,7 +283,9 @@ def test_features_move_live_while_the_run_trains(server, browser):
     picture replaces the live one."""
     page = browser.new_page(viewport=VIEWPORT)
     try:
-        page.goto(f"{server}/?seed=4242&dim=2&steps=20000&tab=Features", wait_until="domcontentloaded")
+        # A run of about 30 s (wider layers than the default), so that the live picture has time to move on even
+        # on a busy machine, where a first picture may take seconds and none is drawn in a run's last 2 s.
+        page.goto(f"{server}/?seed=4242&dim=2&steps=20000&hidden=128,128&tab=Features", wait_until="domcontentloaded")
         live = page.get_by_text("Live: the run so far, at step")
         live.first.wait_for(timeout=120_000)
         steps = set()
