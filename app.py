@@ -16,6 +16,7 @@ every page that waited for one receives it.
 import sphere_toy  # noqa: F401  (first: gives JAX one CPU device per core before it starts)
 
 import functools
+import logging
 import pathlib
 import threading
 import time
@@ -24,13 +25,18 @@ import uuid
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from sphere_toy import cost, evaluate, i18n, lessons, margins, mbound, plots, screens
+from sphere_toy import cost, evaluate, i18n, lessons, margins, mbound, plots, screens, serve
 from sphere_toy.i18n import N_, _, ngettext
 from sphere_toy.jobs import DrawBudget, Job, Jobs, log_runs_to_terminal
 from sphere_toy.plots_style import sentences
 from sphere_toy.safe_text import clip, markdown_literal
 from sphere_toy.settings import LIMITS, PRESETS, QUERY_KEYS, Settings, lineup_tokens
 from sphere_toy.train import GridResult
+
+# Imported once to be served (the end of this file), before Streamlit's runtime exists: every st.cache_data below
+# would log "No runtime found". The pages' own runs, with the runtime, define the caches they use.
+_CACHE_LOG = logging.getLogger("streamlit.runtime.caching.cache_data_api")
+_CACHE_LOG.disabled = __name__ != "__main__"
 
 ABOUT = pathlib.Path(sphere_toy.__file__).parent / "about.md"  # the English text; i18n.localized_path finds the others
 # The tabs' names are identifiers (the URL's tab=, RESULT_TABS, the lessons' views), English in every language; the
@@ -205,7 +211,7 @@ def _live_png(builder: str, settings: Settings, step: int, screen: plots.Screen,
               kwargs: tuple, _result=None) -> bytes:
     """A live picture of the run at `step`: one drawing per step, shared by every page watching the same run (a
     cache of its own, so that live frames never push the final pictures out of `_png`'s)."""
-    return _draw(builder, screen, lang, args, kwargs, _result)
+    return serve.draw(builder, screen, lang, args, kwargs, _result)
 
 
 def live_ui(settings: Settings, shown: str, where):
@@ -313,14 +319,7 @@ def _png(builder: str, settings: Settings | None, screen: plots.Screen, lang: st
          kwargs: tuple = (), _result=None) -> bytes:
     """PNG of `plots.<builder>(result, *args, **kwargs)` drawn for `screen` in `lang`; keyed by settings, which
     determine the result."""
-    return _draw(builder, screen, lang, args, kwargs, _result)
-
-
-def _draw(builder: str, screen: plots.Screen, lang: str, args: tuple, kwargs: tuple, result) -> bytes:
-    """`plots.<builder>([result,] *args, **kwargs)` as a PNG for `screen` in `lang`: the body of every PNG cache."""
-    with i18n.using(lang), plots.on_screen(screen):
-        fig = getattr(plots, builder)(*(() if result is None else (result,)), *args, **dict(kwargs))
-        return plots.figure_png(fig)
+    return serve.draw(builder, screen, lang, args, kwargs, _result)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -602,6 +601,11 @@ def bins_ui() -> int:
 
 # The Target logits tab's two views: the URL's target_view= holds these English names; the control shows _(name).
 PSI_VIEW, FAMILY_VIEW = N_("ψ(θ) of A-softmax"), N_("The margin family")
+PSI_FIRST = (4, 0.0)  # ψ(θ)'s m and λ as a page opens: the paper's m = 4, fully annealed
+PSI_SLOT = {"normal": "psi", "present": "full"}  # beside its controls; presenting, the full width under them
+# What a new page shows first, drawn once before the server's first page comes (`serve.lifespan`, at the end).
+FIRST_FIGURES = [("psi_figure", PSI_FIRST, screens.screen(mode, slot), lang)
+                 for mode, slot in PSI_SLOT.items() for lang in i18n.LANGUAGES]
 
 
 @fragment
@@ -654,12 +658,13 @@ def psi_view(slots) -> None:
     # Presenting: the sliders in the row above a full-width figure, the formulas folded under it.
     left, right = (None, st.container()) if present else st.columns([1.2, 3])
     with slots[0] if present else left:
-        m = st.slider("m", 1, 8, 4, key="psi_m", bind="query-params", help=_("Angular margin (the paper uses m = 4)"))
+        m = st.slider("m", 1, 8, PSI_FIRST[0], key="psi_m", bind="query-params",
+                      help=_("Angular margin (the paper uses m = 4)"))
     with slots[1] if present else left:
-        lam = st.select_slider(_("λ (annealing)"), (0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0), 0.0, key="psi_lam",
+        lam = st.select_slider(_("λ (annealing)"), (0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0), PSI_FIRST[1], key="psi_lam",
                                bind="query-params", help=_("Training starts with λ large (≈ M-softmax) and anneals it"))
     with right:
-        figure_ui(f"psi_m{m}_lambda{lam:g}", "psi_figure", None, m, lam, slot="full" if present else "psi")
+        figure_ui(f"psi_m{m}_lambda{lam:g}", "psi_figure", None, m, lam, slot=PSI_SLOT[_mode()])
     with st.expander(_("The formulas")) if present else left:
         st.markdown(_("The margin function, on each interval k = 0 … m−1:"))
         st.latex(r"\psi(\theta) = (-1)^k \cos(m\theta) - 2k")
@@ -1016,7 +1021,7 @@ def bound_view(settings: Settings, result: GridResult) -> None:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _bound_png(m: float, theta: int, settings: Settings, lang: str, screen: plots.Screen, _checks=()) -> bytes:
-    return _draw("bound_figure", screen, lang, (m, theta), (("checks", _checks),), None)
+    return serve.draw("bound_figure", screen, lang, (m, theta), (("checks", _checks),), None)
 
 
 def lesson_sidebar_ui(n: int | None) -> None:
@@ -1168,4 +1173,8 @@ def main() -> None:
             problem_ui(st, _("Something went wrong drawing this tab. Try another model or preset."), e)
 
 
-main()
+if __name__ == "__main__":  # a page: Streamlit runs this file as __main__ for every page, at every rerun
+    main()
+else:  # `streamlit run app.py` imports this file once, as the module `app`, to serve it (sphere_toy/serve.py)
+    _CACHE_LOG.disabled = False
+    app = st.App(__file__, lifespan=serve.lifespan(FIRST_FIGURES))

@@ -10,7 +10,8 @@ Starts a real `streamlit run app.py` and drives it with real Chromium pages (one
    and shares the server's two cores: drawing a 3-D chart costs it about 2 s of CPU (WebGL in software), so the
    same run is also timed for a session without a browser (the agent API, as in 4).
 3. **Over the bound.** One page opens the heaviest link the form allows (26 minutes of training), another a
-   default run at the same moment: seconds until the first is refused, and until the second has its run.
+   default run at the same moment: seconds until the first is refused, and until the second has its run. Then the
+   same link for a session without a browser (the agent API, as in 4): the server's own part of the refusal.
 4. **The class.** N students open the default experiment with N new seeds on the Features tab at the same moment:
    when each has its own run drawn, how the queue trained them (alone or together, from the server's log), and the
    server's peak memory. For comparison, N one-at-a-time runs would take about N times step 2's Train to picture.
@@ -117,6 +118,14 @@ def student(url: str, seed: int, timeout: float) -> float | None:
     return time.monotonic() - start if SHOWN in json.dumps(reply, ensure_ascii=False) else None
 
 
+def refused_alone(url: str, timeout: float) -> float | None:
+    """A session without a browser opening the over-bound link (the agent API, as `student`): seconds until its page
+    says it is refused (the script's run ends there), or None."""
+    start = time.monotonic()
+    reply = interact(url, {"query_params": {key: [value] for key, value in {**HEAVY, "seed": "8"}.items()}}, timeout)
+    return time.monotonic() - start if REFUSED in json.dumps(reply, ensure_ascii=False) else None
+
+
 def browser_students(browser, url: str, seeds: list[int], timeout: float) -> list[float | None]:
     """The same with one Chromium page each, on the default tab: seconds until each page shows its run."""
     pages = [browser.new_page(viewport=VIEWPORT) for _ in seeds]
@@ -204,11 +213,13 @@ def main() -> int:
         normal.goto(link(url, seed=4), wait_until="commit")
         refused, beside = wait_for(heavy, REFUSED, 30), wait_for(normal, SHOWN, 120)
         beside = None if beside is None else time.monotonic() - start
-        print(f"3. over the bound: refused after {refused:.1f} s; the default run opened beside it had its run "
-              f"after {beside:.1f} s" if refused is not None and beside is not None
-              else f"3. over the bound: refused {refused}, the run beside it {beside}")
-        failed |= refused is None or beside is None
         heavy.close(), normal.close()
+        served = refused_alone(url, 30)
+        print(f"3. over the bound: refused after {refused:.1f} s; the default run opened beside it had its run "
+              f"after {beside:.1f} s; a session without a browser is refused {served:.1f} s after asking"
+              if None not in (refused, beside, served)
+              else f"3. over the bound: refused {refused}, the run beside it {beside}, without a browser {served}")
+        failed |= None in (refused, beside, served)
 
         seeds = [100 + i for i in range(args.students)]
         seen_runs = len(finished_runs(log_path))

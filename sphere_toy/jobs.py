@@ -67,14 +67,16 @@ class _StderrHandler(logging.StreamHandler):
 
 
 def log_runs_to_terminal() -> None:
-    """Send this module's run lines ("run finished in 3.4 s: ...") to the server's terminal, once per process.
+    """Send the package's lines (each run's start and end, "run finished in 3.4 s: ...", and `serve`'s "ready") to
+    the server's terminal, once per process.
 
     `tests/browser.py` reads them back (the room benchmark times pages from a run's end)."""
-    if not log.handlers:
+    package = logging.getLogger("sphere_toy")
+    if not package.handlers:
         handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
+        package.addHandler(handler)
+        package.setLevel(logging.INFO)
 
 
 def train_settings(settings: Settings, progress: Progress | None = None) -> GridResult:

@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 import pytest
+from streamlit.runtime.forward_msg_queue import ForwardMsgQueue
 from streamlit.testing.v1 import AppTest
 
 import sphere_toy.train
@@ -515,3 +516,30 @@ def test_watching_a_run_that_diverges_while_it_trains_says_so_and_never_breaks_t
     at = app("Features", optimizer="sgd", lr="10", steps="6000", seed="41")
     assert not at.exception, texts(at.exception)
     assert any("diverged" in e.value for e in at.error)
+
+
+def test_live_pictures_reach_the_page_while_the_run_trains(monkeypatch):
+    """While a run trains, the Features tab sends the run so far to the page (a caption naming its step, and its
+    picture), more than once as the run goes on; the final picture replaces them. Every message the page would
+    receive is read as the script sends it (the final page keeps only the last state of each element)."""
+    sent = []
+    enqueue = ForwardMsgQueue.enqueue
+
+    def recording(queue, msg):
+        element = msg.delta.new_element if msg.HasField("delta") else None
+        if element is not None and element.HasField("markdown") and "**Live:**" in element.markdown.body:
+            sent.append(("live", int(re.search(r"at step (\d+) of", element.markdown.body).group(1))))
+        elif element is not None and element.HasField("imgs") and sent and sent[-1][0] == "live":
+            sent.append(("picture", sent[-1][1]))
+        return enqueue(queue, msg)
+
+    monkeypatch.setattr(ForwardMsgQueue, "enqueue", recording)
+    at = app("Features", dim="3", steps="20000", batch="256", hidden="64,64", losses="softmax,asoftmax:4", seed="44")
+    assert_healthy(at)
+    steps = [step for kind, step in sent if kind == "live"]
+    assert len(steps) >= 2 and steps == sorted(steps) and len(set(steps)) == len(steps), sent  # it moves
+    assert all(0 < step < 20000 for step in steps)  # each one the run so far, never the end
+    assert [step for kind, step in sent if kind == "picture"] == steps  # each caption with its picture
+    shown = texts([*at.markdown, *at.caption, *at.success, *at.info])
+    assert not any("**Live:**" in text for text in shown)  # the final picture replaced them
+    assert at.get("plotly_chart") and any("2 models trained in" in text for text in shown)  # the final 3-D view

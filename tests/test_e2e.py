@@ -275,6 +275,7 @@ def test_the_class_benchmark_runs_with_three_students():
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     assert "1. fresh server, first page: ψ(θ) figure after" in out and "over the bound: refused after" in out
+    assert "a session without a browser is refused" in out
     assert "4. the class: 3/3 students" in out and "have their own run" in out and "peak resident memory" in out
 
 
