@@ -233,26 +233,30 @@ def _sweep(parser, args) -> int:
 
 def warmup(train=None, together=None) -> int:
     """Compile the programs of the app's default experiment and of every preset into JAX's persistent cache, those
-    of the default experiment's commonest form changes that change a shape (every number of classes; 2, 4, 8 and 9
-    models), and those of a room's merged runs of the default experiment (2, 3, ... 10 runs trained in one call, as
-    many as `jobs.MAX_MODELS_TOGETHER` allows).
+    of the default experiment's form changes that change a shape (a number of classes in the next bucket; 2, 4, 8
+    and 9 models), and those of a room's merged runs of the default experiment (2, 3, ... 10 runs trained in one
+    call, as many as `jobs.MAX_MODELS_TOGETHER` allows).
 
-    A grid's program depends on its shapes (models, network, data, batch, the 100-step chunk), not on its step count,
-    seeds, rates, λ or margins, so one chunk of each experiment compiles exactly what the class's runs will load from
-    disk: a new number of classes then costs about 0.5 s to load instead of about 3 s to compile."""
+    A grid's program depends on its shapes (models, network, the bucket of its classes and training samples, batch,
+    the 100-step chunk), not on its step count, seeds, rates, λ or margins, so one chunk of each experiment compiles
+    exactly what the class's runs will load from disk: a change then costs about 0.5 s to load instead of about 3 s
+    to compile."""
     import time
 
     from sphere_toy.data import load
     from sphere_toy.jobs import MAX_MODELS_TOGETHER
     from sphere_toy.settings import PRESETS, Settings
-    from sphere_toy.train import Experiment, enable_compilation_cache, train_experiments, train_grid
+    from sphere_toy.train import (CLASS_BUCKET, Experiment, enable_compilation_cache, padded_size, train_experiments,
+                                  train_grid)
 
     train, together = train or train_grid, together or train_experiments
     print(f"compilation cache: {enable_compilation_cache()}")
     default = Settings()
     family = default.losses + ("normface", "cosface:0.35", "arcface:0.5")  # the whole family: 9 models
+    buckets = {padded_size(c, CLASS_BUCKET): c for c in range(default.max_classes(), 1, -1)}  # each bucket's fewest
     changes = [(f"default, {c} classes", Settings.from_query({"classes": str(c)})[0])  # held out clamped as the
-               for c in range(2, default.max_classes() + 1) if c != default.classes]      # form clamps it
+               for bucket, c in sorted(buckets.items())                                 # form clamps it
+               if bucket != padded_size(default.classes, CLASS_BUCKET)]
     changes += [(f"default, {n} models", default.replace(losses=family[:n])) for n in (2, 4, 8, 9)]
     for name, settings in [("default", default), *((name, p.settings) for name, p in PRESETS.items()), *changes]:
         config = settings.train_config()

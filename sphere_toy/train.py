@@ -48,6 +48,32 @@ def enable_compilation_cache() -> str:
 enable_compilation_cache()
 
 MAX_FEATURE_DIM = 64
+# The compiled program sees the number of classes and of training samples rounded up to these buckets, so that the
+# commonest form change, the number of classes, does not compile again: 2..8 classes share one program, 9..16 the
+# next. The padded classes are masked out of every logit; the padded rows are never sampled.
+CLASS_BUCKET = 8
+ROW_BUCKET = 2048
+
+
+def padded_size(n: int, bucket: int) -> int:
+    """n rounded up to a multiple of `bucket` (a count of classes or samples as the compiled program sees it)."""
+    return -(-n // bucket) * bucket
+
+
+def _pad_rows(a: np.ndarray, rows: int | None = None) -> np.ndarray:
+    """`a` with zero rows appended, up to `rows` (by default a multiple of ROW_BUCKET rows)."""
+    rows = padded_size(len(a), ROW_BUCKET) if rows is None else rows
+    return np.concatenate([a, np.zeros((rows - len(a), *a.shape[1:]), a.dtype)])
+
+
+def _pad_classes(params: dict, n_bucket: int) -> dict:
+    """A net's params with its head widened to `n_bucket` classes: fixed columns of ones (non-zero, so a normalised
+    W stays finite) and zero biases. Masked out of every logit, they get no gradient: they never train or vote."""
+    w, b = params["head"]["w"], params["head"]["b"]
+    extra = n_bucket - w.shape[-1]
+    head = {"w": jnp.concatenate([w, jnp.ones((w.shape[0], extra), w.dtype)], axis=1),
+            "b": jnp.concatenate([b, jnp.zeros(extra, b.dtype)])}
+    return {**params, "head": head}
 
 
 @dataclass(frozen=True)
@@ -174,16 +200,20 @@ def _chunk_fn(optimizer: str, momentum: float, chunk_steps: int, max_m: int, mer
     """
     tx = _optimizer(optimizer, momentum)
 
-    def loss_fn(params, x, y, hyper, lam):
+    def loss_fn(params, x, y, hyper, lam, n_classes):
         feats = embed(params, x)  # (B, D)
-        logits = model_logits(params["head"], feats, y, hyper, lam, max_m)  # (B, C)
+        # The head has a bucket's worth of classes (CLASS_BUCKET); those beyond n_classes are no class: out of
+        # every logit, so they take no probability, no gradient and no prediction.
+        real = jnp.arange(params["head"]["w"].shape[-1]) < n_classes  # (C_bucket,)
+        logits = jnp.where(real, model_logits(params["head"], feats, y, hyper, lam, max_m), -jnp.inf)  # (B, C)
         loss = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
         bias = params["head"]["b"] * hyper["use_bias"]
-        pred = jnp.argmax(decision_logits(feats, params["head"]["w"], bias=bias, normalize=hyper["normalize"]), -1)
+        decision = decision_logits(feats, params["head"]["w"], bias=bias, normalize=hyper["normalize"])
+        pred = jnp.argmax(jnp.where(real, decision, -jnp.inf), -1)
         return loss, jnp.mean(pred == y)
 
-    def one_step(params, opt_state, nan_step, x, y, hyper, step, total, lr, lam):
-        (loss, acc), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, x, y, hyper, lam)
+    def one_step(params, opt_state, nan_step, x, y, hyper, step, total, lr, lam, n_classes):
+        (loss, acc), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, x, y, hyper, lam, n_classes)
         updates, new_opt = tx.update(grads, opt_state, params)
         new_params = jax.tree.map(lambda p, u: p - lr * u, params, updates)
         leaves_finite = [jnp.all(jnp.isfinite(p)) for p in jax.tree.leaves(new_params)]
@@ -197,28 +227,30 @@ def _chunk_fn(optimizer: str, momentum: float, chunk_steps: int, max_m: int, mer
         return params, opt_state, nan_step, (loss, acc)
 
     # The models of one experiment share the minibatch x: the first layer is one matmul for all of them.
-    models_step = jax.vmap(one_step, in_axes=(0, 0, 0, None, None, 0, None, None, None, None))
+    models_step = jax.vmap(one_step, in_axes=(0, 0, 0, None, None, 0, None, None, None, None, None))
 
-    def experiment_step(params, opt_state, nan_step, idx, hyper, x_all, y_all, step, total, lr, lam):
-        return models_step(params, opt_state, nan_step, x_all[idx], y_all[idx], hyper, step, total, lr, lam)
+    def experiment_step(params, opt_state, nan_step, idx, hyper, x_all, y_all, step, total, lr, lam, n_classes):
+        return models_step(params, opt_state, nan_step, x_all[idx], y_all[idx], hyper, step, total, lr, lam,
+                           n_classes)
 
     def experiment_snapshot(params, snap_x):
         return jax.vmap(embed, in_axes=(0, None))(params, snap_x)  # (M, N_snap, D)
 
     if merged:  # experiments side by side: each its own minibatch indices, data, rate and λ
-        grid_step = jax.vmap(experiment_step, in_axes=(0, 0, 0, 0, 0, 0, 0, None, None, 0, 0))
+        grid_step = jax.vmap(experiment_step, in_axes=(0, 0, 0, 0, 0, 0, 0, None, None, 0, 0, None))
         grid_snapshot = jax.vmap(experiment_snapshot)
     else:
         grid_step, grid_snapshot = experiment_step, experiment_snapshot
 
-    def run_shard(state, batch_idx, hyper, x_all, y_all, snap_x, start, total, lr, sched):
-        # One device's share of the grid. batch_idx: (chunk, B), merged (chunk, E, B); sched: the λ schedule.
+    def run_shard(state, batch_idx, hyper, x_all, y_all, snap_x, start, total, lr, sched, n_classes):
+        # One device's share of the grid. batch_idx: (chunk, B), merged (chunk, E, B); sched: the λ schedule;
+        # x_all, y_all: the training set, its rows padded (`ROW_BUCKET`; the padding is never sampled).
         def body(carry, inputs):
             params, opt_state, nan_step = carry
             step, idx = inputs
             lam = lambda_schedule(step, sched["base"], sched["gamma"], sched["power"], sched["min"])  # () or (E,)
             params, opt_state, nan_step, (loss, acc) = grid_step(
-                params, opt_state, nan_step, idx, hyper, x_all, y_all, step, total, lr, lam)
+                params, opt_state, nan_step, idx, hyper, x_all, y_all, step, total, lr, lam, n_classes)
             return (params, opt_state, nan_step), (loss, acc)
 
         steps = start + jnp.arange(chunk_steps)
@@ -230,7 +262,7 @@ def _chunk_fn(optimizer: str, momentum: float, chunk_steps: int, max_m: int, mer
     per = P("g") if merged else P()  # per experiment when merged, else shared by the whole grid
     run = jax.jit(jax.shard_map(
         run_shard, mesh=_mesh(),
-        in_specs=(P("g"), P(None, "g") if merged else P(), P("g"), per, per, per, P(), P(), per, per),
+        in_specs=(P("g"), P(None, "g") if merged else P(), P("g"), per, per, per, P(), P(), per, per, P()),
         out_specs=(P("g"), P(None, "g"), P(None, "g"), P("g"))))
     return run, jax.jit(grid_snapshot)
 
@@ -251,7 +283,7 @@ def _bound_compiled_programs(signature) -> None:
     widths took a process from 300 MB to 1.3 GB and it never shrank). A server meets new shapes for as long as it
     runs (every student's network), so the caches are cleared before a seventh shape compiles; shapes seen before
     then come back from the persistent disk cache in well under a second. Seeds, rates and schedules are traced
-    values and never make a new program.
+    values and never make a new program, nor does a number of classes within its bucket (CLASS_BUCKET).
     """
     if signature in _programs:
         return
@@ -328,7 +360,9 @@ def train_experiments(experiments, progress: Progress | None = None) -> list[Gri
 
     net = NetConfig(input_dim=data.n_features, n_classes=data.n_classes, hidden=tuple(config.hidden),
                     feature_dim=config.feature_dim)
-    inits = {seed: init_params(net, key=jax.random.PRNGKey(seed)) for seed in sorted({s.seed for s in padded})}
+    n_bucket = padded_size(data.n_classes, CLASS_BUCKET)
+    inits = {seed: _pad_classes(init_params(net, key=jax.random.PRNGKey(seed)), n_bucket)
+             for seed in sorted({s.seed for s in padded})}
     params = jax.tree.map(lambda *leaves: jnp.stack(leaves), *[inits[s.seed] for s in padded])
     tx = _optimizer(config.optimizer, config.momentum)
     state = jax.tree.map(to_grid, (params, jax.vmap(tx.init)(params), jnp.full(len(padded), -1, jnp.int32)))
@@ -340,6 +374,8 @@ def train_experiments(experiments, progress: Progress | None = None) -> list[Gri
     # One minibatch order per experiment (from its first seed): its models differ only by loss and initialisation.
     first_seeds = [min(s.seed for s in e.specs) for e in padded_experiments]
     orders = [_batch_indices(n_train, n_chunks * chunk, batch, seed) for seed in first_seeds]  # each (steps, B)
+    # The samples whose features are snapshotted: snapshot_samples of them (fewer when the training set is smaller:
+    # the program's rows are then padded to snapshot_samples, so that the program keeps its shape).
     snap_index = [np.sort(np.random.default_rng(seed).permutation(n_train)[:config.snapshot_samples])
                   for seed in first_seeds]
     hyper = jax.tree.map(to_grid, margins.hyper(padded))
@@ -347,23 +383,24 @@ def train_experiments(experiments, progress: Progress | None = None) -> list[Gri
                   "min": e.config.lambda_min} for e in padded_experiments]
     if merged:
         batch_idx = np.stack(orders, 1)  # (steps, E, B)
-        x_all = jnp.asarray(np.stack([e.data.x_train for e in padded_experiments]))  # (E, N, F)
-        y_all = jnp.asarray(np.stack([e.data.y_train for e in padded_experiments]))  # (E, N)
-        snap_x = jnp.asarray(np.stack([e.data.x_train[i] for e, i in zip(padded_experiments, snap_index)]))
+        x_all = jnp.asarray(np.stack([_pad_rows(e.data.x_train) for e in padded_experiments]))  # (E, N_bucket, F)
+        y_all = jnp.asarray(np.stack([_pad_rows(e.data.y_train) for e in padded_experiments]))  # (E, N_bucket)
+        snap_x = jnp.asarray(np.stack([_pad_rows(e.data.x_train[i], config.snapshot_samples)
+                                       for e, i in zip(padded_experiments, snap_index)]))
         sched = {k: jnp.asarray([s[k] for s in schedules], jnp.float32) for k in schedules[0]}  # each (E,)
         lr = jnp.asarray([e.config.learning_rate for e in padded_experiments], jnp.float32)  # (E,)
     else:
         batch_idx = orders[0]  # (steps, B)
-        x_all, y_all = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
-        snap_x = x_all[snap_index[0]]
+        x_all, y_all = jnp.asarray(_pad_rows(data.x_train)), jnp.asarray(_pad_rows(data.y_train))
+        snap_x = jnp.asarray(_pad_rows(data.x_train[snap_index[0]], config.snapshot_samples))
         sched = {k: jnp.float32(v) for k, v in schedules[0].items()}
         lr = jnp.float32(config.learning_rate)
-    total = jnp.int32(config.steps)
+    total, n_classes = jnp.int32(config.steps), jnp.int32(data.n_classes)
 
     max_m = 4 if margins.max_m(padded) <= 4 else margins.MAX_M  # two buckets: m up to 4 (the paper's), or up to 8
     run, snapshot = _chunk_fn(config.optimizer, float(config.momentum), chunk, max_m, merged)
     t0 = time.perf_counter()
-    args = (state, batch_idx[:chunk], hyper, x_all, y_all, snap_x, jnp.int32(0), total, lr, sched)
+    args = (state, batch_idx[:chunk], hyper, x_all, y_all, snap_x, jnp.int32(0), total, lr, sched, n_classes)
     _bound_compiled_programs((config.optimizer, config.momentum, chunk, max_m, merged,
                               tuple(np.shape(leaf) for leaf in jax.tree.leaves(args))))
     compiled = run.lower(*args).compile()  # served from the persistent cache when another process compiled it
@@ -384,8 +421,11 @@ def train_experiments(experiments, progress: Progress | None = None) -> list[Gri
         copied, so a live picture of one run costs what that run costs)."""
         ex, idx = experiments[e], where[e]
         mine = jax.tree.map(lambda leaf: flat(leaf)[idx], params)
+        classes = ex.data.n_classes  # the head without its padding
+        mine = {**mine, "head": {"w": mine["head"]["w"][..., :classes], "b": mine["head"]["b"][..., :classes]}}
         splits = (ex.data.x_train, ex.data.x_test, ex.data.x_open)
-        features = np.asarray(_final_features(mine, jnp.asarray(np.concatenate(splits))))  # one call: one compile
+        rows = np.concatenate(splits)  # one call, on rows padded to a bucket: one compiled program
+        features = np.asarray(_final_features(mine, jnp.asarray(_pad_rows(rows))))[:, :len(rows)]
         features = np.split(features, np.cumsum([len(x) for x in splits])[:-1], axis=1)
         normalize, use_bias = flat(hyper["normalize"])[idx], flat(hyper["use_bias"])[idx]
         weights = np.asarray(jax.vmap(effective_weights)(jnp.asarray(mine["head"]["w"]), jnp.asarray(normalize)))
@@ -401,7 +441,7 @@ def train_experiments(experiments, progress: Progress | None = None) -> list[Gri
                      "train_acc": np.concatenate([flat_steps(x)[:, idx] for x in accs])[:done].T,
                      "lambda": np.where(anneals[:, None], lam[None, :], np.nan)},
             snapshot_steps=np.minimum(np.arange(len(losses) + 1) * chunk, config.steps), snapshot_index=snap_index[e],
-            snapshots=np.stack([s[idx] for s in snapshots[:len(losses) + 1]], axis=1),  # step 0, then each chunk
+            snapshots=np.stack([s[idx, :len(snap_index[e])] for s in snapshots[:len(losses) + 1]], axis=1),
             nan_step=flat(nan_step)[idx], compile_seconds=compile_seconds, train_seconds=seconds, params=mine)
 
     t0 = time.perf_counter()
@@ -409,7 +449,7 @@ def train_experiments(experiments, progress: Progress | None = None) -> list[Gri
     for i in range(n_chunks):
         start = i * chunk
         state, loss, acc, snap = compiled(state, batch_idx[start:start + chunk], hyper, x_all, y_all, snap_x,
-                                          jnp.int32(start), total, lr, sched)
+                                          jnp.int32(start), total, lr, sched, n_classes)
         losses.append(loss), accs.append(acc)
         snapshots.append(flat(snap))  # waits for the chunk to finish, so the progress shown is honest
         if progress is not None:

@@ -253,3 +253,39 @@ def test_a_larger_m_up_to_eight_reuses_one_compiled_program(data, monkeypatch):
     for m in (5, 6):
         train_grid(data, (ModelSpec("asoftmax", m), ModelSpec("msoftmax")), short)
     assert len(sphere_toy.train._programs) == 1
+
+
+def test_any_number_of_classes_up_to_a_bucket_reuses_one_compiled_program(monkeypatch):
+    """The form's commonest change, the number of classes, does not compile again: 2..8 classes (and their different
+    numbers of training samples) share one program, 9..16 the next."""
+    monkeypatch.setattr(sphere_toy.train, "_programs", set())
+    short = dataclasses.replace(CONFIG, steps=10, chunk_steps=10)
+    for n_classes in (2, 5, 8):
+        result = train_grid(load(dataclasses.replace(DATA, n_classes=n_classes)), model_grid(ms=(4,)), short)
+        assert result.weights.shape[-1] == result.bias.shape[-1] == n_classes  # no padding reaches a result
+        assert result.params["head"]["w"].shape[-1] == n_classes
+    assert len(sphere_toy.train._programs) == 1
+    train_grid(load(dataclasses.replace(DATA, n_classes=9)), model_grid(ms=(4,)), short)
+    assert len(sphere_toy.train._programs) == 2
+
+
+@pytest.mark.parametrize("losses", [model_grid(ms=(4,)),
+                                    (ModelSpec("normface"), ModelSpec("cosface", 0.2), ModelSpec("arcface", 0.4))])
+def test_padded_classes_and_rows_train_as_the_unpadded_run(losses):
+    """The padded classes are no classes (masked out of every logit: no probability, no gradient, no vote) and the
+    padded rows are never sampled, so a run equals the same run compiled for its exact shapes, to float rounding (a
+    wider log-sum-exp and matmul round in another order; over 200 steps training amplifies that)."""
+    data = load(dataclasses.replace(DATA, n_classes=5))  # padded to 8 classes, 500 rows to 2048
+    short = dataclasses.replace(CONFIG, steps=200, chunk_steps=100)
+    padded = train_grid(data, losses, short)
+    with pytest.MonkeyPatch.context() as exact:
+        exact.setattr(sphere_toy.train, "CLASS_BUCKET", 1)
+        exact.setattr(sphere_toy.train, "ROW_BUCKET", 1)
+        alone = train_grid(data, losses, short)
+    for name in ("train_features", "test_features", "open_features", "snapshots", "weights", "bias"):
+        a, b = getattr(padded, name), getattr(alone, name)
+        assert a.shape == b.shape, name
+        assert np.abs(a - b).max() <= 1e-3 * np.abs(b).max(), name
+    np.testing.assert_allclose(padded.history["loss"], alone.history["loss"], rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(padded.history["train_acc"], alone.history["train_acc"], atol=1 / 64 + 1e-9)
+    assert (padded.nan_step == -1).all()
