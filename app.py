@@ -604,7 +604,7 @@ PSI_VIEW, FAMILY_VIEW = N_("ψ(θ) of A-softmax"), N_("The margin family")
 PSI_FIRST = (4, 0.0)  # ψ(θ)'s m and λ as a page opens: the paper's m = 4, fully annealed
 PSI_SLOT = {"normal": "psi", "present": "full"}  # beside its controls; presenting, the full width under them
 # What a new page shows first, drawn once before the server's first page comes (`serve.lifespan`, at the end).
-FIRST_FIGURES = [("psi_figure", PSI_FIRST, screens.screen(mode, slot), lang)
+FIRST_FIGURES = [serve.FirstFigure("psi_figure", PSI_FIRST, screens.screen(mode, slot), lang)
                  for mode, slot in PSI_SLOT.items() for lang in i18n.LANGUAGES]
 
 

@@ -3,7 +3,8 @@
 `app.py` ends with `app = st.App(__file__, lifespan=serve.lifespan(...))` where it is imported rather than run as a
 page. `streamlit run` finds that line, imports the file once as the module `app` (so JAX, matplotlib and the app's
 modules are imported before anyone connects: about 1 s of a first page's wait), and runs the lifespan before it
-accepts a connection. `warm_up` then does, in the first page's place, what that page would wait for:
+answers any request (a page opened meanwhile waits). `warm_up` then does, in the first page's place, what that
+page would wait for:
 
 - the figures a new page shows first (the app lists them: ψ(θ) in each mode and language), drawn by `draw` and
   kept, about 0.6 s for the first and 0.35 s each after it; JAX's CPU client, the ψ program (from the persistent
@@ -13,7 +14,8 @@ accepts a connection. `warm_up` then does, in the first page's place, what that 
 - the default experiment's training program, traced and loaded from the persistent cache (one 100-step chunk):
   about 1.5 s of the first run, shared by every seed, rate and margin of that experiment.
 
-A failure only costs the time it would have saved: it is logged, and the server starts as usual.
+A step that fails, or a warm-up longer than WARM_UP_SECONDS, only costs the time it would have saved: it is
+logged, and the server starts as usual.
 """
 
 from __future__ import annotations
@@ -24,18 +26,32 @@ import dataclasses
 import importlib
 import logging
 import time
+from typing import NamedTuple
 
 from sphere_toy import i18n, plots
 
 log = logging.getLogger(__name__)
-Figure = tuple  # (builder, args, screen, lang): a result-free figure as `draw` makes it
-_ready: dict[Figure, bytes] = {}  # the figures `warm_up` drew: (builder, screen, lang, args) -> PNG
+WARM_UP_SECONDS = 120.0  # the longest the server waits for `warm_up` before it serves anyway
+
+
+class FirstFigure(NamedTuple):
+    """A result-free figure a new page shows first, as `draw` makes it."""
+    builder: str  # a `plots` builder
+    args: tuple
+    screen: plots.Screen
+    lang: str
+
+
+_ready: dict[FirstFigure, bytes] = {}  # the figures `prepare` drew
 
 
 def draw(builder: str, screen: plots.Screen, lang: str, args: tuple = (), kwargs: tuple = (), result=None) -> bytes:
     """`plots.<builder>([result,] *args, **dict(kwargs))` as a PNG for `screen` in `lang`: every figure of the app.
-    A result-free figure `warm_up` drew comes from memory."""
-    png = _ready.get((builder, screen, lang, args)) if result is None and not kwargs else None
+    A figure `prepare` drew comes from memory."""
+    png = None
+    if _ready and result is None and not kwargs:
+        with contextlib.suppress(TypeError):  # arguments that cannot be a key were never prepared
+            png = _ready.get(FirstFigure(builder, args, screen, lang))
     if png is None:
         with i18n.using(lang), plots.on_screen(screen):
             png = plots.figure_png(getattr(plots, builder)(*(() if result is None else (result,)), *args,
@@ -43,31 +59,41 @@ def draw(builder: str, screen: plots.Screen, lang: str, args: tuple = (), kwargs
     return png
 
 
-def prepare(figures: list[Figure]) -> None:
+def prepare(figures: list[FirstFigure]) -> None:
     """Draw `figures` now and keep them, for `draw` to return when a page asks for one."""
-    for builder, args, screen, lang in figures:
-        _ready[builder, screen, lang, args] = draw(builder, screen, lang, args)
+    for figure in map(FirstFigure._make, figures):
+        _ready[figure] = draw(figure.builder, figure.screen, figure.lang, figure.args)
 
 
-def warm_up(figures: list[Figure] = ()) -> float:
-    """`prepare(figures)`, load Streamlit's emoji table and train one chunk of the default experiment, once in this
-    process; the seconds it took."""
+def _default_program() -> None:
+    """One chunk of the default experiment: its training program traced, and loaded from the persistent cache."""
     from sphere_toy.data import load
     from sphere_toy.settings import Settings
     from sphere_toy.train import train_grid
 
-    start = time.perf_counter()
-    prepare(figures)
-    with contextlib.suppress(ImportError):  # a Streamlit that moved it only costs the first page those 0.3 s
-        importlib.import_module("streamlit.emojis")
     settings = Settings()
     config = settings.train_config()
     train_grid(load(settings.data_config()), settings.specs(), dataclasses.replace(config, steps=config.chunk_steps))
+
+
+def warm_up(figures: list[FirstFigure] = ()) -> float:
+    """`prepare(figures)`, load Streamlit's emoji table and train one chunk of the default experiment, once in this
+    process; the seconds it took. A step that fails is logged and skipped: the pages then do that work themselves."""
+    start = time.perf_counter()
+    steps = {"the first page's figures": lambda: prepare(figures),
+             "Streamlit's emoji table": lambda: importlib.import_module("streamlit.emojis"),
+             "the default run's program": _default_program}
+    for name, step in steps.items():
+        try:
+            step()
+        except Exception:
+            log.warning("preparing %s failed; the first page will take longer", name, exc_info=True)
     return time.perf_counter() - start
 
 
-def lifespan(figures: list[Figure]):
-    """A lifespan for `st.App`: `warm_up(figures)` before the server accepts its first connection."""
+def lifespan(figures: list[FirstFigure]):
+    """A lifespan for `st.App`: `warm_up(figures)` before the server answers its first request (at most
+    WARM_UP_SECONDS: then it serves, and the warm-up goes on beside the first pages)."""
 
     @contextlib.asynccontextmanager
     async def warm(app):
@@ -75,11 +101,11 @@ def lifespan(figures: list[Figure]):
 
         log_runs_to_terminal()
         try:
-            seconds = await asyncio.to_thread(warm_up, figures)
+            seconds = await asyncio.wait_for(asyncio.to_thread(warm_up, figures), WARM_UP_SECONDS)
             log.info("ready: the first page's figures and the default run's program were prepared in %.1f s",
                      seconds)
-        except Exception:  # the pages do the same work themselves, and say there what went wrong
-            log.warning("preparing for the first page failed; the first page will take longer", exc_info=True)
+        except TimeoutError:
+            log.warning("preparing for the first page took over %.0f s; serving anyway", WARM_UP_SECONDS)
         yield
 
     return warm

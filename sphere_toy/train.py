@@ -49,8 +49,10 @@ enable_compilation_cache()
 
 MAX_FEATURE_DIM = 64
 # The compiled program sees the number of classes and of training samples rounded up to these buckets, so that the
-# commonest form change, the number of classes, does not compile again: 2..8 classes share one program, 9..16 the
-# next. The padded classes are masked out of every logit; the padded rows are never sampled.
+# commonest form change, the number of classes, does not compile again within a bucket: 2..8 classes share one
+# program, 9..16 the next (as long as the training samples stay within one multiple of ROW_BUCKET and the batch is
+# no larger than the training set). The padded classes are masked out of every logit; the padded rows are never
+# sampled.
 CLASS_BUCKET = 8
 ROW_BUCKET = 2048
 
@@ -61,14 +63,15 @@ def padded_size(n: int, bucket: int) -> int:
 
 
 def _pad_rows(a: np.ndarray, rows: int | None = None) -> np.ndarray:
-    """`a` with zero rows appended, up to `rows` (by default a multiple of ROW_BUCKET rows)."""
+    """`a` with zero rows appended, up to `rows` (by default a multiple of ROW_BUCKET rows): (N, ...) -> (rows, ...)."""
     rows = padded_size(len(a), ROW_BUCKET) if rows is None else rows
     return np.concatenate([a, np.zeros((rows - len(a), *a.shape[1:]), a.dtype)])
 
 
 def _pad_classes(params: dict, n_bucket: int) -> dict:
-    """A net's params with its head widened to `n_bucket` classes: fixed columns of ones (non-zero, so a normalised
-    W stays finite) and zero biases. Masked out of every logit, they get no gradient: they never train or vote."""
+    """A net's params with its head widened to `n_bucket` classes: head w (D, C) -> (D, n_bucket) with columns of
+    ones (any finite column would do), b (C,) -> (n_bucket,) with zeros. Masked out of every logit, the extra classes
+    get no gradient: they never train or vote."""
     w, b = params["head"]["w"], params["head"]["b"]
     extra = n_bucket - w.shape[-1]
     head = {"w": jnp.concatenate([w, jnp.ones((w.shape[0], extra), w.dtype)], axis=1),
@@ -196,7 +199,8 @@ def _chunk_fn(optimizer: str, momentum: float, chunk_steps: int, max_m: int, mer
     One experiment (`merged` False): params have a leading model axis G, and every model sees the same minibatch, so
     the first layer is one matmul for the whole grid. Several (`merged` True, `train_experiments`): params are
     (E, M, ...), E experiments of M models; each experiment has its own data, minibatches, learning rate and λ
-    schedule, and within it the M models share the minibatch as above.
+    schedule, and within it the M models share the minibatch as above. Either way the head has C_bucket classes
+    (`padded_size`) and the traced `n_classes` says how many are real (the same for every experiment of a call).
     """
     tx = _optimizer(optimizer, momentum)
 
@@ -205,7 +209,7 @@ def _chunk_fn(optimizer: str, momentum: float, chunk_steps: int, max_m: int, mer
         # The head has a bucket's worth of classes (CLASS_BUCKET); those beyond n_classes are no class: out of
         # every logit, so they take no probability, no gradient and no prediction.
         real = jnp.arange(params["head"]["w"].shape[-1]) < n_classes  # (C_bucket,)
-        logits = jnp.where(real, model_logits(params["head"], feats, y, hyper, lam, max_m), -jnp.inf)  # (B, C)
+        logits = jnp.where(real, model_logits(params["head"], feats, y, hyper, lam, max_m), -jnp.inf)  # (B, C_bucket)
         loss = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
         bias = params["head"]["b"] * hyper["use_bias"]
         decision = decision_logits(feats, params["head"]["w"], bias=bias, normalize=hyper["normalize"])
@@ -234,7 +238,7 @@ def _chunk_fn(optimizer: str, momentum: float, chunk_steps: int, max_m: int, mer
                            n_classes)
 
     def experiment_snapshot(params, snap_x):
-        return jax.vmap(embed, in_axes=(0, None))(params, snap_x)  # (M, N_snap, D)
+        return jax.vmap(embed, in_axes=(0, None))(params, snap_x)  # (M, snapshot_samples, D), padding included
 
     if merged:  # experiments side by side: each its own minibatch indices, data, rate and λ
         grid_step = jax.vmap(experiment_step, in_axes=(0, 0, 0, 0, 0, 0, 0, None, None, 0, 0, None))
@@ -424,8 +428,9 @@ def train_experiments(experiments, progress: Progress | None = None) -> list[Gri
         classes = ex.data.n_classes  # the head without its padding
         mine = {**mine, "head": {"w": mine["head"]["w"][..., :classes], "b": mine["head"]["b"][..., :classes]}}
         splits = (ex.data.x_train, ex.data.x_test, ex.data.x_open)
-        rows = np.concatenate(splits)  # one call, on rows padded to a bucket: one compiled program
-        features = np.asarray(_final_features(mine, jnp.asarray(_pad_rows(rows))))[:, :len(rows)]
+        rows = np.concatenate(splits)  # one call on rows padded to a bucket, without the head: one compiled program
+        net = {"layers": mine["layers"], "feature": mine["feature"]}
+        features = np.asarray(_final_features(net, jnp.asarray(_pad_rows(rows))))[:, :len(rows)]
         features = np.split(features, np.cumsum([len(x) for x in splits])[:-1], axis=1)
         normalize, use_bias = flat(hyper["normalize"])[idx], flat(hyper["use_bias"])[idx]
         weights = np.asarray(jax.vmap(effective_weights)(jnp.asarray(mine["head"]["w"]), jnp.asarray(normalize)))

@@ -534,11 +534,19 @@ def test_live_pictures_reach_the_page_while_the_run_trains(monkeypatch):
         return enqueue(queue, msg)
 
     monkeypatch.setattr(ForwardMsgQueue, "enqueue", recording)
-    at = app("Features", dim="3", steps="20000", batch="256", hidden="64,64", losses="softmax,asoftmax:4", seed="44")
+    # Each chunk takes at least 0.2 s whatever the machine: the 40 chunks last long enough for several pictures.
+    train_experiments = sphere_toy.train.train_experiments
+
+    def paced(experiments, progress=None):
+        slow = None if progress is None else lambda *a, **k: (time.sleep(0.2), progress(*a, **k))
+        return train_experiments(experiments, slow)
+
+    monkeypatch.setattr(sphere_toy.train, "train_experiments", paced)
+    at = app("Features", dim="3", steps="4000", hidden="32", losses="softmax,asoftmax:4", seed="44")
     assert_healthy(at)
     steps = [step for kind, step in sent if kind == "live"]
     assert len(steps) >= 2 and steps == sorted(steps) and len(set(steps)) == len(steps), sent  # it moves
-    assert all(0 < step < 20000 for step in steps)  # each one the run so far, never the end
+    assert all(0 < step < 4000 for step in steps)  # each one the run so far, never the end
     assert [step for kind, step in sent if kind == "picture"] == steps  # each caption with its picture
     shown = texts([*at.markdown, *at.caption, *at.success, *at.info])
     assert not any("**Live:**" in text for text in shown)  # the final picture replaced them

@@ -113,6 +113,14 @@ def _slug(name):
     return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
 
 
+def test_the_server_prepared_its_first_page_before_serving_it(server):
+    """`streamlit run app.py` served the st.App at the end of app.py: its lifespan prepared the first page, and
+    the import did not fill the terminal with Streamlit's cache warnings."""
+    log = LOG.read_text(errors="replace")
+    assert "sphere_toy.serve: ready: the first page's figures and the default run's program were prepared" in log
+    assert "preparing" not in log and "No runtime found" not in log and "Traceback" not in log  # no warning
+
+
 def test_every_tab_renders_in_a_real_browser(server, page):
     SHOTS.mkdir(parents=True, exist_ok=True)
     start = time.time()

@@ -4,8 +4,10 @@ figures a new page opens on and warms the default run (`sphere_toy/serve.py`).""
 import asyncio
 import json
 import logging
+import pathlib
 import subprocess
 import sys
+import time
 
 import pytest
 import streamlit as st
@@ -13,7 +15,9 @@ from streamlit.testing.v1 import AppTest
 
 import sphere_toy.train
 from sphere_toy import plots, screens, serve
-from tests.test_app import APP, SMALL, assert_healthy
+
+APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
+SMALL = {"steps": "60", "hidden": "16", "losses": "softmax,msoftmax"}  # a page's run of about a second
 
 # The figures a new page opens on, as the app must list them: ψ(θ) at m = 4, λ = 0 beside its controls, and full
 # width when presenting, in both languages.
@@ -79,14 +83,14 @@ def test_a_new_page_shows_the_prepared_figure_without_drawing_it(monkeypatch, no
     serve.prepare(sorted(FIRST, key=repr))
     monkeypatch.setattr(plots, "psi_figure", broken)
     at = page()  # prepared: the same page shows the figure and never calls the builder
-    assert_healthy(at)
+    assert not at.exception and not at.error, [e.value for e in (*at.exception, *at.error)]
     assert at.get("image")
 
 
 def test_draw_returns_a_prepared_figure_and_draws_any_other(no_ready_figures):
     screen = screens.screen("normal", "psi")
     serve.prepare([("psi_figure", (4, 0.0), screen, "en")])
-    prepared = serve._ready["psi_figure", screen, "en", (4, 0.0)]
+    prepared = serve._ready[serve.FirstFigure("psi_figure", (4, 0.0), screen, "en")]
     assert serve.draw("psi_figure", screen, "en", (4, 0.0)) is prepared  # from memory
     other = serve.draw("psi_figure", screen, "en", (3, 0.0))  # anything else is drawn
     assert other.startswith(b"\x89PNG") and other != prepared
@@ -99,11 +103,11 @@ def test_the_lifespan_prepares_before_serving_and_a_failure_does_not_stop_the_se
                                                                                      caplog):
     chunks = []
     monkeypatch.setattr(sphere_toy.train, "train_grid", lambda data, specs, config: chunks.append(config.steps))
-    figure = ("psi_figure", (4, 0.0), screens.screen("normal", "psi"), "en")
+    figure = serve.FirstFigure("psi_figure", (4, 0.0), screens.screen("normal", "psi"), "en")
 
     async def serve_once() -> bool:
         async with serve.lifespan([figure])(None):
-            return (figure[0], figure[2], figure[3], figure[1]) in serve._ready
+            return figure in serve._ready
 
     assert asyncio.run(serve_once())
     assert chunks == [100]  # one chunk of the default experiment: its program traced and loaded
@@ -112,4 +116,19 @@ def test_the_lifespan_prepares_before_serving_and_a_failure_does_not_stop_the_se
     monkeypatch.setattr(plots, "psi_figure", lambda *a: 1 / 0)
     with caplog.at_level(logging.WARNING, "sphere_toy.serve"):
         assert not asyncio.run(serve_once())  # the server still starts ...
-    assert "the first page will take longer" in caplog.text  # ... and says so
+    assert "preparing the first page's figures failed; the first page will take longer" in caplog.text  # says so
+    assert chunks == [100, 100]  # ... and the other steps still ran
+
+
+def test_a_warm_up_that_takes_too_long_does_not_keep_the_server_from_serving(monkeypatch, caplog):
+    monkeypatch.setattr(serve, "WARM_UP_SECONDS", 0.2)
+    monkeypatch.setattr(serve, "warm_up", lambda figures: time.sleep(2))
+
+    async def serve_once() -> float:
+        start = time.monotonic()
+        async with serve.lifespan([])(None):
+            return time.monotonic() - start
+
+    with caplog.at_level(logging.WARNING, "sphere_toy.serve"):
+        assert asyncio.run(serve_once()) < 1.5
+    assert "serving anyway" in caplog.text

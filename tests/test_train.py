@@ -269,23 +269,45 @@ def test_any_number_of_classes_up_to_a_bucket_reuses_one_compiled_program(monkey
     assert len(sphere_toy.train._programs) == 2
 
 
-@pytest.mark.parametrize("losses", [model_grid(ms=(4,)),
-                                    (ModelSpec("normface"), ModelSpec("cosface", 0.2), ModelSpec("arcface", 0.4))])
-def test_padded_classes_and_rows_train_as_the_unpadded_run(losses):
-    """The padded classes are no classes (masked out of every logit: no probability, no gradient, no vote) and the
-    padded rows are never sampled, so a run equals the same run compiled for its exact shapes, to float rounding (a
-    wider log-sum-exp and matmul round in another order; over 200 steps training amplifies that)."""
-    data = load(dataclasses.replace(DATA, n_classes=5))  # padded to 8 classes, 500 rows to 2048
-    short = dataclasses.replace(CONFIG, steps=200, chunk_steps=100)
-    padded = train_grid(data, losses, short)
+def _exact_shapes(train, *args):
+    """`train(*args)` compiled for the run's exact numbers of classes and training samples (no buckets)."""
     with pytest.MonkeyPatch.context() as exact:
         exact.setattr(sphere_toy.train, "CLASS_BUCKET", 1)
         exact.setattr(sphere_toy.train, "ROW_BUCKET", 1)
-        alone = train_grid(data, losses, short)
+        return train(*args)
+
+
+def _assert_same_run(padded, exact):
+    """Equal to float rounding: a wider log-sum-exp and matmul round in another order, and over 200 steps training
+    amplifies that."""
     for name in ("train_features", "test_features", "open_features", "snapshots", "weights", "bias"):
-        a, b = getattr(padded, name), getattr(alone, name)
+        a, b = getattr(padded, name), getattr(exact, name)
         assert a.shape == b.shape, name
         assert np.abs(a - b).max() <= 1e-3 * np.abs(b).max(), name
-    np.testing.assert_allclose(padded.history["loss"], alone.history["loss"], rtol=1e-3, atol=1e-4)
-    np.testing.assert_allclose(padded.history["train_acc"], alone.history["train_acc"], atol=1 / 64 + 1e-9)
+    np.testing.assert_allclose(padded.history["loss"], exact.history["loss"], rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(padded.history["train_acc"], exact.history["train_acc"], atol=1 / 64 + 1e-9)
+    np.testing.assert_array_equal(padded.snapshot_index, exact.snapshot_index)
     assert (padded.nan_step == -1).all()
+
+
+@pytest.mark.parametrize("n_classes, optimizer, losses", [
+    (5, "adam", model_grid(ms=(4,))),  # 8 classes and 2048 rows in the program
+    (5, "adam", (ModelSpec("normface"), ModelSpec("cosface", 0.2), ModelSpec("arcface", 0.4))),
+    (2, "sgd", model_grid(ms=(4,))),  # 160 training samples, fewer than the 300 snapshotted: snapshots padded too
+])
+def test_padded_classes_and_rows_train_as_the_unpadded_run(n_classes, optimizer, losses):
+    """The padded classes are no classes (masked out of every logit: no probability, no gradient, no vote) and the
+    padded rows are never sampled, so a run equals the same run compiled for its exact shapes."""
+    data = load(dataclasses.replace(DATA, n_classes=n_classes))
+    short = dataclasses.replace(CONFIG, steps=200, chunk_steps=100, optimizer=optimizer)
+    _assert_same_run(train_grid(data, losses, short), _exact_shapes(train_grid, data, losses, short))
+
+
+def test_padded_experiments_trained_together_equal_the_unpadded_ones():
+    """The same for a merged call: each experiment's padding is its own, and no padding reaches a result."""
+    short = dataclasses.replace(CONFIG, steps=200, chunk_steps=100)
+    experiments = [Experiment(load(dataclasses.replace(DATA, n_classes=3, seed=s)), model_grid(ms=(4,), seeds=(s,)),
+                              short) for s in (0, 1)]
+    for padded, exact in zip(train_experiments(experiments), _exact_shapes(train_experiments, experiments)):
+        _assert_same_run(padded, exact)
+        assert padded.weights.shape[-1] == 3
