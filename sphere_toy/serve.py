@@ -76,12 +76,18 @@ def _default_program() -> None:
     train_grid(load(settings.data_config()), settings.specs(), dataclasses.replace(config, steps=config.chunk_steps))
 
 
+def _emoji_table() -> None:
+    """Streamlit's emoji table, compiled on first use (a Streamlit that moved it only costs the first page 0.3 s)."""
+    with contextlib.suppress(ImportError):
+        importlib.import_module("streamlit.emojis")
+
+
 def warm_up(figures: list[FirstFigure] = ()) -> float:
     """`prepare(figures)`, load Streamlit's emoji table and train one chunk of the default experiment, once in this
     process; the seconds it took. A step that fails is logged and skipped: the pages then do that work themselves."""
     start = time.perf_counter()
     steps = {"the first page's figures": lambda: prepare(figures),
-             "Streamlit's emoji table": lambda: importlib.import_module("streamlit.emojis"),
+             "Streamlit's emoji table": _emoji_table,
              "the default run's program": _default_program}
     for name, step in steps.items():
         try:
