@@ -243,11 +243,9 @@ def warmup(train=None, together=None) -> int:
     to compile."""
     import time
 
-    from sphere_toy.data import load
-    from sphere_toy.jobs import MAX_MODELS_TOGETHER
+    from sphere_toy.jobs import MAX_MODELS_TOGETHER, experiment
     from sphere_toy.settings import PRESETS, Settings
-    from sphere_toy.train import (CLASS_BUCKET, Experiment, enable_compilation_cache, padded_size, train_experiments,
-                                  train_grid)
+    from sphere_toy.train import CLASS_BUCKET, enable_compilation_cache, padded_size, train_experiments, train_grid
 
     train, together = train or train_grid, together or train_experiments
     print(f"compilation cache: {enable_compilation_cache()}")
@@ -259,14 +257,11 @@ def warmup(train=None, together=None) -> int:
                if bucket != padded_size(default.classes, CLASS_BUCKET)]
     changes += [(f"default, {n} models", default.replace(losses=family[:n])) for n in (2, 4, 8, 9)]
     for name, settings in [("default", default), *((name, p.settings) for name, p in PRESETS.items()), *changes]:
-        config = settings.train_config()
         t0 = time.perf_counter()
-        train(load(settings.data_config()), settings.specs(), dataclasses.replace(config, steps=config.chunk_steps))
+        train(*experiment(settings, first_chunk=True))
         print(f"{time.perf_counter() - t0:5.1f} s  {name}")
-    room = Settings()
-    one = Experiment(load(room.data_config()), room.specs(),
-                     dataclasses.replace(room.train_config(), steps=room.train_config().chunk_steps))
-    for runs in range(2, MAX_MODELS_TOGETHER // len(room.specs()) + 1):  # every size a group can have
+    one = experiment(default, first_chunk=True)
+    for runs in range(2, MAX_MODELS_TOGETHER // len(default.specs()) + 1):  # every size a group can have
         t0 = time.perf_counter()
         together([one] * runs)
         print(f"{time.perf_counter() - t0:5.1f} s  {runs} default runs trained together (a room)")

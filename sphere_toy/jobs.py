@@ -34,6 +34,7 @@ English message marked with N_, which the page translates where it shows it; the
 from __future__ import annotations
 
 import collections
+import dataclasses
 import logging
 import math
 import sys
@@ -79,17 +80,25 @@ def log_runs_to_terminal() -> None:
         package.setLevel(logging.INFO)
 
 
+def experiment(settings: Settings, *, first_chunk: bool = False) -> Experiment:
+    """What `settings` trains: its data, models and training config. `first_chunk`: only the first chunk of steps,
+    which compiles (or loads from the persistent cache) the whole run's program (`warmup`, `serve`)."""
+    config = settings.train_config()
+    if first_chunk:
+        config = dataclasses.replace(config, steps=config.chunk_steps)
+    return Experiment(load(settings.data_config()), settings.specs(), config)
+
+
 def train_settings(settings: Settings, progress: Progress | None = None) -> GridResult:
     """The grid an experiment describes, trained with a progress callback (`train.train_grid`'s)."""
-    result = train_grid(load(settings.data_config()), settings.specs(), settings.train_config(), progress=progress)
+    result = train_grid(*experiment(settings), progress=progress)
     cost.CALIBRATION.observe([settings], result.train_seconds)  # estimates follow this machine
     return result
 
 
 def train_together(settings: list[Settings], progress: Progress) -> list[GridResult]:
     """Several experiments with one `merge_key` in one compiled call (`train.train_experiments`)."""
-    experiments = [Experiment(load(s.data_config()), s.specs(), s.train_config()) for s in settings]
-    results = train_experiments(experiments, progress)
+    results = train_experiments([experiment(s) for s in settings], progress)
     cost.CALIBRATION.observe(settings, results[0].train_seconds)
     return results
 

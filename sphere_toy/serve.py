@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import importlib
 import logging
 import time
@@ -67,13 +66,11 @@ def prepare(figures: list[FirstFigure]) -> None:
 
 def _default_program() -> None:
     """One chunk of the default experiment: its training program traced, and loaded from the persistent cache."""
-    from sphere_toy.data import load
+    from sphere_toy import train
+    from sphere_toy.jobs import experiment
     from sphere_toy.settings import Settings
-    from sphere_toy.train import train_grid
 
-    settings = Settings()
-    config = settings.train_config()
-    train_grid(load(settings.data_config()), settings.specs(), dataclasses.replace(config, steps=config.chunk_steps))
+    train.train_grid(*experiment(Settings(), first_chunk=True))
 
 
 def _emoji_table() -> None:
