@@ -19,6 +19,7 @@ import statistics
 import threading
 from dataclasses import dataclass
 
+from sphere_toy import margins
 from sphere_toy.i18n import _, ngettext
 
 DEFAULT_MAX_RUN_SECONDS = 60.0
@@ -44,13 +45,18 @@ def flops_per_model_step(settings) -> float:
     return 6.0 * settings.batch * sum(a * b for a, b in zip(widths[:-1], widths[1:]))
 
 
+def models(settings) -> int:
+    """The models a run trains: its specs, those that train alike counted once (`margins.distinct`)."""
+    return len(margins.distinct(settings.specs())[0])
+
+
 def train_estimate(settings) -> float:
     """Seconds of training alone on the reference machine: steps x (overhead + per model + arithmetic).
 
     `settings` may be a list of experiments that train together in one call (`jobs.Jobs` merges them): one step
     overhead, and every experiment's models."""
     together = settings if isinstance(settings, (list, tuple)) else [settings]
-    per_model = sum(len(s.specs()) * (MODEL_OVERHEAD + SECONDS_PER_FLOP * flops_per_model_step(s)) for s in together)
+    per_model = sum(models(s) * (MODEL_OVERHEAD + SECONDS_PER_FLOP * flops_per_model_step(s)) for s in together)
     return together[0].steps * (STEP_OVERHEAD + per_model)
 
 

@@ -196,6 +196,12 @@ class ModelSpec:
             args[kind.margin] = self.margin
         return args
 
+    @property
+    def training_key(self) -> tuple:
+        """Everything its training depends on besides the data: its logits (`logit_args`) and its seed. Models with
+        equal keys train identically, so a grid trains them once (`distinct`)."""
+        return (*sorted(self.logit_args().items()), ("seed", self.seed))
+
     def public_loss(self, features, weights, bias, labels):
         """This model's loss through its public function in `losses` (what the tests hold training to)."""
         return self.kind.public(features, weights, bias, labels, self.margin, self.scale)
@@ -233,6 +239,26 @@ def sphereface_tokens(ms) -> tuple[str, ...]:
 def asoftmax_tokens(ms) -> tuple[str, ...]:
     """One A-softmax model per m: what the CLI's `--m` shorthand adds next to `--losses`."""
     return tuple(ModelSpec("asoftmax", int(m)).token for m in ms)
+
+
+def distinct(specs) -> tuple[tuple[ModelSpec, ...], tuple[int, ...]]:
+    """The models of a grid that train differently, and which of them each spec trains as.
+
+    Specs with one `training_key` start from the same params and follow the same logits, so they are one model:
+    A-softmax m = 1 is M-softmax (ψ(θ) = cos θ, SphereFace Sec. 3.2), CosFace m = 0 and ArcFace m = 0 are NormFace
+    at the same scale. The grid trains the first of each once and gives every spec its result, which makes the
+    equality exact (trained apart they differ by float rounding) and saves the copy's arithmetic.
+    Returns (the specs to train, in order; for each of `specs` the index of its model among them).
+    """
+    index: dict[tuple, int] = {}
+    trained, which = [], []
+    for spec in specs:
+        key = spec.training_key
+        if key not in index:
+            index[key] = len(trained)
+            trained.append(spec)
+        which.append(index[key])
+    return tuple(trained), tuple(which)
 
 
 def max_m(specs) -> int:

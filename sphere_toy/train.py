@@ -336,6 +336,7 @@ def train_experiments(experiments, progress: Progress | None = None) -> list[Gri
     rounding: a bigger grid sums in a different order). Every experiment must have the same `merge_key`.
 
     This is how one laptop serves a class: thirty students' seeds or margins on the same preset are one call.
+    Specs that train alike (`margins.distinct`: A-softmax m = 1 and M-softmax of one seed) are one model, trained once.
     """
     experiments = [Experiment(data, tuple(specs), config) for data, specs, config in experiments]
     if not experiments or not all(e.specs for e in experiments):
@@ -345,18 +346,22 @@ def train_experiments(experiments, progress: Progress | None = None) -> list[Gri
     data, config = experiments[0].data, experiments[0].config
     merged = len(experiments) > 1
     n_dev = len(_mesh().devices)
+    # Specs that train identically (A-softmax m = 1 and M-softmax of one seed) are one model: trained once, and
+    # `where` gives each spec its model's place in the grid.
+    trained = [margins.distinct(e.specs) for e in experiments]  # each: (its models, which model each spec is)
     if merged:
         # (E, M) models: every experiment padded to M models (copies of its last), the experiments to a multiple of
         # the device count (copies of the last). Padded models train for nothing and are dropped.
-        m_per = max(len(e.specs) for e in experiments)
+        m_per = max(len(models) for models, _ in trained)
         padded_experiments = experiments + [experiments[-1]] * (-len(experiments) % n_dev)
-        padded = tuple(s for e in padded_experiments for s in e.specs + (e.specs[-1],) * (m_per - len(e.specs)))
-        where = [e * m_per + np.arange(len(ex.specs)) for e, ex in enumerate(experiments)]  # each one's models
+        padded = tuple(s for models, _ in trained + [trained[-1]] * (len(padded_experiments) - len(experiments))
+                       for s in models + (models[-1],) * (m_per - len(models)))
+        where = [e * m_per + np.asarray(which) for e, (_, which) in enumerate(trained)]
     else:
         padded_experiments = experiments
-        specs = experiments[0].specs
-        padded = specs + (specs[-1],) * (-len(specs) % n_dev)  # a multiple of the device count; extras dropped
-        where = [np.arange(len(specs))]
+        models, which = trained[0]
+        padded = models + (models[-1],) * (-len(models) % n_dev)  # a multiple of the device count; extras dropped
+        where = [np.asarray(which)]
     grid = (len(padded_experiments), len(padded) // len(padded_experiments)) if merged else (len(padded),)
 
     def to_grid(leaf):  # a flat (G_padded, ...) array in the layout the program takes: (E, M, ...) when merged

@@ -44,6 +44,19 @@ def test_lambda_reaches_only_the_models_that_anneal():
         assert same == (not spec.anneals), spec  # A-softmax m = 1 anneals nothing: ψ = cos
 
 
+def test_models_that_train_alike_are_one_model():
+    """A margin at its neutral value trains its baseline's logits: one model per seed (and scale)."""
+    specs = margins.model_grid((1, 4), seeds=(0, 1))  # softmax, M-softmax, A-softmax m = 1, 4; seeds 0 and 1
+    trained, which = margins.distinct(specs)
+    assert [s.token for s in trained] == ["softmax", "msoftmax", "asoftmax:4"] * 2
+    assert which == (0, 1, 1, 2, 3, 4, 4, 5)  # m = 1 trains as its seed's M-softmax
+    family = (ModelSpec("normface"), ModelSpec("cosface", 0.0), ModelSpec("arcface", 0.0), ModelSpec("cosface", 0.35),
+              ModelSpec("arcface", 0.0, scale=5.0))
+    assert margins.distinct(family)[1] == (0, 0, 0, 1, 2)  # at another scale, another model
+    for a, b in [(ModelSpec("msoftmax"), ModelSpec("asoftmax", 2)), (ModelSpec("softmax"), ModelSpec("msoftmax"))]:
+        assert a.training_key != b.training_key
+
+
 def test_tokens_round_trip_through_the_url_and_the_cli():
     for spec in SPECS:
         assert margins.parse(spec.token) == ModelSpec(spec.loss, spec.margin)
