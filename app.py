@@ -279,7 +279,7 @@ def background_run_ui(settings: Settings) -> None:
     Every page on the same experiment polls the same job, which stays put when it finishes: each page sees it
     finished on its next poll and reruns once to replace this poller with the run's summary (no page can take the
     run away from the others). The first page to see it also draws the slowest views (Compare, Training) in a
-    background thread, so that their first visit is instant.
+    background thread once no run is left to train, so that their first visit is instant.
     """
     if st.session_state.get("_cancelled") == settings:
         st.rerun()  # the page says so and stops polling
@@ -298,10 +298,13 @@ def background_run_ui(settings: Settings) -> None:
 def _draw_in_background(settings: Settings, result: GridResult) -> None:
     screen, lang = screens.screen(_mode()), i18n.current()  # as this page shows them
     result = evaluate.first_seed(result)  # as the Compare and Training tabs show it
+    jobs = _jobs()
 
-    def draw():
+    def draw():  # about 2 s of a core: after the runs still queued (a room's), which would otherwise wait for it
         for builder, kwargs in (("compare_figure", {"rows": "features"}),
                                 ("compare_figure", {"bins": BINS, "rows": "angles"}), ("training_figure", {})):
+            if not jobs.wait_idle():
+                return
             try:
                 render_png(builder, settings, result, screen=screen, lang=lang, **kwargs)
             except Exception:  # the tab will draw it again and show the error in place

@@ -234,7 +234,7 @@ def _sweep(parser, args) -> int:
 def warmup(train=None, together=None) -> int:
     """Compile the programs of the app's default experiment and of every preset into JAX's persistent cache, those
     of the default experiment's form changes that change a shape (a number of classes in the next bucket; 2, 4, 8
-    and 9 models), and those of a room's merged runs of the default experiment (2, 3, ... 10 runs trained in one
+    and 9 models), and those of a room's merged runs of the default experiment (2, 3, ... 8 runs trained in one
     call, as many as `jobs.MAX_MODELS_TOGETHER` allows).
 
     A grid's program depends on its shapes (models, network, the bucket of its classes and training samples, batch,
@@ -243,6 +243,7 @@ def warmup(train=None, together=None) -> int:
     to compile."""
     import time
 
+    from sphere_toy.cost import models
     from sphere_toy.jobs import MAX_MODELS_TOGETHER, experiment
     from sphere_toy.settings import PRESETS, Settings
     from sphere_toy.train import CLASS_BUCKET, enable_compilation_cache, padded_size, train_experiments, train_grid
@@ -261,7 +262,7 @@ def warmup(train=None, together=None) -> int:
         train(*experiment(settings, first_chunk=True))
         print(f"{time.perf_counter() - t0:5.1f} s  {name}")
     one = experiment(default, first_chunk=True)
-    for runs in range(2, MAX_MODELS_TOGETHER // len(default.specs()) + 1):  # every size a group can have
+    for runs in range(2, MAX_MODELS_TOGETHER // models(default) + 1):  # every size a group can have
         t0 = time.perf_counter()
         together([one] * runs)
         print(f"{time.perf_counter() - t0:5.1f} s  {runs} default runs trained together (a room)")

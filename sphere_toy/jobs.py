@@ -53,11 +53,12 @@ Trainer = Callable[[Settings, Progress], GridResult]
 TogetherTrainer = Callable[[list, Progress], list]
 T = TypeVar("T")
 log = logging.getLogger(__name__)  # one line per run, for whoever runs the server
-# Models in one merged call at most. A model costs about 0.2 s of the default run's training in a call of up to 60
-# models on two cores, but 0.24-0.27 s in one of 78 or more (benchmarks/bench_merged.py; most likely its parameters
-# and optimizer state no longer fit in the caches), so thirty students are three calls of ten: each third of the room
-# has its run sooner.
-MAX_MODELS_TOGETHER = 60
+# Models in one merged call at most, counted as `cost.models` (the default run: 6 specs, 5 models). A spec of the
+# default run costs 0.16-0.18 s of training on two cores in a call of 4-8 runs, but 0.17-0.21 s in one of 10 and
+# 0.21 s in one of 15 (benchmarks/bench_merged.py; most likely the larger calls' parameters and optimizer state no
+# longer fit in the caches). So a room of thirty trains as one run alone, then calls of eight: each part of the room
+# has its run sooner, and the last no later.
+MAX_MODELS_TOGETHER = 40
 MAX_BYTES = 1 << 29  # finished results kept in memory: 512 MiB of arrays at most (a default run is ~3 MB)
 
 
@@ -266,6 +267,17 @@ class Jobs:
         job = self.peek(settings)
         return job.result if job is not None and job.finished.is_set() else None
 
+    def wait_idle(self, poll: float = 0.25) -> bool:
+        """Block until no run is queued or training: work for later (drawing the tabs a page has not opened yet)
+        gives way to every run still to train. False if the process is exiting instead."""
+        while True:
+            with self._lock:
+                if not self._queue and not self._running:
+                    return True
+            if _exiting():
+                return False
+            time.sleep(poll)
+
     def ahead(self, job: Job) -> list[Job]:
         """The runs that go before `job`: the group training now, then the queue in order (empty once it runs)."""
         with self._lock:
@@ -392,13 +404,18 @@ class Jobs:
                     job.key = ("alone", id(job))
 
     def _mates(self, job: Job) -> list[Job]:  # called with the lock held: queued runs that train with `job`
+        """The queued runs that train in `job`'s call. The runs that could merge with it are split into as few calls
+        as `max_models` allows, of equal shares: 25 runs of 5 models with a cap of 40 train as 7, 6, 6 and 6 runs,
+        not as 8, 8, 8 and a last one alone after all the others."""
         if job.key is None:
             return []
-        mates, models = [], len(job.settings.specs())
         now = time.monotonic()
-        for other in list(self._queue):
-            size = len(other.settings.specs())
-            if other.key == job.key and now - other.seen <= self.abandon_after and models + size <= self.max_models:
+        candidates = [o for o in self._queue if o.key == job.key and now - o.seen <= self.abandon_after]
+        sizes = [cost.models(j.settings) for j in (job, *candidates)]
+        share = sum(sizes) / math.ceil(sum(sizes) / self.max_models)  # models per call
+        mates, models = [], sizes[0]
+        for other, size in zip(candidates, sizes[1:]):
+            if models < share and models + size <= self.max_models:
                 self._queue.remove(other)
                 mates.append(other)
                 models += size

@@ -140,6 +140,6 @@ def test_warmup_compiles_each_presets_own_grid(capsys):
     assert sorted(data.n_classes for data, specs, _ in changes if len(specs) == 6) == [9]
     assert all(data.n_classes + data.n_open_classes <= 10 for data, _, _ in changes)
     assert sorted(len(specs) for data, specs, _ in changes if data.n_classes == 6) == [2, 4, 8, 9]
-    assert rooms == list(range(2, 11))  # every size of a group of default runs (6 models each, at most 60)
+    assert rooms == list(range(2, 9))  # every size of a group of default runs (5 models each, at most 40)
     out = capsys.readouterr().out
     assert "compilation cache:" in out and all(name in out for name in PRESETS)

@@ -235,6 +235,36 @@ def test_queued_runs_that_can_train_together_are_merged_and_each_page_gets_its_o
     assert alone.calls == [Settings(seed=1), Settings(seed=4, steps=300)]
 
 
+def test_a_room_is_split_into_calls_of_equal_shares_under_the_cap():
+    """Seven waiting runs of 5 models (a default run: M-softmax and A-softmax m = 1 train once) with a cap of 15
+    models: calls of 3, 2 and 2 runs, rather than 3, 3 and one run alone at the end."""
+    alone, together = FakeTrainer(), Together()
+    jobs = Jobs(train=alone, together=together, key=lambda s: s.steps, max_models=15)
+    first = jobs.get(Settings(seed=1))
+    _wait(lambda: first.running)
+    room = [jobs.get(Settings(seed=10 + i)) for i in range(7)]
+    alone.release.set()
+    together.release.set()
+    assert all(job.finished.wait(5) for job in room)
+    assert [[s.seed for s in call] for call in together.calls] == [[10, 11, 12], [13, 14], [15, 16]]
+    assert [job.result for job in room] == [f"together {10 + i}" for i in range(7)]
+
+
+def test_work_for_later_waits_until_no_run_is_queued_or_training():
+    trainer = FakeTrainer()
+    jobs = Jobs(train=trainer)
+    assert jobs.wait_idle()  # nothing to train
+    first, second = jobs.get(Settings(seed=1)), jobs.get(Settings(seed=2))
+    _wait(lambda: first.running)
+    idle = threading.Event()
+    waiter = threading.Thread(target=lambda: jobs.wait_idle(poll=0.01) and idle.set())
+    waiter.start()
+    assert not idle.wait(0.2)  # one run training, one queued
+    trainer.release.set()
+    assert idle.wait(5) and second.finished.is_set()
+    waiter.join()
+
+
 def test_a_page_holds_one_place_in_the_queue_however_often_it_presses_train():
     trainer = FakeTrainer()
     jobs = Jobs(train=trainer)
