@@ -300,15 +300,17 @@ def _draw_in_background(settings: Settings, result: GridResult) -> None:
     result = evaluate.first_seed(result)  # as the Compare and Training tabs show it
     jobs = _jobs()
 
+    def one(builder: str, kwargs: dict) -> None:
+        try:
+            render_png(builder, settings, result, screen=screen, lang=lang, **kwargs)
+        except Exception:  # the tab will draw it again and show the error in place
+            pass
+
     def draw():  # about 2 s of a core: after the runs still queued (a room's), which would otherwise wait for it
         for builder, kwargs in (("compare_figure", {"rows": "features"}),
                                 ("compare_figure", {"bins": BINS, "rows": "angles"}), ("training_figure", {})):
-            if not jobs.wait_idle():
+            if not jobs.when_idle(functools.partial(one, builder, kwargs)):
                 return
-            try:
-                render_png(builder, settings, result, screen=screen, lang=lang, **kwargs)
-            except Exception:  # the tab will draw it again and show the error in place
-                pass
 
     thread = threading.Thread(target=draw, name="sphere_toy-prerender", daemon=False)  # see Jobs._start_worker
     add_script_run_ctx(thread, get_script_run_ctx())  # Streamlit's caches expect a session's context

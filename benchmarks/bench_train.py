@@ -6,7 +6,9 @@ Two grids, each trained on digits with 6 classes (+ 4 held out), 3-D features, h
             --classes 6 --dim 3 --hidden 64,64 --steps 3000 --batch 128 --m 1 2 3 4 --seed 0`;
   9 models  the same six plus NormFace, CosFace and ArcFace at their defaults, in one compiled call: as
             `compare ... --losses softmax msoftmax asoftmax:1 asoftmax:2 asoftmax:3 asoftmax:4 normface cosface
-            arcface` (padded to a multiple of the core count, 10 on 2 cores, to split evenly across them).
+            arcface` (A-softmax m = 1 is M-softmax and trains once, so the nine are eight models to train, a
+            multiple of 2 cores; the six are five, padded to six to split evenly across them). The per-model
+            numbers divide by the models of the line-up (6 and 9).
 
 Each measurement runs in a fresh process, as a user meets it, and each grid has its own cache directory:
   cold    an empty persistent compilation cache (first ever run on a machine),

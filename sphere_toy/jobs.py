@@ -53,11 +53,11 @@ Trainer = Callable[[Settings, Progress], GridResult]
 TogetherTrainer = Callable[[list, Progress], list]
 T = TypeVar("T")
 log = logging.getLogger(__name__)  # one line per run, for whoever runs the server
-# Models in one merged call at most, counted as `cost.models` (the default run: 6 specs, 5 models). A spec of the
-# default run costs 0.16-0.18 s of training on two cores in a call of 4-8 runs, but 0.17-0.21 s in one of 10 and
-# 0.21 s in one of 15 (benchmarks/bench_merged.py; most likely the larger calls' parameters and optimizer state no
-# longer fit in the caches). So a room of thirty trains as one run alone, then calls of eight: each part of the room
-# has its run sooner, and the last no later.
+# Models in one merged call at most, counted as `cost.models` (the default run: 6 specs, 5 models), every run of a
+# call counted with as many as its largest. A spec of the default run costs 0.17-0.18 s of training on two cores in
+# a call of 4-10 runs, but 0.24-0.25 s in one of 13 or more (benchmarks/bench_merged.py; most likely the larger
+# calls' parameters and optimizer state no longer fit in the caches). So a room of thirty trains as its first run
+# alone, then in equal shares of at most eight runs (`Jobs._mates`): each part of the room has its run sooner.
 MAX_MODELS_TOGETHER = 40
 MAX_BYTES = 1 << 29  # finished results kept in memory: 512 MiB of arrays at most (a default run is ~3 MB)
 
@@ -222,6 +222,7 @@ class Jobs:
         self._idle_work: list[GridResult] = []  # finished results still to `after`
         self._finished_at = -math.inf  # when the last run finished
         self._worker: threading.Thread | None = None
+        self._later = threading.Lock()  # one task for later at a time (`when_idle`)
 
     def get(self, settings: Settings, owner: str | None = None) -> Job:
         """The run for `settings`: finished, running or queued, and queued now if nobody had asked for it.
@@ -267,16 +268,33 @@ class Jobs:
         job = self.peek(settings)
         return job.result if job is not None and job.finished.is_set() else None
 
-    def wait_idle(self, poll: float = 0.25) -> bool:
-        """Block until no run is queued or training: work for later (drawing the tabs a page has not opened yet)
-        gives way to every run still to train. False if the process is exiting instead."""
+    def wait_idle(self, timeout: float | None = None, poll: float = 0.25) -> bool:
+        """Block until no run is queued or training; False instead if that takes over `timeout` seconds or the
+        process is exiting."""
+        deadline = math.inf if timeout is None else time.monotonic() + timeout
         while True:
             with self._lock:
                 if not self._queue and not self._running:
                     return True
-            if _exiting():
+            if _exiting() or time.monotonic() >= deadline:
                 return False
             time.sleep(poll)
+
+    def when_idle(self, task: Callable[[], None], timeout: float = 120.0) -> bool:
+        """Work for later (drawing the tabs a page has not opened yet): `task()` once no run is queued or training,
+        so that it never slows a run that waits, and one such task at a time, so that a room's thirty finished runs
+        do not all draw at once. False, without running it, if that does not happen within `timeout` seconds (the
+        tab draws it when it is opened) or the process is exiting."""
+        deadline = time.monotonic() + timeout
+        if not self._later.acquire(timeout=timeout):
+            return False
+        try:
+            if not self.wait_idle(timeout=deadline - time.monotonic()):
+                return False
+            task()
+            return True
+        finally:
+            self._later.release()
 
     def ahead(self, job: Job) -> list[Job]:
         """The runs that go before `job`: the group training now, then the queue in order (empty once it runs)."""
@@ -359,6 +377,8 @@ class Jobs:
         while True:
             with self._lock:
                 job = self._next()
+                if job is not None:
+                    self._running = [job]  # taken: busy from now on (`wait_idle`), while its group forms
                 if _exiting():  # measure nothing more
                     self._idle_work.clear()
                 if job is None and not self._idle_work:
@@ -404,21 +424,27 @@ class Jobs:
                     job.key = ("alone", id(job))
 
     def _mates(self, job: Job) -> list[Job]:  # called with the lock held: queued runs that train with `job`
-        """The queued runs that train in `job`'s call. The runs that could merge with it are split into as few calls
-        as `max_models` allows, of equal shares: 25 runs of 5 models with a cap of 40 train as 7, 6, 6 and 6 runs,
-        not as 8, 8, 8 and a last one alone after all the others."""
+        """The queued runs that train in `job`'s call. A call trains every run with as many models as its largest
+        (`train.train_experiments` pads them), and at most `max_models` models. The runs waiting now that could
+        merge with `job` are split into as few calls as that allows, of equal shares: 25 runs of 5 models with a cap
+        of 40 train as 7, 6, 6 and 6 runs, not as 8, 8, 8 and a last one alone after all the others."""
         if job.key is None:
             return []
         now = time.monotonic()
         candidates = [o for o in self._queue if o.key == job.key and now - o.seen <= self.abandon_after]
-        sizes = [cost.models(j.settings) for j in (job, *candidates)]
-        share = sum(sizes) / math.ceil(sum(sizes) / self.max_models)  # models per call
-        mates, models = [], sizes[0]
-        for other, size in zip(candidates, sizes[1:]):
-            if models < share and models + size <= self.max_models:
+        size = {id(j): cost.models(j.settings) for j in (job, *candidates)}
+        largest = max(size[id(j)] for j in (job, *candidates) if j is job or size[id(j)] <= self.max_models)
+        per_call = max(1, self.max_models // largest)
+        runs = 1 + len(candidates)
+        share = math.ceil(runs / math.ceil(runs / per_call))  # runs in this call
+        mates, widest = [], size[id(job)]
+        for other in candidates:
+            if len(mates) + 1 >= share:
+                break
+            if (len(mates) + 2) * max(widest, size[id(other)]) <= self.max_models:
                 self._queue.remove(other)
                 mates.append(other)
-                models += size
+                widest = max(widest, size[id(other)])
         return mates
 
     def _run(self, group: list[Job]) -> None:

@@ -250,19 +250,86 @@ def test_a_room_is_split_into_calls_of_equal_shares_under_the_cap():
     assert [job.result for job in room] == [f"together {10 + i}" for i in range(7)]
 
 
+def test_a_call_counts_every_run_with_as_many_models_as_its_largest():
+    """Merged runs are padded to the largest's models: a default run (5 models) and two of 2 models make 15 models,
+    over a cap of 10, so the call takes two of them."""
+    alone, together = FakeTrainer(), Together()
+    jobs = Jobs(train=alone, together=together, key=lambda s: s.steps, max_models=10)
+    first = jobs.get(Settings(seed=1))
+    _wait(lambda: first.running)
+    small = ("softmax", "msoftmax")
+    room = [jobs.get(Settings(seed=10)), jobs.get(Settings(seed=11, losses=small)),
+            jobs.get(Settings(seed=12, losses=small))]
+    alone.release.set()
+    together.release.set()
+    assert all(job.finished.wait(5) for job in room)
+    assert [[s.seed for s in call] for call in together.calls] == [[10, 11]]
+    assert alone.calls[-1].seed == 12
+
+
 def test_work_for_later_waits_until_no_run_is_queued_or_training():
     trainer = FakeTrainer()
     jobs = Jobs(train=trainer)
     assert jobs.wait_idle()  # nothing to train
     first, second = jobs.get(Settings(seed=1)), jobs.get(Settings(seed=2))
     _wait(lambda: first.running)
-    idle = threading.Event()
-    waiter = threading.Thread(target=lambda: jobs.wait_idle(poll=0.01) and idle.set())
-    waiter.start()
-    assert not idle.wait(0.2)  # one run training, one queued
+    assert not jobs.wait_idle(timeout=0.1, poll=0.01)  # one run training, one queued
+    done = []
+    tasks = [threading.Thread(target=jobs.when_idle, args=(lambda i=i: done.append(i),)) for i in range(3)]
+    for task in tasks:
+        task.start()
+    time.sleep(0.2)
+    assert done == []
     trainer.release.set()
-    assert idle.wait(5) and second.finished.is_set()
-    waiter.join()
+    for task in tasks:
+        task.join(5)
+    assert sorted(done) == [0, 1, 2] and second.finished.is_set()
+
+
+def test_tasks_for_later_run_one_at_a_time_and_give_up_after_their_timeout():
+    jobs = Jobs(train=FakeTrainer())
+    inside, most, lock = [0], [0], threading.Lock()
+
+    def task():
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        time.sleep(0.05)
+        with lock:
+            inside[0] -= 1
+
+    tasks = [threading.Thread(target=jobs.when_idle, args=(task,)) for _ in range(4)]
+    for t in tasks:
+        t.start()
+    for t in tasks:
+        t.join(5)
+    assert most[0] == 1  # a room's finished runs draw one after another, not thirty at once
+    trainer = FakeTrainer()
+    busy = Jobs(train=trainer)
+    run = busy.get(Settings(seed=1))
+    _wait(lambda: run.running)
+    ran = []
+    assert not busy.when_idle(lambda: ran.append(1), timeout=0.2) and ran == []  # a server that never idles
+    trainer.release.set()
+
+
+def test_a_run_taken_from_the_queue_counts_as_busy_while_its_group_forms():
+    """Between leaving the queue and training, a run (whose merge key builds its data) is not idle time."""
+    keyed, release = threading.Event(), threading.Event()
+
+    def slow_key(settings):
+        keyed.set()
+        assert release.wait(5)
+        return settings.steps
+
+    trainer = FakeTrainer()
+    jobs = Jobs(train=trainer, together=Together(), key=slow_key)
+    run = jobs.get(Settings(seed=1))
+    assert keyed.wait(5)  # the worker has taken the run and is building its key
+    assert not jobs.wait_idle(timeout=0.1, poll=0.01)
+    release.set()
+    trainer.release.set()
+    assert run.finished.wait(5) and jobs.wait_idle(timeout=5)
 
 
 def test_a_page_holds_one_place_in_the_queue_however_often_it_presses_train():
