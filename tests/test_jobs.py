@@ -248,6 +248,7 @@ def test_a_room_is_split_into_calls_of_equal_shares_under_the_cap():
     assert all(job.finished.wait(5) for job in room)
     assert [[s.seed for s in call] for call in together.calls] == [[10, 11, 12], [13, 14], [15, 16]]
     assert [job.result for job in room] == [f"together {10 + i}" for i in range(7)]
+    assert jobs.wait_idle(timeout=5)  # the worker has logged its last line within the test
 
 
 def test_a_call_counts_every_run_with_as_many_models_as_its_largest():
@@ -265,6 +266,7 @@ def test_a_call_counts_every_run_with_as_many_models_as_its_largest():
     assert all(job.finished.wait(5) for job in room)
     assert [[s.seed for s in call] for call in together.calls] == [[10, 11]]
     assert alone.calls[-1].seed == 12
+    assert jobs.wait_idle(timeout=5)
 
 
 def test_work_for_later_waits_until_no_run_is_queued_or_training():
