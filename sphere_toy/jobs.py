@@ -14,9 +14,10 @@ job stays where it is, so there is no "collect" step for one page to win and the
 The queue, in the order runs were asked for, is served by one worker thread (two runs at once would split the cores
 and both be slow) that ends when the queue is empty and the finished runs are measured. Fair to a room:
 
-- **Together.** When a run's turn comes, every queued run that can train with it (same shapes, steps, batch and
-  optimizer: `train.merge_key`; e.g. thirty students' seeds or margins on one preset) joins it, and the group trains
-  as one compiled call; each page gets its own result.
+- **Together.** When a run's turn comes, the queued runs that can train with it (same shapes, steps, batch and
+  optimizer: `train.merge_key`; e.g. thirty students' seeds or margins on one preset) join it, and the group trains
+  as one compiled call; each page gets its own result. A call holds at most `max_models` models, and the runs
+  waiting are split into equal shares under that cap (`_mates`).
 - **Nobody waits for nothing.** A queued run that no page has asked about for `abandon_after` seconds is dropped when
   its turn comes; a running group that no page has watched for `stop_after` seconds stops at its next chunk.
 - **One page, one place in the queue.** A page (`owner`) that asks for new settings withdraws its previous run,
@@ -25,6 +26,8 @@ and both be slow) that ends when the queue is empty and the finished runs are me
 - **Live.** While a run trains, `Job.so_far()` is its result up to the last chunk, for pictures that move.
 - **Measuring when idle.** `after` (the open-set reports) runs on finished results while nothing is queued, from
   `idle_after` seconds after the last run finished (its pages draw it first), and gives way to any run asked for.
+  So does `when_idle`, a page's work for later (drawing the tabs it has not opened yet): one task at a time, once no
+  run is queued or training.
 
 No Streamlit in here: the app holds one `Jobs` per process (`st.cache_resource`) and shows `Jobs.status`, in the
 language of the thread that asks (`sphere_toy.i18n`). A run's reason for ending without a result (`Job.error`) is an

@@ -286,6 +286,7 @@ def test_work_for_later_waits_until_no_run_is_queued_or_training():
     for task in tasks:
         task.join(5)
     assert sorted(done) == [0, 1, 2] and second.finished.is_set()
+    assert jobs.wait_idle(timeout=5)
 
 
 def test_tasks_for_later_run_one_at_a_time_and_give_up_after_their_timeout():
@@ -313,6 +314,7 @@ def test_tasks_for_later_run_one_at_a_time_and_give_up_after_their_timeout():
     ran = []
     assert not busy.when_idle(lambda: ran.append(1), timeout=0.2) and ran == []  # a server that never idles
     trainer.release.set()
+    assert busy.wait_idle(timeout=5)
 
 
 def test_a_run_taken_from_the_queue_counts_as_busy_while_its_group_forms():
