@@ -3,8 +3,9 @@
 A grid step costs a fixed overhead, a little per model (vmap's bookkeeping), and the arithmetic of every model's
 forward and backward pass through the MLP. The three coefficients were measured on the project's 2-core CPU
 (2026-11-30): 4 and 20 models of the identities preset (0.26 and 1.1 ms a step), the standard workload (6 models,
-0.4 ms; since then its A-softmax m = 1 trains once, as M-softmax, and a run counts the models it trains, `models`) and the largest run a link could ask for before this bound existed (8 models of 4 x 256 units, batch 1024:
-77 ms a step, 26 minutes for 20000 steps). A server then scales them by what its own finished runs took against
+0.4 ms; since then its A-softmax m = 1 trains once, as M-softmax, and a run counts the models it trains, `models`)
+and the largest run a link could ask for before this bound existed (8 models of 4 x 256 units, batch 1024: 77 ms a
+step, 26 minutes for 20000 steps). A server then scales them by what its own finished runs took against
 what was estimated for them (`Calibration`), so a faster or slower machine converges on its own numbers.
 
 The bound: `SPHERE_TOY_MAX_RUN_SECONDS` in the server's environment (default 60). A run estimated above it is
