@@ -235,8 +235,8 @@ def warmup(train=None, together=None) -> int:
     """Compile the programs of the app's default experiment and of every preset into JAX's persistent cache, those
     of the default experiment's form changes that change a shape (a number of classes in the next bucket; 2, 4, 8
     and 9 models of the line-up, which train 2, 3, 7 and 8 models: shapes of 2, 4 and 8), and those of a room's
-    merged runs of the default experiment (2, 3, ... 8 runs trained in one
-    call, as many as `jobs.MAX_MODELS_TOGETHER` allows).
+    merged runs of the default experiment (2, 3, ... 8 runs trained in one call, as many as
+    `jobs.MAX_MODELS_TOGETHER` allows).
 
     A grid's program depends on its shapes (models, network, the bucket of its classes and training samples, batch,
     the 100-step chunk), not on its step count, seeds, rates, λ or margins, so one chunk of each experiment compiles

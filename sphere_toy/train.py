@@ -346,19 +346,18 @@ def train_experiments(experiments, progress: Progress | None = None) -> list[Gri
     data, config = experiments[0].data, experiments[0].config
     merged = len(experiments) > 1
     n_dev = len(_mesh().devices)
-    # Specs that train identically (A-softmax m = 1 and M-softmax of one seed) are one model: trained once, and
-    # `where` gives each spec its model's place in the grid.
-    trained = [margins.distinct(e.specs) for e in experiments]  # each: (its models, which model each spec is)
+    # The experiments padded to a multiple of the device count (copies of the last) when merged. In each, specs that
+    # train identically (A-softmax m = 1 and M-softmax of one seed) are one model: trained once, and `where` gives
+    # each spec its model's place in the grid.
+    padded_experiments = experiments + [experiments[-1]] * (-len(experiments) % n_dev if merged else 0)
+    trained = [margins.distinct(e.specs) for e in padded_experiments]  # each: (its models, which model each spec is)
     if merged:
-        # (E, M) models: every experiment padded to M models (copies of its last), the experiments to a multiple of
-        # the device count (copies of the last). Padded models train for nothing and are dropped.
+        # (E, M) models: every experiment padded to M models (copies of its last). Padded models train for nothing
+        # and are dropped.
         m_per = max(len(models) for models, _ in trained)
-        padded_experiments = experiments + [experiments[-1]] * (-len(experiments) % n_dev)
-        padded = tuple(s for models, _ in trained + [trained[-1]] * (len(padded_experiments) - len(experiments))
-                       for s in models + (models[-1],) * (m_per - len(models)))
-        where = [e * m_per + np.asarray(which) for e, (_, which) in enumerate(trained)]
+        padded = tuple(s for models, _ in trained for s in models + (models[-1],) * (m_per - len(models)))
+        where = [e * m_per + np.asarray(which) for e, (_, which) in enumerate(trained[:len(experiments)])]
     else:
-        padded_experiments = experiments
         models, which = trained[0]
         padded = models + (models[-1],) * (-len(models) % n_dev)  # a multiple of the device count; extras dropped
         where = [np.asarray(which)]
