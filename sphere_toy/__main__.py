@@ -245,7 +245,7 @@ def warmup(train=None, together=None) -> int:
     import time
 
     from sphere_toy.cost import models
-    from sphere_toy.jobs import MAX_MODELS_TOGETHER, experiment
+    from sphere_toy.jobs import MAX_MODELS_TOGETHER
     from sphere_toy.settings import PRESETS, Settings
     from sphere_toy.train import CLASS_BUCKET, enable_compilation_cache, padded_size, train_experiments, train_grid
 
@@ -260,9 +260,9 @@ def warmup(train=None, together=None) -> int:
     changes += [(f"default, {n} models", default.replace(losses=family[:n])) for n in (2, 4, 8, 9)]
     for name, settings in [("default", default), *((name, p.settings) for name, p in PRESETS.items()), *changes]:
         t0 = time.perf_counter()
-        train(*experiment(settings, first_chunk=True))
+        train(*settings.experiment(first_chunk=True))
         print(f"{time.perf_counter() - t0:5.1f} s  {name}")
-    one = experiment(default, first_chunk=True)
+    one = default.experiment(first_chunk=True)
     for runs in range(2, MAX_MODELS_TOGETHER // models(default) + 1):  # every size a group can have
         t0 = time.perf_counter()
         together([one] * runs)

@@ -2,11 +2,12 @@
 
 A grid step costs a fixed overhead, a little per model (vmap's bookkeeping), and the arithmetic of every model's
 forward and backward pass through the MLP. The three coefficients were measured on the project's 2-core CPU
-(2026-11-30): 4 and 20 models of the identities preset (0.26 and 1.1 ms a step), the standard workload (6 models,
-0.4 ms; since then its A-softmax m = 1 trains once, as M-softmax, and a run counts the models it trains, `models`)
-and the largest run a link could ask for before this bound existed (8 models of 4 x 256 units, batch 1024: 77 ms a
-step, 26 minutes for 20000 steps). A server then scales them by what its own finished runs took against
-what was estimated for them (`Calibration`), so a faster or slower machine converges on its own numbers.
+(2026-11-30): 4 and 20 models of the identities preset (0.26 and 1.1 ms a step), the standard workload (6 models, 0.4
+ms; since then its A-softmax m = 1 trains once, as M-softmax, so it trains 5, padded to 6 on two cores: a run counts
+the models it computes, `train.computed_models`) and the largest run a link could ask for before this bound existed
+(8 models of 4 x 256 units, batch 1024: 77 ms a step, 26 minutes for 20000 steps). A server then scales them by what
+its own finished runs took against what was estimated for them (`Calibration`), so a faster or slower machine
+converges on its own numbers.
 
 The bound: `SPHERE_TOY_MAX_RUN_SECONDS` in the server's environment (default 60). A run estimated above it is
 refused before anything starts, with the knob to lower named (`refusal`). Its words are in the current language
@@ -20,14 +21,14 @@ import statistics
 import threading
 from dataclasses import dataclass
 
-from sphere_toy import margins
+from sphere_toy import margins, train
 from sphere_toy.i18n import _, ngettext
 
 DEFAULT_MAX_RUN_SECONDS = 60.0
 STEP_OVERHEAD = 5e-5  # seconds per step, whatever the grid
 MODEL_OVERHEAD = 4.5e-5  # seconds per model per step
 SECONDS_PER_FLOP = 7.3e-12  # arithmetic, forward + backward (the large-matrix rate; small grids are faster per flop)
-COMPILE_SECONDS = 1.0  # a grid shape: 2-3 s the first time on a machine, 0.1-0.6 s from the disk or memory cache
+COMPILE_SECONDS = 1.0  # a grid shape new to the process: 2-3 s the first time on a machine, 0.1-0.6 s from disk
 
 
 def max_run_seconds() -> float:
@@ -52,19 +53,24 @@ def models(settings) -> int:
 
 
 def train_estimate(settings) -> float:
-    """Seconds of training alone on the reference machine: steps x (overhead + per model + arithmetic).
+    """Seconds of training alone on the reference machine: steps x (overhead + per model + arithmetic), for every
+    model the call computes (`train.computed_models`: a lone default run's 5 models are 6 on two cores).
 
     `settings` may be a list of experiments that train together in one call (`jobs.Jobs` merges them): one step
     overhead, and every experiment's models."""
     together = settings if isinstance(settings, (list, tuple)) else [settings]
-    per_model = sum(models(s) * (MODEL_OVERHEAD + SECONDS_PER_FLOP * flops_per_model_step(s)) for s in together)
-    return together[0].steps * (STEP_OVERHEAD + per_model)
+    computed = train.computed_models([s.specs() for s in together])
+    per_model = MODEL_OVERHEAD + SECONDS_PER_FLOP * flops_per_model_step(together[0])  # they share their shapes
+    return together[0].steps * (STEP_OVERHEAD + computed * per_model)
 
 
 def raw_estimate(settings) -> float:
-    """Seconds from the start of a run to its result on the reference machine: compile and train. (The open-set
-    reports, about 0.15 s a model, are measured afterwards, while the server is idle: `jobs.measure`.)"""
-    return COMPILE_SECONDS + train_estimate(settings)
+    """Seconds from the start of a run to its result on the reference machine: compile (nothing when this process
+    holds the program, `train.program_in_memory`) and train. (The open-set reports, about 0.15 s a model, are measured
+    afterwards, while the server is idle: `jobs.measure`.)"""
+    together = settings if isinstance(settings, (list, tuple)) else [settings]
+    loaded = train.program_in_memory([s.experiment() for s in together])
+    return (0.0 if loaded else COMPILE_SECONDS) + train_estimate(settings)
 
 
 class Calibration:

@@ -37,7 +37,6 @@ English message marked with N_, which the page translates where it shows it; the
 from __future__ import annotations
 
 import collections
-import dataclasses
 import logging
 import math
 import sys
@@ -49,7 +48,7 @@ from . import cost, evaluate
 from .data import load
 from .i18n import N_, _, ngettext
 from .settings import Settings
-from .train import Experiment, GridResult, merge_key as _shape_key, train_experiments, train_grid
+from .train import GridResult, merge_key as _shape_key, train_experiments, train_grid
 
 Progress = Callable[..., None]  # progress(done, total, so_far=None); so_far(i) is run i's result so far
 Trainer = Callable[[Settings, Progress], GridResult]
@@ -84,25 +83,16 @@ def log_runs_to_terminal() -> None:
         package.setLevel(logging.INFO)
 
 
-def experiment(settings: Settings, *, first_chunk: bool = False) -> Experiment:
-    """What `settings` trains: its data, models and training config. `first_chunk`: only the first chunk of steps,
-    which compiles (or loads from the persistent cache) the whole run's program (`warmup`, `serve`)."""
-    config = settings.train_config()
-    if first_chunk:
-        config = dataclasses.replace(config, steps=config.chunk_steps)
-    return Experiment(load(settings.data_config()), settings.specs(), config)
-
-
 def train_settings(settings: Settings, progress: Progress | None = None) -> GridResult:
     """The grid an experiment describes, trained with a progress callback (`train.train_grid`'s)."""
-    result = train_grid(*experiment(settings), progress=progress)
+    result = train_grid(*settings.experiment(), progress=progress)
     cost.CALIBRATION.observe([settings], result.train_seconds)  # estimates follow this machine
     return result
 
 
 def train_together(settings: list[Settings], progress: Progress) -> list[GridResult]:
     """Several experiments with one `merge_key` in one compiled call (`train.train_experiments`)."""
-    results = train_experiments([experiment(s) for s in settings], progress)
+    results = train_experiments([s.experiment() for s in settings], progress)
     cost.CALIBRATION.observe(settings, results[0].train_seconds)
     return results
 

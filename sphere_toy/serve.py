@@ -67,10 +67,9 @@ def prepare(figures: list[FirstFigure]) -> None:
 def _default_program() -> None:
     """One chunk of the default experiment: its training program traced, and loaded from the persistent cache."""
     from sphere_toy import train
-    from sphere_toy.jobs import experiment
     from sphere_toy.settings import Settings
 
-    train.train_grid(*experiment(Settings(), first_chunk=True))
+    train.train_grid(*Settings().experiment(first_chunk=True))
 
 
 def _emoji_table() -> None:

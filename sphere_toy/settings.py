@@ -15,12 +15,12 @@ from types import MappingProxyType
 from typing import Any, Mapping, NamedTuple
 
 from sphere_toy import margins
-from sphere_toy.data import N_DIGITS, DataConfig
+from sphere_toy.data import N_DIGITS, DataConfig, load
 from sphere_toy.i18n import N_, _, ngettext
 from sphere_toy.losses import TOY_SCALE
 from sphere_toy.margins import LOSSES, ModelSpec
 from sphere_toy.safe_text import clip
-from sphere_toy.train import TrainConfig
+from sphere_toy.train import Experiment, TrainConfig
 
 _TRAIN = TrainConfig()  # the λ schedule defaults and the standard workload come from the library
 
@@ -226,6 +226,14 @@ class Settings:
         return TrainConfig(hidden=self.hidden, feature_dim=self.dim, steps=self.steps, batch_size=self.batch,
                            learning_rate=self.lr, optimizer=self.optimizer, lambda_base=self.lambda_base,
                            lambda_gamma=self.lambda_gamma, lambda_power=self.lambda_power, lambda_min=self.lambda_min)
+
+    def experiment(self, *, first_chunk: bool = False) -> Experiment:
+        """What these settings train: their data, models and training config. `first_chunk`: only the first chunk
+        of steps, which compiles (or loads from the persistent cache) the whole run's program (`warmup`, `serve`)."""
+        config = self.train_config()
+        if first_chunk:
+            config = dataclasses.replace(config, steps=config.chunk_steps)
+        return Experiment(load(self.data_config()), self.specs(), config)
 
     def specs(self) -> tuple[ModelSpec, ...]:
         """One model per entry of `losses`, with this experiment's seed and scale."""

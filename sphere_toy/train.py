@@ -320,6 +320,61 @@ def merge_key(data: Dataset, config: TrainConfig) -> tuple:
             config.optimizer, config.momentum, config.chunk_steps, config.snapshot_samples)
 
 
+class _Layout(NamedTuple):
+    experiments: int  # experiments in the call, padded to a multiple of the device count when merged
+    models: tuple  # the specs trained, in the program's order: E x M when merged, padded models included
+    where: list  # per experiment (unpadded): its specs' places in `models`
+    grid: tuple  # the program's model axes: (E, M) when merged, else (G,)
+
+
+def _layout(specs: list) -> _Layout:
+    """Where each model of a call trains, from each experiment's specs. Merged, the experiments are padded to a
+    multiple of the device count (copies of the last), and each to as many models as the largest. In each, specs that
+    train identically (A-softmax m = 1 and M-softmax of one seed) are one model: trained once, and `where` gives each
+    spec its model's place in the grid. Alone, the models are padded to a multiple of the device count."""
+    merged, n_dev, n = len(specs) > 1, len(_mesh().devices), len(specs)
+    specs = specs + [specs[-1]] * (-n % n_dev if merged else 0)
+    trained = [margins.distinct(s) for s in specs]  # each: (its models, which model each spec is)
+    if merged:  # padded models train for nothing and are dropped
+        m_per = max(len(models) for models, _ in trained)
+        padded = tuple(s for models, _ in trained for s in models + (models[-1],) * (m_per - len(models)))
+        where = [e * m_per + np.asarray(which) for e, (_, which) in enumerate(trained[:n])]
+        return _Layout(len(specs), padded, where, (len(specs), m_per))
+    models, which = trained[0]
+    padded = models + (models[-1],) * (-len(models) % n_dev)
+    return _Layout(1, padded, [np.asarray(which)], (len(padded),))
+
+
+def computed_models(specs: list) -> int:
+    """How many models a call computes, when each experiment trains `specs[e]`: those that train alike counted once,
+    and the padding to the device count and (merged) to the largest experiment included (`_layout`)."""
+    return len(_layout([tuple(s) for s in specs]).models)
+
+
+def _max_m(specs) -> int:
+    """The largest A-softmax margin a program is compiled for: two buckets, m up to 4 (the paper's) or up to 8."""
+    return 4 if margins.max_m(specs) <= 4 else margins.MAX_M
+
+
+def _program_key(experiments: list, layout: _Layout) -> tuple:
+    """What decides the compiled training program of a call: its static settings and every input's shape (the grid,
+    the network, the bucket of its classes and training rows, the batch, the chunk, the snapshot). Two calls with
+    the same key run the same program."""
+    data, config = experiments[0].data, experiments[0].config
+    n_train = len(data.y_train)
+    return (config.optimizer, float(config.momentum), min(config.chunk_steps, config.steps), _max_m(layout.models),
+            len(experiments) > 1, layout.grid, padded_size(n_train, ROW_BUCKET), data.n_features,
+            tuple(config.hidden), config.feature_dim, padded_size(data.n_classes, CLASS_BUCKET),
+            min(config.batch_size, n_train), config.snapshot_samples)
+
+
+def program_in_memory(experiments) -> bool:
+    """True if training `experiments` together (one: alone) would compile nothing: this process holds its program
+    (`_bound_compiled_programs`). What a run's estimate needs to know (`cost.raw_estimate`)."""
+    experiments = [Experiment(*e) for e in experiments]
+    return _program_key(experiments, _layout([e.specs for e in experiments])) in _programs
+
+
 Progress = Callable[..., None]  # progress(done, total, so_far): so_far(e) is experiment e's GridResult up to `done`
 
 
@@ -345,23 +400,9 @@ def train_experiments(experiments, progress: Progress | None = None) -> list[Gri
         raise ValueError("experiments that differ in shapes, steps, batch or optimizer cannot train together")
     data, config = experiments[0].data, experiments[0].config
     merged = len(experiments) > 1
-    n_dev = len(_mesh().devices)
-    # The experiments padded to a multiple of the device count (copies of the last) when merged. In each, specs that
-    # train identically (A-softmax m = 1 and M-softmax of one seed) are one model: trained once, and `where` gives
-    # each spec its model's place in the grid.
-    padded_experiments = experiments + [experiments[-1]] * (-len(experiments) % n_dev if merged else 0)
-    trained = [margins.distinct(e.specs) for e in padded_experiments]  # each: (its models, which model each spec is)
-    if merged:
-        # (E, M) models: every experiment padded to M models (copies of its last). Padded models train for nothing
-        # and are dropped.
-        m_per = max(len(models) for models, _ in trained)
-        padded = tuple(s for models, _ in trained for s in models + (models[-1],) * (m_per - len(models)))
-        where = [e * m_per + np.asarray(which) for e, (_, which) in enumerate(trained[:len(experiments)])]
-    else:
-        models, which = trained[0]
-        padded = models + (models[-1],) * (-len(models) % n_dev)  # a multiple of the device count; extras dropped
-        where = [np.asarray(which)]
-    grid = (len(padded_experiments), len(padded) // len(padded_experiments)) if merged else (len(padded),)
+    layout = _layout([e.specs for e in experiments])
+    padded_experiments = experiments + [experiments[-1]] * (layout.experiments - len(experiments))
+    padded, where, grid = layout.models, layout.where, layout.grid
 
     def to_grid(leaf):  # a flat (G_padded, ...) array in the layout the program takes: (E, M, ...) when merged
         return leaf.reshape(grid + leaf.shape[1:])
@@ -405,12 +446,10 @@ def train_experiments(experiments, progress: Progress | None = None) -> list[Gri
         lr = jnp.float32(config.learning_rate)
     total, n_classes = jnp.int32(config.steps), jnp.int32(data.n_classes)
 
-    max_m = 4 if margins.max_m(padded) <= 4 else margins.MAX_M  # two buckets: m up to 4 (the paper's), or up to 8
-    run, snapshot = _chunk_fn(config.optimizer, float(config.momentum), chunk, max_m, merged)
+    run, snapshot = _chunk_fn(config.optimizer, float(config.momentum), chunk, _max_m(padded), merged)
     t0 = time.perf_counter()
     args = (state, batch_idx[:chunk], hyper, x_all, y_all, snap_x, jnp.int32(0), total, lr, sched, n_classes)
-    _bound_compiled_programs((config.optimizer, config.momentum, chunk, max_m, merged,
-                              tuple(np.shape(leaf) for leaf in jax.tree.leaves(args))))
+    _bound_compiled_programs(_program_key(experiments, layout))
     compiled = run.lower(*args).compile()  # served from the persistent cache when another process compiled it
 
     def flat(array) -> np.ndarray:  # the program's (E, M, ...) back to (G_padded, ...); a no-op for one experiment

@@ -3,7 +3,7 @@
 
 import pytest
 
-from sphere_toy import cost
+from sphere_toy import cost, train
 from sphere_toy.settings import Settings
 
 # The link of the issue: all inside the app's limits, 26 minutes of training on 2 cores before the bound existed.
@@ -45,10 +45,45 @@ def test_the_calibration_follows_this_machine():
     cal = cost.Calibration()
     s = Settings()
     assert cal.factor == 1.0 and cal.estimate(s) == cost.raw_estimate(s)
-    train = cost.raw_estimate(s) - cost.COMPILE_SECONDS
+    train = cost.train_estimate(s)
     for _ in range(3):
         cal.observe(s, 2 * train)  # this machine trains twice as slowly as the reference
     assert cal.factor == pytest.approx(2.0)
     for _ in range(30):
         cal.observe(s, 1000 * train)  # absurd measurements are held to a factor of 4
     assert cal.factor == 4.0
+
+
+def test_an_estimate_counts_the_models_a_call_computes():
+    """Specs that train alike count once (A-softmax m = 1 is M-softmax); the padding to the device count, and to the
+    largest run of a merged call, counts in full: it costs what a model costs."""
+    from sphere_toy.train import _mesh, padded_size
+
+    n_dev = len(_mesh().devices)
+    default, two = Settings(), Settings(losses=("softmax", "asoftmax:4"), seed=3)
+    assert cost.models(default) == 5  # six specs, five models
+    alone = padded_size(5, n_dev)
+    assert train.computed_models([default.specs()]) == alone
+    assert train.computed_models([default.specs()] * 3) == padded_size(3, n_dev) * 5
+    assert train.computed_models([two.specs(), default.specs()]) == padded_size(2, n_dev) * 5
+    per_model = cost.MODEL_OVERHEAD + cost.SECONDS_PER_FLOP * cost.flops_per_model_step(default)
+    assert cost.train_estimate(default) == pytest.approx(default.steps * (cost.STEP_OVERHEAD + alone * per_model))
+    assert cost.train_estimate([default] * 3) == pytest.approx(
+        default.steps * (cost.STEP_OVERHEAD + padded_size(3, n_dev) * 5 * per_model))
+
+
+def test_a_program_in_memory_costs_no_compiling(monkeypatch):
+    """The compile second is counted only for a program this process does not hold: a run's first chunk compiles
+    the program of every run with its shapes (steps, seeds and rates are traced), merged calls have their own."""
+    monkeypatch.setattr(train, "_programs", set())  # as in a fresh process
+    first, second = Settings(seed=11), Settings(seed=12)
+    assert cost.raw_estimate(first) == pytest.approx(cost.COMPILE_SECONDS + cost.train_estimate(first))
+    train.train_grid(*first.experiment(first_chunk=True))
+    assert train.program_in_memory([first.experiment()]) and train.program_in_memory([second.experiment()])
+    assert cost.raw_estimate(second) == pytest.approx(cost.train_estimate(second))
+    assert cost.raw_estimate(second.replace(hidden=(48, 48))) == pytest.approx(
+        cost.COMPILE_SECONDS + cost.train_estimate(second.replace(hidden=(48, 48))))  # another shape
+    pair = [first, second]
+    assert cost.raw_estimate(pair) == pytest.approx(cost.COMPILE_SECONDS + cost.train_estimate(pair))
+    train.train_experiments([s.experiment(first_chunk=True) for s in pair])
+    assert cost.raw_estimate([Settings(seed=13), Settings(seed=14)]) == pytest.approx(cost.train_estimate(pair))
