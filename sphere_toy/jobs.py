@@ -17,7 +17,7 @@ and both be slow) that ends when the queue is empty and the finished runs are me
 - **Together.** When a run's turn comes, the queued runs that can train with it (same shapes, steps, batch and
   optimizer: `train.merge_key`; e.g. thirty students' seeds or margins on one preset) join it, and the group trains
   as one compiled call; each page gets its own result. A call holds at most `max_models` models, and the runs
-  waiting are split into equal shares under that cap (`_mates`).
+  waiting are split into equal shares under that cap, in multiples of the devices (one per CPU core: `_mates`).
 - **Nobody waits for nothing.** A queued run that no page has asked about for `abandon_after` seconds is dropped when
   its turn comes; a running group that no page has watched for `stop_after` seconds stops at its next chunk.
 - **One page, one place in the queue.** A page (`owner`) that asks for new settings withdraws its previous run,
@@ -48,7 +48,8 @@ from . import cost, evaluate
 from .data import load
 from .i18n import N_, _, ngettext
 from .settings import Settings
-from .train import GridResult, merge_key as _shape_key, train_experiments, train_grid
+from .train import (GridResult, device_count as train_devices, merge_key as _shape_key, padded_size, train_experiments,
+                    train_grid)
 
 Progress = Callable[..., None]  # progress(done, total, so_far=None); so_far(i) is run i's result so far
 Trainer = Callable[[Settings, Progress], GridResult]
@@ -193,7 +194,7 @@ class Jobs:
     def __init__(self, train: Trainer | None = None, *, together: TogetherTrainer | None = None,
                  key: Callable[[Settings], Hashable] | None = None, after: Callable[..., None] | None = None,
                  keep: int = 8, max_bytes: int = MAX_BYTES, abandon_after: float = 15.0, stop_after: float = 30.0,
-                 max_models: int = MAX_MODELS_TOGETHER, idle_after: float = 3.0):
+                 max_models: int = MAX_MODELS_TOGETHER, idle_after: float = 3.0, devices: int | None = None):
         real = train is None
         self._train = train_settings if real else train
         self._together = train_together if real and together is None else together
@@ -204,6 +205,9 @@ class Jobs:
         self.abandon_after = abandon_after  # seconds without a page asking before a queued run is dropped
         self.stop_after = stop_after  # seconds without a page asking before a running group stops
         self.max_models = max_models  # models trained together in one call at most
+        # A merged call trains a multiple of this many runs (`train.train_experiments` pads it with copies): one per
+        # device, each CPU core being one (sphere_toy/__init__.py).
+        self.devices = train_devices() if devices is None else devices
         # Seconds after a run finishes before `after` starts: the pages that waited draw their pictures first (thirty
         # runs that finished together are 25 s of measuring, which would slow every one of them).
         self.idle_after = idle_after
@@ -417,10 +421,12 @@ class Jobs:
                     job.key = ("alone", id(job))
 
     def _mates(self, job: Job) -> list[Job]:  # called with the lock held: queued runs that train with `job`
-        """The queued runs that train in `job`'s call. A call trains every run with as many models as its largest
-        (`train.train_experiments` pads them), and at most `max_models` models. The runs waiting now that could
-        merge with `job` are split into as few calls as that allows, of equal shares: 25 runs of 5 models with a cap
-        of 40 train as 7, 6, 6 and 6 runs, not as 8, 8, 8 and a last one alone after all the others."""
+        """The queued runs that train in `job`'s call. A call trains every run with as many models as its largest,
+        and a multiple of `devices` runs (`train.train_experiments` pads them), at most `max_models` models. The runs
+        waiting now that could merge with `job` are split into as few calls as that allows, of equal shares rounded
+        up to a multiple of the devices: on two cores, 29 runs of 5 models with a cap of 40 train as 8, 8, 8 and 5
+        runs (computed as 8, 8, 8 and 6), not as 8, 7, 7 and 7 (as 8, 8, 8 and 8), nor as 8, 8, 8 and a last one
+        alone after all the others."""
         if job.key is None:
             return []
         now = time.monotonic()
@@ -428,13 +434,16 @@ class Jobs:
         size = {id(j): cost.models(j.settings) for j in (job, *candidates)}
         largest = max(size[id(j)] for j in (job, *candidates) if j is job or size[id(j)] <= self.max_models)
         per_call = max(1, self.max_models // largest)
+        if per_call >= self.devices:
+            per_call -= per_call % self.devices  # the padding counts under the cap
         runs = 1 + len(candidates)
-        share = math.ceil(runs / math.ceil(runs / per_call))  # runs in this call
+        share = math.ceil(runs / math.ceil(runs / per_call))
+        share = min(per_call, -(-share // self.devices) * self.devices)  # runs in this call
         mates, widest = [], size[id(job)]
         for other in candidates:
             if len(mates) + 1 >= share:
                 break
-            if (len(mates) + 2) * max(widest, size[id(other)]) <= self.max_models:
+            if padded_size(len(mates) + 2, self.devices) * max(widest, size[id(other)]) <= self.max_models:
                 self._queue.remove(other)
                 mates.append(other)
                 widest = max(widest, size[id(other)])

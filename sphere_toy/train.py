@@ -183,6 +183,12 @@ def _mesh() -> Mesh:
     return Mesh(np.array(jax.devices()), ("g",))
 
 
+def device_count() -> int:
+    """The devices a grid is split across (one per CPU core, sphere_toy/__init__.py): a call's models, or merged
+    its experiments, are padded to a multiple of it."""
+    return len(_mesh().devices)
+
+
 def model_logits(head: dict, features, labels, hyper: dict, lam, max_m: int) -> jax.Array:
     """One model's training logits: `losses.margin_logits` set by its row of `margins.hyper` (its loss), with λ
     where the model anneals. head: {"w": (D, C), "b": (C,)}; features (B, D), labels (B,) -> (B, C)."""
@@ -332,7 +338,7 @@ def _layout(specs: list) -> _Layout:
     multiple of the device count (copies of the last), and each to as many models as the largest. In each, specs that
     train identically (A-softmax m = 1 and M-softmax of one seed) are one model: trained once, and `where` gives each
     spec its model's place in the grid. Alone, the models are padded to a multiple of the device count."""
-    merged, n_dev, n = len(specs) > 1, len(_mesh().devices), len(specs)
+    merged, n_dev, n = len(specs) > 1, device_count(), len(specs)
     specs = specs + [specs[-1]] * (-n % n_dev if merged else 0)
     trained = [margins.distinct(s) for s in specs]  # each: (its models, which model each spec is)
     if merged:  # padded models train for nothing and are dropped

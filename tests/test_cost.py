@@ -57,9 +57,9 @@ def test_the_calibration_follows_this_machine():
 def test_an_estimate_counts_the_models_a_call_computes():
     """Specs that train alike count once (A-softmax m = 1 is M-softmax); the padding to the device count, and to the
     largest run of a merged call, counts in full: it costs what a model costs."""
-    from sphere_toy.train import _mesh, padded_size
+    from sphere_toy.train import padded_size
 
-    n_dev = len(_mesh().devices)
+    n_dev = train.device_count()
     default, two = Settings(), Settings(losses=("softmax", "asoftmax:4"), seed=3)
     assert cost.models(default) == 5  # six specs, five models
     alone = padded_size(5, n_dev)

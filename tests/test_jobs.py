@@ -237,9 +237,9 @@ def test_queued_runs_that_can_train_together_are_merged_and_each_page_gets_its_o
 
 def test_a_room_is_split_into_calls_of_equal_shares_under_the_cap():
     """Seven waiting runs of 5 models (a default run: M-softmax and A-softmax m = 1 train once) with a cap of 15
-    models: calls of 3, 2 and 2 runs, rather than 3, 3 and one run alone at the end."""
+    models, on one device: calls of 3, 2 and 2 runs, rather than 3, 3 and one run alone at the end."""
     alone, together = FakeTrainer(), Together()
-    jobs = Jobs(train=alone, together=together, key=lambda s: s.steps, max_models=15)
+    jobs = Jobs(train=alone, together=together, key=lambda s: s.steps, max_models=15, devices=1)
     first = jobs.get(Settings(seed=1))
     _wait(lambda: first.running)
     room = [jobs.get(Settings(seed=10 + i)) for i in range(7)]
@@ -251,11 +251,29 @@ def test_a_room_is_split_into_calls_of_equal_shares_under_the_cap():
     assert jobs.wait_idle(timeout=5)  # the worker has logged its last line within the test
 
 
+@pytest.mark.parametrize("devices, calls", [(1, [8, 7, 7, 7]), (2, [8, 8, 8, 5]), (3, [6, 6, 6, 6, 5])])
+def test_on_several_devices_a_room_is_split_in_multiples_of_them(devices, calls):
+    """A merged call trains a multiple of the device count (padded with copies), so its shares are rounded up to
+    one: on two cores 29 runs of 5 models with a cap of 40 compute 8 + 8 + 8 + 6 runs, where 8, 7, 7, 7 would
+    compute 32. On three, a call of 8 would compute 9 runs, over the cap: at most 6."""
+    alone, together = FakeTrainer(), Together()
+    jobs = Jobs(train=alone, together=together, key=lambda s: s.steps, max_models=40, devices=devices)
+    first = jobs.get(Settings(seed=1))
+    _wait(lambda: first.running)
+    room = [jobs.get(Settings(seed=10 + i)) for i in range(29)]
+    alone.release.set()
+    together.release.set()
+    assert all(job.finished.wait(5) for job in room)
+    assert [len(call) for call in together.calls] == calls
+    assert [job.result for job in room] == [f"together {10 + i}" for i in range(29)]
+    assert jobs.wait_idle(timeout=5)
+
+
 def test_a_call_counts_every_run_with_as_many_models_as_its_largest():
     """Merged runs are padded to the largest's models: a default run (5 models) and two of 2 models make 15 models,
     over a cap of 10, so the call takes two of them."""
     alone, together = FakeTrainer(), Together()
-    jobs = Jobs(train=alone, together=together, key=lambda s: s.steps, max_models=10)
+    jobs = Jobs(train=alone, together=together, key=lambda s: s.steps, max_models=10, devices=1)
     first = jobs.get(Settings(seed=1))
     _wait(lambda: first.running)
     small = ("softmax", "msoftmax")
