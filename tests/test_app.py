@@ -212,6 +212,7 @@ def test_changing_each_control_changes_the_experiment(name):
     assert url_settings(at) == expected
 
 
+@pytest.mark.slow
 def test_changing_every_control_at_once_trains_that_experiment(train_calls):
     at = app("Open-set")
     for name, value in CHANGES.items():
@@ -263,6 +264,7 @@ def test_each_preset_sets_the_experiment_and_says_what_to_look_at(name):
     assert at.number_input(key="form_steps").value == PRESETS[name].settings.steps
 
 
+@pytest.mark.slow
 def test_the_2d_preset_trains_and_draws_features():
     at = app("Features")
     next(b for b in at.sidebar.button if b.label == "Paper Fig. 2: 2-D features").click()
@@ -282,6 +284,7 @@ def _plotly_points(chart) -> int:
     return total
 
 
+@pytest.mark.slow
 def test_standard_workload_3d_sphere_carries_every_training_and_held_out_point():
     at = AppTest.from_file(APP, default_timeout=180)
     at.query_params["tab"] = "Features"
@@ -308,6 +311,7 @@ def test_a_diverged_run_says_so_instead_of_plotting():
     assert not at.get("image") and not at.get("plotly_chart")
 
 
+@pytest.mark.slow
 def test_view_changes_never_retrain(train_calls):
     at = app("Angles", seed="11")
     assert_healthy(at)
@@ -518,6 +522,7 @@ def test_watching_a_run_that_diverges_while_it_trains_says_so_and_never_breaks_t
     assert any("diverged" in e.value for e in at.error)
 
 
+@pytest.mark.slow
 def test_live_pictures_reach_the_page_while_the_run_trains(monkeypatch):
     """While a run trains, the Features tab sends the run so far to the page (a caption naming its step, and its
     picture), more than once as the run goes on; the final picture replaces them. Every message the page would

@@ -121,6 +121,7 @@ def test_the_server_prepared_its_first_page_before_serving_it(server):
     assert "preparing" not in log and "No runtime found" not in log and "Traceback" not in log  # no warning
 
 
+@pytest.mark.slow
 def test_every_tab_renders_in_a_real_browser(server, page):
     SHOTS.mkdir(parents=True, exist_ok=True)
     start = time.time()
@@ -183,6 +184,7 @@ def test_every_tab_renders_in_a_real_browser(server, page):
     print(f"first load to trained: {first_ready:.1f} s; tabs: {names}")
 
 
+@pytest.mark.slow
 def test_a_room_opening_one_link_at_once_every_page_receives_the_run(server, browser):
     """Four students open the teacher's link at the same moment (a fresh experiment, so it trains while they wait):
     every page shows the finished run. `benchmarks/bench_room.py` does the same with ten pages and times it."""
@@ -251,6 +253,7 @@ def _first_figure(page):
     }""")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode, size", [("normal", (1280, 720)), ("present", (1280, 720)), ("present", (1920, 1080))])
 def test_each_tabs_first_figure_is_on_the_first_screen(server, browser, mode, size):
     """Normal mode: every tab's first figure starts on the first screen. Presentation mode: it is entirely on it."""
@@ -274,6 +277,7 @@ def test_each_tabs_first_figure_is_on_the_first_screen(server, browser, mode, si
         page.close()
 
 
+@pytest.mark.slow
 def test_the_class_benchmark_runs_with_three_students():
     """`benchmarks/bench_class.py` with a small room, so that it cannot rot: its own fresh server, every phase, every
     page its own run, and the over-bound link refused."""
@@ -287,6 +291,7 @@ def test_the_class_benchmark_runs_with_three_students():
     assert "4. the class: 3/3 students" in out and "have their own run" in out and "peak resident memory" in out
 
 
+@pytest.mark.slow
 def test_features_move_live_while_the_run_trains(server, browser):
     """The Features tab draws the run so far while it trains (the class watches the features move), and the final
     picture replaces the live one."""
@@ -334,6 +339,7 @@ def test_cancel_stops_a_page_waiting_and_the_run_nobody_wants(server, browser):
         page.close()
 
 
+@pytest.mark.slow
 def test_the_lesson_path_in_chinese_in_a_real_browser(server, browser):
     """A class taught in Traditional Chinese: a browser whose language is zh-TW opens the lesson link (no lang= in it)
     and clicks Next through every step. Each step shows its notice in Chinese and no error, and the server's

@@ -72,6 +72,7 @@ def smallest_text_px(builder, args, kwargs, result, screen) -> tuple[float, str,
     return pt * dpi / 72 * shown / png_size(png)[0], text, shown
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", screens.MODES)
 def test_every_figure_the_app_shows_is_readable_where_it_is_shown(app_runs, family_runs, mode):
     too_small = []

@@ -36,3 +36,12 @@ def test_the_readmes_compare_example_runs_as_written():
     out = subprocess.run(shlex.split(example), cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "A-softmax m=4" in out.stdout and "AUC" in out.stdout
+
+
+def test_ci_runs_the_readmes_set_up_test_command_and_then_the_rest_of_the_suite():
+    """CI runs the README's set-up test command as written (the suite without the tests marked slow), then the tests
+    marked slow: together, the whole suite."""
+    (set_up,) = [c for c in commands() if c.startswith("python3 -m venv") and "requirements-dev.txt" in c]
+    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()]
+    assert set_up.endswith('-m pytest -m "not slow"') and set_up in ci
+    assert ci[ci.index(set_up) + 1] == ".venv/bin/python -m pytest -m slow"
