@@ -16,6 +16,7 @@ refused before anything starts, with the knob to lower named (`refusal`). Its wo
 
 from __future__ import annotations
 
+import functools
 import os
 import statistics
 import threading
@@ -66,11 +67,17 @@ def train_estimate(settings) -> float:
 
 def raw_estimate(settings) -> float:
     """Seconds from the start of a run to its result on the reference machine: compile (nothing when this process
-    holds the program, `train.program_in_memory`) and train. (The open-set reports, about 0.15 s a model, are measured
+    holds the program, `train.in_memory`) and train. (The open-set reports, about 0.15 s a model, are measured
     afterwards, while the server is idle: `jobs.measure`.)"""
-    together = settings if isinstance(settings, (list, tuple)) else [settings]
-    loaded = train.program_in_memory([s.experiment() for s in together])
-    return (0.0 if loaded else COMPILE_SECONDS) + train_estimate(settings)
+    together = tuple(settings) if isinstance(settings, (list, tuple)) else (settings,)
+    return (0.0 if train.in_memory(_program(together)) else COMPILE_SECONDS) + train_estimate(settings)
+
+
+@functools.lru_cache(maxsize=1024)
+def _program(together: tuple) -> tuple:
+    """The key of the program that trains `together` (`train.program_key`), kept: it builds the data (about 1 ms),
+    and every waiting page's progress bar asks for the estimate of every run ahead of it twice a second."""
+    return train.program_key([s.experiment() for s in together])
 
 
 class Calibration:

@@ -374,11 +374,16 @@ def _program_key(experiments: list, layout: _Layout) -> tuple:
             min(config.batch_size, n_train), config.snapshot_samples)
 
 
-def program_in_memory(experiments) -> bool:
-    """True if training `experiments` together (one: alone) would compile nothing: this process holds its program
-    (`_bound_compiled_programs`). What a run's estimate needs to know (`cost.raw_estimate`)."""
+def program_key(experiments) -> tuple:
+    """The key of the program that trains `experiments` together (one: alone), as `_bound_compiled_programs` keeps
+    it. A pure function of the experiments' shapes and static settings, so a caller may keep it (`cost`)."""
     experiments = [Experiment(*e) for e in experiments]
-    return _program_key(experiments, _layout([e.specs for e in experiments])) in _programs
+    return _program_key(experiments, _layout([e.specs for e in experiments]))
+
+
+def in_memory(key: tuple) -> bool:
+    """True if this process holds the program of `key` (`program_key`): training it compiles nothing."""
+    return key in _programs
 
 
 Progress = Callable[..., None]  # progress(done, total, so_far): so_far(e) is experiment e's GridResult up to `done`

@@ -79,7 +79,8 @@ def test_a_program_in_memory_costs_no_compiling(monkeypatch):
     first, second = Settings(seed=11), Settings(seed=12)
     assert cost.raw_estimate(first) == pytest.approx(cost.COMPILE_SECONDS + cost.train_estimate(first))
     train.train_grid(*first.experiment(first_chunk=True))
-    assert train.program_in_memory([first.experiment()]) and train.program_in_memory([second.experiment()])
+    assert train.in_memory(train.program_key([first.experiment()]))
+    assert train.in_memory(train.program_key([second.experiment()]))  # seeds are traced: one program
     assert cost.raw_estimate(second) == pytest.approx(cost.train_estimate(second))
     assert cost.raw_estimate(second.replace(hidden=(48, 48))) == pytest.approx(
         cost.COMPILE_SECONDS + cost.train_estimate(second.replace(hidden=(48, 48))))  # another shape
