@@ -29,7 +29,9 @@ DEFAULT_MAX_RUN_SECONDS = 60.0
 STEP_OVERHEAD = 5e-5  # seconds per step, whatever the grid
 MODEL_OVERHEAD = 4.5e-5  # seconds per model per step
 SECONDS_PER_FLOP = 7.3e-12  # arithmetic, forward + backward (the large-matrix rate; small grids are faster per flop)
-COMPILE_SECONDS = 1.0  # a grid shape new to the process: 2-3 s the first time on a machine, 0.1-0.6 s from disk
+# A grid shape new to the process: 0.1-1 s from the persistent cache, where `warmup` puts a class's programs (the most
+# for the first program of a process), 2-3 s compiled the first time on a machine.
+COMPILE_SECONDS = 0.6
 
 
 def max_run_seconds() -> float:

@@ -133,6 +133,7 @@ def test_links_made_before_the_margin_family_open_the_same_experiment_and_view()
     assert any(r"\cos 3\theta" in e.value for e in at.get("latex"))
 
 
+@pytest.mark.slow
 def test_the_margin_family_view_draws_each_loss_with_its_slider():
     at = app("Target logits", target_view="The margin family")
     assert_healthy(at)
@@ -161,6 +162,7 @@ def test_an_unknown_tab_opens_the_first():
     assert at.get("latex")  # the ψ(θ) tab
 
 
+@pytest.mark.slow
 def test_all_bad_params_at_once_still_train_and_plot():
     at = app("Angles", m="0", classes="100", dim="7", steps="-1", seed="abc", lr="nan", hidden="x,-3",
              data="faces", optimizer=["sgd", "adam"])
@@ -459,6 +461,7 @@ def test_presentation_mode_is_a_switch_that_writes_the_link():
 
 
 
+@pytest.mark.slow
 def test_the_open_set_lab_answers_over_seeds_in_words_from_the_numbers():
     at = app("Open-set", seeds="3")
     assert_healthy(at)
@@ -469,6 +472,7 @@ def test_the_open_set_lab_answers_over_seeds_in_words_from_the_numbers():
     assert [o for o in widget(at, "model").options] == ["softmax", "M-softmax", "A-softmax m=1", "A-softmax m=4"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tab", ["Features", "Angles", "Training"])
 def test_features_of_16_dimensions_are_measured_and_never_drawn(tab):
     at = app(tab, dim="16")
@@ -479,6 +483,7 @@ def test_features_of_16_dimensions_are_measured_and_never_drawn(tab):
         assert at.get("image")  # angles, curves and verification work at any dimension
 
 
+@pytest.mark.slow
 def test_imbalanced_classes_show_each_models_prior_measured_on_the_run():
     at = app("Features", data="blobs", dim="2", imbalance="20", optimizer="sgd", lr="0.01")
     assert_healthy(at)

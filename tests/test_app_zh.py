@@ -180,6 +180,7 @@ def small_lesson_runs(monkeypatch):
     monkeypatch.setattr(lessons, "runs", lambda step: tuple(s.replace(steps=60, hidden=(16,)) for s in real(step)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n", range(1, len(lessons.STEPS) + 1))
 def test_every_lesson_step_in_chinese(n, small_lesson_runs):
     at = app(lesson=str(n))
@@ -195,6 +196,7 @@ def test_every_lesson_step_in_chinese(n, small_lesson_runs):
     assert not english_left(at), english_left(at)
 
 
+@pytest.mark.slow
 def test_the_lesson_buttons_open_each_steps_tab_and_view_by_their_english_names(small_lesson_runs):
     at = app(lesson="7", steps=None, hidden=None, losses=None)
     at.button(key="lesson_next").click().run()

@@ -29,6 +29,7 @@ def test_compare_json_schema(capsys):
         assert 0 <= r["test_acc"] <= 1 and 0 <= r["min_weight_angle"] <= np.pi
 
 
+@pytest.mark.slow
 def test_losses_name_the_whole_family_with_margins_and_scale(capsys):
     args = ["compare", *SMALL, "--losses", "softmax", "asoftmax:2", "normface", "cosface:0.2", "arcface", "--scale",
             "8", "--json"]
@@ -109,6 +110,7 @@ def test_divergence_exits_3_and_says_where(capsys):
     assert "diverged at step" in captured.err and "lower the learning rate" in captured.err
 
 
+@pytest.mark.slow
 def test_figures_of_a_saved_run_are_pngs_and_a_stats_table(tmp_path, capsys):
     assert main(["train", *SMALL, "--m", "4", "--out", str(tmp_path / "run.npz")]) == 0
     assert main(["figures", "--from", str(tmp_path / "run.npz"), "--out", str(tmp_path)]) == 0  # no training

@@ -82,6 +82,7 @@ def test_the_lesson_path_runs_end_to_end_in_both_languages(lang):
             at.run()
 
 
+@pytest.mark.slow
 def test_back_returns_to_the_previous_step_and_its_experiment():
     at = _open(lesson="3")
     next(b for b in at.button if b.key == "lesson_back").click()

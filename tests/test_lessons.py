@@ -345,6 +345,7 @@ def _aucs(result, g, features=None):
     return roc_auc_score(same, cos)
 
 
+@pytest.mark.slow
 def test_open_set_notice_states_every_losss_auc_over_the_seeds(trained):
     s = _step("open-set-verification")
     (result,) = trained(s)

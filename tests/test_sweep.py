@@ -27,6 +27,7 @@ def test_each_value_sets_its_knob_and_keeps_the_rest():
         settings_for(TINY, "dim", 5)
 
 
+@pytest.mark.slow
 def test_the_sweep_reads_each_runs_own_aucs(tmp_path):
     rows = sweep(TINY, "dim", [2, 8], _train)
     assert [(r.value, r.name) for r in rows] == [(2, "M-softmax"), (2, "A-softmax m=2"), (8, "M-softmax"),
