@@ -438,7 +438,7 @@ class Jobs:
             per_call -= per_call % self.devices  # the padding counts under the cap
         runs = 1 + len(candidates)
         share = math.ceil(runs / math.ceil(runs / per_call))
-        share = min(per_call, -(-share // self.devices) * self.devices)  # runs in this call
+        share = min(per_call, padded_size(share, self.devices))  # runs in this call
         mates, widest = [], size[id(job)]
         for other in candidates:
             if len(mates) + 1 >= share:

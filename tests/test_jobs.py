@@ -235,17 +235,24 @@ def test_queued_runs_that_can_train_together_are_merged_and_each_page_gets_its_o
     assert alone.calls == [Settings(seed=1), Settings(seed=4, steps=300)]
 
 
-def test_a_room_is_split_into_calls_of_equal_shares_under_the_cap():
-    """Seven waiting runs of 5 models (a default run: M-softmax and A-softmax m = 1 train once) with a cap of 15
-    models, on one device: calls of 3, 2 and 2 runs, rather than 3, 3 and one run alone at the end."""
+def _train_room(room_settings, **options):
+    """A run training alone, then `room_settings` asked for behind it, then both trainers released: (the queue, the
+    room's jobs, the lone trainer, the together trainer) once every run of the room has finished."""
     alone, together = FakeTrainer(), Together()
-    jobs = Jobs(train=alone, together=together, key=lambda s: s.steps, max_models=15, devices=1)
+    jobs = Jobs(train=alone, together=together, key=lambda s: s.steps, **options)
     first = jobs.get(Settings(seed=1))
     _wait(lambda: first.running)
-    room = [jobs.get(Settings(seed=10 + i)) for i in range(7)]
+    room = [jobs.get(s) for s in room_settings]
     alone.release.set()
     together.release.set()
     assert all(job.finished.wait(5) for job in room)
+    return jobs, room, alone, together
+
+
+def test_a_room_is_split_into_calls_of_equal_shares_under_the_cap():
+    """Seven waiting runs of 5 models (a default run: M-softmax and A-softmax m = 1 train once) with a cap of 15
+    models, on one device: calls of 3, 2 and 2 runs, rather than 3, 3 and one run alone at the end."""
+    jobs, room, _, together = _train_room([Settings(seed=10 + i) for i in range(7)], max_models=15, devices=1)
     assert [[s.seed for s in call] for call in together.calls] == [[10, 11, 12], [13, 14], [15, 16]]
     assert [job.result for job in room] == [f"together {10 + i}" for i in range(7)]
     assert jobs.wait_idle(timeout=5)  # the worker has logged its last line within the test
@@ -256,14 +263,7 @@ def test_on_several_devices_a_room_is_split_in_multiples_of_them(devices, calls)
     """A merged call trains a multiple of the device count (padded with copies), so its shares are rounded up to
     one: on two cores 29 runs of 5 models with a cap of 40 compute 8 + 8 + 8 + 6 runs, where 8, 7, 7, 7 would
     compute 32. On three, a call of 8 would compute 9 runs, over the cap: at most 6."""
-    alone, together = FakeTrainer(), Together()
-    jobs = Jobs(train=alone, together=together, key=lambda s: s.steps, max_models=40, devices=devices)
-    first = jobs.get(Settings(seed=1))
-    _wait(lambda: first.running)
-    room = [jobs.get(Settings(seed=10 + i)) for i in range(29)]
-    alone.release.set()
-    together.release.set()
-    assert all(job.finished.wait(5) for job in room)
+    jobs, room, _, together = _train_room([Settings(seed=10 + i) for i in range(29)], max_models=40, devices=devices)
     assert [len(call) for call in together.calls] == calls
     assert [job.result for job in room] == [f"together {10 + i}" for i in range(29)]
     assert jobs.wait_idle(timeout=5)
@@ -272,16 +272,9 @@ def test_on_several_devices_a_room_is_split_in_multiples_of_them(devices, calls)
 def test_a_call_counts_every_run_with_as_many_models_as_its_largest():
     """Merged runs are padded to the largest's models: a default run (5 models) and two of 2 models make 15 models,
     over a cap of 10, so the call takes two of them."""
-    alone, together = FakeTrainer(), Together()
-    jobs = Jobs(train=alone, together=together, key=lambda s: s.steps, max_models=10, devices=1)
-    first = jobs.get(Settings(seed=1))
-    _wait(lambda: first.running)
     small = ("softmax", "msoftmax")
-    room = [jobs.get(Settings(seed=10)), jobs.get(Settings(seed=11, losses=small)),
-            jobs.get(Settings(seed=12, losses=small))]
-    alone.release.set()
-    together.release.set()
-    assert all(job.finished.wait(5) for job in room)
+    jobs, _, alone, together = _train_room(
+        [Settings(seed=10), Settings(seed=11, losses=small), Settings(seed=12, losses=small)], max_models=10, devices=1)
     assert [[s.seed for s in call] for call in together.calls] == [[10, 11]]
     assert alone.calls[-1].seed == 12
     assert jobs.wait_idle(timeout=5)
