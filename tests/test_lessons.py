@@ -317,7 +317,7 @@ def test_lambda_notice_follows_the_schedule_and_compares_the_two_floors(trained)
     assert [r.config.lambda_min for r in results] == [0.0, 5.0]
     text = s.notice(results)
     c = results[0].config
-    lam = c.lambda_base * (1 + c.lambda_gamma * np.arange(SHORT)) ** -c.lambda_power  # λ at steps 0..299
+    lam = c.lambda_base * (1 + c.lambda_gamma / SHORT * np.arange(SHORT)) ** -c.lambda_power  # steps 0..299
     crossing = int(np.argmax(lam < 1)) + 1  # history counts steps from 1
     assert _numbers(r"fell below 1 at step (\d+) of (\d+)", text) == [crossing, SHORT]
     for floor in (0, 5):  # a sample at 45° must be arccos(t) from the other class, t = (λ cos θ + ψ(θ)) / (1 + λ)

@@ -20,6 +20,7 @@ from sphere_toy.losses import (
     cos_m_theta,
     decision_logits,
     lambda_schedule,
+    run_lambda_schedule,
     m_softmax_loss,
     margin_logits,
     psi,
@@ -353,3 +354,19 @@ def test_lambda_schedule_is_pure_and_decreasing():
     first, second = np.asarray(lambda_schedule(steps)), np.asarray(lambda_schedule(steps))
     np.testing.assert_array_equal(first, second)  # no hidden counter: same step, same λ
     assert np.all(np.diff(first) < 0)
+
+
+@pytest.mark.parametrize("steps", [100, 300, 600, 1000, 3000, 20_000])
+def test_a_run_of_any_length_anneals_alike(steps):
+    """λ over the run passes 1 at the same fraction of it, (√1000 − 1)/360 ≈ 8.5%, and ends at the same value,
+    1000/361², whatever its length; at 3000 steps it is the official form with γ = 0.12 a step, the toy's first
+    schedule."""
+    lam = np.asarray(run_lambda_schedule(np.arange(steps + 1), steps))
+    crossing = int(np.argmax(lam < 1))
+    assert crossing / steps == pytest.approx((math.sqrt(1000) - 1) / 360, abs=1 / steps)
+    assert lam[-1] == pytest.approx(1000 / 361**2, rel=1e-5)
+    assert lam[0] == pytest.approx(1000.0) and np.all(np.diff(lam) < 0)
+    full = np.mean(lam[:steps] < 0.1)  # the share of the run at (nearly) the full margin
+    assert full == pytest.approx(1 - (math.sqrt(10_000) - 1) / 360, abs=1 / steps)
+    if steps == 3000:
+        np.testing.assert_allclose(lam, lambda_schedule(np.arange(steps + 1), gamma=0.12, power=2.0), rtol=1e-6)

@@ -80,10 +80,10 @@ def test_python_values_from_the_form_are_accepted_as_they_are(s):
     assert Settings.from_query(values) == (s, [])
 
 
-def test_defaults_are_the_standard_workload():
+def test_defaults_are_the_light_workload():
     s = Settings()
     assert (s.data, s.classes, s.held_out, s.dim, s.hidden, s.steps, s.batch, s.losses, s.seed, s.optimizer) == (
-        "digits", 6, 4, 3, (64, 64), 3000, 128, sphereface(1, 2, 3, 4), 0, "adam")
+        "digits", 6, 4, 3, (64, 64), 600, 128, sphereface(1, 2, 3, 4), 0, "adam")
     t, lib = s.train_config(), TrainConfig()
     assert (t.lambda_base, t.lambda_gamma, t.lambda_power, t.lambda_min, t.learning_rate) == (
         lib.lambda_base, lib.lambda_gamma, lib.lambda_power, lib.lambda_min, lib.learning_rate)
@@ -221,6 +221,8 @@ def test_presets_show_what_their_names_promise():
     assert PRESETS["Paper Fig. 2: 2-D features"].settings.dim == 2
     fig5 = PRESETS["Paper Fig. 5: 3-D features, m = 1..4"].settings
     assert (fig5.dim, fig5.losses) == (3, sphereface(1, 2, 3, 4))
+    assert PRESETS["Paper Fig. 5 at 3000 steps"].settings == fig5.replace(steps=3000)  # the paper-like run
+    assert fig5 == Settings() and fig5.steps < 3000  # the default is the light one
     assert PRESETS["Imbalanced classes"].settings.imbalance > 1
     identities = PRESETS["Open-set identities"].settings
     assert identities.data == "identities" and identities.held_out >= 10 and identities.seeds > 1

@@ -9,7 +9,7 @@ import pytest
 import sphere_toy.train
 from sphere_toy import evaluate, metrics
 from sphere_toy.data import DataConfig, load
-from sphere_toy.losses import lambda_schedule
+from sphere_toy.losses import run_lambda_schedule
 from sphere_toy.margins import ModelSpec, model_grid
 from sphere_toy.train import (Experiment, TrainConfig, load_result, merge_key, save_result, train_experiments,
                               train_grid)
@@ -53,8 +53,8 @@ def test_angular_models_have_unit_weights_and_no_bias(result):
 
 def test_lambda_history_follows_the_schedule_only_where_there_is_a_margin(result):
     lam = result.history["lambda"]
-    expected = lambda_schedule(np.arange(CONFIG.steps), CONFIG.lambda_base, CONFIG.lambda_gamma,
-                               CONFIG.lambda_power, CONFIG.lambda_min)
+    expected = run_lambda_schedule(np.arange(CONFIG.steps), CONFIG.steps, CONFIG.lambda_base, CONFIG.lambda_gamma,
+                                   CONFIG.lambda_power, CONFIG.lambda_min)
     np.testing.assert_allclose(lam[3], expected, rtol=1e-6)
     assert np.all(np.isnan(lam[:3]))
 
