@@ -5,7 +5,7 @@
 models, since A-softmax m = 1 is M-softmax and trains once). This prints, for each E, the seconds of training per
 spec of the call (what a student's line-up costs, divided by its six) and per model trained; the cap sits where
 merged calls start to cost more per model. Each E first trains one chunk (compiling, or loading from the persistent
-cache), then the full 3000 steps, timed. Seeds differ between the runs, as thirty students' would.
+cache), then the full run (the default 600 steps), timed. Seeds differ between the runs, as thirty students' would.
 
     python benchmarks/bench_merged.py [--runs 1 4 6 8 10 13 16 26]
 """
@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, nargs="+", default=[1, 4, 6, 8, 10, 13, 16, 26],
                         help="how many default runs train together, one measurement each")
     args = parser.parse_args()
-    print(f"the default experiment (6 models, 3000 steps) merged E times, on {os.cpu_count()} CPU cores; "
+    print(f"the default experiment (6 models, {Settings().steps} steps) merged E times, on {os.cpu_count()} CPU cores; "
           f"the app merges at most {MAX_MODELS_TOGETHER} models")
     print(f"{'E':>3} {'specs':>6} {'models':>7} {'train s':>8} {'s/spec':>7} {'s/model':>8}")
     for runs in args.runs:

@@ -500,7 +500,7 @@ def test_a_run_over_the_servers_bound_is_refused_before_anything_starts(train_ca
     at = app("Compare", **huge)
     assert not at.exception
     (error,) = [e.value for e in at.main.error]  # the sidebar says it too, beside the form
-    assert "this server allows 60 s" in error and "Hidden widths (256,256,256,256)" in error
+    assert "this server allows 60 s" in error and "Training steps (20000)" in error
     assert "Nothing was started" in error and train_calls == []  # nothing trained, nothing queued
     at = app("Compare")  # and the room's other runs go on as usual
     assert_healthy(at) and at.get("image")

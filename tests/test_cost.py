@@ -25,7 +25,8 @@ def test_the_huge_link_is_refused_naming_what_costs_most(monkeypatch):
     assert 10 * 60 < estimate < 60 * 60  # about the 26 minutes it took
     refusal = cost.refusal(HUGE, estimate)
     assert refusal is not None and refusal.bound == 60
-    assert "about" in refusal.message and "60 s" in refusal.message and "Hidden widths (256,256,256,256)" in refusal.message
+    # 20000 steps are 33x the default 600, the widths 25x its arithmetic: the steps cost most
+    assert "about" in refusal.message and "60 s" in refusal.message and "Training steps (20000)" in refusal.message
     assert cost.refusal(Settings(), cost.raw_estimate(Settings())) is None  # the default run fits
 
 
