@@ -91,8 +91,7 @@ class TrainConfig:
     optimizer: str = "adam"  # "adam" | "sgd" (SGD with momentum)
     momentum: float = 0.9  # SGD only
     # λ schedule over the run, λ = max(λ_min, base·(1 + γ·step/steps)^(-power)) (losses.run_lambda_schedule): from
-    # λ = 1000 (≈ M-softmax) through λ = 1 at 8.5% of the run to λ ≈ 0.008 at its end, whatever its length, so the
-    # last 90% of training is A-softmax with its full margin.
+    # λ = 1000 (≈ M-softmax) through λ = 1 at 42% of the run to λ ≈ 0.19 at its end, whatever its length.
     lambda_base: float = 1000.0
     lambda_gamma: float = RUN_LAMBDA_GAMMA  # per run: the official code's γ per step is lambda_gamma / steps
     lambda_power: float = 2.0

@@ -21,6 +21,8 @@ from sphere_toy.losses import (
     decision_logits,
     lambda_schedule,
     run_lambda_schedule,
+    RUN_LAMBDA_GAMMA,
+    PAPER_LIKE_GAMMA,
     m_softmax_loss,
     margin_logits,
     psi,
@@ -358,15 +360,16 @@ def test_lambda_schedule_is_pure_and_decreasing():
 
 @pytest.mark.parametrize("steps", [100, 300, 600, 1000, 3000, 20_000])
 def test_a_run_of_any_length_anneals_alike(steps):
-    """λ over the run passes 1 at the same fraction of it, (√1000 − 1)/360 ≈ 8.5%, and ends at the same value,
-    1000/361², whatever its length; at 3000 steps it is the official form with γ = 0.12 a step, the toy's first
-    schedule."""
-    lam = np.asarray(run_lambda_schedule(np.arange(steps + 1), steps))
-    crossing = int(np.argmax(lam < 1))
-    assert crossing / steps == pytest.approx((math.sqrt(1000) - 1) / 360, abs=1 / steps)
-    assert lam[-1] == pytest.approx(1000 / 361**2, rel=1e-5)
-    assert lam[0] == pytest.approx(1000.0) and np.all(np.diff(lam) < 0)
-    full = np.mean(lam[:steps] < 0.1)  # the share of the run at (nearly) the full margin
-    assert full == pytest.approx(1 - (math.sqrt(10_000) - 1) / 360, abs=1 / steps)
-    if steps == 3000:
-        np.testing.assert_allclose(lam, lambda_schedule(np.arange(steps + 1), gamma=0.12, power=2.0), rtol=1e-6)
+    """λ over the run passes 1 at the same fraction of it, (√1000 − 1)/γ, and ends at the same value, 1000/(1 + γ)²,
+    whatever its length: at the default γ = 72 that is 42% and 0.19, and at 600 steps the official form with
+    γ = 0.12 a step, the toy's first schedule; the paper-like γ = 360 is that form over 3000 steps."""
+    for gamma, official_steps in ((RUN_LAMBDA_GAMMA, 600), (PAPER_LIKE_GAMMA, 3000)):
+        lam = np.asarray(run_lambda_schedule(np.arange(steps + 1), steps, gamma=gamma))
+        crossing = int(np.argmax(lam < 1))
+        assert crossing / steps == pytest.approx((math.sqrt(1000) - 1) / gamma, abs=1 / steps)
+        assert lam[-1] == pytest.approx(1000 / (1 + gamma) ** 2, rel=1e-5)
+        assert lam[0] == pytest.approx(1000.0) and np.all(np.diff(lam) < 0)
+        if steps == official_steps:
+            np.testing.assert_allclose(lam, lambda_schedule(np.arange(steps + 1), gamma=0.12, power=2.0), rtol=1e-6)
+    assert (math.sqrt(1000) - 1) / RUN_LAMBDA_GAMMA == pytest.approx(0.425, abs=0.001)
+    assert 1000 / (1 + RUN_LAMBDA_GAMMA) ** 2 == pytest.approx(0.188, abs=0.001)

@@ -162,12 +162,12 @@ def test_check_has_every_m_and_every_seed(checks):
 
 def test_check_shows_what_the_docstring_says(checks):
     """The finding written in mbound's docstring: on the training features every seed meets the criterion at every
-    m (m = 1 included); on the test features not every seed does even above the bound; on most seeds the weights
-    end further apart the larger m."""
+    m (m = 1 included); on the test features not every seed does even above the bound; the weights end further
+    apart the larger m."""
     assert all(c.train_strict == c.n for c in checks)
     above = [c for c in checks if c.m > TWO_CLASS_BOUND]
     assert sum(c.strict for c in above) < sum(c.n for c in above)
-    assert sum(last > first for first, last in zip(checks[0].theta12, checks[-1].theta12)) > checks[0].n / 2
+    assert all(last > first for first, last in zip(checks[0].theta12, checks[-1].theta12))
 
 
 def test_a_failure_above_the_bound_has_features_outside_their_arc(checks):

@@ -221,7 +221,8 @@ def test_presets_show_what_their_names_promise():
     assert PRESETS["Paper Fig. 2: 2-D features"].settings.dim == 2
     fig5 = PRESETS["Paper Fig. 5: 3-D features, m = 1..4"].settings
     assert (fig5.dim, fig5.losses) == (3, sphereface(1, 2, 3, 4))
-    assert PRESETS["Paper Fig. 5 at 3000 steps"].settings == fig5.replace(steps=3000)  # the paper-like run
+    # the paper-like run: the default run as it was before it was made light
+    assert PRESETS["Paper Fig. 5 at 3000 steps"].settings == fig5.replace(steps=3000, lambda_gamma=360.0)
     assert fig5 == Settings() and fig5.steps < 3000  # the default is the light one
     assert PRESETS["Imbalanced classes"].settings.imbalance > 1
     identities = PRESETS["Open-set identities"].settings
