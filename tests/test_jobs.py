@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 
+import sphere_toy.jobs
 from sphere_toy import evaluate
 from sphere_toy.jobs import DrawBudget, Jobs, measure, train_settings
 from sphere_toy.settings import Settings
@@ -46,6 +47,39 @@ def _wait(predicate, timeout=HANG):
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
+
+
+class Clock:
+    """`sphere_toy.jobs`'s `time` in a test. `monotonic()` moves only when the test says (`advance`), so that a rule
+    in seconds (abandon_after, stop_after, idle_after, a draw's share of a core, a run's pace) is checked at exact
+    times rather than by sleeping them on a machine that may be busy. `sleep` is a thread polling: it is counted, and
+    yields for a moment without moving the clock."""
+
+    def __init__(self):
+        self.now, self.polls = 1000.0, 0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def sleep(self, seconds: float) -> None:
+        self.polls += 1
+        time.sleep(0.001)
+
+    def wait_for_a_look(self) -> None:
+        """Return once a thread that polls (the idle worker) has read the clock since this call: two polls, as the
+        first may have read it before."""
+        seen = self.polls
+        _wait(lambda: self.polls >= seen + 2)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(sphere_toy.jobs, "time", clock)
+    return clock
 
 
 def test_same_settings_share_one_job_and_one_training_even_when_asked_at_once():
@@ -150,14 +184,14 @@ def test_the_waiting_message_turns_into_progress_when_the_run_starts():
     assert "waiting" not in jobs.status(second)[1]
 
 
-def test_a_queued_run_nobody_waits_for_is_dropped_but_a_watched_one_runs():
+def test_a_queued_run_nobody_waits_for_is_dropped_but_a_watched_one_runs(clock):
     trainer = FakeTrainer()
-    jobs = Jobs(train=trainer, abandon_after=0.2)
+    jobs = Jobs(train=trainer, abandon_after=15)
     running = jobs.get(Settings(seed=1))
     watched, left = jobs.get(Settings(seed=2)), jobs.get(Settings(seed=3))
     _wait(lambda: running.running)
-    for _ in range(5):  # one page keeps asking about seed 2 while seed 1 trains; seed 3's page has gone
-        time.sleep(0.1)
+    for _ in range(4):  # seed 1 trains for 20 s; one page asks about seed 2 every 5 s; seed 3's page has gone
+        clock.advance(5)
         jobs.get(Settings(seed=2))
     trainer.release.set()
     assert watched.finished.wait(HANG) and watched.result == "result for seed 2"
@@ -284,24 +318,24 @@ def test_a_call_counts_every_run_with_as_many_models_as_its_largest():
     assert jobs.wait_idle(timeout=HANG)
 
 
-def test_work_for_later_waits_until_no_run_is_queued_or_training():
+def test_work_for_later_waits_until_no_run_is_queued_or_training(clock):
     trainer = FakeTrainer()
     jobs = Jobs(train=trainer)
     assert jobs.wait_idle()  # nothing to train
     first, second = jobs.get(Settings(seed=1)), jobs.get(Settings(seed=2))
     _wait(lambda: first.running)
-    assert not jobs.wait_idle(timeout=0.1, poll=0.01)  # one run training, one queued
+    assert not jobs.wait_idle(timeout=0)  # one run training, one queued
     done = []
     tasks = [threading.Thread(target=jobs.when_idle, args=(lambda i=i: done.append(i),)) for i in range(3)]
     for task in tasks:
         task.start()
-    time.sleep(0.2)
+    _wait(lambda: clock.polls > 0)  # a task has looked, found the server busy, and waits
     assert done == []
     trainer.release.set()
     for task in tasks:
         task.join(HANG)
     assert sorted(done) == [0, 1, 2] and second.finished.is_set()
-    assert jobs.wait_idle(timeout=HANG)
+    assert jobs.wait_idle(timeout=0)
 
 
 def test_tasks_for_later_run_one_at_a_time_and_give_up_after_their_timeout():
@@ -345,7 +379,7 @@ def test_a_run_taken_from_the_queue_counts_as_busy_while_its_group_forms():
     jobs = Jobs(train=trainer, together=Together(), key=slow_key)
     run = jobs.get(Settings(seed=1))
     assert keyed.wait(HANG)  # the worker has taken the run and is building its key
-    assert not jobs.wait_idle(timeout=0.1, poll=0.01)
+    assert not jobs.wait_idle(timeout=0)
     release.set()
     trainer.release.set()
     assert run.finished.wait(HANG) and jobs.wait_idle(timeout=HANG)
@@ -369,13 +403,13 @@ def test_a_page_holds_one_place_in_the_queue_however_often_it_presses_train():
 
 
 def test_cancel_drops_a_queued_run_at_once_and_stops_a_running_one_nobody_wants():
-    stop = threading.Event()
+    cancelled, ended = threading.Event(), threading.Event()
 
     def trainer(settings, progress):
         for step in range(1, 1000):  # chunks, until the queue stops it
             progress(step, 1000)
-            time.sleep(0.01)
-        stop.set()
+            assert cancelled.wait(HANG)  # the second chunk ends after the test has cancelled the run
+        ended.set()
         return "finished anyway"
 
     jobs = Jobs(train=trainer)
@@ -385,26 +419,27 @@ def test_cancel_drops_a_queued_run_at_once_and_stops_a_running_one_nobody_wants(
     jobs.release(Settings(seed=2), "b")
     assert queued.finished.is_set() and queued.error == "cancelled on its page"
     jobs.release(Settings(seed=1), "a")
+    cancelled.set()
     assert running.finished.wait(HANG) and running.error.startswith("stopped")
-    assert not stop.is_set() and jobs.peek(Settings(seed=1)) is None  # a page that comes back starts afresh
+    assert running.done == 2 and not ended.is_set()  # at its next chunk
+    assert jobs.peek(Settings(seed=1)) is None  # a page that comes back starts afresh
 
 
-def test_a_running_run_nobody_watches_stops_after_the_grace_period_and_a_watched_one_does_not():
+def test_a_running_run_nobody_watches_stops_after_the_grace_period_and_a_watched_one_does_not(clock):
     def trainer(settings, progress):
-        for step in range(1, 31):
+        for step in range(1, 31):  # 30 chunks of a second
+            clock.advance(1)
+            if settings.seed == 1:  # the teacher's page polls while its run trains, as the app does
+                jobs.get(settings, owner="teacher")
             progress(step, 30)
-            time.sleep(0.02)
         return "done"
 
-    jobs = Jobs(train=trainer, stop_after=0.2)
+    jobs = Jobs(train=trainer, stop_after=10)
     watched = jobs.get(Settings(seed=1), owner="teacher")
-    while not watched.finished.is_set():  # the teacher's page polls, as the app does
-        jobs.get(Settings(seed=1), owner="teacher")
-        time.sleep(0.05)
-    assert watched.result == "done"
+    assert watched.finished.wait(HANG) and watched.result == "done"
     left = jobs.get(Settings(seed=2), owner="student")  # the student closes the tab at once
     assert left.finished.wait(HANG) and left.result is None and "no page was watching" in left.error
-    assert 0 < left.done < 30
+    assert left.done == 11  # its first chunk more than 10 s after its page last asked
     script = jobs.get(Settings(seed=3))  # asked once without an owner (the CLI, a script): it does not poll
     assert script.finished.wait(HANG) and script.result == "done"
 
@@ -421,20 +456,21 @@ def test_finished_runs_are_bounded_by_their_bytes_too():
     assert [s.seed for s in jobs._jobs] == [3, 4]  # 2 x 100 bytes fit in 250
 
 
-def test_live_pictures_share_a_bounded_part_of_a_core():
+def test_live_pictures_share_a_bounded_part_of_a_core(clock):
     budget = DrawBudget(share=0.5)
-    assert budget.draw(lambda: time.sleep(0.05) or "drawn") == "drawn"
-    assert budget.draw(lambda: "too soon") is None  # the next may start 0.05 s after the last one ended
-    time.sleep(0.06)
+    assert budget.draw(lambda: clock.advance(2) or "drawn") == "drawn"  # a draw of 2 s
+    assert budget.draw(lambda: "too soon") is None  # with half a core, the next may start 2 s after it ended
+    clock.advance(1)
+    assert budget.draw(lambda: "too soon") is None
+    clock.advance(1)
     assert budget.draw(lambda: "later") == "later"
     with pytest.raises(RuntimeError):
-        budget.draw(lambda: (_ for _ in ()).throw(RuntimeError("a failed draw")))
-    time.sleep(0.01)
+        budget.draw(lambda: (_ for _ in ()).throw(RuntimeError("a failed draw")))  # it took no time
     assert budget.draw(lambda: "a failure does not block the others") is not None
 
 
 def test_measuring_a_finished_run_gives_way_to_a_waiting_run():
-    measured, trainer = [], FakeTrainer()
+    measured, trainer, asked = [], FakeTrainer(), threading.Event()
     trainer.release.set()
 
     def after(result, busy):  # as jobs.measure: a model at a time, stopping when a run waits
@@ -442,37 +478,37 @@ def test_measuring_a_finished_run_gives_way_to_a_waiting_run():
             if busy():
                 return
             measured.append((result, g))
-            time.sleep(0.01)
+            if g == 2:  # three models measured: a page asks for a run meanwhile
+                asked.wait(HANG)
 
     jobs = Jobs(train=trainer, after=after, idle_after=0.0)
     assert jobs.get(Settings(seed=1)).finished.wait(HANG)
-    _wait(lambda: len(measured) > 2)
+    _wait(lambda: len(measured) == 3)
     second = jobs.get(Settings(seed=2))
-    assert second.finished.wait(1)  # not after the 0.5 s the first run's measuring would take
-    assert len([m for m in measured if m[0] == "result for seed 1"]) < 50
+    asked.set()
+    assert second.finished.wait(HANG)
+    assert [g for result, g in measured if result == "result for seed 1"] == [0, 1, 2]  # stopped at the next model
 
 
-def test_a_running_job_knows_how_long_it_has_left_at_its_own_pace():
+def test_a_running_job_knows_how_long_it_has_left_at_its_own_pace(clock):
     """`seconds_left` (the live pictures stop drawing when it is small) follows the chunks' pace, not the time spent
     compiling before the first one; unknown before two chunks, and once finished."""
     reported, go_on = [], threading.Event()
 
     def trainer(settings, progress):
-        time.sleep(1.0)  # "compiling": not part of the pace
+        clock.advance(60)  # compiling: not part of the pace
         for done in (100, 200, 300):
             progress(done, settings.steps)
             reported.append(done)
-            if done == 100:
-                time.sleep(0.1)
+            clock.advance(2)  # 100 steps in 2 s
         assert go_on.wait(HANG)
         return "done"
 
     jobs = Jobs(train=trainer)
     job = jobs.get(Settings(steps=1000))
     _wait(lambda: len(reported) == 3)
-    left = job.seconds_left()
-    # 200 steps in about 0.1 s: 700 to go is about 0.35 s; counting the compile time too would give about 2.6 s
-    assert left is not None and 0.3 <= left < 1.0, left
+    # 200 steps in 4 s: 700 to go is 14 s; counting the compile time too would give 700 * 64 / 300 = 149 s
+    assert job.seconds_left() == pytest.approx(14.0)
     go_on.set()
     assert job.finished.wait(HANG) and job.seconds_left() is None
     hold = threading.Event()
@@ -484,13 +520,18 @@ def test_a_running_job_knows_how_long_it_has_left_at_its_own_pace():
     assert one.finished.wait(HANG)
 
 
-def test_measuring_waits_until_the_pages_have_drawn_what_just_finished():
+def test_measuring_waits_until_the_pages_have_drawn_what_just_finished(clock):
     """`after` starts `idle_after` seconds after the last run finished, not while its pages draw it."""
     started, trainer = [], FakeTrainer()
     trainer.release.set()
-    jobs = Jobs(train=trainer, after=lambda result, busy: started.append(time.monotonic()), idle_after=1.0)
+    jobs = Jobs(train=trainer, after=lambda result, busy: started.append(clock.monotonic()), idle_after=3)
     job = jobs.get(Settings(seed=1))
     assert job.finished.wait(HANG)
-    finished = time.monotonic()
+    finished = clock.monotonic()
+    clock.wait_for_a_look()  # the worker, idle, has seen the run's end and waits
+    clock.advance(2)
+    clock.wait_for_a_look()
+    assert started == []  # 2 s after the run: its pages are still drawing it
+    clock.advance(1)
     _wait(lambda: started)
-    assert started[0] - finished >= 0.7  # (the clock read after `finished` was set: a little later than the worker's)
+    assert started == [finished + 3]
