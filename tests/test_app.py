@@ -18,10 +18,10 @@ from streamlit.testing.v1 import AppTest
 
 import sphere_toy.train
 from sphere_toy.data import load
+from sphere_toy.lessons import TABS
 from sphere_toy.settings import LIMITS, PRESETS, Settings
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
-TABS = ("Target logits", "Features", "Angles", "Compare", "Training", "Open-set", "About")
 SMALL = {"steps": "60", "hidden": "16", "losses": "softmax,msoftmax,asoftmax:1,asoftmax:4"}  # 4 models, ~1 s
 
 
@@ -84,7 +84,7 @@ def train_calls(monkeypatch):
 def test_every_tab_renders(tab):
     at = app(tab)
     assert_healthy(at)
-    assert at.tabs[TABS.index(tab)].label == tab
+    assert [t.label for t in at.tabs] == list(TABS)  # the tabs the lessons and the links name
     if tab == "About":
         about = " ".join(texts(at.markdown))
         assert "arXiv:1704.08063" in about

@@ -14,12 +14,13 @@ from streamlit.testing.v1 import AppTest
 
 import sphere_toy
 from sphere_toy import i18n
+from sphere_toy.lessons import TABS
 from tests.chinese import CJK, MATH, english_left, english_runs
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
 ABOUT = pathlib.Path(sphere_toy.__file__).parent / "about.md"
-TABS = ("Target logits", "Features", "Angles", "Compare", "Training", "Open-set", "About")
 SMALL = {"steps": "60", "hidden": "16", "losses": "softmax,msoftmax,asoftmax:1,asoftmax:4"}  # 4 models, ~1 s
+
 
 def app(tab=None, **params) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=180)

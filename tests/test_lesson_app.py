@@ -5,7 +5,6 @@ the page's logic and words; the notices' numbers are tested on longer runs by te
 sees of the path in a browser by tests/test_e2e.py.
 """
 
-import ast
 import pathlib
 import time
 
@@ -17,19 +16,6 @@ from sphere_toy.settings import LIMITS, Settings
 from tests.chinese import CJK, english_left
 
 APP = pathlib.Path(__file__).resolve().parents[1] / "app.py"
-
-
-def _app_tabs() -> tuple:
-    """app.TABS, read from the source (importing app.py would run the page): a tuple of N_("...") names."""
-    for node in ast.parse(APP.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "TABS" for t in node.targets):
-            return tuple(ast.literal_eval(e.args[0] if isinstance(e, ast.Call) else e) for e in node.value.elts)
-    raise AssertionError("app.py defines no TABS")
-
-
-def test_the_lessons_views_are_the_apps_tabs():
-    assert lessons.TABS == _app_tabs()
-    assert {step.view for step in lessons.STEPS} <= set(lessons.VIEWS)
 
 
 @pytest.fixture
