@@ -18,10 +18,10 @@ from streamlit.testing.v1 import AppTest
 
 import sphere_toy.train
 from sphere_toy.data import load
+from sphere_toy.lessons import TABS
 from sphere_toy.settings import LIMITS, PRESETS, Settings
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
-TABS = ("Target logits", "Features", "Angles", "Compare", "Training", "Open-set", "About")
 SMALL = {"steps": "60", "hidden": "16", "losses": "softmax,msoftmax,asoftmax:1,asoftmax:4"}  # 4 models, ~1 s
 
 
@@ -31,6 +31,14 @@ def app(tab=None, **params) -> AppTest:
     if tab is not None:
         at.query_params["tab"] = tab
     return at.run()
+
+
+def _until(predicate, what: str, timeout: float = 120.0) -> None:
+    """Wait for `predicate()` to hold: only a hang takes `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"{what} never came"
+        time.sleep(0.05)
 
 
 def texts(elements) -> list[str]:
@@ -76,7 +84,7 @@ def train_calls(monkeypatch):
 def test_every_tab_renders(tab):
     at = app(tab)
     assert_healthy(at)
-    assert at.tabs[TABS.index(tab)].label == tab
+    assert [t.label for t in at.tabs] == list(TABS)  # the tabs the lessons and the links name
     if tab == "About":
         about = " ".join(texts(at.markdown))
         assert "arXiv:1704.08063" in about
@@ -532,7 +540,7 @@ def test_live_pictures_reach_the_page_while_the_run_trains(monkeypatch):
     """While a run trains, the Features tab sends the run so far to the page (a caption naming its step, and its
     picture), more than once as the run goes on; the final picture replaces them. Every message the page would
     receive is read as the script sends it (the final page keeps only the last state of each element)."""
-    sent = []
+    sent, bars = [], []
     enqueue = ForwardMsgQueue.enqueue
 
     def recording(queue, msg):
@@ -541,17 +549,30 @@ def test_live_pictures_reach_the_page_while_the_run_trains(monkeypatch):
             sent.append(("live", int(re.search(r"at step (\d+) of", element.markdown.body).group(1))))
         elif element is not None and element.HasField("imgs") and sent and sent[-1][0] == "live":
             sent.append(("picture", sent[-1][1]))
+        elif element is not None and element.HasField("progress"):
+            bars.append(element.progress.text)
         return enqueue(queue, msg)
 
     monkeypatch.setattr(ForwardMsgQueue, "enqueue", recording)
-    # Each chunk takes at least 0.2 s whatever the machine: the 40 chunks last long enough for several pictures.
+    # The run waits for the page, whatever the machine. After its first chunk, until the page has shown that step
+    # twice: its polls are half a second apart, so the run's pace leaves a live picture worth drawing (none is drawn
+    # in a run's last 2 s). After its second and third chunks, until the page has sent a picture of each.
     train_experiments = sphere_toy.train.train_experiments
 
-    def paced(experiments, progress=None):
-        slow = None if progress is None else lambda *a, **k: (time.sleep(0.2), progress(*a, **k))
-        return train_experiments(experiments, slow)
+    def watched(experiments, progress=None):
+        chunks = []
 
-    monkeypatch.setattr(sphere_toy.train, "train_experiments", paced)
+        def held(done, total, so_far=None):
+            progress(done, total, so_far)
+            chunks.append(done)
+            if len(chunks) == 1:
+                _until(lambda: sum(f"step {done} of {total}" in text for text in bars) >= 2, "the page's polls")
+            elif len(chunks) <= 3:
+                _until(lambda: sum(kind == "picture" for kind, _ in sent) >= len(chunks) - 1, "a live picture")
+
+        return train_experiments(experiments, None if progress is None else held)
+
+    monkeypatch.setattr(sphere_toy.train, "train_experiments", watched)
     at = app("Features", dim="3", steps="4000", hidden="32", losses="softmax,asoftmax:4", seed="44")
     assert_healthy(at)
     steps = [step for kind, step in sent if kind == "live"]

@@ -1,72 +1,25 @@
-"""The app in Traditional Chinese (lang=zh-TW) under Streamlit's AppTest: every tab and every lesson step draws without
-an exception and shows no English sentence; links keep their English values (tab=Features, model=...) in both
-languages; the About text is one Markdown file per language with the same headings, formulas, links and code.
+"""The app in Traditional Chinese (lang=zh-TW) under Streamlit's AppTest: every tab draws without an exception and
+shows no English sentence; links keep their English values (tab=Features, model=...) in both languages; the About
+text is one Markdown file per language with the same headings, formulas, links and code. The lesson's steps in
+Chinese are walked by tests/test_lesson_app.py (the logic, in each language) and tests/test_e2e.py (what a class sees).
 
-Fast by the trick of tests/test_app.py: a small grid in the URL; the lesson steps' own runs are made as small
-(`small_lesson_runs`), so every step trains in seconds. What is checked is the words, not the science: the numbers in
-the notices are tested in English by tests/test_lessons.py.
+Fast by the trick of tests/test_app.py: a small grid in the URL. What is checked is the words, not the science.
 """
 
 import pathlib
 import re
-import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import sphere_toy
-from sphere_toy import i18n, lessons
+from sphere_toy import i18n
+from sphere_toy.lessons import TABS
+from tests.chinese import CJK, MATH, english_left, english_runs
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
 ABOUT = pathlib.Path(sphere_toy.__file__).parent / "about.md"
-TABS = ("Target logits", "Features", "Angles", "Compare", "Training", "Open-set", "About")
 SMALL = {"steps": "60", "hidden": "16", "losses": "softmax,msoftmax,asoftmax:1,asoftmax:4"}  # 4 models, ~1 s
-
-CJK = re.compile(r"[\u4e00-\u9fff]")
-MATH = re.compile(r"\$\$.*?\$\$|\$[^$]*\$", re.S)
-CODE = re.compile(r"`[^`]*`|https?://\S+|\]\([^)]*\)")
-WORD = r"(?<![A-Za-z])[A-Za-z][A-Za-z'’]+(?:-[A-Za-z]+)*(?![A-Za-z])"  # two letters or more: m, x, k are notation
-# Names that stay Latin in every language: the losses and papers, models' names, libraries, file formats.
-NAMES = re.compile(r"\b(?:SphereFace|NormFace|CosFace|ArcFace|M-softmax|A-softmax|softmax|Liu|CVPR|ROC|AUC|PNG|GIF|"
-                   r"CSV|Markdown|Chebyshev|MLP|Adam|SGD|adam|sgd|scikit-learn|CPU|NaN|arXiv)\b")
-
-
-def english_runs(text: str, words: int) -> list[str]:
-    """Runs of `words` or more English words in a row in `text`, once formulas, code, links and names are taken out:
-    what a Chinese page must not show (a glossed term in brackets, "（open set）", is two words)."""
-    text = NAMES.sub(" ", CODE.sub(" ", MATH.sub(" ", text)))
-    return re.findall(rf"{WORD}(?:[ \t]+{WORD}){{{words - 1},}}", text)
-
-
-def shown(at: AppTest) -> tuple[list[str], list[str]]:
-    """(texts: markdown, captions, alerts, help texts; labels: widgets, tabs, expanders, options, table columns)."""
-    texts, labels = [], []
-    for node in at:
-        kind = getattr(node, "type", "")
-        if kind in ("latex", "code"):
-            continue
-        value = getattr(node, "value", None)
-        if kind in ("markdown", "caption", "alert", "info", "warning", "error", "success", "subheader", "title",
-                    "header") and isinstance(value, str):
-            texts.append(value)
-        label = getattr(node, "label", None)
-        if isinstance(label, str) and label != "Language · 語言":
-            labels.append(label)
-        help_text = getattr(node, "help", None)
-        if isinstance(help_text, str) and help_text:
-            texts.append(help_text)
-        if getattr(node, "key", None) != "lang":
-            labels += [o for o in getattr(node, "options", None) or [] if isinstance(o, str)]
-        if kind in ("dataframe", "arrow_data_frame"):
-            labels += [str(c) for c in getattr(value, "columns", [])]
-    return texts, labels
-
-
-def english_left(at: AppTest) -> list[str]:
-    texts, labels = shown(at)
-    texts = [t.split("### 參考文獻")[0] for t in texts]  # the references: paper titles are English
-    return [f"{run!r} in {t[:80]!r}" for t in texts for run in english_runs(t, 3)] + [
-        f"label {t!r}" for t in labels for _run in english_runs(t, 2)]
 
 
 def app(tab=None, **params) -> AppTest:
@@ -169,42 +122,3 @@ def test_a_preset_note_and_the_form_speak_the_page_language():
     next(b for b in at.sidebar.button if b.label == "訓練").click().run()
     assert at.warning and all(CJK.search(w.value) for w in at.warning), [w.value for w in at.warning]
     assert not english_left(at), english_left(at)
-
-
-# ---------------------------------------------------------------------------------------------- the lesson
-
-@pytest.fixture
-def small_lesson_runs(monkeypatch):
-    """Each step's runs as the step names them, trained for 60 steps with one small hidden layer."""
-    real = lessons.runs
-    monkeypatch.setattr(lessons, "runs", lambda step: tuple(s.replace(steps=60, hidden=(16,)) for s in real(step)))
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("n", range(1, len(lessons.STEPS) + 1))
-def test_every_lesson_step_in_chinese(n, small_lesson_runs):
-    at = app(lesson=str(n))
-    deadline = time.monotonic() + 120
-    while not any("觀察重點" in i.value for i in at.info) and time.monotonic() < deadline:
-        time.sleep(1)  # the step's runs train in the background; the page shows their progress meanwhile
-        at.run()
-    assert_healthy(at)
-    title = at.markdown[[i for i, m in enumerate(at.markdown) if "課程，第" in m.value][0]].value
-    assert f"第 {n} / {len(lessons.STEPS)} 步" in title
-    notice = [i.value for i in at.info if "觀察重點" in i.value]
-    assert notice and CJK.search(notice[0].split("**", 2)[-1]), notice
-    assert not english_left(at), english_left(at)
-
-
-@pytest.mark.slow
-def test_the_lesson_buttons_open_each_steps_tab_and_view_by_their_english_names(small_lesson_runs):
-    at = app(lesson="7", steps=None, hidden=None, losses=None)
-    at.button(key="lesson_next").click().run()
-    assert_healthy(at)
-    assert at.query_params["lesson"] == "8" and at.query_params["tab"] == "Open-set"
-    assert at.session_state["tab"] == "開放集"
-    for _step in range(3):  # back to step 5, the ψ(θ) view of the Target logits tab
-        at.button(key="lesson_back").click().run()
-    assert_healthy(at)
-    assert at.query_params["tab"] == "Target logits" and at.session_state["tab"] == "目標 logit"
-    assert at.query_params["target_view"] == lessons.PSI_VIEW and at.session_state["target_view"] == lessons.PSI_VIEW

@@ -8,9 +8,14 @@ import time
 import numpy as np
 import pytest
 
+import sphere_toy.jobs
 from sphere_toy import evaluate
 from sphere_toy.jobs import DrawBudget, Jobs, measure, train_settings
 from sphere_toy.settings import Settings
+
+# Seconds after which a wait in these tests fails: only a hang takes this long (the threads here answer in
+# milliseconds, but the machine may be shared with a benchmark).
+HANG = 30.0
 
 
 class FakeTrainer:
@@ -28,7 +33,7 @@ class FakeTrainer:
             self.max_running = max(self.max_running, self.running)
         try:
             progress(settings.steps // 2, settings.steps)
-            assert self.release.wait(10), "the test never released the trainer"
+            assert self.release.wait(HANG), "the test never released the trainer"
             if self.fail:
                 raise ValueError("bad shapes")
             return f"result for seed {settings.seed}"
@@ -37,11 +42,44 @@ class FakeTrainer:
                 self.running -= 1
 
 
-def _wait(predicate, timeout=5.0):
+def _wait(predicate, timeout=HANG):
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
+
+
+class Clock:
+    """`sphere_toy.jobs`'s `time` in a test. `monotonic()` moves only when the test says (`advance`), so that a rule
+    in seconds (abandon_after, stop_after, idle_after, a draw's share of a core, a run's pace) is checked at exact
+    times rather than by sleeping them on a machine that may be busy. `sleep` is a thread polling: it is counted, and
+    yields for a moment without moving the clock."""
+
+    def __init__(self):
+        self.now, self.polls = 1000.0, 0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def sleep(self, seconds: float) -> None:
+        self.polls += 1
+        time.sleep(0.001)
+
+    def wait_for_a_look(self) -> None:
+        """Return once a thread that polls (the idle worker) has read the clock since this call: two polls, as the
+        first may have read it before."""
+        seen = self.polls
+        _wait(lambda: self.polls >= seen + 2)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(sphere_toy.jobs, "time", clock)
+    return clock
 
 
 def test_same_settings_share_one_job_and_one_training_even_when_asked_at_once():
@@ -67,7 +105,7 @@ def test_same_settings_share_one_job_and_one_training_even_when_asked_at_once():
     job.done = 200  # trained: what is left is collecting the features
     assert jobs.status(job)[0] == 1.0 and "collecting the results" in jobs.status(job)[1]
     trainer.release.set()
-    assert job.finished.wait(5)
+    assert job.finished.wait(HANG)
     assert job.result == "result for seed 0" and job.error is None
     assert trainer.calls == [s]
 
@@ -83,7 +121,7 @@ def test_every_page_receives_the_finished_run_whatever_the_order(order):
     waiting = {page: jobs.get(s) for page in "AB"}
     assert not any(job.finished.is_set() for job in waiting.values())
     trainer.release.set()
-    assert waiting["A"].finished.wait(5)
+    assert waiting["A"].finished.wait(HANG)
     for page in order:  # each page polls as the app does: ask again, show what is there
         job = jobs.get(s)
         assert job.finished.is_set() and job.result == "result for seed 5", page
@@ -96,7 +134,7 @@ def test_only_one_page_claims_the_follow_up_work():
     trainer.release.set()
     jobs = Jobs(train=trainer)
     job = jobs.get(Settings())
-    assert job.finished.wait(5)
+    assert job.finished.wait(HANG)
     assert [jobs.get(Settings()).claim("prerender") for _ in range(5)] == [True, False, False, False, False]
 
 
@@ -106,7 +144,7 @@ def test_a_failed_run_reaches_every_waiting_page_as_its_message():
     s = Settings(seed=6)
     first = jobs.get(s)
     trainer.release.set()
-    assert first.finished.wait(5)
+    assert first.finished.wait(HANG)
     for _ in range(3):  # every page, now and later: the same message, and the run is not retried
         job = jobs.get(s)
         assert job.result is None and job.error == "ValueError: bad shapes"
@@ -128,7 +166,7 @@ def test_runs_go_one_at_a_time_in_order_and_a_waiting_page_is_told_what_is_ahead
     assert waiting.startswith("Place 3 in the queue: waiting for 2 runs ahead") and "starts after them" in waiting
     trainer.release.set()
     for job in (a, b, c):
-        assert job.finished.wait(5)
+        assert job.finished.wait(HANG)
     assert trainer.calls == [Settings(seed=1), Settings(seed=2), Settings(seed=3)]  # in the order asked
     assert trainer.max_running == 1
     assert jobs.status(c)[1].startswith("Finished")
@@ -141,26 +179,26 @@ def test_the_waiting_message_turns_into_progress_when_the_run_starts():
     _wait(lambda: first.running)
     assert "waiting for 1 run ahead" in jobs.status(second)[1]
     trainer.release.set()
-    assert first.finished.wait(5)
+    assert first.finished.wait(HANG)
     _wait(lambda: second.running or second.finished.is_set())
     assert "waiting" not in jobs.status(second)[1]
 
 
-def test_a_queued_run_nobody_waits_for_is_dropped_but_a_watched_one_runs():
+def test_a_queued_run_nobody_waits_for_is_dropped_but_a_watched_one_runs(clock):
     trainer = FakeTrainer()
-    jobs = Jobs(train=trainer, abandon_after=0.2)
+    jobs = Jobs(train=trainer, abandon_after=15)
     running = jobs.get(Settings(seed=1))
     watched, left = jobs.get(Settings(seed=2)), jobs.get(Settings(seed=3))
     _wait(lambda: running.running)
-    for _ in range(5):  # one page keeps asking about seed 2 while seed 1 trains; seed 3's page has gone
-        time.sleep(0.1)
+    for _ in range(4):  # seed 1 trains for 20 s; one page asks about seed 2 every 5 s; seed 3's page has gone
+        clock.advance(5)
         jobs.get(Settings(seed=2))
     trainer.release.set()
-    assert watched.finished.wait(5) and watched.result == "result for seed 2"
-    assert left.finished.wait(5) and left.result is None and "no page was waiting" in left.error
+    assert watched.finished.wait(HANG) and watched.result == "result for seed 2"
+    assert left.finished.wait(HANG) and left.result is None and "no page was waiting" in left.error
     assert Settings(seed=3) not in trainer.calls
     again = jobs.get(Settings(seed=3))  # a page that comes back queues a fresh run
-    assert again is not left and again.finished.wait(5) and again.result == "result for seed 3"
+    assert again is not left and again.finished.wait(HANG) and again.result == "result for seed 3"
 
 
 def test_finished_runs_beyond_keep_are_dropped_least_recently_asked_first():
@@ -168,10 +206,10 @@ def test_finished_runs_beyond_keep_are_dropped_least_recently_asked_first():
     trainer.release.set()
     jobs = Jobs(train=trainer, keep=3)
     for i in range(3):
-        assert jobs.get(Settings(seed=i)).finished.wait(5)
+        assert jobs.get(Settings(seed=i)).finished.wait(HANG)
     jobs.get(Settings(seed=0))  # asked again: now the most recent
     for i in (10, 11):
-        assert jobs.get(Settings(seed=i)).finished.wait(5)
+        assert jobs.get(Settings(seed=i)).finished.wait(HANG)
     _wait(lambda: jobs._worker is None)
     kept = [s.seed for s in jobs._jobs]
     assert kept == [0, 10, 11]
@@ -181,9 +219,9 @@ def test_the_worker_ends_when_the_queue_is_empty_and_comes_back_for_new_work():
     trainer = FakeTrainer()
     trainer.release.set()
     jobs = Jobs(train=trainer)
-    assert jobs.get(Settings(seed=1)).finished.wait(5)
+    assert jobs.get(Settings(seed=1)).finished.wait(HANG)
     _wait(lambda: jobs._worker is None)
-    assert jobs.get(Settings(seed=2)).finished.wait(5)
+    assert jobs.get(Settings(seed=2)).finished.wait(HANG)
 
 
 def test_the_real_trainer_reports_progress_with_the_run_so_far_and_measures_when_idle():
@@ -212,7 +250,7 @@ class Together:
     def __call__(self, settings, progress):
         self.calls.append(list(settings))
         progress(1, 2, lambda i: f"so far {settings[i].seed}")
-        assert self.release.wait(10), "the test never released the trainer"
+        assert self.release.wait(HANG), "the test never released the trainer"
         return [f"together {s.seed}" for s in settings]
 
 
@@ -230,8 +268,8 @@ def test_queued_runs_that_can_train_together_are_merged_and_each_page_gets_its_o
     assert jobs.ahead(other) == [b, c, d]
     assert c.so_far() == "so far 3"  # each page's live picture is its own run's
     together.release.set()
-    assert [job.finished.wait(5) and job.result for job in (b, c, d)] == ["together 2", "together 3", "together 5"]
-    assert other.finished.wait(5) and other.result == "result for seed 4"
+    assert [job.finished.wait(HANG) and job.result for job in (b, c, d)] == ["together 2", "together 3", "together 5"]
+    assert other.finished.wait(HANG) and other.result == "result for seed 4"
     assert alone.calls == [Settings(seed=1), Settings(seed=4, steps=300)]
 
 
@@ -245,7 +283,7 @@ def _train_room(room_settings, **options):
     room = [jobs.get(s) for s in room_settings]
     alone.release.set()
     together.release.set()
-    assert all(job.finished.wait(5) for job in room)
+    assert all(job.finished.wait(HANG) for job in room)
     return jobs, room, alone, together
 
 
@@ -255,7 +293,7 @@ def test_a_room_is_split_into_calls_of_equal_shares_under_the_cap():
     jobs, room, _, together = _train_room([Settings(seed=10 + i) for i in range(7)], max_models=15, devices=1)
     assert [[s.seed for s in call] for call in together.calls] == [[10, 11, 12], [13, 14], [15, 16]]
     assert [job.result for job in room] == [f"together {10 + i}" for i in range(7)]
-    assert jobs.wait_idle(timeout=5)  # the worker has logged its last line within the test
+    assert jobs.wait_idle(timeout=HANG)  # the worker has logged its last line within the test
 
 
 @pytest.mark.parametrize("devices, calls", [(1, [8, 7, 7, 7]), (2, [8, 8, 8, 5]), (3, [6, 6, 6, 6, 5])])
@@ -266,7 +304,7 @@ def test_on_several_devices_a_room_is_split_in_multiples_of_them(devices, calls)
     jobs, room, _, together = _train_room([Settings(seed=10 + i) for i in range(29)], max_models=40, devices=devices)
     assert [len(call) for call in together.calls] == calls
     assert [job.result for job in room] == [f"together {10 + i}" for i in range(29)]
-    assert jobs.wait_idle(timeout=5)
+    assert jobs.wait_idle(timeout=HANG)
 
 
 def test_a_call_counts_every_run_with_as_many_models_as_its_largest():
@@ -277,27 +315,27 @@ def test_a_call_counts_every_run_with_as_many_models_as_its_largest():
         [Settings(seed=10), Settings(seed=11, losses=small), Settings(seed=12, losses=small)], max_models=10, devices=1)
     assert [[s.seed for s in call] for call in together.calls] == [[10, 11]]
     assert alone.calls[-1].seed == 12
-    assert jobs.wait_idle(timeout=5)
+    assert jobs.wait_idle(timeout=HANG)
 
 
-def test_work_for_later_waits_until_no_run_is_queued_or_training():
+def test_work_for_later_waits_until_no_run_is_queued_or_training(clock):
     trainer = FakeTrainer()
     jobs = Jobs(train=trainer)
     assert jobs.wait_idle()  # nothing to train
     first, second = jobs.get(Settings(seed=1)), jobs.get(Settings(seed=2))
     _wait(lambda: first.running)
-    assert not jobs.wait_idle(timeout=0.1, poll=0.01)  # one run training, one queued
+    assert not jobs.wait_idle(timeout=0)  # one run training, one queued
     done = []
     tasks = [threading.Thread(target=jobs.when_idle, args=(lambda i=i: done.append(i),)) for i in range(3)]
     for task in tasks:
         task.start()
-    time.sleep(0.2)
+    _wait(lambda: clock.polls > 0)  # a task has looked, found the server busy, and waits
     assert done == []
     trainer.release.set()
     for task in tasks:
-        task.join(5)
+        task.join(HANG)
     assert sorted(done) == [0, 1, 2] and second.finished.is_set()
-    assert jobs.wait_idle(timeout=5)
+    assert jobs.wait_idle(timeout=0)
 
 
 def test_tasks_for_later_run_one_at_a_time_and_give_up_after_their_timeout():
@@ -316,7 +354,7 @@ def test_tasks_for_later_run_one_at_a_time_and_give_up_after_their_timeout():
     for t in tasks:
         t.start()
     for t in tasks:
-        t.join(5)
+        t.join(HANG)
     assert most[0] == 1  # a room's finished runs draw one after another, not thirty at once
     trainer = FakeTrainer()
     busy = Jobs(train=trainer)
@@ -334,17 +372,17 @@ def test_a_run_taken_from_the_queue_counts_as_busy_while_its_group_forms():
 
     def slow_key(settings):
         keyed.set()
-        assert release.wait(5)
+        assert release.wait(HANG)
         return settings.steps
 
     trainer = FakeTrainer()
     jobs = Jobs(train=trainer, together=Together(), key=slow_key)
     run = jobs.get(Settings(seed=1))
-    assert keyed.wait(5)  # the worker has taken the run and is building its key
-    assert not jobs.wait_idle(timeout=0.1, poll=0.01)
+    assert keyed.wait(HANG)  # the worker has taken the run and is building its key
+    assert not jobs.wait_idle(timeout=0)
     release.set()
     trainer.release.set()
-    assert run.finished.wait(5) and jobs.wait_idle(timeout=5)
+    assert run.finished.wait(HANG) and jobs.wait_idle(timeout=HANG)
 
 
 def test_a_page_holds_one_place_in_the_queue_however_often_it_presses_train():
@@ -360,18 +398,18 @@ def test_a_page_holds_one_place_in_the_queue_however_often_it_presses_train():
     assert not shared.finished.is_set()  # the friend still waits for it
     assert jobs.ahead(last) == [running, shared]
     trainer.release.set()
-    assert last.finished.wait(5) and shared.finished.wait(5)
+    assert last.finished.wait(HANG) and shared.finished.wait(HANG)
     assert Settings(seed=2) not in trainer.calls
 
 
 def test_cancel_drops_a_queued_run_at_once_and_stops_a_running_one_nobody_wants():
-    stop = threading.Event()
+    cancelled, ended = threading.Event(), threading.Event()
 
     def trainer(settings, progress):
         for step in range(1, 1000):  # chunks, until the queue stops it
             progress(step, 1000)
-            time.sleep(0.01)
-        stop.set()
+            assert cancelled.wait(HANG)  # the second chunk ends after the test has cancelled the run
+        ended.set()
         return "finished anyway"
 
     jobs = Jobs(train=trainer)
@@ -381,28 +419,29 @@ def test_cancel_drops_a_queued_run_at_once_and_stops_a_running_one_nobody_wants(
     jobs.release(Settings(seed=2), "b")
     assert queued.finished.is_set() and queued.error == "cancelled on its page"
     jobs.release(Settings(seed=1), "a")
-    assert running.finished.wait(5) and running.error.startswith("stopped")
-    assert not stop.is_set() and jobs.peek(Settings(seed=1)) is None  # a page that comes back starts afresh
+    cancelled.set()
+    assert running.finished.wait(HANG) and running.error.startswith("stopped")
+    assert running.done == 2 and not ended.is_set()  # at its next chunk
+    assert jobs.peek(Settings(seed=1)) is None  # a page that comes back starts afresh
 
 
-def test_a_running_run_nobody_watches_stops_after_the_grace_period_and_a_watched_one_does_not():
+def test_a_running_run_nobody_watches_stops_after_the_grace_period_and_a_watched_one_does_not(clock):
     def trainer(settings, progress):
-        for step in range(1, 31):
+        for step in range(1, 31):  # 30 chunks of a second
+            clock.advance(1)
+            if settings.seed == 1:  # the teacher's page polls while its run trains, as the app does
+                jobs.get(settings, owner="teacher")
             progress(step, 30)
-            time.sleep(0.02)
         return "done"
 
-    jobs = Jobs(train=trainer, stop_after=0.2)
+    jobs = Jobs(train=trainer, stop_after=10)
     watched = jobs.get(Settings(seed=1), owner="teacher")
-    while not watched.finished.is_set():  # the teacher's page polls, as the app does
-        jobs.get(Settings(seed=1), owner="teacher")
-        time.sleep(0.05)
-    assert watched.result == "done"
+    assert watched.finished.wait(HANG) and watched.result == "done"
     left = jobs.get(Settings(seed=2), owner="student")  # the student closes the tab at once
-    assert left.finished.wait(5) and left.result is None and "no page was watching" in left.error
-    assert 0 < left.done < 30
+    assert left.finished.wait(HANG) and left.result is None and "no page was watching" in left.error
+    assert left.done == 11  # its first chunk more than 10 s after its page last asked
     script = jobs.get(Settings(seed=3))  # asked once without an owner (the CLI, a script): it does not poll
-    assert script.finished.wait(5) and script.result == "done"
+    assert script.finished.wait(HANG) and script.result == "done"
 
 
 class Sized(str):
@@ -412,25 +451,26 @@ class Sized(str):
 def test_finished_runs_are_bounded_by_their_bytes_too():
     jobs = Jobs(train=lambda settings, progress: Sized(f"run {settings.seed}"), keep=100, max_bytes=250)
     for i in range(5):
-        assert jobs.get(Settings(seed=i)).finished.wait(5)
+        assert jobs.get(Settings(seed=i)).finished.wait(HANG)
         _wait(lambda: jobs._worker is None)
     assert [s.seed for s in jobs._jobs] == [3, 4]  # 2 x 100 bytes fit in 250
 
 
-def test_live_pictures_share_a_bounded_part_of_a_core():
+def test_live_pictures_share_a_bounded_part_of_a_core(clock):
     budget = DrawBudget(share=0.5)
-    assert budget.draw(lambda: time.sleep(0.05) or "drawn") == "drawn"
-    assert budget.draw(lambda: "too soon") is None  # the next may start 0.05 s after the last one ended
-    time.sleep(0.06)
+    assert budget.draw(lambda: clock.advance(2) or "drawn") == "drawn"  # a draw of 2 s
+    assert budget.draw(lambda: "too soon") is None  # with half a core, the next may start 2 s after it ended
+    clock.advance(1)
+    assert budget.draw(lambda: "too soon") is None
+    clock.advance(1)
     assert budget.draw(lambda: "later") == "later"
     with pytest.raises(RuntimeError):
-        budget.draw(lambda: (_ for _ in ()).throw(RuntimeError("a failed draw")))
-    time.sleep(0.01)
+        budget.draw(lambda: (_ for _ in ()).throw(RuntimeError("a failed draw")))  # it took no time
     assert budget.draw(lambda: "a failure does not block the others") is not None
 
 
 def test_measuring_a_finished_run_gives_way_to_a_waiting_run():
-    measured, trainer = [], FakeTrainer()
+    measured, trainer, asked = [], FakeTrainer(), threading.Event()
     trainer.release.set()
 
     def after(result, busy):  # as jobs.measure: a model at a time, stopping when a run waits
@@ -438,55 +478,60 @@ def test_measuring_a_finished_run_gives_way_to_a_waiting_run():
             if busy():
                 return
             measured.append((result, g))
-            time.sleep(0.01)
+            if g == 2:  # three models measured: a page asks for a run meanwhile
+                asked.wait(HANG)
 
     jobs = Jobs(train=trainer, after=after, idle_after=0.0)
-    assert jobs.get(Settings(seed=1)).finished.wait(5)
-    _wait(lambda: len(measured) > 2)
+    assert jobs.get(Settings(seed=1)).finished.wait(HANG)
+    _wait(lambda: len(measured) == 3)
     second = jobs.get(Settings(seed=2))
-    assert second.finished.wait(1)  # not after the 0.5 s the first run's measuring would take
-    assert len([m for m in measured if m[0] == "result for seed 1"]) < 50
+    asked.set()
+    assert second.finished.wait(HANG)
+    assert [g for result, g in measured if result == "result for seed 1"] == [0, 1, 2]  # stopped at the next model
 
 
-def test_a_running_job_knows_how_long_it_has_left_at_its_own_pace():
+def test_a_running_job_knows_how_long_it_has_left_at_its_own_pace(clock):
     """`seconds_left` (the live pictures stop drawing when it is small) follows the chunks' pace, not the time spent
     compiling before the first one; unknown before two chunks, and once finished."""
     reported, go_on = [], threading.Event()
 
     def trainer(settings, progress):
-        time.sleep(1.0)  # "compiling": not part of the pace
+        clock.advance(60)  # compiling: not part of the pace
         for done in (100, 200, 300):
             progress(done, settings.steps)
             reported.append(done)
-            if done == 100:
-                time.sleep(0.1)
-        assert go_on.wait(10)
+            clock.advance(2)  # 100 steps in 2 s
+        assert go_on.wait(HANG)
         return "done"
 
     jobs = Jobs(train=trainer)
     job = jobs.get(Settings(steps=1000))
     _wait(lambda: len(reported) == 3)
-    left = job.seconds_left()
-    # 200 steps in about 0.1 s: 700 to go is about 0.35 s; counting the compile time too would give about 2.6 s
-    assert left is not None and 0.3 <= left < 1.0, left
+    # 200 steps in 4 s: 700 to go is 14 s; counting the compile time too would give 700 * 64 / 300 = 149 s
+    assert job.seconds_left() == pytest.approx(14.0)
     go_on.set()
-    assert job.finished.wait(5) and job.seconds_left() is None
+    assert job.finished.wait(HANG) and job.seconds_left() is None
     hold = threading.Event()
-    fresh = Jobs(train=lambda s, progress: (progress(100, s.steps), hold.wait(10)) and "done")
+    fresh = Jobs(train=lambda s, progress: (progress(100, s.steps), hold.wait(HANG)) and "done")
     one = fresh.get(Settings(seed=9))
     _wait(lambda: one.done == 100)
     assert not one.finished.is_set() and one.seconds_left() is None  # one chunk says nothing about the pace
     hold.set()
-    assert one.finished.wait(5)
+    assert one.finished.wait(HANG)
 
 
-def test_measuring_waits_until_the_pages_have_drawn_what_just_finished():
+def test_measuring_waits_until_the_pages_have_drawn_what_just_finished(clock):
     """`after` starts `idle_after` seconds after the last run finished, not while its pages draw it."""
     started, trainer = [], FakeTrainer()
     trainer.release.set()
-    jobs = Jobs(train=trainer, after=lambda result, busy: started.append(time.monotonic()), idle_after=1.0)
+    jobs = Jobs(train=trainer, after=lambda result, busy: started.append(clock.monotonic()), idle_after=3)
     job = jobs.get(Settings(seed=1))
-    assert job.finished.wait(5)
-    finished = time.monotonic()
+    assert job.finished.wait(HANG)
+    finished = clock.monotonic()
+    clock.wait_for_a_look()  # the worker, idle, has seen the run's end and waits
+    clock.advance(2)
+    clock.wait_for_a_look()
+    assert started == []  # 2 s after the run: its pages are still drawing it
+    clock.advance(1)
     _wait(lambda: started)
-    assert started[0] - finished >= 0.7  # (the clock read after `finished` was set: a little later than the worker's)
+    assert started == [finished + 3]

@@ -1,6 +1,10 @@
-"""The lesson path in the app (AppTest): every step in both languages, Next and Back, the teacher's lock."""
+"""The lesson path in the app (AppTest): every step in both languages, Next and Back, the teacher's lock.
 
-import ast
+The steps' own runs are made small (`small_lesson_runs`), so every step trains in seconds: what is checked here is
+the page's logic and words; the notices' numbers are tested on longer runs by tests/test_lessons.py, and what a class
+sees of the path in a browser by tests/test_e2e.py.
+"""
+
 import pathlib
 import time
 
@@ -9,21 +13,16 @@ from streamlit.testing.v1 import AppTest
 
 from sphere_toy import i18n, lessons
 from sphere_toy.settings import LIMITS, Settings
+from tests.chinese import CJK, english_left
 
 APP = pathlib.Path(__file__).resolve().parents[1] / "app.py"
 
 
-def _app_tabs() -> tuple:
-    """app.TABS, read from the source (importing app.py would run the page): a tuple of N_("...") names."""
-    for node in ast.parse(APP.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "TABS" for t in node.targets):
-            return tuple(ast.literal_eval(e.args[0] if isinstance(e, ast.Call) else e) for e in node.value.elts)
-    raise AssertionError("app.py defines no TABS")
-
-
-def test_the_lessons_views_are_the_apps_tabs():
-    assert lessons.TABS == _app_tabs()
-    assert {step.view for step in lessons.STEPS} <= set(lessons.VIEWS)
+@pytest.fixture
+def small_lesson_runs(monkeypatch):
+    """Each step's runs as the step names them, trained for 60 steps with one small hidden layer."""
+    real = lessons.runs
+    monkeypatch.setattr(lessons, "runs", lambda step: tuple(s.replace(steps=60, hidden=(16,)) for s in real(step)))
 
 
 def _open(**params) -> AppTest:
@@ -53,19 +52,26 @@ def _notice(at: AppTest, lang: str, timeout: float = 240) -> str:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", i18n.LANGUAGES)
-def test_the_lesson_path_runs_end_to_end_in_both_languages(lang):
-    """A student clicks through all the steps with Next: each opens its experiment and tab, states what to notice
-    from its runs (computed, so different from step to step), and reveals its answer on a click."""
+def test_the_lesson_path_runs_end_to_end_in_both_languages(lang, small_lesson_runs):
+    """A student clicks through all the steps with Next: each says where it is in the lesson, opens its experiment,
+    its tab and its view (English names in the link, labels on the page), states what to notice from its runs
+    (computed, so different from step to step), and reveals its answer on a click; in Chinese, with no English
+    sentence left on the page."""
     at = _open(lesson="1", lang=lang)
     seen = []
     with i18n.using(lang):
         for n, step in enumerate(lessons.STEPS, start=1):
             assert at.query_params["lesson"] == str(n)
-            assert any(i18n._(step.title) in m.value for m in at.markdown), n
+            title = i18n._("Lesson, step {n} of {total}: {title}").format(n=n, total=len(lessons.STEPS),
+                                                                          title=i18n._(step.title))
+            assert any(title in m.value for m in at.markdown), n
             if lessons.runs(step):
                 assert _url_settings(at) == lessons.runs(step)[0]
             if step.view in lessons.TABS:
                 assert at.query_params.get("tab", lessons.TABS[0]) == step.view
+                assert at.session_state["tab"] == i18n._(step.view)
+            for key, value in step.option.items():  # the view's controls, as the step sets them
+                assert at.session_state[key] == value, (n, key)
             notice = _notice(at, lang)
             assert notice and notice not in seen
             seen.append(notice)
@@ -74,6 +80,9 @@ def test_the_lesson_path_runs_end_to_end_in_both_languages(lang):
             answer.set_value(True)
             at.run()
             assert any(i18n._(step.answer)[:40] in s.value for s in at.success)
+            if lang == "zh-TW":
+                assert CJK.search(notice), notice
+                assert not english_left(at), (n, english_left(at))
             forward = next(b for b in at.button if b.key == "lesson_next")
             if n == len(lessons.STEPS):
                 assert forward.disabled
@@ -83,12 +92,17 @@ def test_the_lesson_path_runs_end_to_end_in_both_languages(lang):
 
 
 @pytest.mark.slow
-def test_back_returns_to_the_previous_step_and_its_experiment():
-    at = _open(lesson="3")
-    next(b for b in at.button if b.key == "lesson_back").click()
-    at.run()
-    assert at.query_params["lesson"] == "2"
-    assert _url_settings(at) == lessons.runs(lessons.step(2))[0]
+def test_back_returns_to_the_previous_step_its_view_and_its_experiment(small_lesson_runs):
+    """In Chinese, where a tab's label is not its name: Back from step 6 opens step 5's tab and ψ view by their
+    English names in the link, then Back opens step 4's experiment."""
+    at = _open(lesson="6", lang="zh-TW")
+    at.button(key="lesson_back").click().run()
+    assert at.query_params["lesson"] == "5"
+    assert at.query_params["tab"] == "Target logits" and at.session_state["tab"] == "目標 logit"
+    assert at.query_params["target_view"] == lessons.PSI_VIEW and at.session_state["target_view"] == lessons.PSI_VIEW
+    at.button(key="lesson_back").click().run()
+    assert at.query_params["lesson"] == "4"
+    assert _url_settings(at) == lessons.runs(lessons.step(4))[0]
 
 
 def test_the_teachers_lock_shows_the_lesson_without_the_form_and_the_same_link_without_it_the_sandbox():
