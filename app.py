@@ -522,7 +522,8 @@ def experiment_ui() -> tuple[Settings, list[str], str | None]:
             _number("lr", 0.001, "%g")
             _choice("optimizer", {"adam": "Adam", "sgd": "SGD"})
             with st.expander(_("λ schedule (A-softmax annealing)")):
-                st.caption(_("λ = max(λ_min, base·(1 + γ·step/steps)^(−power)); the loss uses (λ cos θ + ψ(θ)) / (1 + λ)."))
+                st.caption(_("λ = max(λ_min, base·(1 + γ·step/steps)^(−power)); the loss uses (λ cos θ + ψ(θ)) / "
+                             "(1 + λ)."))
                 for name, step in (("lambda_base", 100.0), ("lambda_gamma", 10.0), ("lambda_power", 0.5),
                                    ("lambda_min", 1.0)):
                     _number(name, step, "%g")

@@ -20,9 +20,9 @@ marked "reported": their sentences are computed from the run, so no workload can
     python benchmarks/bench_teaching.py [--workloads 3000x64,64 600x64,64 app ...] [--seeds 5]
 
 A workload "600x64,64" sets the steps of every experiment (with the default λ schedule over the run, or "@360" for
-another γ per run; the reference also takes the paper-like γ it trained with), and the hidden widths of those that train the default 64,64 (the
-imbalanced preset keeps its 16 units, the identities preset its 32,32, the bound check its 16); "app" is every
-experiment as the app ships it, each with its own steps.
+another γ per run; the reference also takes the paper-like γ it trained with), and the hidden widths of those that
+train the default 64,64 (the imbalanced preset keeps its 16 units, the identities preset its 32,32, the bound check
+its 16); "app" is every experiment as the app ships it, each with its own steps.
 """
 
 from __future__ import annotations
@@ -83,8 +83,13 @@ def workload(text: str, settings: Settings) -> Settings:
 
 # ---- one seed's measurements ----
 
-def _g(result, loss: str, margin: float | None = None) -> int | None:
-    return lessons._model(result, loss, margin)
+M4, M_SOFTMAX, SOFTMAX, NORMFACE = ("asoftmax", 4), ("msoftmax", None), ("softmax", None), ("normface", None)
+
+
+def _g(result, model: tuple[str, float | None]) -> int:
+    """The index of `model` (a loss and its margin, None for any) in a one-seed result."""
+    loss, margin = model
+    return next(g for g, s in enumerate(result.specs) if s.loss == loss and margin in (None, s.margin))
 
 
 def theta(result, g) -> float:
@@ -100,12 +105,21 @@ def gap(result, g) -> float:
     return math.degrees(r.p5_inter_angle - r.p95_intra_angle)
 
 
+def below(measure, model, base) -> Callable:
+    """The effect "`measure` of `model` is below that of `base`" on one seed: (holds, the model's value)."""
+    return lambda r: ((x := measure(r, _g(r, model))) < measure(r, _g(r, base)), x)
+
+
+def above(measure, model, base) -> Callable:
+    return lambda r: ((x := measure(r, _g(r, model))) > measure(r, _g(r, base)), x)
+
+
 @dataclass(frozen=True)
 class Effect:
     experiment: str
     claim: str  # the effect, as the app's sentence relies on it
     where: str  # which sentence
-    test: Callable  # result -> (holds: bool, value: float) for one seed (one run for INNER_SEEDS experiments)
+    test: Callable | None  # result -> (holds, value) for one seed (one run for INNER_SEEDS); None: see `measure`
     reported: bool = False  # the app says the count from the run, whatever it is
 
 
@@ -113,55 +127,51 @@ def _all_trained(result) -> bool:
     return not any(result.diverged(g) for g in range(len(result.specs)))
 
 
+def _robust(model) -> Callable:
+    return lambda r: (bool(evaluate.record(r, _g(r, model)).robust_criterion_met), gap(r, _g(r, model)))
+
+
 def _effects() -> list[Effect]:
     d, f2, fl = "default (Fig. 5, lesson 1)", "Fig. 2 (lessons 2-4, 6)", "Fig. 2, λ_min = 5 (lesson 6)"
+    zone = lambda r, g: lessons.margin_share(r, g, _g(r, M4))  # noqa: E731  (clear of the m = 4 margin zone)
     out = [
         Effect(d, "every model trains finite, test accuracy ≥ 0.95", "every view",
                lambda r: (_all_trained(r) and min(x.test_acc for x in evaluate.records(r)) >= 0.95,
                           min(x.test_acc or 0 for x in evaluate.records(r)))),
         Effect(d, "θ_y falls with m: M-softmax > m=2 > m=4", "Fig. 5 note",
-               lambda r: (theta(r, _g(r, "msoftmax")) > theta(r, _g(r, "asoftmax", 2)) > theta(r, _g(r, "asoftmax", 4)),
-                          theta(r, _g(r, "asoftmax", 4)))),
+               lambda r: (theta(r, _g(r, M_SOFTMAX)) > theta(r, _g(r, ("asoftmax", 2))) > theta(r, _g(r, M4)),
+                          theta(r, _g(r, M4)))),
         Effect(d, "θ_y(m=4) / θ_y(M-softmax) < 0.5", "README compare table",
-               lambda r: ((x := theta(r, _g(r, "asoftmax", 4)) / theta(r, _g(r, "msoftmax"))) < 0.5, x)),
-        Effect(d, "class weights spread: min ∠W, m=4 > M-softmax", "Fig. 5 note",
-               lambda r: (min_w(r, _g(r, "asoftmax", 4)) > min_w(r, _g(r, "msoftmax")), min_w(r, _g(r, "asoftmax", 4)))),
-        Effect(d, "robust criterion (p95 intra < p5 inter), m=4", "Fig. 5 note",
-               lambda r: (bool(evaluate.record(r, _g(r, "asoftmax", 4)).robust_criterion_met),
-                          gap(r, _g(r, "asoftmax", 4)))),
-        Effect(d, "robust criterion, M-softmax", "Fig. 5 note", reported=True,
-               test=lambda r: (bool(evaluate.record(r, _g(r, "msoftmax")).robust_criterion_met), gap(r, _g(r, "msoftmax")))),
-        Effect(d, "the gap p5 inter − p95 intra widens: m=4 > M-softmax", "Fig. 5 note",
-               lambda r: (gap(r, _g(r, "asoftmax", 4)) > gap(r, _g(r, "msoftmax")), gap(r, _g(r, "asoftmax", 4)))),
+               lambda r: ((x := theta(r, _g(r, M4)) / theta(r, _g(r, M_SOFTMAX))) < 0.5, x)),
+        Effect(d, "class weights spread: min ∠W, m=4 > M-softmax", "Fig. 5 note", above(min_w, M4, M_SOFTMAX)),
+        Effect(d, "robust criterion (p95 intra < p5 inter), m=4", "Fig. 5 note", _robust(M4)),
+        Effect(d, "robust criterion, M-softmax", "Fig. 5 note", _robust(M_SOFTMAX), reported=True),
+        Effect(d, "the gap p5 inter − p95 intra widens: m=4 > M-softmax", "Fig. 5 note", above(gap, M4, M_SOFTMAX)),
         Effect(d, "softmax's open-set AUC above the raw inputs'", "lesson 1 notice", reported=True,
-               test=lambda r: ((x := evaluate.record(r, _g(r, "softmax"))).open_set_auc > x.input_open_set_auc,
+               test=lambda r: ((x := evaluate.record(r, _g(r, SOFTMAX))).open_set_auc > x.input_open_set_auc,
                                x.open_set_auc)),
         Effect(f2, "softmax's borders miss the origin", "lesson 2 notice",
-               lambda r: ((x := max(lessons.border_offsets(r, _g(r, "softmax")).values(), default=0.0)) > 1e-6, x)),
+               lambda r: ((x := max(lessons.border_offsets(r, _g(r, SOFTMAX)).values(), default=0.0)) > 1e-6, x)),
         Effect(f2, "M-softmax's regions are angular (widths within 0.5°)", "lesson 3 notice",
-               lambda r: ((x := lessons.width_change(r, _g(r, "msoftmax"), r.feature_scale(_g(r, "msoftmax")) / 10))
+               lambda r: ((x := lessons.width_change(r, _g(r, M_SOFTMAX), r.feature_scale(_g(r, M_SOFTMAX)) / 10))
                           <= 0.5, x)),
-        Effect(f2, "θ_y: A-softmax m=4 < M-softmax", "lesson 4 notice, Fig. 2 note",
-               lambda r: (theta(r, _g(r, "asoftmax", 4)) < theta(r, _g(r, "msoftmax")), theta(r, _g(r, "asoftmax", 4)))),
-        Effect(f2, "min ∠W: A-softmax m=4 > M-softmax", "lesson 4 notice",
-               lambda r: (min_w(r, _g(r, "asoftmax", 4)) > min_w(r, _g(r, "msoftmax")), min_w(r, _g(r, "asoftmax", 4)))),
+        Effect(f2, "θ_y: A-softmax m=4 < M-softmax", "lesson 4 notice, Fig. 2 note", below(theta, M4, M_SOFTMAX)),
+        Effect(f2, "min ∠W: A-softmax m=4 > M-softmax", "lesson 4 notice", above(min_w, M4, M_SOFTMAX)),
         Effect(f2, "clear of the m=4 margin zone: A-softmax > M-softmax", "lesson 4 notice",
-               lambda r: ((a := lessons.margin_share(r, _g(r, "asoftmax", 4), _g(r, "asoftmax", 4)))
-                          > lessons.margin_share(r, _g(r, "msoftmax"), _g(r, "asoftmax", 4)), a)),
+               above(zone, M4, M_SOFTMAX)),
         Effect(fl, "λ_min = 5 gives margin back: θ_y(m=4) above λ_min = 0's", "lesson 6 notice",
                None),  # filled in by `measure`: it compares two experiments
     ]
     for fam in ("family 2-D (lesson 9)", "family 3-D"):
         for loss in ("cosface", "arcface", "asoftmax"):
             out.append(Effect(fam, f"θ_y: {loss} < NormFace", "lesson 9 notice, family notes",
-                              (lambda loss: lambda r: (theta(r, _g(r, loss)) < theta(r, _g(r, "normface")),
-                                                       theta(r, _g(r, loss))))(loss)))
+                              below(theta, (loss, None), NORMFACE)))
     im = "imbalanced (lesson 9)"
     out += [
         Effect(im, "softmax's ‖W_j‖ follow class size (ρ ≥ 0.5)", "lesson 9 notice, preset note",
-               lambda r: ((x := evaluate.class_prior(r, _g(r, "softmax")).rho_norms) >= 0.5, x)),
+               lambda r: ((x := evaluate.class_prior(r, _g(r, SOFTMAX)).rho_norms) >= 0.5, x)),
         Effect(im, "M-softmax's regions follow class size (ρ ≥ 0.5)", "lesson 9 notice, preset note",
-               lambda r: ((x := evaluate.class_prior(r, _g(r, "msoftmax")).rho_angles) >= 0.5, x)),
+               lambda r: ((x := evaluate.class_prior(r, _g(r, M_SOFTMAX)).rho_angles) >= 0.5, x)),
     ]
     op = "identities (lesson 8)"
     for token in ("softmax", "msoftmax", "asoftmax:2", "asoftmax:4"):
@@ -217,8 +227,7 @@ def measure(work: str, seeds: int) -> dict:
     for effect in _effects():
         if effect.test is None:  # λ_min: each seed's floor run against its λ_min = 0 run
             pairs = zip(runs["Fig. 2 (lessons 2-4, 6)"], runs[effect.experiment])
-            rows = [(theta(b, _g(b, "asoftmax", 4)) > theta(a, _g(a, "asoftmax", 4)), theta(b, _g(b, "asoftmax", 4)))
-                    for a, b in pairs]
+            rows = [(theta(b, _g(b, M4)) > theta(a, _g(a, M4)), theta(b, _g(b, M4))) for a, b in pairs]
         else:
             rows = []
             for r in runs[effect.experiment]:
@@ -243,8 +252,8 @@ def main() -> None:
     print("|---|---|" + "---|" * len(works))
     print("| trained model-steps (multiply-adds) | | " + " | ".join(
         f"{m['model_steps'] / 1e3:.0f}k ({m['flops'] / 1e12:.2f} T)" for m in measured.values()) + " |")
-    print("| training seconds (compiling apart), all experiments | | " + " | ".join(f"{m['seconds']:.1f}" for m in measured.values())
-          + " |")
+    seconds = (f"{m['seconds']:.1f}" for m in measured.values())
+    print("| training seconds (compiling apart), all experiments | | " + " | ".join(seconds) + " |")
     verdicts = {w: [] for w in works}
     for i, effect in enumerate(_effects()):
         cells = []

@@ -129,7 +129,7 @@ class Settings:
     batch: int = _TRAIN.batch_size  # minibatch size
     lr: float = _TRAIN.learning_rate  # learning rate
     optimizer: str = _TRAIN.optimizer  # "adam" | "sgd"
-    lambda_base: float = _TRAIN.lambda_base  # λ = max(λ_min, base·(1 + γ·step/steps)^(-power)), losses.run_lambda_schedule
+    lambda_base: float = _TRAIN.lambda_base  # λ = max(λ_min, base·(1 + γ·step/steps)^(-power)): run_lambda_schedule
     lambda_gamma: float = _TRAIN.lambda_gamma
     lambda_power: float = _TRAIN.lambda_power
     lambda_min: float = _TRAIN.lambda_min
