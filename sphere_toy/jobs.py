@@ -57,10 +57,11 @@ TogetherTrainer = Callable[[list, Progress], list]
 T = TypeVar("T")
 log = logging.getLogger(__name__)  # one line per run, for whoever runs the server
 # Models in one merged call at most, counted as `cost.models` (the default run: 6 specs, 5 models), every run of a
-# call counted with as many as its largest. A spec of the default run costs 0.17-0.18 s of training on two cores in
-# a call of 4-10 runs, but 0.24-0.25 s in one of 13 or more (benchmarks/bench_merged.py; most likely the larger
-# calls' parameters and optimizer state no longer fit in the caches). So a room of thirty trains as its first run
-# alone, then in equal shares of at most eight runs (`Jobs._mates`): each part of the room has its run sooner.
+# call counted with as many as its largest. At 600 steps a spec of the default run costs 0.040-0.048 s of training
+# on two cores alone in calls of 4-16 runs (benchmarks/bench_merged.py), but in a server with thirty waiting pages
+# the last of 30 runs came after 14.2-14.6 s with this cap, 15.3-16.1 s with 80 and 13.2-16.1 s with 20
+# (benchmarks/bench_class.py). So a room of thirty trains as its first runs, then in equal shares of at most eight
+# runs (`Jobs._mates`): each part of the room has its run sooner.
 MAX_MODELS_TOGETHER = 40
 MAX_BYTES = 1 << 29  # finished results kept in memory: 512 MiB of arrays at most (a default run is ~3 MB)
 
