@@ -82,8 +82,17 @@ def _program(together: tuple) -> tuple:
     return train.program_key([s.experiment() for s in together])
 
 
+MIN_OBSERVED_SECONDS = 1.0  # runs estimated shorter than this do not calibrate (`Calibration.observe`)
+
+
 class Calibration:
-    """This machine against the reference: the median of measured / estimated training time over its last runs."""
+    """This machine against the reference: the median of measured / estimated training time over its last runs.
+
+    Only runs estimated at MIN_OBSERVED_SECONDS or more count. A default run trains in 0.3 s alone, but in a server
+    whose pages are loading it took 2-3 s (its time is then the pages' and the chunks' fixed costs, not the
+    arithmetic the estimate scales), and a few such runs held the factor at 4: a 24-s run was then refused as
+    95 s. Merged calls of a room are longer (eight default runs: 2.2 s estimated, 2.8-3.1 s measured in a server
+    with 30 waiting pages) and do count."""
 
     def __init__(self, keep: int = 20):
         self._ratios: list[float] = []
@@ -92,7 +101,10 @@ class Calibration:
 
     def observe(self, settings, train_seconds: float) -> None:
         """A finished run: its settings (or the list that trained together) and its measured training time."""
-        ratio = train_seconds / train_estimate(settings)
+        estimate = train_estimate(settings)
+        if estimate < MIN_OBSERVED_SECONDS:
+            return
+        ratio = train_seconds / estimate
         with self._lock:
             self._ratios = (self._ratios + [ratio])[-self._keep:]
 

@@ -44,15 +44,30 @@ def test_steps_that_cost_most_are_named():
 
 def test_the_calibration_follows_this_machine():
     cal = cost.Calibration()
-    s = Settings()
+    s = Settings(steps=3000)
     assert cal.factor == 1.0 and cal.estimate(s) == cost.raw_estimate(s)
     train = cost.train_estimate(s)
+    assert train >= cost.MIN_OBSERVED_SECONDS
     for _ in range(3):
         cal.observe(s, 2 * train)  # this machine trains twice as slowly as the reference
     assert cal.factor == pytest.approx(2.0)
     for _ in range(30):
         cal.observe(s, 1000 * train)  # absurd measurements are held to a factor of 4
     assert cal.factor == 4.0
+
+
+def test_a_run_too_short_to_measure_the_machine_does_not_calibrate():
+    """A lone default run (0.3 s of arithmetic) that took 3 s in a busy server measured the server's fixed costs:
+    it leaves the factor alone, while a merged call of eight such runs, long enough to measure, moves it."""
+    cal, one = cost.Calibration(), Settings()
+    assert cost.train_estimate(one) < cost.MIN_OBSERVED_SECONDS
+    for _ in range(5):
+        cal.observe([one], 10 * cost.train_estimate(one))
+    assert cal.factor == 1.0
+    room = [Settings(seed=k) for k in range(8)]
+    assert cost.train_estimate(room) >= cost.MIN_OBSERVED_SECONDS
+    cal.observe(room, 1.5 * cost.train_estimate(room))
+    assert cal.factor == pytest.approx(1.5)
 
 
 def test_an_estimate_counts_the_models_a_call_computes():
