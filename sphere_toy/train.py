@@ -26,7 +26,8 @@ from jax.sharding import Mesh, PartitionSpec as P
 
 from sphere_toy import margins
 from sphere_toy.data import Dataset
-from sphere_toy.losses import RUN_LAMBDA_GAMMA, decision_logits, effective_weights, lambda_schedule, margin_logits
+from sphere_toy.losses import (RUN_LAMBDA_GAMMA, decision_logits, effective_weights, margin_logits,
+                               run_lambda_schedule)
 from sphere_toy.margins import ModelSpec
 from sphere_toy.models import NetConfig, embed, init_params
 
@@ -259,7 +260,8 @@ def _chunk_fn(optimizer: str, momentum: float, chunk_steps: int, max_m: int, mer
         def body(carry, inputs):
             params, opt_state, nan_step = carry
             step, idx = inputs
-            lam = lambda_schedule(step, sched["base"], sched["gamma"], sched["power"], sched["min"])  # () or (E,)
+            lam = run_lambda_schedule(step, total, sched["base"], sched["gamma"], sched["power"],
+                                      sched["min"])  # () or (E,)
             params, opt_state, nan_step, (loss, acc) = grid_step(
                 params, opt_state, nan_step, idx, hyper, x_all, y_all, step, total, lr, lam, n_classes)
             return (params, opt_state, nan_step), (loss, acc)
@@ -440,8 +442,7 @@ def train_experiments(experiments, progress: Progress | None = None) -> list[Gri
     snap_index = [np.sort(np.random.default_rng(seed).permutation(n_train)[:config.snapshot_samples])
                   for seed in first_seeds]
     hyper = jax.tree.map(to_grid, margins.hyper(padded))
-    schedules = [{"base": e.config.lambda_base, "gamma": e.config.lambda_gamma / e.config.steps,  # γ per step
-                  "power": e.config.lambda_power,
+    schedules = [{"base": e.config.lambda_base, "gamma": e.config.lambda_gamma, "power": e.config.lambda_power,
                   "min": e.config.lambda_min} for e in padded_experiments]
     if merged:
         batch_idx = np.stack(orders, 1)  # (steps, E, B)
@@ -491,8 +492,8 @@ def train_experiments(experiments, progress: Progress | None = None) -> list[Gri
         normalize, use_bias = flat(hyper["normalize"])[idx], flat(hyper["use_bias"])[idx]
         weights = np.asarray(jax.vmap(effective_weights)(jnp.asarray(mine["head"]["w"]), jnp.asarray(normalize)))
         steps = np.arange(done)
-        lam = np.asarray(lambda_schedule(steps, schedules[e]["base"], schedules[e]["gamma"], schedules[e]["power"],
-                                         schedules[e]["min"]))
+        lam = np.asarray(run_lambda_schedule(steps, ex.config.steps, schedules[e]["base"], schedules[e]["gamma"],
+                                             schedules[e]["power"], schedules[e]["min"]))
         anneals = flat(hyper["anneals"])[idx]
         return GridResult(
             specs=ex.specs, config=ex.config, data=ex.data, weights=weights, bias=mine["head"]["b"] * use_bias[:, None],
