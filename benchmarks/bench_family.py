@@ -1,4 +1,4 @@
-"""The measured table behind the toy's defaults for the margin family (and the README's numbers).
+"""The measured table behind the toy's defaults for the margin family (and docs/cli.md's numbers).
 
 Standard workload: digits with 6 classes (+ 4 held out for open-set verification), 3-D features, hidden 64,64,
 the default 600 steps, batch 128, Adam at the default rate (`TrainConfig()` as the app trains it).
@@ -41,7 +41,7 @@ SWEEP_LOSSES = (("normface", None), ("cosface", 0.35), ("arcface", 0.5))  # (los
 SCALES = (4.0, 8.0, 16.0, 32.0, 64.0)
 SWEEP_SEEDS = (0, 1, 2)
 FAMILY_SEEDS = (0, 1, 2, 3, 4)
-STEPS = TrainConfig().steps  # the app's default run (600; the README's table before issue 22 was at 3000)
+STEPS = TrainConfig().steps  # the app's default run (600; docs/cli.md's family table was at 3000 before issue 22)
 QUICK_SEEDS, QUICK_STEPS = (0,), 300
 
 

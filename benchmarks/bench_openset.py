@@ -4,8 +4,8 @@ are made. Target on a 2-core CPU: the 5-seed grid under 3x the time of one seed.
     python benchmarks/bench_openset.py [--repeats 2]
 
 Training times are measured once compiled (the best of --repeats), in one process; the data generation is timed
-for the preset and for the largest identities set the library accepts. The AUC table behind the README comes from
-`python -m sphere_toy sweep` (the command is in the README).
+for the preset and for the largest identities set the library accepts. The AUC table in docs/cli.md comes from
+`python -m sphere_toy sweep` (the command is in docs/cli.md).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What the app teaches, measured over seeds and workloads: the table behind the toy's default workload.
 
-Every sentence the app shows about a run (a lesson step's "what to notice", a preset's note, the README's tables)
+Every sentence the app shows about a run (a lesson step's "what to notice", a preset's note, docs/cli.md's tables)
 relies on an effect: A-softmax's θ_y below M-softmax's, its class weights further apart, softmax's borders missing
 the origin, the regions of the imbalanced preset following class size, the margin's open-set deficit, ... This
 benchmark trains each experiment behind those sentences (the default run and every preset and lesson step) on five

@@ -344,7 +344,7 @@ def lambda_schedule(step: ArrayLike, base: float = 1000.0, gamma: float = 0.12, 
 # γ per run: 0.12 a step, the toy's first schedule, over the default 600 steps. The net first learns its features
 # near M-softmax, and that takes steps, not a share of the run: with 40 identities in 16-D, A-softmax m = 4 trains
 # to 96-98% test accuracy at 600 steps with λ = 1 at 42% of the run, and to 10-14% (it never learns) with the
-# 3000-step run's 8.5% (benchmarks/bench_teaching.py and the README's sweep). PAPER_LIKE_GAMMA is that 3000-step run.
+# 3000-step run's 8.5% (benchmarks/bench_teaching.py and docs/cli.md's sweep). PAPER_LIKE_GAMMA is that 3000-step run.
 RUN_LAMBDA_GAMMA = 72.0
 PAPER_LIKE_GAMMA = 360.0  # 0.12 a step over 3000 steps: λ = 1 at 8.5% of the run, λ ≈ 0.0077 at its end
 

@@ -1,5 +1,5 @@
 """The workloads of benchmarks/bench_teaching.py, the table the defaults were chosen from, are what its docstring and
-the README say: steps for every experiment, widths only where the app trains the default 64,64, γ per run only
+docs/speed.md say: steps for every experiment, widths only where the app trains the default 64,64, γ per run only
 where asked (and the paper-like γ for the reference), and "app" as the app ships each experiment."""
 
 import importlib.util

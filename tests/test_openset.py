@@ -1,5 +1,5 @@
 """The Open-set identities preset shows what it is named for: embeddings learnt on 40 people verify 20 new ones by
-cosine better than the raw photos do, for every loss and every seed (seeded; the README's table has the numbers)."""
+cosine better than the raw photos do, for every loss and every seed (seeded; docs/cli.md's table has the numbers)."""
 
 import pytest
 
