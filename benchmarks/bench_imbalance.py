@@ -185,7 +185,7 @@ def main(argv=None) -> None:
     per_class_seed = seeds[0] if args.per_class_seed is None else args.per_class_seed
     if per_class_seed not in seeds:
         parser.error(f"--per-class-seed {per_class_seed} is not one of the seeds trained")
-    print(f"# Class prior under imbalance: Spearman ρ of per-class quantities with training class size\n")
+    print("# Class prior under imbalance: Spearman ρ of per-class quantities with training class size\n")
     for name in names:
         report(name, SETTINGS[name], seeds, per_class_seed)
 

@@ -23,10 +23,10 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from
 import sphere_toy  # noqa: F401  (before JAX starts: sets the XLA flags)
 from streamlit.testing.v1 import AppTest
 
+from sphere_toy import views
 from sphere_toy.settings import PRESETS
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
-TABS = ("Target logits", "Features", "Angles", "Compare", "Training", "Open-set", "About")
 MODELS = ("softmax", "M-softmax", "A-softmax m=1", "A-softmax m=2", "A-softmax m=3", "A-softmax m=4")
 
 
@@ -35,6 +35,11 @@ def rss_mb() -> float:
     with open("/proc/self/statm") as f:
         pages = int(f.read().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+# The values a round gives each view's controls (`views.View.controls`), turning with the round.
+ROUND_VALUES = {"psi_m": range(1, 9), "psi_lam": (0.0, 0.3, 3.0), "model": MODELS, "bins": (18, 36, 45, 90),
+                "snap": (0, 300, 600)}
 
 
 def one_round(at: AppTest, r: int) -> int:
@@ -48,15 +53,10 @@ def one_round(at: AppTest, r: int) -> int:
         assert not at.exception, [e.value for e in at.exception]
         runs += 1
 
-    for m in range(1, 9):
-        show(tab="Target logits", psi_m=m, psi_lam=(0.0, 0.3, 3.0)[(m + r) % 3])
-    for model in MODELS:
-        show(tab="Features", model=model)
-        show(tab="Angles", model=model, bins=(18, 36, 45, 90)[r % 4])
-        show(tab="Training", model=model, snap=(0, 1500, 3000)[r % 3])
-    show(tab="Compare", bins=(18, 36, 45, 90)[r % 4])
-    show(tab="Open-set")
-    show(tab="About")
+    for view in map(views.view, views.TABS):  # each view as often as its longest list of values
+        keys = [key for key in view.controls if key in ROUND_VALUES]
+        for i in range(max((len(ROUND_VALUES[key]) for key in keys), default=1)):
+            show(tab=view.name, **{key: ROUND_VALUES[key][(i + r) % len(ROUND_VALUES[key])] for key in keys})
     at.query_params["tab"] = "Training"
     at.run()
     at.toggle(key="play").set_value(True)  # the animation

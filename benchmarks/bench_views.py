@@ -33,7 +33,7 @@ from typing import Callable
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from a checkout, as the app is
 
 import sphere_toy  # noqa: F401  (before JAX starts: sets the XLA flags)
-from sphere_toy import plots
+from sphere_toy import plots, views
 from sphere_toy.settings import PRESETS, Settings
 from sphere_toy.jobs import measure as measure_open_set, train_settings
 from sphere_toy.train import GridResult
@@ -44,9 +44,9 @@ BINS = (9, 36, 90)
 TARGET = 1.0  # seconds
 
 
-def png(builder: str, *args, **kwargs) -> Callable[[], bytes]:
-    """One view as the app draws it (`_png` in app.py): the figure, then its PNG."""
-    return lambda: plots.figure_png(getattr(plots, builder)(*args, **kwargs))
+def png(figure: views.Figure, *args, **kwargs) -> Callable[[], bytes]:
+    """One figure of `views` as the app draws it (`serve.draw`): the figure, then its PNG."""
+    return lambda: plots.figure_png(figure.builder(*args, **kwargs))
 
 
 def timed(call: Callable[[], object]) -> float:
@@ -101,25 +101,25 @@ def main() -> None:
         return sorted({0, n // 4, n // 2, 3 * n // 4, n - 1})
 
     print(f"\n{'view (seconds)':<34} {'cold':>7} {'warm med':>8} {'warm max':>8} {'n':>4}  target < {TARGET:g} s")
-    measure("ψ(θ): psi_figure(m, λ)", grid(lambda m, lam: png("psi_figure", m, lam), range(1, 9), LAMBDAS))
+    measure("ψ(θ): psi_figure(m, λ)", grid(lambda m, lam: png(views.PSI, m, lam), range(1, 9), LAMBDAS))
     measure("3-D Features: sphere_plotly+json", grid(lambda g: lambda: plots.sphere_plotly(r3, g).to_json(), models3))
-    measure("3-D Features: sphere_figure", grid(lambda g: png("sphere_figure", r3, g), models3))
+    measure("3-D Features: sphere_figure", grid(lambda g: png(views.SPHERE, r3, g), models3))
     measure("2-D Features: features_figure", grid(
-        lambda g, test, held: png("features_figure", r2, g, show_test=test, show_open=held),
+        lambda g, test, held: png(views.FEATURES_2D, r2, g, show_test=test, show_open=held),
         models2, (True, False), (True, False)))
     measure("Angles: stats_rows (table)", same(lambda: plots.stats_rows(r3)))
     measure("Angles: angle_histogram_figure", grid(
-        lambda g, bins: png("angle_histogram_figure", r3, g, bins=bins), models3, BINS))
-    measure("Angles: target_angle_figure", grid(lambda g: png("target_angle_figure", r3, g), models3))
+        lambda g, bins: png(views.ANGLE_HISTOGRAM, r3, g, bins=bins), models3, BINS))
+    measure("Angles: target_angle_figure", grid(lambda g: png(views.TARGET_ANGLES, r3, g), models3))
     for label, r in (("3-D", r3), ("2-D", r2)):  # the app draws the two rows as two pictures
-        measure(f"Compare {label}: features row", same(png("compare_figure", r, rows="features")))
+        measure(f"Compare {label}: features row", same(png(views.COMPARE, r, rows="features")))
         measure(f"Compare {label}: angles row (bins)",
-                grid(lambda bins, r=r: png("compare_figure", r, bins=bins, rows="angles"), BINS))
+                grid(lambda bins, r=r: png(views.COMPARE, r, bins=bins, rows="angles"), BINS))
     measure("Compare: stats_markdown (table)", same(lambda: plots.stats_markdown(r3)))
-    measure("Training: training_figure", same(png("training_figure", r3)))
-    measure("Training 3-D: snapshot_figure", grid(lambda g, i: png("snapshot_figure", r3, g, i), models3, snaps(r3)))
-    measure("Training 2-D: snapshot_figure", grid(lambda g, i: png("snapshot_figure", r2, g, i), models2, snaps(r2)))
-    measure("Open-set: roc_figure", same(png("roc_figure", r3)))
+    measure("Training: training_figure", same(png(views.TRAINING, r3)))
+    measure("Training 3-D: snapshot_figure", grid(lambda g, i: png(views.SNAPSHOT, r3, g, i), models3, snaps(r3)))
+    measure("Training 2-D: snapshot_figure", grid(lambda g, i: png(views.SNAPSHOT, r2, g, i), models2, snaps(r2)))
+    measure("Open-set: roc_figure", same(png(views.ROC, r3)))
     measure("Open-set: open_set_rows (table)", same(lambda: plots.open_set_rows(r3)))
     for label, r, models in (("3-D", r3, models3), ("2-D", r2, models2)):
         measure(f"Training {label}: Play (plotly+json)",

@@ -19,16 +19,12 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from sphere_toy import evaluate, losses, margins, metrics
+from sphere_toy import evaluate, losses, margins, metrics, views
 from sphere_toy.data import shown_class_name
 from sphere_toy.i18n import N_, _
 from sphere_toy.settings import PRESETS, Settings
 from sphere_toy.train import GridResult
 
-TABS = ("Target logits", "Features", "Angles", "Compare", "Training", "Open-set", "About")  # must equal app.TABS
-BOUND_VIEW = "Bound on m"  # the view of the lesson's step 7, added to the app with sphere_toy/plots_bound.py
-VIEWS = (*TABS, BOUND_VIEW)
-PSI_VIEW = "ψ(θ) of A-softmax"  # app.PSI_VIEW: the Target logits tab's choice bound to the URL key target_view
 
 Results = tuple[GridResult, ...]
 
@@ -40,7 +36,7 @@ class Step:
     key: str  # stable id, for links and tests: "open-set-intro"
     title: str  # N_-marked; translate with _ where shown
     text: str  # N_-marked Markdown for students (60-150 words, LaTeX in $...$): what is on screen, what to look at
-    view: str  # one of VIEWS: the tab the step opens
+    view: str  # the view the step opens: a name of `views.VIEWS`
     settings: tuple[Settings, ...] | Callable[[], tuple[Settings, ...]]  # its runs (0-2), or a function naming them
     notice: Callable[[Results], str]  # "what to notice", computed from the results of `runs(step)`, in that order
     question: str  # N_-marked: one check-your-understanding question
@@ -463,7 +459,7 @@ STEPS: tuple[Step, ...] = (
             "On screen: a small network trained on some of the ten digits, each image mapped to a point in 3-D and "
             "drawn on the unit sphere. The crosses are digits it never saw. Nothing in softmax training asked for "
             "small angles within a class; this lesson is about the losses that do."),
-        view="Features", option=MappingProxyType({"model": "softmax"}),
+        view=views.FEATURES.name, option=MappingProxyType({"model": "softmax"}),
         settings=(_FIG5,), notice=_notice_open_set_intro,
         question=N_("Why can the trained classifier itself not recognise a person who was not in the training set?"),
         answer=N_(
@@ -481,7 +477,7 @@ STEPS: tuple[Step, ...] = (
             "are free as well. So the class of $x$ can depend on its length, not only on its direction.\n\n"
             "On screen: softmax's 2-D features over its decision regions, with the class weights as arrows. Follow "
             "each border towards the centre: does it hit the origin? Compare the arrows' lengths."),
-        view="Features", option=MappingProxyType({"model": "softmax"}),
+        view=views.FEATURES.name, option=MappingProxyType({"model": "softmax"}),
         settings=(_FIG2,), notice=_notice_softmax_boundary,
         question=N_("Two features point in exactly the same direction; one is twice as long as the other. Can "
                     "softmax put them in different classes?"),
@@ -502,7 +498,7 @@ STEPS: tuple[Step, ...] = (
             "angles.\n\n"
             "On screen: M-softmax in the same run as the previous step. Its regions are sectors around the origin; "
             "compare them with softmax's, and the arrows, now all of one length."),
-        view="Features", option=MappingProxyType({"model": "M-softmax"}),
+        view=views.FEATURES.name, option=MappingProxyType({"model": "M-softmax"}),
         settings=(_FIG2,), notice=_notice_m_softmax,
         question=N_("After training M-softmax, a feature is multiplied by 10. What happens to its predicted class "
                     "and to its cosine with other features?"),
@@ -523,7 +519,7 @@ STEPS: tuple[Step, ...] = (
             "rule is still the plain angle.\n\n"
             "On screen: A-softmax with $m = 4$ in the same run. Look at how narrow each class's wedge is compared "
             "with M-softmax, and at the empty gaps between the wedges."),
-        view="Features", option=MappingProxyType({"model": "A-softmax m=4"}),
+        view=views.FEATURES.name, option=MappingProxyType({"model": "A-softmax m=4"}),
         settings=(_FIG2,), notice=_notice_a_softmax,
         question=N_("With m = 4, a sample is 10° from its own class weight. Between two classes, how far from the "
                     "other class weight must it be to satisfy A-softmax?"),
@@ -546,7 +542,7 @@ STEPS: tuple[Step, ...] = (
             "$\\psi = s_3(8\\cos^4\\theta - 8\\cos^2\\theta + 1) + s_4$.\n\n"
             "On screen: $\\cos\\theta$, $\\cos m\\theta$ and $\\psi$, with each interval shaded and labelled by "
             "$k$."),
-        view="Target logits", option=MappingProxyType({"target_view": PSI_VIEW, "psi_m": PSI_M, "psi_lam": 0.0}),
+        view=views.TARGET_LOGITS.name, option=MappingProxyType({"target_view": views.PSI_VIEW, "psi_m": PSI_M, "psi_lam": 0.0}),
         settings=(), notice=_notice_psi,
         question=N_("For m = 4, why is s3 = sign(cos θ)·sign(cos 2θ) equal to (−1)ᵏ?"),
         answer=N_(
@@ -567,7 +563,7 @@ STEPS: tuple[Step, ...] = (
             "$\\lambda_{\\min} = 0$, the A-softmax of the paper.\n\n"
             "On screen: the training curves, with $\\lambda$ against the step. The sentences below also measure the "
             "same experiment trained with $\\lambda_{\\min} = 5$."),
-        view="Training", option=MappingProxyType({"model": "A-softmax m=4"}),
+        view=views.TRAINING_VIEW.name, option=MappingProxyType({"model": "A-softmax m=4"}),
         settings=(_FIG2, _FIG2.replace(lambda_min=_OFFICIAL_FLOOR)), notice=_notice_lambda,
         question=N_("Why does λ_min = 5 make m = 4 act like a much smaller margin?"),
         answer=N_(
@@ -586,7 +582,7 @@ STEPS: tuple[Step, ...] = (
             "trained for $m = 1, \\dots, 6$ over several seeds, and the check marks where max intra-class < min "
             "inter-class actually starts to hold. A trained network does not meet the assumptions exactly: compare "
             "the bound with what the runs show."),
-        view=BOUND_VIEW, settings=_bound_runs, notice=_notice_bound,
+        view=views.BOUND.name, settings=_bound_runs, notice=_notice_bound,
         question=N_("The bound says m ≥ 2 + √3 for two classes. Why can a trained network meet the criterion with "
                     "a smaller m, or miss it with a larger one?"),
         answer=N_(
@@ -606,7 +602,7 @@ STEPS: tuple[Step, ...] = (
             "On screen: one dot per seed for each loss, the mean with its spread, and a dashed line for cosine on "
             "the raw photos, with no network. A difference between two losses means something only when it is "
             "larger than the spread between seeds."),
-        view="Open-set", settings=(_OPEN,), notice=_notice_open_set,
+        view=views.OPEN_SET.name, settings=(_OPEN,), notice=_notice_open_set,
         question=N_("Why is the threshold chosen on pairs of training people rather than on the test people?"),
         answer=N_(
             "At test time the people are unknown: a threshold chosen on their own pairs would use the answers being "
@@ -625,7 +621,7 @@ STEPS: tuple[Step, ...] = (
             "After SphereFace, NormFace also normalised $x$, CosFace subtracted its margin from the cosine and "
             "ArcFace added it to the angle. All three are in this app: the preset *SphereFace vs CosFace vs "
             "ArcFace*."),
-        view="Features", option=MappingProxyType({"model": "softmax"}),
+        view=views.FEATURES.name, option=MappingProxyType({"model": "softmax"}),
         settings=(_IMBALANCED, _FAMILY), notice=_notice_take_home,
         question=N_("Softmax trained on imbalanced classes may give the large classes longer weights. Why does that "
                     "act as a prior, and what removes it?"),

@@ -27,7 +27,7 @@ import logging
 import time
 from typing import NamedTuple
 
-from sphere_toy import i18n, plots
+from sphere_toy import i18n, plots, views
 
 log = logging.getLogger(__name__)
 WARM_UP_SECONDS = 120.0  # the longest the server waits for `warm_up` before it serves anyway
@@ -35,7 +35,7 @@ WARM_UP_SECONDS = 120.0  # the longest the server waits for `warm_up` before it 
 
 class FirstFigure(NamedTuple):
     """A result-free figure a new page shows first, as `draw` makes it."""
-    builder: str  # a `plots` builder
+    builder: str  # a figure's name (`views.Figure.name`)
     args: tuple
     screen: plots.Screen
     lang: str
@@ -45,15 +45,15 @@ _ready: dict[FirstFigure, bytes] = {}  # the figures `prepare` drew
 
 
 def draw(builder: str, screen: plots.Screen, lang: str, args: tuple = (), kwargs: tuple = (), result=None) -> bytes:
-    """`plots.<builder>([result,] *args, **dict(kwargs))` as a PNG for `screen` in `lang`: every figure of the app.
-    A figure `prepare` drew comes from memory."""
+    """The figure named `builder` (`views.Figure.name`), `builder([result,] *args, **dict(kwargs))`, as a PNG for
+    `screen` in `lang`: every figure of the app. A figure `prepare` drew comes from memory."""
     png = None
     if _ready and result is None and not kwargs:
         with contextlib.suppress(TypeError):  # arguments that cannot be a key were never prepared
             png = _ready.get(FirstFigure(builder, args, screen, lang))
     if png is None:
         with i18n.using(lang), plots.on_screen(screen):
-            png = plots.figure_png(getattr(plots, builder)(*(() if result is None else (result,)), *args,
+            png = plots.figure_png(views.builder(builder)(*(() if result is None else (result,)), *args,
                                                            **dict(kwargs)))
     return png
 

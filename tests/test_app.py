@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 import sphere_toy.train
 from sphere_toy.data import load
-from sphere_toy.lessons import TABS
+from sphere_toy.views import TABS
 from sphere_toy.settings import LIMITS, PRESETS, Settings
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")

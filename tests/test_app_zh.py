@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 import sphere_toy
 from sphere_toy import i18n
-from sphere_toy.lessons import TABS
+from sphere_toy.views import TABS
 from tests.chinese import CJK, MATH, english_left, english_runs
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")

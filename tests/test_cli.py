@@ -145,3 +145,21 @@ def test_warmup_compiles_each_presets_own_grid(capsys):
     assert rooms == list(range(2, 9))  # every size of a group of default runs (5 models each, at most 40)
     out = capsys.readouterr().out
     assert "compilation cache:" in out and all(name in out for name in PRESETS)
+
+
+def test_the_package_declares_its_console_script_and_ships_its_texts():
+    """`pip install .` gives `sphere-toy` (the same CLI as `python -m sphere_toy`) and the files the package reads at
+    run time: the About texts and the translation catalogs."""
+    import importlib
+    import pathlib
+    import tomllib
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    module, _, name = project["project"]["scripts"]["sphere-toy"].partition(":")
+    assert getattr(importlib.import_module(module), name) is main
+    package = root / "sphere_toy"
+    shipped = {path for pattern in project["tool"]["setuptools"]["package-data"]["sphere_toy"]
+               for path in package.glob(pattern)}
+    read = {*package.glob("about*.md"), *package.glob("locale/*/LC_MESSAGES/*.po")}
+    assert read and read <= shipped

@@ -11,7 +11,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from sphere_toy import i18n, lessons
+from sphere_toy import i18n, lessons, views
 from sphere_toy.settings import LIMITS, Settings
 from tests.chinese import CJK, english_left
 
@@ -67,8 +67,8 @@ def test_the_lesson_path_runs_end_to_end_in_both_languages(lang, small_lesson_ru
             assert any(title in m.value for m in at.markdown), n
             if lessons.runs(step):
                 assert _url_settings(at) == lessons.runs(step)[0]
-            if step.view in lessons.TABS:
-                assert at.query_params.get("tab", lessons.TABS[0]) == step.view
+            if step.view in views.TABS:
+                assert at.query_params.get("tab", views.TABS[0]) == step.view
                 assert at.session_state["tab"] == i18n._(step.view)
             for key, value in step.option.items():  # the view's controls, as the step sets them
                 assert at.session_state[key] == value, (n, key)
@@ -99,7 +99,7 @@ def test_back_returns_to_the_previous_step_its_view_and_its_experiment(small_les
     at.button(key="lesson_back").click().run()
     assert at.query_params["lesson"] == "5"
     assert at.query_params["tab"] == "Target logits" and at.session_state["tab"] == "目標 logit"
-    assert at.query_params["target_view"] == lessons.PSI_VIEW and at.session_state["target_view"] == lessons.PSI_VIEW
+    assert at.query_params["target_view"] == views.PSI_VIEW and at.session_state["target_view"] == views.PSI_VIEW
     at.button(key="lesson_back").click().run()
     assert at.query_params["lesson"] == "4"
     assert _url_settings(at) == lessons.runs(lessons.step(4))[0]

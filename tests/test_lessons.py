@@ -17,12 +17,11 @@ import pytest
 from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
-from sphere_toy import cost, lessons, metrics
+from sphere_toy import cost, lessons, metrics, views
 from sphere_toy.settings import PRESETS, Settings
 
 SHORT = 300  # steps of the test runs
 FIG2 = PRESETS["Paper Fig. 2: 2-D features"].settings
-URL_KEYS = {"model", "target_view", "psi_m", "psi_lam", "bins", "regions", "test", "open", "snap"}  # app.py's view
 
 
 def _short(settings: Settings) -> Settings:
@@ -75,20 +74,19 @@ def test_nine_steps_in_the_notes_order_with_stable_keys():
         "m-bound", "open-set-verification", "take-home"]
 
 
-def test_every_view_is_a_tab_or_the_bound_view():
-    assert lessons.TABS == ("Target logits", "Features", "Angles", "Compare", "Training", "Open-set", "About")
+def test_every_step_opens_a_view_of_the_app():
     for s in lessons.STEPS:
-        assert s.view in lessons.VIEWS, s.key
-    assert _step("m-bound").view == lessons.BOUND_VIEW
+        assert s.view in views.BY_NAME, s.key
+    assert _step("m-bound").view == views.BOUND.name
 
 
-def test_options_are_view_state_the_app_keeps_in_its_url():
-    for s in _steps_with_runs():
-        assert set(s.option) <= URL_KEYS, s.key
+def test_options_are_controls_of_the_steps_view_that_the_app_keeps_in_its_url():
+    for s in lessons.STEPS:
+        assert set(s.option) <= set(views.view(s.view).controls), s.key
         if "model" in s.option:  # the model named exists in the run the view shows
             assert s.option["model"] in [spec.name for spec in lessons.runs(s)[0].specs()], s.key
     psi = _step("psi-monotone").option
-    assert psi["target_view"] == lessons.PSI_VIEW and 1 <= psi["psi_m"] <= 8
+    assert psi["target_view"] == views.PSI_VIEW and 1 <= psi["psi_m"] <= 8
 
 
 def test_every_run_is_valid_shared_with_the_sandbox_and_within_the_servers_bound():

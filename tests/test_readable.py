@@ -8,37 +8,26 @@ image width). Plotly charts say their text sizes in pixels.
 
 import pytest
 
-from sphere_toy import plots, screens
+from sphere_toy import plots, screens, views
 from sphere_toy.plots_style import png_size
 
 MIN_PX = {"normal": 11.0, "present": 18.0}
 
 
 def _views(runs, family):
-    """(name, builder, args, kwargs, slot, result): the figures the app draws (app.py's figure_ui calls)."""
-    r3, r2 = runs[3], runs[2]
-    chosen = (("asoftmax", 4), ("cosface", 0.35), ("arcface", 0.5))
-    views = [("ψ m=4", "psi_figure", (4, 0.0), {}, "psi", None), ("ψ m=8, λ", "psi_figure", (8, 3.0), {}, "psi", None),
-             ("ψ m=4 presenting", "psi_figure", (4, 0.0), {}, "full", None),
-             ("the margin family", "family_figure", (chosen, 0.0), {}, "full", None),
-             ("family 2-D features (CosFace)", "features_figure", (3,), {}, "full", family[2]),
-             ("open-set seeds", "seed_auc_figure", (), {}, "full", r3),
-             ("open-set held-out pairs", "open_pairs_figure", (), {"bins": 36}, "below", r3)]
-    for dim, r in ((3, r3), (2, r2)):
-        g = len(r.specs) - 1
-        views += [
-            (f"{dim}-D angles", "angle_histogram_figure", (g,), {"bins": 36}, "half", r),
-            (f"{dim}-D criterion pairs", "criterion_pairs_figure", (g,), {}, "half", r),
-            (f"{dim}-D target angles", "target_angle_figure", (g,), {}, "half", r),
-            (f"{dim}-D compare features", "compare_figure", (), {"rows": "features"}, "full", r),
-            (f"{dim}-D compare angles", "compare_figure", (), {"rows": "angles", "bins": 36}, "below", r),
-            (f"{dim}-D training", "training_figure", (), {}, "full", r),
-            (f"{dim}-D snapshot", "snapshot_figure", (g, 1), {}, "full", r),
-            (f"{dim}-D ROC", "roc_figure", (), {}, "roc", r),
-        ]
-    views += [("2-D features", "features_figure", (len(r2.specs) - 1,), {}, "full", r2),
-              ("3-D sphere (static)", "sphere_figure", (len(r3.specs) - 1,), {}, "full", r3)]
-    return views
+    """(name, figure, args, kwargs, result): every figure of `views.FIGURES` as its `example` draws it, on the app's
+    3-D and 2-D runs where it draws that dimension (once where it needs no run), and the 2-D features of the margin
+    family, whose legends name each loss's margin rule."""
+    shown = []
+    for figure in views.FIGURES:
+        results = [(None, None)] if not figure.needs_run else [
+            (f"{dim}-D", runs[dim]) for dim in (3, 2) if dim in figure.dims]
+        if figure is views.FEATURES_2D:
+            results.append(("family 2-D", family[2]))
+        for label, result in results:
+            args, kwargs = figure.example(result)
+            shown.append((f"{figure.name} ({label or 'no run'}, {figure.slot})", figure, args, kwargs, result))
+    return shown
 
 
 def drawn_text_points(fig) -> list[tuple[float, str]]:
@@ -63,7 +52,7 @@ def smallest_text_px(builder, args, kwargs, result, screen) -> tuple[float, str,
     """The smallest text of the figure on `screen`, in screen pixels, which string it is, and how wide the page
     shows the figure."""
     with plots.on_screen(screen):
-        fig = getattr(plots, builder)(*(() if result is None else (result,)), *args, **kwargs)
+        fig = builder(*(() if result is None else (result,)), *args, **kwargs)
         drawn = drawn_text_points(fig)
         dpi = min(2 * screen.px_per_inch, (2 * screen.width_px + 200) / fig.get_figwidth())  # figure_png's dpi
         png = plots.figure_png(fig)
@@ -76,9 +65,9 @@ def smallest_text_px(builder, args, kwargs, result, screen) -> tuple[float, str,
 @pytest.mark.parametrize("mode", screens.MODES)
 def test_every_figure_the_app_shows_is_readable_where_it_is_shown(app_runs, family_runs, mode):
     too_small = []
-    for name, builder, args, kwargs, slot, result in _views(app_runs, family_runs):
-        screen = screens.screen(mode, slot)
-        px, text, shown = smallest_text_px(builder, args, kwargs, result, screen)
+    for name, figure, args, kwargs, result in _views(app_runs, family_runs):
+        screen = screens.screen(mode, figure.slot_for(mode))
+        px, text, shown = smallest_text_px(figure.builder, args, kwargs, result, screen)
         if px < MIN_PX[mode] - 0.05:
             too_small.append(f"{name}: {text!r} at {px:.1f} px")
         assert shown <= screen.width_px  # never wider than its place, so the page never shrinks it further

@@ -14,7 +14,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import sphere_toy.train
-from sphere_toy import plots, screens, serve
+from sphere_toy import plots, screens, serve, views
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
 SMALL = {"steps": "60", "hidden": "16", "losses": "softmax,msoftmax"}  # a page's run of about a second
@@ -65,12 +65,10 @@ print(json.dumps({{"import": found.import_string, "st_app": isinstance(app.app, 
 
 @pytest.mark.parametrize("present, lang", [(None, "en"), ("1", "zh-TW")])
 def test_a_new_page_shows_the_prepared_figure_without_drawing_it(monkeypatch, no_ready_figures, present, lang):
-    real = plots.psi_figure
-
     def broken(*args, **kwargs):
         raise RuntimeError("drawn by the page")
 
-    monkeypatch.setattr(plots, "psi_figure", broken)
+    monkeypatch.setitem(views.BUILDERS, "psi_figure", broken)
 
     def page() -> AppTest:
         at = AppTest.from_file(APP, default_timeout=180)
@@ -79,9 +77,9 @@ def test_a_new_page_shows_the_prepared_figure_without_drawing_it(monkeypatch, no
 
     at = page()  # nothing prepared: the page draws ψ itself, and says it could not
     assert any("drawn by the page" in e.value for e in at.error), [e.value for e in at.error]
-    monkeypatch.setattr(plots, "psi_figure", real)
+    monkeypatch.setitem(views.BUILDERS, "psi_figure", plots.psi_figure)
     serve.prepare(sorted(FIRST, key=repr))
-    monkeypatch.setattr(plots, "psi_figure", broken)
+    monkeypatch.setitem(views.BUILDERS, "psi_figure", broken)
     at = page()  # prepared: the same page shows the figure and never calls the builder
     assert not at.exception and not at.error, [e.value for e in (*at.exception, *at.error)]
     assert at.get("image")
@@ -113,7 +111,7 @@ def test_the_lifespan_prepares_before_serving_and_a_failure_does_not_stop_the_se
     assert chunks == [100]  # one chunk of the default experiment: its program traced and loaded
 
     serve._ready.clear()
-    monkeypatch.setattr(plots, "psi_figure", lambda *a: 1 / 0)
+    monkeypatch.setitem(views.BUILDERS, "psi_figure", lambda *a: 1 / 0)
     with caplog.at_level(logging.WARNING, "sphere_toy.serve"):
         assert not asyncio.run(serve_once())  # the server still starts ...
     assert "preparing the first page's figures failed; the first page will take longer" in caplog.text  # says so

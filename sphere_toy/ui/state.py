@@ -1,0 +1,74 @@
+"""The page's state outside the experiment: its language in every thread, choices held by the URL, the page's mode
+(normal or presentation) and the lesson step it opens."""
+
+from __future__ import annotations
+
+import functools
+
+import streamlit as st
+
+from sphere_toy import i18n, lessons
+URL_CHOICES = ("model", "target_view")  # the controls drawn by `url_choice`
+
+
+def page_language() -> None:
+    """Speak the page's language in this thread: what `language_ui` chose on the page's last full run.
+
+    Needed where Streamlit runs code without running the page from the top: a widget's callback (it runs before the
+    page) and a fragment's own rerun (only the fragment runs). Each starts in a new thread, whose language is
+    i18n.DEFAULT (a context variable is not inherited)."""
+    i18n.set_language(st.session_state.get("_lang", i18n.current()))
+
+
+def write_url(key: str) -> None:
+    """A control's value into the URL under its key, as the value itself (see `url_choice`)."""
+    value = st.session_state.get(key)
+    if value is None:
+        st.query_params.pop(key, None)
+    else:
+        st.query_params[key] = str(value)
+
+
+def url_choice(widget, label: str, options, *, key: str, default, **kwargs):
+    """`widget(label, options, key=key, **kwargs)` (a segmented control shown with a `format_func`) whose value the
+    URL holds under `key` as the option itself, English in every language: model=A-softmax m=4,
+    target_view=The margin family.
+
+    Not `bind="query-params"`: a bound choice writes the label its format_func shows, so a Chinese page would write
+    target_view=邊距損失家族 and drop a link's English value as invalid. Here the URL's value (one of `options`, else
+    `default`) is put into the control before it is drawn, and a click writes the option back (`write_url`)."""
+    options = list(options)
+    by_text = {str(option): option for option in options}
+    text = st.query_params.get(key)
+    if text is not None and text not in by_text:  # as a bound control does: an invalid value leaves the URL
+        st.query_params.pop(key, None)
+    value = by_text.get(text, default)
+    if st.session_state.get(key) != value:
+        st.session_state[key] = value
+    return widget(label, options, key=key, on_change=write_url, args=(key,), **kwargs)
+
+
+def fragment(fn=None, **options):
+    """`st.fragment` in the page's language: as `@st.fragment` or `@st.fragment(run_every=...)`."""
+    def decorate(fn):
+        @functools.wraps(fn)  # the same name and qualified name: st.fragment tells fragments apart by them
+        def in_language(*args, **kwargs):
+            page_language()
+            return fn(*args, **kwargs)
+        return st.fragment(in_language, **options)
+    return decorate if fn is None else decorate(fn)
+
+
+def mode() -> str:
+    """"present" when the page is in presentation mode (`present=1` in the URL), else "normal"."""
+    return "present" if st.query_params.get("present", "0").lower() in ("1", "true", "yes", "on") else "normal"
+
+
+def lesson_number() -> int | None:
+    """The lesson step the URL opens (`lesson=N`), or None for the sandbox."""
+    return lessons.index(st.query_params["lesson"]) if "lesson" in st.query_params else None
+
+
+def locked() -> bool:
+    """`lock=1` with a lesson: the teacher's projected page, the lesson's view without the experiment form."""
+    return lesson_number() is not None and st.query_params.get("lock", "0").lower() in ("1", "true", "yes", "on")
