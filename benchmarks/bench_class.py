@@ -45,8 +45,14 @@ from tests.browser import ROOT, chromium, finished_runs, rss_mb, serve_app  # no
 
 SHOWN = "models trained in"  # the summary that replaces a run's progress bar
 REFUSED = "this server allows"  # the refusal's words (sphere_toy.cost.refusal)
-HEAVY = {"steps": "20000", "batch": "1024", "hidden": "256,256,256,256", "classes": "10", "held_out": "0",
-         "losses": "softmax,msoftmax,asoftmax:1,asoftmax:2,asoftmax:3,asoftmax:4,asoftmax:5,asoftmax:6"}
+HEAVY = {
+    "steps": "20000",
+    "batch": "1024",
+    "hidden": "256,256,256,256",
+    "classes": "10",
+    "held_out": "0",
+    "losses": "softmax,msoftmax,asoftmax:1,asoftmax:2,asoftmax:3,asoftmax:4,asoftmax:5,asoftmax:6",
+}
 VIEWPORT = {"width": 1280, "height": 720}
 
 
@@ -76,7 +82,8 @@ def press_train(page, seed: int, timeout: float) -> float | None:
     try:
         page.get_by_text(SHOWN).filter(has_text=f"seed {seed}").first.wait_for(timeout=timeout * 1000)
         page.locator('[role="tabpanel"]:visible .js-plotly-plot, [role="tabpanel"]:visible img').first.wait_for(
-            timeout=timeout * 1000)
+            timeout=timeout * 1000
+        )
     except Exception:
         return None
     return time.monotonic() - start
@@ -87,7 +94,8 @@ def first_figure(page, timeout: float) -> float | None:
     start = time.monotonic()
     while time.monotonic() - start < timeout:
         drawn = page.locator('[role="tabpanel"]:visible img').evaluate_all(
-            "imgs => imgs.filter(i => i.complete && i.naturalWidth > 0).length")
+            "imgs => imgs.filter(i => i.complete && i.naturalWidth > 0).length"
+        )
         if drawn:
             return time.monotonic() - start
         time.sleep(0.05)
@@ -97,8 +105,9 @@ def first_figure(page, timeout: float) -> float | None:
 def interact(url: str, body: dict, timeout: float) -> dict:
     """One request to Streamlit's agent API: it runs the app for a session and answers when the run has finished
     (or, after server.agentWaitTimeout, with `wait_timed_out`: asking again with the session waits on)."""
-    request = urllib.request.Request(f"{url}/_stcore/agent/interact", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{url}/_stcore/agent/interact", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.load(response)
@@ -188,8 +197,11 @@ def main() -> int:
         psi = first_figure(page, 60)
         run = wait_for(page, SHOWN, 120)
         run = None if run is None else time.monotonic() - start
-        print(f"1. fresh server, first page: ψ(θ) figure after {psi:.1f} s, the default run after {run:.1f} s"
-              if psi is not None and run is not None else "1. fresh server: the first page never showed its run")
+        print(
+            f"1. fresh server, first page: ψ(θ) figure after {psi:.1f} s, the default run after {run:.1f} s"
+            if psi is not None and run is not None
+            else "1. fresh server: the first page never showed its run"
+        )
         failed |= psi is None or run is None
         page.close()
 
@@ -200,11 +212,14 @@ def main() -> int:
         pressed = None if single is None else press_train(page, seed=5, timeout=120)
         page.close()
         served = student(url, 6, 120)  # the same without a browser on the server's cores
-        print(f"2. a compiled shape again (tab Features): a new page has its run {single:.1f} s after opening; "
-              f"Train pressed on it with another seed, the new picture is drawn {pressed:.1f} s later; a session "
-              f"without a browser has its run {served:.1f} s after asking"
-              if None not in (single, pressed, served) else f"2. a compiled shape again: a run never came (new "
-              f"page {single}, Train pressed {pressed}, without a browser {served})")
+        print(
+            f"2. a compiled shape again (tab Features): a new page has its run {single:.1f} s after opening; "
+            f"Train pressed on it with another seed, the new picture is drawn {pressed:.1f} s later; a session "
+            f"without a browser has its run {served:.1f} s after asking"
+            if None not in (single, pressed, served)
+            else f"2. a compiled shape again: a run never came (new "
+            f"page {single}, Train pressed {pressed}, without a browser {served})"
+        )
         failed |= None in (single, pressed, served)
 
         heavy, normal = browser.new_page(viewport=VIEWPORT), browser.new_page(viewport=VIEWPORT)
@@ -215,10 +230,12 @@ def main() -> int:
         beside = None if beside is None else time.monotonic() - start
         heavy.close(), normal.close()
         served = refused_alone(url, 30)
-        print(f"3. over the bound: refused after {refused:.1f} s; the default run opened beside it had its run "
-              f"after {beside:.1f} s; a session without a browser is refused {served:.1f} s after asking"
-              if None not in (refused, beside, served)
-              else f"3. over the bound: refused {refused}, the run beside it {beside}, without a browser {served}")
+        print(
+            f"3. over the bound: refused after {refused:.1f} s; the default run opened beside it had its run "
+            f"after {beside:.1f} s; a session without a browser is refused {served:.1f} s after asking"
+            if None not in (refused, beside, served)
+            else f"3. over the bound: refused {refused}, the run beside it {beside}, without a browser {served}"
+        )
         failed |= None in (refused, beside, served)
 
         seeds = [100 + i for i in range(args.students)]
@@ -234,12 +251,18 @@ def main() -> int:
         finished = [line for line in log_path.read_text(errors="replace").splitlines() if "jobs: run finished" in line]
         together = [line for line in finished[seen_runs:] if "trained together" in line]
         who = "pages" if args.browsers else "students (agent API sessions, tab Features)"
-        print(f"4. the class: {len(got)}/{len(seeds)} {who} have their own run; first after {got[0]:.1f} s, median "
-              f"{got[len(got) // 2]:.1f} s, last after {got[-1]:.1f} s" if got else "4. the class: no run arrived")
+        print(
+            f"4. the class: {len(got)}/{len(seeds)} {who} have their own run; first after {got[0]:.1f} s, median "
+            f"{got[len(got) // 2]:.1f} s, last after {got[-1]:.1f} s"
+            if got
+            else "4. the class: no run arrived"
+        )
         if pressed:
-            print(f"   the queue: {len(runs)} runs finished, {len(together)} of them trained together with others; "
-                  f"one at a time they would take about {args.students * pressed:.0f} s ({args.students} x Train to "
-                  "picture in step 2)")
+            print(
+                f"   the queue: {len(runs)} runs finished, {len(together)} of them trained together with others; "
+                f"one at a time they would take about {args.students * pressed:.0f} s ({args.students} x Train to "
+                "picture in step 2)"
+            )
         print(f"   the server's peak resident memory over the whole benchmark: {peak:.0f} MB")
         failed |= len(got) < len(seeds)
         browser.close()

@@ -51,8 +51,9 @@ def sweep_specs(seed: int) -> tuple[ModelSpec, ...]:
 
 def family_specs(seed: int) -> tuple[ModelSpec, ...]:
     """Softmax, M-softmax, A-softmax m = 4, then NormFace, CosFace, ArcFace at their defaults (s = TOY_SCALE)."""
-    return model_grid(ms=(4,), seeds=(seed,)) + tuple(ModelSpec(loss, seed=seed) for loss in
-                                                      ("normface", "cosface", "arcface"))
+    return model_grid(ms=(4,), seeds=(seed,)) + tuple(
+        ModelSpec(loss, seed=seed) for loss in ("normface", "cosface", "arcface")
+    )
 
 
 def deg(x: float | None) -> float | None:
@@ -91,20 +92,27 @@ def mean_sd_cell(recs, column) -> str:
 def table(header: list[str], rows: list[list[str]], left: int = 1) -> str:
     """A Markdown table; the first `left` columns (names) left-aligned, the numbers right-aligned."""
     right = [i >= left for i in range(len(header))]
-    lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join("---:" if r else "---" for r in right) + "|"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---:" if r else "---" for r in right) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=None,
-                        help=f"seeds for both tables (default: sweep {' '.join(map(str, SWEEP_SEEDS))}, "
-                             f"family {' '.join(map(str, FAMILY_SEEDS))})")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=None,
+        help=f"seeds for both tables (default: sweep {' '.join(map(str, SWEEP_SEEDS))}, "
+        f"family {' '.join(map(str, FAMILY_SEEDS))})",
+    )
     parser.add_argument("--steps", type=int, default=None, help=f"training steps (default {STEPS})")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"smoke run: seed {QUICK_SEEDS[0]}, {QUICK_STEPS} steps (unless --seeds/--steps say)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"smoke run: seed {QUICK_SEEDS[0]}, {QUICK_STEPS} steps (unless --seeds/--steps say)",
+    )
     args = parser.parse_args()
     sweep_seeds = tuple(args.seeds) if args.seeds else QUICK_SEEDS if args.quick else SWEEP_SEEDS
     family_seeds = tuple(args.seeds) if args.seeds else QUICK_SEEDS if args.quick else FAMILY_SEEDS
@@ -118,18 +126,23 @@ def main() -> None:
     timings = []
     for seed in sorted(set(sweep_seeds) | set(family_seeds)):
         specs = (sweep_specs(seed) if seed in sweep_seeds else ()) + (
-            family_specs(seed) if seed in family_seeds else ())
+            family_specs(seed) if seed in family_seeds else ()
+        )
         specs = tuple(dict.fromkeys(specs))  # the family's scaled models at s = TOY_SCALE are in the sweep too
         result = train_grid(data, specs, config)
         for g, (spec, rec) in enumerate(zip(specs, evaluate.records(result))):
             recs[spec] = rec
             if result.blew_up(g):
                 blown.append(f"{spec.name} s={spec.scale:g} seed {seed}" if spec.scale else f"{spec.name} seed {seed}")
-        timings.append(f"seed {seed}: {len(specs)} models, compile {result.compile_seconds:.1f} s, "
-                       f"train {result.train_seconds:.1f} s")
+        timings.append(
+            f"seed {seed}: {len(specs)} models, compile {result.compile_seconds:.1f} s, "
+            f"train {result.train_seconds:.1f} s"
+        )
 
-    print(f"workload: digits {DATA.n_classes} classes (+{DATA.held_out} held out), 3-D features, hidden 64,64, "
-          f"{steps} steps, batch 128; {os.cpu_count()} CPU cores")
+    print(
+        f"workload: digits {DATA.n_classes} classes (+{DATA.held_out} held out), 3-D features, hidden 64,64, "
+        f"{steps} steps, batch 128; {os.cpu_count()} CPU cores"
+    )
     print("grids: " + "; ".join(timings) + f"; total {time.perf_counter() - t_start:.0f} s with evaluation")
 
     print(f"\n### (a) Scale sweep (mean over seeds {', '.join(map(str, sweep_seeds))})\n")
@@ -144,16 +157,21 @@ def main() -> None:
             rows.append([name, s_text] + [mean_cell(group, c) for c in columns] + [f"{diverged}/{len(group)}"])
     print(table(["loss", "s"] + columns + ["diverged"], rows, left=2))
 
-    print(f"\n### (b) The family at its defaults, s = {losses.TOY_SCALE:g} "
-          f"(mean ± sd over seeds {', '.join(map(str, family_seeds))})\n")
+    print(
+        f"\n### (b) The family at its defaults, s = {losses.TOY_SCALE:g} "
+        f"(mean ± sd over seeds {', '.join(map(str, family_seeds))})\n"
+    )
     columns = ["test acc (%)", "θ_y (°)", "p95 intra (°)", "p5 inter (°)", "open-set AUC"]
     rows = []
     for spec in family_specs(family_seeds[0]):
         group = [recs[ModelSpec(spec.loss, spec.margin, seed, spec.scale)] for seed in family_seeds]
         met = sum(bool(r.robust_criterion_met) for r in group)
         diverged = sum(not r.ok for r in group)
-        rows.append([spec.name] + [mean_sd_cell(group, c) for c in columns]
-                    + [f"{met}/{len(group)}", f"{diverged}/{len(group)}"])
+        rows.append(
+            [spec.name]
+            + [mean_sd_cell(group, c) for c in columns]
+            + [f"{met}/{len(group)}", f"{diverged}/{len(group)}"]
+        )
     print(table(["model"] + columns + ["p95 intra < p5 inter", "diverged"], rows))
     if blown:
         print(f"\nblown up (finite, median ‖x‖ > 1e3): {', '.join(blown)}")

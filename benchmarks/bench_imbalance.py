@@ -50,8 +50,9 @@ from sphere_toy.train import train_grid  # noqa: E402
 
 PRESET = PRESETS["Imbalanced classes"].settings
 SETTINGS: dict[str, Settings] = {
-    "found": PRESET.replace(data="blobs", classes=10, overlap=3.0, imbalance=20.0, hidden=(3,), optimizer="sgd",
-                            lr=0.01),
+    "found": PRESET.replace(
+        data="blobs", classes=10, overlap=3.0, imbalance=20.0, hidden=(3,), optimizer="sgd", lr=0.01
+    ),
     "norms": PRESET.replace(data="blobs", overlap=1.5, imbalance=20.0, hidden=(16,), optimizer="sgd", lr=0.01),
     "preset": PRESET,
 }
@@ -96,7 +97,8 @@ def measure(settings: Settings) -> dict:
             return float(np.mean(np.argmax(x.astype(np.float64) @ w + b, axis=1) == y))
 
         out[spec.loss] = {
-            "per_class": per_class, "radius": radius,
+            "per_class": per_class,
+            "radius": radius,
             "rho": {q: rho(v, sizes) for q, v in per_class.items()},
             "train_acc": acc(result.train_features[g], data.y_train),
             "test_acc": acc(result.test_features[g], data.y_test),
@@ -117,8 +119,11 @@ def fmt(values: list[float]) -> tuple[str, str, str]:
     if np.all(np.isnan(v)):
         return "— (fixed)", "—", "—"
     v = v[~np.isnan(v)]
-    return (f"{v.mean():+.2f} ± {v.std(ddof=1) if len(v) > 1 else 0.0:.2f}", f"{int(np.sum(v >= STRONG))}/{len(v)}",
-            " ".join(f"{x:+.2f}" for x in v))
+    return (
+        f"{v.mean():+.2f} ± {v.std(ddof=1) if len(v) > 1 else 0.0:.2f}",
+        f"{int(np.sum(v >= STRONG))}/{len(v)}",
+        " ".join(f"{x:+.2f}" for x in v),
+    )
 
 
 def report(name: str, settings: Settings, seeds: list[int], per_class_seed: int) -> None:
@@ -126,14 +131,18 @@ def report(name: str, settings: Settings, seeds: list[int], per_class_seed: int)
     runs = {seed: measure(settings.replace(seed=seed)) for seed in seeds}
     seconds = time.perf_counter() - t0
     print(f"## {name}: {settings.replace(seed=seeds[0]).describe().rsplit(', seed', 1)[0]}\n")
-    print(f"Fields changed from the preset: {describe_changes(settings)}. Seeds {seeds[0]}..{seeds[-1]} "
-          f"({len(seeds)}), {seconds:.0f} s.\n")
+    print(
+        f"Fields changed from the preset: {describe_changes(settings)}. Seeds {seeds[0]}..{seeds[-1]} "
+        f"({len(seeds)}), {seconds:.0f} s.\n"
+    )
     for loss, label in MODELS.items():
         bad = sum(runs[s][loss]["bad"] for s in seeds)
         tr = np.mean([runs[s][loss]["train_acc"] for s in seeds])
         te = np.mean([runs[s][loss]["test_acc"] for s in seeds])
-        print(f"**{label}** (mean accuracy train {tr:.2f}, test {te:.2f} on a balanced test set; "
-              f"{bad} diverged or blown-up runs)\n")
+        print(
+            f"**{label}** (mean accuracy train {tr:.2f}, test {te:.2f} on a balanced test set; "
+            f"{bad} diverged or blown-up runs)\n"
+        )
         print(f"| ρ(quantity, class size) | mean ± sd | seeds with ρ ≥ {STRONG} | per seed |")
         print("|---|---|---|---|")
         for q in QUANTITIES:
@@ -142,19 +151,25 @@ def report(name: str, settings: Settings, seeds: list[int], per_class_seed: int)
         print()
     one = runs[per_class_seed]
     sm, ms = one["softmax"], one["msoftmax"]
-    print(f"Per class, seed {per_class_seed} (angles on the circle of each model's median feature radius: "
-          f"softmax r = {sm['radius']:.1f}, M-softmax r = {ms['radius']:.1f}):\n")
+    print(
+        f"Per class, seed {per_class_seed} (angles on the circle of each model's median feature radius: "
+        f"softmax r = {sm['radius']:.1f}, M-softmax r = {ms['radius']:.1f}):\n"
+    )
     print("| class | n_train | softmax ‖W_j‖ | softmax b_j | softmax angle (°) | M-softmax angle (°) |")
     print("|---|---|---|---|---|---|")
     for j, n in enumerate(one["sizes"]):
-        print(f"| {j} | {n} | {sm['per_class']['‖W_j‖'][j]:.2f} | {sm['per_class']['b_j'][j]:+.2f} | "
-              f"{sm['per_class']['angle'][j]:.0f} | {ms['per_class']['angle'][j]:.0f} |")
-    print(f"| ρ with n_train | | {sm['rho']['‖W_j‖']:+.2f} | {sm['rho']['b_j']:+.2f} | {sm['rho']['angle']:+.2f} | "
-          f"{ms['rho']['angle']:+.2f} |\n")
+        print(
+            f"| {j} | {n} | {sm['per_class']['‖W_j‖'][j]:.2f} | {sm['per_class']['b_j'][j]:+.2f} | "
+            f"{sm['per_class']['angle'][j]:.0f} | {ms['per_class']['angle'][j]:.0f} |"
+        )
+    print(
+        f"| ρ with n_train | | {sm['rho']['‖W_j‖']:+.2f} | {sm['rho']['b_j']:+.2f} | {sm['rho']['angle']:+.2f} | "
+        f"{ms['rho']['angle']:+.2f} |\n"
+    )
 
 
 def parse_seeds(text: str) -> list[int]:
-    """"0-9" or "0,1,5" or "3" -> a sorted list of distinct non-negative seeds."""
+    """ "0-9" or "0,1,5" or "3" -> a sorted list of distinct non-negative seeds."""
     seeds: set[int] = set()
     for part in text.split(","):
         lo, _, hi = part.strip().partition("-")
@@ -165,17 +180,29 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="Settings: " + "; ".join(f"{k}: {describe_changes(v)}"
-                                                                     for k, v in SETTINGS.items()))
-    parser.add_argument("--seeds", type=parse_seeds, default=None,
-                        help="seeds to train, e.g. 0-9 (the default) or 0,1,2; at least 5 for a verdict")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Settings: " + "; ".join(f"{k}: {describe_changes(v)}" for k, v in SETTINGS.items()),
+    )
+    parser.add_argument(
+        "--seeds",
+        type=parse_seeds,
+        default=None,
+        help="seeds to train, e.g. 0-9 (the default) or 0,1,2; at least 5 for a verdict",
+    )
     parser.add_argument("--quick", action="store_true", help="seeds 0-4 only (unless --seeds is given)")
-    parser.add_argument("--settings", default=",".join(SETTINGS),
-                        help=f"comma-separated subset of {', '.join(SETTINGS)} (default: all, in that order)")
-    parser.add_argument("--per-class-seed", type=int, default=None,
-                        help="the seed whose per-class numbers are printed (default: the first seed)")
+    parser.add_argument(
+        "--settings",
+        default=",".join(SETTINGS),
+        help=f"comma-separated subset of {', '.join(SETTINGS)} (default: all, in that order)",
+    )
+    parser.add_argument(
+        "--per-class-seed",
+        type=int,
+        default=None,
+        help="the seed whose per-class numbers are printed (default: the first seed)",
+    )
     args = parser.parse_args(argv)
     seeds = args.seeds or (list(range(5)) if args.quick else list(range(10)))
     names = [n.strip() for n in args.settings.split(",") if n.strip()]

@@ -38,8 +38,13 @@ def rss_mb() -> float:
 
 
 # The values a round gives each view's controls (`views.View.controls`), turning with the round.
-ROUND_VALUES = {"psi_m": range(1, 9), "psi_lam": (0.0, 0.3, 3.0), "model": MODELS, "bins": (18, 36, 45, 90),
-                "snap": (0, 300, 600)}
+ROUND_VALUES = {
+    "psi_m": range(1, 9),
+    "psi_lam": (0.0, 0.3, 3.0),
+    "model": MODELS,
+    "bins": (18, 36, 45, 90),
+    "snap": (0, 300, 600),
+}
 
 
 def one_round(at: AppTest, r: int) -> int:
@@ -107,8 +112,10 @@ def main() -> None:
         print(f"round {r + 1:2d}: {sizes[-1]:7.1f} MB resident  ({runs} page runs in {time.perf_counter() - t:.1f} s)")
     if len(sizes) >= 6:
         early, late = max(sizes[1:3]), max(sizes[-3:])
-        print(f"growth from rounds 2-3 to the last 3: {late - early:+.1f} MB "
-              f"({(late - early) / max(1, len(sizes) - 3):+.1f} MB per round)")
+        print(
+            f"growth from rounds 2-3 to the last 3: {late - early:+.1f} MB "
+            f"({(late - early) / max(1, len(sizes) - 3):+.1f} MB per round)"
+        )
 
 
 if __name__ == "__main__":

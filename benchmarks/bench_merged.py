@@ -30,11 +30,18 @@ from sphere_toy.train import Experiment, train_experiments, train_grid  # noqa: 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, nargs="+", default=[1, 4, 6, 8, 10, 13, 16, 26],
-                        help="how many default runs train together, one measurement each")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        nargs="+",
+        default=[1, 4, 6, 8, 10, 13, 16, 26],
+        help="how many default runs train together, one measurement each",
+    )
     args = parser.parse_args()
-    print(f"the default experiment (6 models, {Settings().steps} steps) merged E times, on {os.cpu_count()} CPU cores; "
-          f"the app merges at most {MAX_MODELS_TOGETHER} models")
+    print(
+        f"the default experiment (6 models, {Settings().steps} steps) merged E times, on {os.cpu_count()} CPU cores; "
+        f"the app merges at most {MAX_MODELS_TOGETHER} models"
+    )
     print(f"{'E':>3} {'specs':>6} {'models':>7} {'train s':>8} {'s/spec':>7} {'s/model':>8}")
     for runs in args.runs:
         experiments = []

@@ -47,8 +47,10 @@ def main() -> None:
     for config in (preset.data_config(), DataConfig(source="identities", n_classes=400, held_out=200)):
         t0 = time.perf_counter()
         data = load(config)
-        print(f"data: {config.n_classes} + {config.held_out} identities x {config.samples_per_class} photos: "
-              f"{time.perf_counter() - t0:.3f} s ({len(data.y_train) + len(data.y_test) + len(data.y_open)} samples)")
+        print(
+            f"data: {config.n_classes} + {config.held_out} identities x {config.samples_per_class} photos: "
+            f"{time.perf_counter() - t0:.3f} s ({len(data.y_train) + len(data.y_test) + len(data.y_open)} samples)"
+        )
 
 
 if __name__ == "__main__":

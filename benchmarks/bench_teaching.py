@@ -135,61 +135,138 @@ def _effects() -> list[Effect]:
     d, f2, fl = "default (Fig. 5, lesson 1)", "Fig. 2 (lessons 2-4, 6)", "Fig. 2, λ_min = 5 (lesson 6)"
     zone = lambda r, g: lessons.margin_share(r, g, _g(r, M4))  # noqa: E731  (clear of the m = 4 margin zone)
     out = [
-        Effect(d, "every model trains finite, test accuracy ≥ 0.95", "every view",
-               lambda r: (_all_trained(r) and min(x.test_acc for x in evaluate.records(r)) >= 0.95,
-                          min(x.test_acc or 0 for x in evaluate.records(r)))),
-        Effect(d, "θ_y falls with m: M-softmax > m=2 > m=4", "Fig. 5 note",
-               lambda r: (theta(r, _g(r, M_SOFTMAX)) > theta(r, _g(r, ("asoftmax", 2))) > theta(r, _g(r, M4)),
-                          theta(r, _g(r, M4)))),
-        Effect(d, "θ_y(m=4) / θ_y(M-softmax) < 0.5", "README compare table",
-               lambda r: ((x := theta(r, _g(r, M4)) / theta(r, _g(r, M_SOFTMAX))) < 0.5, x)),
+        Effect(
+            d,
+            "every model trains finite, test accuracy ≥ 0.95",
+            "every view",
+            lambda r: (
+                _all_trained(r) and min(x.test_acc for x in evaluate.records(r)) >= 0.95,
+                min(x.test_acc or 0 for x in evaluate.records(r)),
+            ),
+        ),
+        Effect(
+            d,
+            "θ_y falls with m: M-softmax > m=2 > m=4",
+            "Fig. 5 note",
+            lambda r: (
+                theta(r, _g(r, M_SOFTMAX)) > theta(r, _g(r, ("asoftmax", 2))) > theta(r, _g(r, M4)),
+                theta(r, _g(r, M4)),
+            ),
+        ),
+        Effect(
+            d,
+            "θ_y(m=4) / θ_y(M-softmax) < 0.5",
+            "README compare table",
+            lambda r: ((x := theta(r, _g(r, M4)) / theta(r, _g(r, M_SOFTMAX))) < 0.5, x),
+        ),
         Effect(d, "class weights spread: min ∠W, m=4 > M-softmax", "Fig. 5 note", above(min_w, M4, M_SOFTMAX)),
         Effect(d, "robust criterion (p95 intra < p5 inter), m=4", "Fig. 5 note", _robust(M4)),
         Effect(d, "robust criterion, M-softmax", "Fig. 5 note", _robust(M_SOFTMAX), reported=True),
         Effect(d, "the gap p5 inter − p95 intra widens: m=4 > M-softmax", "Fig. 5 note", above(gap, M4, M_SOFTMAX)),
-        Effect(d, "softmax's open-set AUC above the raw inputs'", "lesson 1 notice", reported=True,
-               test=lambda r: ((x := evaluate.record(r, _g(r, SOFTMAX))).open_set_auc > x.input_open_set_auc,
-                               x.open_set_auc)),
-        Effect(f2, "softmax's borders miss the origin", "lesson 2 notice",
-               lambda r: ((x := max(lessons.border_offsets(r, _g(r, SOFTMAX)).values(), default=0.0)) > 1e-6, x)),
-        Effect(f2, "M-softmax's regions are angular (widths within 0.5°)", "lesson 3 notice",
-               lambda r: ((x := lessons.width_change(r, _g(r, M_SOFTMAX), r.feature_scale(_g(r, M_SOFTMAX)) / 10))
-                          <= 0.5, x)),
+        Effect(
+            d,
+            "softmax's open-set AUC above the raw inputs'",
+            "lesson 1 notice",
+            reported=True,
+            test=lambda r: (
+                (x := evaluate.record(r, _g(r, SOFTMAX))).open_set_auc > x.input_open_set_auc,
+                x.open_set_auc,
+            ),
+        ),
+        Effect(
+            f2,
+            "softmax's borders miss the origin",
+            "lesson 2 notice",
+            lambda r: ((x := max(lessons.border_offsets(r, _g(r, SOFTMAX)).values(), default=0.0)) > 1e-6, x),
+        ),
+        Effect(
+            f2,
+            "M-softmax's regions are angular (widths within 0.5°)",
+            "lesson 3 notice",
+            lambda r: (
+                (x := lessons.width_change(r, _g(r, M_SOFTMAX), r.feature_scale(_g(r, M_SOFTMAX)) / 10)) <= 0.5,
+                x,
+            ),
+        ),
         Effect(f2, "θ_y: A-softmax m=4 < M-softmax", "lesson 4 notice, Fig. 2 note", below(theta, M4, M_SOFTMAX)),
         Effect(f2, "min ∠W: A-softmax m=4 > M-softmax", "lesson 4 notice", above(min_w, M4, M_SOFTMAX)),
-        Effect(f2, "clear of the m=4 margin zone: A-softmax > M-softmax", "lesson 4 notice",
-               above(zone, M4, M_SOFTMAX)),
-        Effect(fl, "λ_min = 5 gives margin back: θ_y(m=4) above λ_min = 0's", "lesson 6 notice",
-               None),  # filled in by `measure`: it compares two experiments
+        Effect(
+            f2, "clear of the m=4 margin zone: A-softmax > M-softmax", "lesson 4 notice", above(zone, M4, M_SOFTMAX)
+        ),
+        Effect(
+            fl, "λ_min = 5 gives margin back: θ_y(m=4) above λ_min = 0's", "lesson 6 notice", None
+        ),  # filled in by `measure`: it compares two experiments
     ]
     for fam in ("family 2-D (lesson 9)", "family 3-D"):
         for loss in ("cosface", "arcface", "asoftmax"):
-            out.append(Effect(fam, f"θ_y: {loss} < NormFace", "lesson 9 notice, family notes",
-                              below(theta, (loss, None), NORMFACE)))
+            out.append(
+                Effect(
+                    fam,
+                    f"θ_y: {loss} < NormFace",
+                    "lesson 9 notice, family notes",
+                    below(theta, (loss, None), NORMFACE),
+                )
+            )
     im = "imbalanced (lesson 9)"
     out += [
-        Effect(im, "softmax's ‖W_j‖ follow class size (ρ ≥ 0.5)", "lesson 9 notice, preset note",
-               lambda r: ((x := evaluate.class_prior(r, _g(r, SOFTMAX)).rho_norms) >= 0.5, x)),
-        Effect(im, "M-softmax's regions follow class size (ρ ≥ 0.5)", "lesson 9 notice, preset note",
-               lambda r: ((x := evaluate.class_prior(r, _g(r, M_SOFTMAX)).rho_angles) >= 0.5, x)),
+        Effect(
+            im,
+            "softmax's ‖W_j‖ follow class size (ρ ≥ 0.5)",
+            "lesson 9 notice, preset note",
+            lambda r: ((x := evaluate.class_prior(r, _g(r, SOFTMAX)).rho_norms) >= 0.5, x),
+        ),
+        Effect(
+            im,
+            "M-softmax's regions follow class size (ρ ≥ 0.5)",
+            "lesson 9 notice, preset note",
+            lambda r: ((x := evaluate.class_prior(r, _g(r, M_SOFTMAX)).rho_angles) >= 0.5, x),
+        ),
     ]
     op = "identities (lesson 8)"
     for token in ("softmax", "msoftmax", "asoftmax:2", "asoftmax:4"):
-        out.append(Effect(op, f"{token} beats the raw inputs' AUC on every seed", "lesson 8 notice", reported=True,
-                          test=(lambda token: lambda r: _beats_raw(r, token))(token)))
+        out.append(
+            Effect(
+                op,
+                f"{token} beats the raw inputs' AUC on every seed",
+                "lesson 8 notice",
+                reported=True,
+                test=(lambda token: lambda r: _beats_raw(r, token))(token),
+            )
+        )
     out += [
-        Effect(op, "A-softmax m=4 below M-softmax in open-set AUC on every seed", "lesson 8 notice", reported=True,
-               test=lambda r: _margin_sign(r, "A-softmax m=4")),
-        Effect("identities 16-D (README sweep)", "every model of every seed trains: test accuracy ≥ 0.8",
-               "README's open-set sweep", test=lambda r: (min(x.test_acc or 0 for x in evaluate.records(r)) >= 0.8,
-                                                          min(x.test_acc or 0 for x in evaluate.records(r)))),
-        Effect("bound check (lesson 7)", "strict criterion on training features: every m, every seed",
-               "lesson 7 notice (mbound.check_text)", reported=True,
-               test=lambda r: (all(c.train_strict == c.n for c in mbound.check(r)),
-                               sum(c.train_strict for c in mbound.check(r)))),
-        Effect("bound check (lesson 7)", "strict criterion on test features at m ≥ 4: seeds of 15",
-               "lesson 7 notice (mbound.check_text)", reported=True,
-               test=lambda r: (True, sum(c.strict for c in mbound.check(r) if c.m >= 4))),
+        Effect(
+            op,
+            "A-softmax m=4 below M-softmax in open-set AUC on every seed",
+            "lesson 8 notice",
+            reported=True,
+            test=lambda r: _margin_sign(r, "A-softmax m=4"),
+        ),
+        Effect(
+            "identities 16-D (README sweep)",
+            "every model of every seed trains: test accuracy ≥ 0.8",
+            "README's open-set sweep",
+            test=lambda r: (
+                min(x.test_acc or 0 for x in evaluate.records(r)) >= 0.8,
+                min(x.test_acc or 0 for x in evaluate.records(r)),
+            ),
+        ),
+        Effect(
+            "bound check (lesson 7)",
+            "strict criterion on training features: every m, every seed",
+            "lesson 7 notice (mbound.check_text)",
+            reported=True,
+            test=lambda r: (
+                all(c.train_strict == c.n for c in mbound.check(r)),
+                sum(c.train_strict for c in mbound.check(r)),
+            ),
+        ),
+        Effect(
+            "bound check (lesson 7)",
+            "strict criterion on test features at m ≥ 4: seeds of 15",
+            "lesson 7 notice (mbound.check_text)",
+            reported=True,
+            test=lambda r: (True, sum(c.strict for c in mbound.check(r) if c.m >= 4)),
+        ),
     ]
     return out
 
@@ -206,6 +283,7 @@ def _margin_sign(result, name: str) -> tuple[bool, float]:
 
 
 # ---- training and the table ----
+
 
 def train(settings: list[Settings]) -> tuple[list, float]:
     """One merged call for runs of one shape (the seeds of an experiment), as the app's queue trains a room."""
@@ -250,8 +328,11 @@ def main() -> None:
     ref = measured[args.reference]
     print("| effect | where | " + " | ".join(works) + " |")
     print("|---|---|" + "---|" * len(works))
-    print("| trained model-steps (multiply-adds) | | " + " | ".join(
-        f"{m['model_steps'] / 1e3:.0f}k ({m['flops'] / 1e12:.2f} T)" for m in measured.values()) + " |")
+    print(
+        "| trained model-steps (multiply-adds) | | "
+        + " | ".join(f"{m['model_steps'] / 1e3:.0f}k ({m['flops'] / 1e12:.2f} T)" for m in measured.values())
+        + " |"
+    )
     seconds = (f"{m['seconds']:.1f}" for m in measured.values())
     print("| training seconds (compiling apart), all experiments | | " + " | ".join(seconds) + " |")
     verdicts = {w: [] for w in works}
@@ -264,15 +345,20 @@ def main() -> None:
             lost = sum(r and not h for r, h in zip((ok for ok, _ in ref["effects"][i]), held))
             verdict = "reported" if effect.reported else ("holds" if lost == 0 else f"lost {lost}")
             verdicts[w].append(verdict)
-            span = (f"{min(values):.3g}–{max(values):.3g}" if len(values) > 1 else
-                    f"{values[0]:.3g}" if values else "-")
+            span = f"{min(values):.3g}–{max(values):.3g}" if len(values) > 1 else f"{values[0]:.3g}" if values else "-"
             cells.append(f"{sum(held)}/{len(held)} ({span}) {verdict}")
         print(f"| {effect.claim} | {effect.experiment}: {effect.where} | " + " | ".join(cells) + " |")
     print()
     for w in works:
         fails = [v for v in verdicts[w] if v.startswith("lost")]
-        print(f"{w}: " + ("every effect holds on every seed the reference shows it" if not fails else
-                          f"{len(fails)} effect(s) lose seeds"))
+        print(
+            f"{w}: "
+            + (
+                "every effect holds on every seed the reference shows it"
+                if not fails
+                else f"{len(fails)} effect(s) lose seeds"
+            )
+        )
 
 
 if __name__ == "__main__":

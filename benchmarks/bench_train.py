@@ -49,15 +49,18 @@ print(json.dumps({"compile": runs[0].compile_seconds, "train": [r.train_seconds 
                   "steps": config.steps, "models": len(specs), "diverged": int(sum(runs[0].nan_step >= 0))}))
 """
 
-GRIDS = {"sphereface": "softmax, M-softmax, A-softmax m=1..4",
-         "family": "softmax, M-softmax, A-softmax m=1..4, NormFace, CosFace, ArcFace"}
+GRIDS = {
+    "sphereface": "softmax, M-softmax, A-softmax m=1..4",
+    "family": "softmax, M-softmax, A-softmax m=1..4, NormFace, CosFace, ArcFace",
+}
 MAX_PER_MODEL_RATIO = 1.5  # target: a model of the 9-model grid costs at most this much more than one of the 6
 
 
 def run_child(cache_dir: str, repeats: int, grid: str) -> dict:
     env = {**os.environ, "SPHERE_TOY_CACHE": cache_dir, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", CHILD, str(repeats), grid], env=env, check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(repeats), grid], env=env, check=True, capture_output=True, text=True
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -69,9 +72,17 @@ def measure(grids, repeats: int) -> dict:
         for _ in ("cold", "cached"):
             for grid in grids:
                 runs[grid].append(run_child(os.path.join(cache, grid), repeats, grid))
-    return {grid: {"cold": cold, "cached": cached, "train": min(cold["train"] + cached["train"]),
-                   "steps": cold["steps"], "models": cold["models"], "diverged": cold["diverged"]}
-            for grid, (cold, cached) in runs.items()}
+    return {
+        grid: {
+            "cold": cold,
+            "cached": cached,
+            "train": min(cold["train"] + cached["train"]),
+            "steps": cold["steps"],
+            "models": cold["models"],
+            "diverged": cold["diverged"],
+        }
+        for grid, (cold, cached) in runs.items()
+    }
 
 
 def report(name: str, m: dict, repeats: int, targets: bool) -> None:
@@ -80,8 +91,10 @@ def report(name: str, m: dict, repeats: int, targets: bool) -> None:
     print(f"{models} models ({GRIDS[name]}):")
     print(f"  compile, cold cache:      {cold['compile']:6.2f} s{mark('target < 5 s')}")
     print(f"  compile, from disk cache: {cached['compile']:6.2f} s{mark('target < 1 s')}")
-    print(f"  train, once compiled:     {train:6.2f} s{mark('target < 2 s; best of ' + str(2 * repeats))}"
-          + ("" if targets else f"   (best of {2 * repeats})"))
+    print(
+        f"  train, once compiled:     {train:6.2f} s{mark('target < 2 s; best of ' + str(2 * repeats))}"
+        + ("" if targets else f"   (best of {2 * repeats})")
+    )
     print(f"  throughput:               {steps / train:6.0f} steps/s, {models * steps / train:6.0f} model-steps/s")
     print(f"  first training in a fresh process: {cold['train'][0]:.2f} s (cold), {cached['train'][0]:.2f} s (cached)")
     if m["diverged"]:
@@ -93,15 +106,19 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="trainings per process (best is reported)")
     args = parser.parse_args()
     six, nine = measure(GRIDS, args.repeats).values()
-    print(f"workload: {six['steps']} steps, batch 128, digits 6 classes (+4 held out), 3-D features, hidden 64,64; "
-          f"{os.cpu_count()} CPU cores")
+    print(
+        f"workload: {six['steps']} steps, batch 128, digits 6 classes (+4 held out), 3-D features, hidden 64,64; "
+        f"{os.cpu_count()} CPU cores"
+    )
     report("sphereface", six, args.repeats, targets=True)
     report("family", nine, args.repeats, targets=False)
     ratio = (nine["train"] / nine["models"]) / (six["train"] / six["models"])
     verdict = "ok" if ratio <= MAX_PER_MODEL_RATIO else "OVER TARGET"
-    print(f"per-model train cost, {nine['models']}-model / {six['models']}-model grid: {ratio:.2f}x   "
-          f"(target at most {MAX_PER_MODEL_RATIO}x: {verdict}; "
-          f"{nine['train'] / nine['models']:.3f} s vs {six['train'] / six['models']:.3f} s per model)")
+    print(
+        f"per-model train cost, {nine['models']}-model / {six['models']}-model grid: {ratio:.2f}x   "
+        f"(target at most {MAX_PER_MODEL_RATIO}x: {verdict}; "
+        f"{nine['train'] / nine['models']:.3f} s vs {six['train'] / six['models']:.3f} s per model)"
+    )
 
 
 if __name__ == "__main__":

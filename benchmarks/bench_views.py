@@ -10,10 +10,11 @@ Per view:
          9/36/90; every model; several snapshot steps); views without choices repeat their one call.
 The app caches every answer, so a view with given values is paid once per run; for a view without choices that is
 the cold call. The results are trained as the app's job does it (`jobs.train_settings`, then `jobs.measure` for the
-open-set reports, as the server does while idle); when a run finishes while the ψ(θ) or About tab is shown, the app draws Compare (at the default
-bins) and Training in the background, so those two cold calls are usually not seen by a user. Target on a 2-core
-CPU: any view change (warm max) under 1 s, the ψ(θ) tab well under; a cold call over 1 s is flagged too. The training
-animation's GIF (`snapshots_gif`) is made only when its download button is clicked, so it has a line of its own.
+open-set reports, as the server does while idle); when a run finishes while the ψ(θ) or About tab is shown, the app
+draws Compare (at the default bins) and Training in the background, so those two cold calls are usually not seen by
+a user. Target on a 2-core CPU: any view change (warm max) under 1 s, the ψ(θ) tab well under; a cold call over 1 s
+is flagged too. The training animation's GIF (`snapshots_gif`) is made only when its download button is clicked, so
+it has a line of its own.
 
     python benchmarks/bench_views.py [--quick]
 """
@@ -71,9 +72,11 @@ def train(settings: Settings, label: str) -> GridResult:
     start = time.perf_counter()
     result = train_settings(settings)
     measure_open_set(result)
-    print(f"trained {label}: {len(result.specs)} models x {settings.steps} steps in "
-          f"{result.compile_seconds + result.train_seconds:.1f} s (compile {result.compile_seconds:.1f} s), "
-          f"job with open-set reports {time.perf_counter() - start:.1f} s · {settings.describe()}")
+    print(
+        f"trained {label}: {len(result.specs)} models x {settings.steps} steps in "
+        f"{result.compile_seconds + result.train_seconds:.1f} s (compile {result.compile_seconds:.1f} s), "
+        f"job with open-set reports {time.perf_counter() - start:.1f} s · {settings.describe()}"
+    )
     return result
 
 
@@ -90,8 +93,10 @@ def main() -> None:
     def same(call: Callable[[], object]) -> list[Callable[[], object]]:
         return [call] * reps
 
-    print(f"view latency on {os.cpu_count()} CPU cores, {datetime.date.today().isoformat()}, "
-          f"python {sys.version.split()[0]}{', --quick' if args.quick else ''}")
+    print(
+        f"view latency on {os.cpu_count()} CPU cores, {datetime.date.today().isoformat()}, "
+        f"python {sys.version.split()[0]}{', --quick' if args.quick else ''}"
+    )
     r3 = train(Settings(), "the default experiment (3-D)")
     r2 = train(PRESETS[PRESET_2D].settings, f'"{PRESET_2D}"')
     models3, models2 = range(len(r3.specs)), range(len(r2.specs))
@@ -104,17 +109,27 @@ def main() -> None:
     measure("ψ(θ): psi_figure(m, λ)", grid(lambda m, lam: png(views.PSI, m, lam), range(1, 9), LAMBDAS))
     measure("3-D Features: sphere_plotly+json", grid(lambda g: lambda: plots.sphere_plotly(r3, g).to_json(), models3))
     measure("3-D Features: sphere_figure", grid(lambda g: png(views.SPHERE, r3, g), models3))
-    measure("2-D Features: features_figure", grid(
-        lambda g, test, held: png(views.FEATURES_2D, r2, g, show_test=test, show_open=held),
-        models2, (True, False), (True, False)))
+    measure(
+        "2-D Features: features_figure",
+        grid(
+            lambda g, test, held: png(views.FEATURES_2D, r2, g, show_test=test, show_open=held),
+            models2,
+            (True, False),
+            (True, False),
+        ),
+    )
     measure("Angles: stats_rows (table)", same(lambda: plots.stats_rows(r3)))
-    measure("Angles: angle_histogram_figure", grid(
-        lambda g, bins: png(views.ANGLE_HISTOGRAM, r3, g, bins=bins), models3, BINS))
+    measure(
+        "Angles: angle_histogram_figure",
+        grid(lambda g, bins: png(views.ANGLE_HISTOGRAM, r3, g, bins=bins), models3, BINS),
+    )
     measure("Angles: target_angle_figure", grid(lambda g: png(views.TARGET_ANGLES, r3, g), models3))
     for label, r in (("3-D", r3), ("2-D", r2)):  # the app draws the two rows as two pictures
         measure(f"Compare {label}: features row", same(png(views.COMPARE, r, rows="features")))
-        measure(f"Compare {label}: angles row (bins)",
-                grid(lambda bins, r=r: png(views.COMPARE, r, bins=bins, rows="angles"), BINS))
+        measure(
+            f"Compare {label}: angles row (bins)",
+            grid(lambda bins, r=r: png(views.COMPARE, r, bins=bins, rows="angles"), BINS),
+        )
     measure("Compare: stats_markdown (table)", same(lambda: plots.stats_markdown(r3)))
     measure("Training: training_figure", same(png(views.TRAINING, r3)))
     measure("Training 3-D: snapshot_figure", grid(lambda g, i: png(views.SNAPSHOT, r3, g, i), models3, snaps(r3)))
@@ -122,10 +137,15 @@ def main() -> None:
     measure("Open-set: roc_figure", same(png(views.ROC, r3)))
     measure("Open-set: open_set_rows (table)", same(lambda: plots.open_set_rows(r3)))
     for label, r, models in (("3-D", r3, models3), ("2-D", r2, models2)):
-        measure(f"Training {label}: Play (plotly+json)",
-                grid(lambda g, r=r: lambda: plots.snapshots_plotly(r, g).to_json(), models))
-    measure("Download GIF (3-D)", [lambda g=g: plots.snapshots_gif(r3, g) for g in (models3[-1], 0)],
-            f"  (made when its button is clicked; {len(r3.snapshot_steps)} frames)")
+        measure(
+            f"Training {label}: Play (plotly+json)",
+            grid(lambda g, r=r: lambda: plots.snapshots_plotly(r, g).to_json(), models),
+        )
+    measure(
+        "Download GIF (3-D)",
+        [lambda g=g: plots.snapshots_gif(r3, g) for g in (models3[-1], 0)],
+        f"  (made when its button is clicked; {len(r3.snapshot_steps)} frames)",
+    )
 
 
 if __name__ == "__main__":

@@ -10,8 +10,9 @@ import os as _os
 # device per core. This must happen before JAX starts, so importing sphere_toy before jax makes it take effect;
 # a user's own XLA_FLAGS setting is left alone, and GPUs are unaffected (it only concerns the host platform).
 if "xla_force_host_platform_device_count" not in _os.environ.get("XLA_FLAGS", ""):
-    _os.environ["XLA_FLAGS"] = (_os.environ.get("XLA_FLAGS", "") +
-                                f" --xla_force_host_platform_device_count={min(_os.cpu_count() or 1, 8)}").strip()
+    _os.environ["XLA_FLAGS"] = (
+        _os.environ.get("XLA_FLAGS", "") + f" --xla_force_host_platform_device_count={min(_os.cpu_count() or 1, 8)}"
+    ).strip()
 
 
 def _fewer_malloc_arenas(arenas: int = 2) -> bool:

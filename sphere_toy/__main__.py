@@ -23,8 +23,14 @@ import sys
 import sphere_toy  # noqa: F401  (sets up XLA's per-core CPU devices before JAX starts)
 
 DIVERGED = 3
-_FLAGS = {"n_classes + held_out": "--classes + --held-out", "n_classes": "--classes", "held_out": "--held-out",
-          "classes must": "--class-ids must", "classes = ": "--classes = ", "samples_per_class": "samples per class"}
+_FLAGS = {
+    "n_classes + held_out": "--classes + --held-out",
+    "n_classes": "--classes",
+    "held_out": "--held-out",
+    "classes must": "--class-ids must",
+    "classes = ": "--classes = ",
+    "samples_per_class": "samples per class",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,6 +48,7 @@ def _ranged(kind, lo=None, hi=None):
             bounds = f"[{_num(lo)}, {_num(hi)}]" if hi is not None else f">= {_num(lo)}"
             raise argparse.ArgumentTypeError(f"{text} is out of range {bounds}")
         return value
+
     return parse
 
 
@@ -56,16 +63,21 @@ def _int_list(lo=0, hi=None, max_len=None):
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers") from None
         if not values or min(values) < lo or (hi is not None and max(values) > hi):
-            raise argparse.ArgumentTypeError(f"{text!r} must list integers in [{lo}, {hi}]" if hi is not None
-                                             else f"{text!r} must list integers >= {lo}")
+            raise argparse.ArgumentTypeError(
+                f"{text!r} must list integers in [{lo}, {hi}]"
+                if hi is not None
+                else f"{text!r} must list integers >= {lo}"
+            )
         if max_len is not None and len(values) > max_len:
             raise argparse.ArgumentTypeError(f"{text!r} lists more than {max_len} values")
         return values
+
     return parse
 
 
 def _model(text):
     from sphere_toy import margins
+
     try:
         return margins.parse(text).token
     except ValueError as e:
@@ -74,10 +86,22 @@ def _model(text):
 
 # The experiment's flags are generated from the app's declaration (`settings.LIMITS`): one name, one bound, one
 # help text for both. Flags the CLI adds: several --seed values (one grid), --class-ids, --m (A-softmax shorthand).
-_GROUPS = {"data": ("data", "classes", "held_out", "samples", "nuisance", "imbalance", "overlap"),
-           "training": ("dim", "hidden", "steps", "batch", "lr", "optimizer", "lambda_base", "lambda_gamma",
-                        "lambda_power", "lambda_min"),
-           "models": ("losses", "scale", "seed", "seeds")}
+_GROUPS = {
+    "data": ("data", "classes", "held_out", "samples", "nuisance", "imbalance", "overlap"),
+    "training": (
+        "dim",
+        "hidden",
+        "steps",
+        "batch",
+        "lr",
+        "optimizer",
+        "lambda_base",
+        "lambda_gamma",
+        "lambda_power",
+        "lambda_min",
+    ),
+    "models": ("losses", "scale", "seed", "seeds"),
+}
 
 
 def flag(field: str) -> str:
@@ -96,28 +120,44 @@ def _add_experiment_args(p: argparse.ArgumentParser) -> None:
             limit, default = LIMITS[field], getattr(defaults, field)
             kw = {"help": limit.help.replace("%", "%%"), "default": default, "dest": field}
             if field == "losses":
-                kw.update(type=_model, nargs="+", default=None,
-                          help="models to train, each a loss id with an optional :margin, e.g. softmax msoftmax "
-                               "asoftmax:4 normface cosface:0.35 arcface:0.5 (default: softmax msoftmax and "
-                               "asoftmax:m for each --m)")
+                kw.update(
+                    type=_model,
+                    nargs="+",
+                    default=None,
+                    help="models to train, each a loss id with an optional :margin, e.g. softmax msoftmax "
+                    "asoftmax:4 normface cosface:0.35 arcface:0.5 (default: softmax msoftmax and "
+                    "asoftmax:m for each --m)",
+                )
             elif field == "seed":
-                kw.update(type=_ranged(int, int(limit.lo), int(limit.hi)), nargs="+", default=[default],
-                          help="one or more seeds: one model per loss and seed, in one grid (data from the first)")
+                kw.update(
+                    type=_ranged(int, int(limit.lo), int(limit.hi)),
+                    nargs="+",
+                    default=[default],
+                    help="one or more seeds: one model per loss and seed, in one grid (data from the first)",
+                )
             elif field == "hidden":
                 kw.update(type=_int_list(int(limit.lo), int(limit.hi), limit.max_len))
             elif field == "held_out":
-                kw.update(type=_ranged(int, int(limit.lo), int(limit.hi)), default=None,
-                          help=limit.help + " (default: digits, all the others up to 8; blobs, 4)")
+                kw.update(
+                    type=_ranged(int, int(limit.lo), int(limit.hi)),
+                    default=None,
+                    help=limit.help + " (default: digits, all the others up to 8; blobs, 4)",
+                )
             elif limit.choices:
                 kw.update(type=limit.kind, choices=limit.choices)
             else:
                 kw.update(type=_ranged(limit.kind, limit.kind(limit.lo), limit.kind(limit.hi)))
             group.add_argument(flag(field), **kw)
     groups["models"].add_argument(
-        "--m", type=_ranged(int, 1, 6), nargs="+", default=None,
-        help="A-softmax margins, one model each (shorthand: alone, softmax msoftmax and asoftmax:m; default 1 2 3 4)")
-    groups["data"].add_argument("--class-ids", type=_int_list(), default=None,
-                                help="digits only: which digits to train on, e.g. 0,1,7")
+        "--m",
+        type=_ranged(int, 1, 6),
+        nargs="+",
+        default=None,
+        help="A-softmax margins, one model each (shorthand: alone, softmax msoftmax and asoftmax:m; default 1 2 3 4)",
+    )
+    groups["data"].add_argument(
+        "--class-ids", type=_int_list(), default=None, help="digits only: which digits to train on, e.g. 0,1,7"
+    )
 
 
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
@@ -130,8 +170,12 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m sphere_toy", description=__doc__.split("\n\n")[0],
-                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    parser = _Parser(
+        prog="python -m sphere_toy",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub_kw = {"formatter_class": _Help}
     compare = sub.add_parser("compare", **sub_kw, help="train the grid and print a table of angles and accuracies")
@@ -144,15 +188,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_experiment_args(figures)
     figures.add_argument("--out", required=True, help="output directory")
     sub.add_parser("warmup", **sub_kw, help="compile every preset's programs into the disk cache, before class")
-    sweep = sub.add_parser("sweep", **sub_kw, help="vary one knob over seeds; write a table and a figure of "
-                                                    "open-set AUC")
+    sweep = sub.add_parser(
+        "sweep", **sub_kw, help="vary one knob over seeds; write a table and a figure of open-set AUC"
+    )
     _add_experiment_args(sweep)
-    sweep.add_argument("--knob", required=True, choices=("dim", "classes", "m"),
-                       help="what to vary: the feature dimension, the classes trained on, or A-softmax's m")
+    sweep.add_argument(
+        "--knob",
+        required=True,
+        choices=("dim", "classes", "m"),
+        help="what to vary: the feature dimension, the classes trained on, or A-softmax's m",
+    )
     sweep.add_argument("--values", required=True, type=_ranged(int, 1), nargs="+", help="the knob's values")
     sweep.add_argument("--out", required=True, help="output directory (sweep.md, sweep.csv, sweep.png)")
-    figures.add_argument("--from", dest="from_run", metavar="RUN.NPZ", default=None,
-                         help="draw a run saved by `train` instead of training (the experiment flags are ignored)")
+    figures.add_argument(
+        "--from",
+        dest="from_run",
+        metavar="RUN.NPZ",
+        default=None,
+        help="draw a run saved by `train` instead of training (the experiment flags are ignored)",
+    )
     return parser
 
 
@@ -164,24 +218,31 @@ def _settings(args):
     tokens = list(args.losses or [])
     if args.m is not None or not tokens:
         ms = args.m or [1, 2, 3, 4]
-        tokens += (list(margins.sphereface_tokens(ms)) if not tokens
-                   else list(margins.asoftmax_tokens(ms)))
+        tokens += list(margins.sphereface_tokens(ms)) if not tokens else list(margins.asoftmax_tokens(ms))
     n_classes = len(args.class_ids) if args.class_ids else args.classes
     values = {field: getattr(args, field) for field in LIMITS if field not in ("losses", "seed", "held_out")}
     probe = Settings(**{**values, "classes": n_classes, "held_out": 0})
     held_out = args.held_out
     if held_out is None:
         held_out = probe.max_held_out() if args.data == "digits" else Settings().held_out
-    return Settings(**{**values, "classes": n_classes, "held_out": held_out, "losses": canonical_tokens(tokens),
-                       "seed": args.seed[0]})
+    return Settings(
+        **{
+            **values,
+            "classes": n_classes,
+            "held_out": held_out,
+            "losses": canonical_tokens(tokens),
+            "seed": args.seed[0],
+        }
+    )
 
 
 def _configs(args):
     """The data, training config and models the arguments describe; ValueError naming a field if they are wrong."""
     settings = _settings(args)
     data = dataclasses.replace(settings.data_config(), classes=args.class_ids)
-    specs = tuple(dict.fromkeys(spec for seed in dict.fromkeys(args.seed)
-                                for spec in settings.replace(seed=seed).specs()))  # --seed 0 1 --seeds 2: 0, 1, 2
+    specs = tuple(
+        dict.fromkeys(spec for seed in dict.fromkeys(args.seed) for spec in settings.replace(seed=seed).specs())
+    )  # --seed 0 1 --seeds 2: 0, 1, 2
     return data, settings.train_config(), specs
 
 
@@ -191,8 +252,10 @@ def _deg(x):
 
 def format_table(records) -> str:
     """The compare table of `evaluate.ModelRecord`s: accuracies, then the paper's angle criterion in degrees."""
-    head = (f"{'model':<15}{'seed':>5}{'train':>7}{'test':>7}{'θ_y':>7}{'max∠in':>8}{'min∠out':>8}{'p95in':>7}"
-            f"{'p5out':>7}{'min∠W':>7}{'crit':>6}{'AUC':>7}")
+    head = (
+        f"{'model':<15}{'seed':>5}{'train':>7}{'test':>7}{'θ_y':>7}{'max∠in':>8}{'min∠out':>8}{'p95in':>7}"
+        f"{'p5out':>7}{'min∠W':>7}{'crit':>6}{'AUC':>7}"
+    )
     lines = [head, "-" * len(head)]
     for r in records:
         if not r.ok:
@@ -203,9 +266,12 @@ def format_table(records) -> str:
             f"{r.name:<15}{r.seed:>5}{r.train_acc:7.3f}{r.test_acc:7.3f}{_deg(r.mean_target_angle)} "
             f"{_deg(r.max_intra_angle)} {_deg(r.min_inter_angle)}{_deg(r.p95_intra_angle)}"
             f"{_deg(r.p5_inter_angle)}{_deg(r.min_weight_angle)}"
-            f"{'yes' if r.criterion_met else 'no':>6}{auc:>7}")
-    lines.append("angles in degrees on the closed-set test samples; crit: max intra-class angle < min inter-class "
-                 "angle; AUC: open-set verification by cosine similarity on held-out classes")
+            f"{'yes' if r.criterion_met else 'no':>6}{auc:>7}"
+        )
+    lines.append(
+        "angles in degrees on the closed-set test samples; crit: max intra-class angle < min inter-class "
+        "angle; AUC: open-set verification by cosine similarity on held-out classes"
+    )
     return "\n".join(lines)
 
 
@@ -254,9 +320,11 @@ def warmup(train=None, together=None) -> int:
     default = Settings()
     family = default.losses + ("normface", "cosface:0.35", "arcface:0.5")  # the whole family: 9 models
     buckets = {padded_size(c, CLASS_BUCKET): c for c in range(default.max_classes(), 1, -1)}  # each bucket's fewest
-    changes = [(f"default, {c} classes", Settings.from_query({"classes": str(c)})[0])  # held out clamped as the
-               for bucket, c in sorted(buckets.items())                                 # form clamps it
-               if bucket != padded_size(default.classes, CLASS_BUCKET)]
+    changes = [
+        (f"default, {c} classes", Settings.from_query({"classes": str(c)})[0])  # held out clamped as the
+        for bucket, c in sorted(buckets.items())  # form clamps it
+        if bucket != padded_size(default.classes, CLASS_BUCKET)
+    ]
     changes += [(f"default, {n} models", default.replace(losses=family[:n])) for n in (2, 4, 8, 9)]
     for name, settings in [("default", default), *((name, p.settings) for name, p in PRESETS.items()), *changes]:
         t0 = time.perf_counter()
@@ -281,6 +349,7 @@ def main(argv=None) -> int:
         return warmup()
     if getattr(args, "from_run", None):  # figures of a saved run: nothing to train
         from sphere_toy.figures import write_figures
+
         try:
             result = load_result(args.from_run)
         except (OSError, ValueError, KeyError) as e:
@@ -304,20 +373,26 @@ def main(argv=None) -> int:
     if args.command == "compare":
         print(json.dumps([r.as_json() for r in records], indent=1) if args.json else format_table(records))
         if not args.json:
-            print(f"compile {result.compile_seconds:.2f} s, train {result.train_seconds:.2f} s "
-                  f"({train_config.steps / result.train_seconds:.0f} steps/s for {len(specs)} models)")
+            print(
+                f"compile {result.compile_seconds:.2f} s, train {result.train_seconds:.2f} s "
+                f"({train_config.steps / result.train_seconds:.0f} steps/s for {len(specs)} models)"
+            )
     elif args.command == "train":
         save_result(result, args.out)
         print(f"saved {len(specs)} models to {args.out}")
     else:
         from sphere_toy.figures import write_figures
+
         for path in write_figures(result, args.out):
             print(path)
 
     bad = [r for r in records if not r.ok]
     for r in bad:
-        print(f"error: {r.name} (seed {r.seed}) diverged at step {r.nan_step}; "
-              "lower the learning rate or raise --lambda-min", file=sys.stderr)
+        print(
+            f"error: {r.name} (seed {r.seed}) diverged at step {r.nan_step}; "
+            "lower the learning rate or raise --lambda-min",
+            file=sys.stderr,
+        )
     return DIVERGED if bad else 0
 
 

@@ -106,7 +106,7 @@ class Calibration:
             return
         ratio = train_seconds / estimate
         with self._lock:
-            self._ratios = (self._ratios + [ratio])[-self._keep:]
+            self._ratios = (self._ratios + [ratio])[-self._keep :]
 
     @property
     def factor(self) -> float:
@@ -133,9 +133,14 @@ def refusal(settings, estimate: float, bound: float | None = None) -> Refusal | 
     if estimate <= bound:
         return None
     worst = sorted(_knobs(settings), key=lambda k: -k[0])[0][1]
-    return Refusal(estimate, bound, _("This run would take about {estimate} s; this server allows {bound} s (its "
-                                      "teacher sets SPHERE_TOY_MAX_RUN_SECONDS). Lower {knob}.").format(
-        estimate=f"{estimate:.0f}", bound=f"{bound:.0f}", knob=worst))
+    return Refusal(
+        estimate,
+        bound,
+        _(
+            "This run would take about {estimate} s; this server allows {bound} s (its "
+            "teacher sets SPHERE_TOY_MAX_RUN_SECONDS). Lower {knob}."
+        ).format(estimate=f"{estimate:.0f}", bound=f"{bound:.0f}", knob=worst),
+    )
 
 
 def _knobs(settings) -> list[tuple[float, str]]:
@@ -151,20 +156,27 @@ def _knobs(settings) -> list[tuple[float, str]]:
 
     default = Settings()
     n = len(settings.specs())
-    return [(settings.steps / default.steps, knob("steps", settings.steps)),
-            (settings.batch / default.batch, knob("batch", settings.batch)),
-            (flops_per_model_step(settings.replace(batch=default.batch)) / flops_per_model_step(default),
-             knob("hidden", ",".join(map(str, settings.hidden)))),
-            (n / len(default.specs()), ngettext("the models or {control} ({n} model)",
-                                                "the models or {control} ({n} models)", n).format(
-                control=label("seeds"), n=n))]
+    return [
+        (settings.steps / default.steps, knob("steps", settings.steps)),
+        (settings.batch / default.batch, knob("batch", settings.batch)),
+        (
+            flops_per_model_step(settings.replace(batch=default.batch)) / flops_per_model_step(default),
+            knob("hidden", ",".join(map(str, settings.hidden))),
+        ),
+        (
+            n / len(default.specs()),
+            ngettext("the models or {control} ({n} model)", "the models or {control} ({n} models)", n).format(
+                control=label("seeds"), n=n
+            ),
+        ),
+    ]
 
 
 CALIBRATION = Calibration()  # this process's (this server's) runs
 
 
 def describe(seconds: float) -> str:
-    """"≈ 4 s", "≈ 2 min" (in the current language)."""
+    """ "≈ 4 s", "≈ 2 min" (in the current language)."""
     if seconds < 90:
         return _("≈ {seconds} s").format(seconds=f"{seconds:.0f}")
     return _("≈ {minutes} min").format(minutes=f"{seconds / 60:.0f}")

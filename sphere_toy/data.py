@@ -158,8 +158,15 @@ def _renderer() -> dict:
     # A fixed affine map puts the inputs on the scale a small MLP trains well at: zero mean and unit variance per
     # input for a standard normal latent (the scale of traits and of unit nuisance). Fixed, so not data-dependent.
     h = np.tanh(rng.standard_normal((4096, ID_LATENT_DIM)) @ w1 + b1) @ w2
-    world = {"traits": q[:, :ID_TRAIT_DIM].T, "nuisance": q[:, ID_TRAIT_DIM:].T,  # (T, L) and (U, L), orthonormal rows
-             "w1": w1, "b1": b1, "w2": w2, "mean": h.mean(axis=0), "std": h.std(axis=0)}
+    world = {
+        "traits": q[:, :ID_TRAIT_DIM].T,
+        "nuisance": q[:, ID_TRAIT_DIM:].T,  # (T, L) and (U, L), orthonormal rows
+        "w1": w1,
+        "b1": b1,
+        "w2": w2,
+        "mean": h.mean(axis=0),
+        "std": h.std(axis=0),
+    }
     for a in world.values():
         a.flags.writeable = False
     return world
@@ -441,9 +448,7 @@ def load(config: DataConfig) -> Dataset:
         x, y = digits(trained + held)  # labels 0..K-1 trained, K..K+H-1 held out
         names = tuple(f"digit {d}" for d in trained + held)
     elif config.source == "identities":
-        x, y = identities(
-            k + h, samples_per_class=config.samples_per_class, nuisance=config.nuisance, seed=seed_source
-        )
+        x, y = identities(k + h, samples_per_class=config.samples_per_class, nuisance=config.nuisance, seed=seed_source)
         names = tuple(f"id {i}" for i in range(k + h))
     else:
         x, y = blobs(

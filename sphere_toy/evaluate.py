@@ -64,8 +64,11 @@ def open_set_report(result, g: int) -> dict | None:
     data = result.data
     if result.diverged(g) or data.n_open_classes < 2:
         return None
-    return _memoised(result, ("open_set", g), lambda: metrics.open_set_report(
-        result.train_features[g], data.y_train, result.open_features[g], data.y_open))
+    return _memoised(
+        result,
+        ("open_set", g),
+        lambda: metrics.open_set_report(result.train_features[g], data.y_train, result.open_features[g], data.y_open),
+    )
 
 
 def open_set_reports(result) -> list[dict | None]:
@@ -82,8 +85,9 @@ def input_open_set_report(result) -> dict | None:
     data = result.data
     if data.n_open_classes < 2:
         return None
-    return _memoised(result, "open_set_inputs", lambda: metrics.open_set_report(
-        data.x_train, data.y_train, data.x_open, data.y_open))
+    return _memoised(
+        result, "open_set_inputs", lambda: metrics.open_set_report(data.x_train, data.y_train, data.x_open, data.y_open)
+    )
 
 
 def measured(result) -> set:
@@ -139,17 +143,33 @@ def record(result, g: int) -> ModelRecord:
     """Model g's `ModelRecord`."""
     spec, data = result.specs[g], result.data
     base = input_open_set_report(result)
-    head = ModelRecord(loss=spec.loss, margin=spec.margin, scale=spec.scale, seed=spec.seed, name=spec.name,
-                       nan_step=int(result.nan_step[g]) if result.diverged(g) else None,
-                       compile_seconds=result.compile_seconds, train_seconds=result.train_seconds,
-                       input_open_set_auc=None if base is None or base["auc"] is None else float(base["auc"]))
+    head = ModelRecord(
+        loss=spec.loss,
+        margin=spec.margin,
+        scale=spec.scale,
+        seed=spec.seed,
+        name=spec.name,
+        nan_step=int(result.nan_step[g]) if result.diverged(g) else None,
+        compile_seconds=result.compile_seconds,
+        train_seconds=result.train_seconds,
+        input_open_set_auc=None if base is None or base["auc"] is None else float(base["auc"]),
+    )
     if result.diverged(g):
         return head
     w, b, feats = result.weights[g], result.bias[g], result.test_features[g]
     stats = metrics.angle_stats(feats, data.y_test)
     open_set = open_set_report(result, g) or {}
-    angles = {k: stats[k] for k in ("max_intra_angle", "min_inter_angle", "p95_intra_angle", "p5_inter_angle",
-                                    "mean_intra_angle", "mean_inter_angle")}
+    angles = {
+        k: stats[k]
+        for k in (
+            "max_intra_angle",
+            "min_inter_angle",
+            "p95_intra_angle",
+            "p5_inter_angle",
+            "mean_intra_angle",
+            "mean_inter_angle",
+        )
+    }
     return dataclasses.replace(
         head,
         final_loss=float(result.history["loss"][g, -1]),
@@ -157,11 +177,15 @@ def record(result, g: int) -> ModelRecord:
         test_acc=metrics.accuracy(feats, w, b, data.y_test),
         mean_target_angle=float(np.mean(metrics.target_angles(feats, w, data.y_test))),
         **{k: None if v is None else float(v) for k, v in angles.items()},
-        criterion_met=bool(stats["criterion_met"]), robust_criterion_met=bool(stats["robust_criterion_met"]),
+        criterion_met=bool(stats["criterion_met"]),
+        robust_criterion_met=bool(stats["robust_criterion_met"]),
         min_weight_angle=metrics.min_weight_angle(w),
         weight_norms=tuple(float(v) for v in metrics.weight_norms(w)),
-        **{f"open_set_{k}": None if open_set.get(k) is None else float(open_set[k])
-           for k in ("auc", "threshold", "accuracy")})
+        **{
+            f"open_set_{k}": None if open_set.get(k) is None else float(open_set[k])
+            for k in ("auc", "threshold", "accuracy")
+        },
+    )
 
 
 def records(result) -> list[ModelRecord]:
@@ -169,6 +193,7 @@ def records(result) -> list[ModelRecord]:
 
 
 # ---- answers over seeds ----
+
 
 @dataclass(frozen=True)
 class SeedAUCs:
@@ -194,7 +219,7 @@ class SeedAUCs:
 
     @property
     def text(self) -> str:
-        """"0.888 ± 0.021" ("-" if every seed diverged, no ± with one seed)."""
+        """ "0.888 ± 0.021" ("-" if every seed diverged, no ± with one seed)."""
         if self.mean is None:
             return "-"
         return f"{self.mean:.3f}" + ("" if self.sd is None else f" ± {self.sd:.3f}")
@@ -260,6 +285,7 @@ def margin_effects(result) -> list[MarginEffect]:
 
 # ---- the class prior under imbalance ----
 
+
 @dataclass(frozen=True)
 class ClassPrior:
     """What a model gives each training class, against how many samples the class had (SphereFace, Sec. 3.1: free
@@ -288,7 +314,12 @@ def class_prior(result, g: int) -> ClassPrior | None:
         radius = float(np.median(np.linalg.norm(result.train_features[g], axis=-1)))
         angles = metrics.region_angles(w, b, radius)
     return ClassPrior(
-        name=result.specs[g].name, sizes=tuple(int(s) for s in sizes), norms=tuple(float(v) for v in norms),
-        biases=tuple(float(v) for v in b), angles=None if angles is None else tuple(float(v) for v in angles),
-        rho_norms=metrics.rank_correlation(norms, sizes), rho_biases=metrics.rank_correlation(b, sizes),
-        rho_angles=None if angles is None else metrics.rank_correlation(angles, sizes))
+        name=result.specs[g].name,
+        sizes=tuple(int(s) for s in sizes),
+        norms=tuple(float(v) for v in norms),
+        biases=tuple(float(v) for v in b),
+        angles=None if angles is None else tuple(float(v) for v in angles),
+        rho_norms=metrics.rank_correlation(norms, sizes),
+        rho_biases=metrics.rank_correlation(b, sizes),
+        rho_angles=None if angles is None else metrics.rank_correlation(angles, sizes),
+    )

@@ -187,6 +187,7 @@ def negotiate(query_lang: str | None, accept_language: str | None) -> str:
 
 # ---- long texts ----
 
+
 def localized_path(path: str | pathlib.Path, lang: str) -> pathlib.Path:
     """The version of the long text `path` (the English file, "about.md") in `lang`: "about.zh-TW.md" beside it when
     that file exists, else `path` itself (English rather than nothing)."""

@@ -48,8 +48,14 @@ from . import cost, evaluate
 from .data import load
 from .i18n import N_, _, ngettext
 from .settings import Settings
-from .train import (GridResult, device_count as train_devices, merge_key as _shape_key, padded_size, train_experiments,
-                    train_grid)
+from .train import (
+    GridResult,
+    device_count as train_devices,
+    merge_key as _shape_key,
+    padded_size,
+    train_experiments,
+    train_grid,
+)
 
 Progress = Callable[..., None]  # progress(done, total, so_far=None); so_far(i) is run i's result so far
 Trainer = Callable[[Settings, Progress], GridResult]
@@ -192,10 +198,21 @@ class Jobs:
     idle, from `idle_after` seconds after the last run finished, and should stop early once `busy()`.
     """
 
-    def __init__(self, train: Trainer | None = None, *, together: TogetherTrainer | None = None,
-                 key: Callable[[Settings], Hashable] | None = None, after: Callable[..., None] | None = None,
-                 keep: int = 8, max_bytes: int = MAX_BYTES, abandon_after: float = 15.0, stop_after: float = 30.0,
-                 max_models: int = MAX_MODELS_TOGETHER, idle_after: float = 3.0, devices: int | None = None):
+    def __init__(
+        self,
+        train: Trainer | None = None,
+        *,
+        together: TogetherTrainer | None = None,
+        key: Callable[[Settings], Hashable] | None = None,
+        after: Callable[..., None] | None = None,
+        keep: int = 8,
+        max_bytes: int = MAX_BYTES,
+        abandon_after: float = 15.0,
+        stop_after: float = 30.0,
+        max_models: int = MAX_MODELS_TOGETHER,
+        idle_after: float = 3.0,
+        devices: int | None = None,
+    ):
         real = train is None
         self._train = train_settings if real else train
         self._together = train_together if real and together is None else together
@@ -300,7 +317,7 @@ class Jobs:
             if job not in self._queue:
                 return []
             queue = list(self._queue)
-            return list(self._running) + queue[:queue.index(job)]
+            return list(self._running) + queue[: queue.index(job)]
 
     def status(self, job: Job) -> tuple[float, str]:
         """Fraction done and a status line for `job`'s progress bar, in plain words (the current language's)."""
@@ -310,41 +327,73 @@ class Jobs:
             ahead = self.ahead(job)
             if ahead:
                 first = ahead[0]
-                where = (_("step {done} of {steps}").format(done=first.done, steps=first.settings.steps)
-                         if first.running else _("queued"))
+                where = (
+                    _("step {done} of {steps}").format(done=first.done, steps=first.settings.steps)
+                    if first.running
+                    else _("queued")
+                )
                 wait = _remaining(ahead)
                 return 0.0, ngettext(
                     "Place {place} in the queue: waiting for {n} run ahead of this one ({waited} s so far, {to_go} "
                     "to go); first: {first} ({where}). This run starts after it.",
                     "Place {place} in the queue: waiting for {n} runs ahead of this one ({waited} s so far, {to_go} "
-                    "to go); first: {first} ({where}). This run starts after them.", len(ahead)).format(
-                    place=len(ahead) + 1, n=len(ahead), waited=f"{now - job.queued:.0f}", to_go=cost.describe(wait),
-                    first=first.settings.describe(), where=where)
+                    "to go); first: {first} ({where}). This run starts after them.",
+                    len(ahead),
+                ).format(
+                    place=len(ahead) + 1,
+                    n=len(ahead),
+                    waited=f"{now - job.queued:.0f}",
+                    to_go=cost.describe(wait),
+                    first=first.settings.describe(),
+                    where=where,
+                )
             return 0.0, _("Starting…")
         elapsed = f"{now - (job.started or now):.0f}"
         if job.finished.is_set():
             return 1.0, _("Finished in {elapsed} s.").format(elapsed=elapsed)
         others = job.together - 1  # runs training in the same call besides this one
         if job.done == 0:
-            text = (ngettext("Preparing and compiling {models} models together with {others} other run in one call… "
-                             "({elapsed} s)", "Preparing and compiling {models} models together with {others} other "
-                             "runs in one call… ({elapsed} s)", others) if others else
-                    ngettext("Preparing and compiling {models} model… ({elapsed} s)",
-                             "Preparing and compiling {models} models… ({elapsed} s)", models))
+            text = (
+                ngettext(
+                    "Preparing and compiling {models} models together with {others} other run in one call… "
+                    "({elapsed} s)",
+                    "Preparing and compiling {models} models together with {others} other "
+                    "runs in one call… ({elapsed} s)",
+                    others,
+                )
+                if others
+                else ngettext(
+                    "Preparing and compiling {models} model… ({elapsed} s)",
+                    "Preparing and compiling {models} models… ({elapsed} s)",
+                    models,
+                )
+            )
             return 0.0, text.format(models=models, others=others, elapsed=elapsed)
         if job.done >= total:
-            return 1.0, ngettext("Trained {models} model; collecting the results… ({elapsed} s)",
-                                 "Trained {models} models; collecting the results… ({elapsed} s)", models).format(
-                models=models, elapsed=elapsed)
+            return 1.0, ngettext(
+                "Trained {models} model; collecting the results… ({elapsed} s)",
+                "Trained {models} models; collecting the results… ({elapsed} s)",
+                models,
+            ).format(models=models, elapsed=elapsed)
         estimate = cost.CALIBRATION.estimate(job.settings) if job.together == 1 else _remaining(self._running)
-        text = (ngettext("Training {models} models together with {others} other run in one call: step {done} of "
-                         "{total} ({elapsed} s of {estimate})", "Training {models} models together with {others} "
-                         "other runs in one call: step {done} of {total} ({elapsed} s of {estimate})", others)
-                if others else
-                ngettext("Training {models} model: step {done} of {total} ({elapsed} s of {estimate})",
-                         "Training {models} models: step {done} of {total} ({elapsed} s of {estimate})", models))
-        return job.done / total, text.format(models=models, others=others, done=job.done, total=total,
-                                             elapsed=elapsed, estimate=cost.describe(estimate))
+        text = (
+            ngettext(
+                "Training {models} models together with {others} other run in one call: step {done} of "
+                "{total} ({elapsed} s of {estimate})",
+                "Training {models} models together with {others} "
+                "other runs in one call: step {done} of {total} ({elapsed} s of {estimate})",
+                others,
+            )
+            if others
+            else ngettext(
+                "Training {models} model: step {done} of {total} ({elapsed} s of {estimate})",
+                "Training {models} models: step {done} of {total} ({elapsed} s of {estimate})",
+                models,
+            )
+        )
+        return job.done / total, text.format(
+            models=models, others=others, done=job.done, total=total, elapsed=elapsed, estimate=cost.describe(estimate)
+        )
 
     # ---- the worker ----
 

@@ -160,8 +160,15 @@ def arcface_target(cos_theta: ArrayLike, m: ArrayLike) -> jax.Array:
     return jnp.where(c > jnp.cos(jnp.pi - m), arc, c - m * jnp.sin(m))
 
 
-def margin_target(cos_theta: ArrayLike, *, m=1, angle_margin: ArrayLike = 0.0, cos_margin: ArrayLike = 0.0,
-                  lam: ArrayLike = 0.0, max_m: int | None = None) -> jax.Array:
+def margin_target(
+    cos_theta: ArrayLike,
+    *,
+    m=1,
+    angle_margin: ArrayLike = 0.0,
+    cos_margin: ArrayLike = 0.0,
+    lam: ArrayLike = 0.0,
+    max_m: int | None = None,
+) -> jax.Array:
     """The target logit per unit length, for the whole family, from c = cos θ_y alone:
 
       t(θ) = (λ cos θ + a(θ) − m₃) / (1 + λ),  a(θ) = ψ_m(θ) (SphereFace) or cos(θ + m₂) (ArcFace),
@@ -231,8 +238,7 @@ def margin_logits(
     # Without a scale the other logits are the plain dot products, bit for bit (softmax stays x·W + b).
     logits = jnp.where(scale > 0, r[:, None] * w_norm[None, :] * cos, dots)  # (B, C)
     cos_y = jnp.take_along_axis(cos, labels[:, None], axis=1)[:, 0]  # (B,)
-    target = margin_target(cos_y, m=m, angle_margin=angle_margin, cos_margin=cos_margin, lam=lam,
-                           max_m=max_m)  # (B,)
+    target = margin_target(cos_y, m=m, angle_margin=angle_margin, cos_margin=cos_margin, lam=lam, max_m=max_m)  # (B,)
     w_norm_y = jnp.take(w_norm, labels)  # (B,)
     logits = logits.at[jnp.arange(x.shape[0]), labels].set(w_norm_y * r * target)  # (B, C)
     if bias is not None:
@@ -265,8 +271,9 @@ def m_softmax_loss(features: ArrayLike, weights: ArrayLike, labels: ArrayLike) -
     return _mean_cross_entropy(margin_logits(features, weights, labels, normalize=True, m=1), labels)
 
 
-def a_softmax_loss(features: ArrayLike, weights: ArrayLike, labels: ArrayLike, m: int,
-                   lam: ArrayLike = 0.0) -> jax.Array:
+def a_softmax_loss(
+    features: ArrayLike, weights: ArrayLike, labels: ArrayLike, m: int, lam: ArrayLike = 0.0
+) -> jax.Array:
     """Angular softmax with margin m (Sec. 3.2, Eq. 6-7, with the λ-blend of the paper's training).
 
     f_y = (λ·||x||·cos θ_y + ||x||·ψ(θ_y)) / (1 + λ), f_j = ||x|| cos θ_j for j ≠ y, ||W_j|| = 1, b = 0.
@@ -301,8 +308,9 @@ def normface_loss(features: ArrayLike, weights: ArrayLike, labels: ArrayLike, s:
     return _mean_cross_entropy(margin_logits(features, weights, labels, scale=s), labels)
 
 
-def cosface_loss(features: ArrayLike, weights: ArrayLike, labels: ArrayLike, s: float = TOY_SCALE,
-                 m: float = COSFACE_MARGIN) -> jax.Array:
+def cosface_loss(
+    features: ArrayLike, weights: ArrayLike, labels: ArrayLike, s: float = TOY_SCALE, m: float = COSFACE_MARGIN
+) -> jax.Array:
     """CosFace (large margin cosine loss, = AM-softmax): target f_y = s·(cos θ_y − m), others s·cos θ_j
     (Wang et al. 2018, Eq. 4). The margin is a constant taken off the cosine, whatever the angle.
 
@@ -313,8 +321,9 @@ def cosface_loss(features: ArrayLike, weights: ArrayLike, labels: ArrayLike, s: 
     return _mean_cross_entropy(margin_logits(features, weights, labels, scale=s, cos_margin=m), labels)
 
 
-def arcface_loss(features: ArrayLike, weights: ArrayLike, labels: ArrayLike, s: float = TOY_SCALE,
-                 m: float = ARCFACE_MARGIN) -> jax.Array:
+def arcface_loss(
+    features: ArrayLike, weights: ArrayLike, labels: ArrayLike, s: float = TOY_SCALE, m: float = ARCFACE_MARGIN
+) -> jax.Array:
     """ArcFace (additive angular margin): target f_y = s·cos(θ_y + m), others s·cos θ_j (Deng et al., Eq. 3), with
     the reference fallback s·(cos θ_y − m·sin m) where θ_y > π − m (see `arcface_target`).
 
@@ -325,8 +334,9 @@ def arcface_loss(features: ArrayLike, weights: ArrayLike, labels: ArrayLike, s: 
     return _mean_cross_entropy(margin_logits(features, weights, labels, scale=s, angle_margin=m), labels)
 
 
-def lambda_schedule(step: ArrayLike, base: float = 1000.0, gamma: float = 0.12, power: float = 1.0,
-                    lambda_min: float = 0.0) -> jax.Array:
+def lambda_schedule(
+    step: ArrayLike, base: float = 1000.0, gamma: float = 0.12, power: float = 1.0, lambda_min: float = 0.0
+) -> jax.Array:
     """λ = max(λ_min, base·(1 + γ·step)^(-power)), the annealing of the official SphereFace code (γ per step).
 
     Training starts near M-softmax (λ large, an easy problem) and moves towards pure A-softmax (λ → λ_min).
@@ -349,8 +359,14 @@ RUN_LAMBDA_GAMMA = 72.0
 PAPER_LIKE_GAMMA = 360.0  # 0.12 a step over 3000 steps: λ = 1 at 8.5% of the run, λ ≈ 0.0077 at its end
 
 
-def run_lambda_schedule(step: ArrayLike, steps: int, base: float = 1000.0, gamma: float = RUN_LAMBDA_GAMMA,
-                        power: float = 2.0, lambda_min: float = 0.0) -> jax.Array:
+def run_lambda_schedule(
+    step: ArrayLike,
+    steps: int,
+    base: float = 1000.0,
+    gamma: float = RUN_LAMBDA_GAMMA,
+    power: float = 2.0,
+    lambda_min: float = 0.0,
+) -> jax.Array:
     """λ over a run of `steps` steps: λ = max(λ_min, base·(1 + γ·step/steps)^(-power)), `lambda_schedule` with
     γ/steps per step.
 
@@ -364,8 +380,9 @@ def run_lambda_schedule(step: ArrayLike, steps: int, base: float = 1000.0, gamma
     return lambda_schedule(step, base, gamma / steps, power, lambda_min)
 
 
-def decision_logits(features: ArrayLike, weights: ArrayLike, *, bias: ArrayLike | None = None,
-                    normalize: ArrayLike = True) -> jax.Array:
+def decision_logits(
+    features: ArrayLike, weights: ArrayLike, *, bias: ArrayLike | None = None, normalize: ArrayLike = True
+) -> jax.Array:
     """The logits a trained model classifies with: x·W + b, with W_j / ||W_j|| when `normalize`.
 
     The margin only shapes training; at test time every model predicts argmax_j of these (for M- and A-softmax:

@@ -80,38 +80,107 @@ def _num(x: float) -> str:
     return str(int(x)) if x.is_integer() else repr(x)
 
 
-LOSSES: Mapping[str, Loss] = MappingProxyType({loss.id: loss for loss in (
-    Loss("softmax", N_("softmax"), N_("SphereFace Sec. 3.1, Eq. 1"), bias=True, normalize_weights=False,
-         scaled=False, margin=None, target="‖W_y‖·cos θ (+ b)", boundary="(W₁ − W₂)·x + b₁ − b₂ = 0",
-         colors=(0, 0, "#111111"), public=lambda f, w, b, y, margin, s: losses.softmax_loss(f, w, b, y)),
-    Loss("msoftmax", N_("M-softmax"), N_("SphereFace Sec. 3.1, Eq. 3"), bias=False, normalize_weights=True,
-         scaled=False, margin=None, boundary="θ₁ = θ₂", colors=(0, 0, "#6b7f99"),
-         public=lambda f, w, b, y, margin, s: losses.m_softmax_loss(f, w, y)),
-    Loss("asoftmax", N_("A-softmax"), N_("SphereFace Sec. 3.2, Eq. 6-7"), bias=False, normalize_weights=True,
-         scaled=False, margin="m", margin_default=4, margin_range=(1, 6), margin_choices=(1, 2, 3, 4, 5, 6),
-         neutral=1, anneals=True, baseline="msoftmax", target="ψ(θ) = (−1)ᵏ cos mθ − 2k", boundary="m·θ₁ = θ₂",
-         zone_rule=r"$\psi(\theta_i) < \cos\theta_j$",
-         colors=(0.0, 0.5, "plasma"),  # dark indigo .. magenta by m
-         public=lambda f, w, b, y, margin, s: losses.a_softmax_loss(f, w, y, int(margin))),
-    Loss("normface", N_("NormFace"), N_("Wang et al. 2017, Sec. 3.3"), bias=False, normalize_weights=True,
-         scaled=True, margin=None, target=N_("cos θ (x on a sphere of radius s)"), boundary="θ₁ = θ₂",
-         colors=(0, 0, "#1b7837"),
-         public=lambda f, w, b, y, margin, s: losses.normface_loss(f, w, y, s)),
-    Loss("cosface", N_("CosFace"), N_("Wang et al. 2018, Eq. 4"), bias=False, normalize_weights=True,
-         scaled=True, margin="cos_margin", margin_default=losses.COSFACE_MARGIN, margin_range=(0.0, 1.0),
-         margin_choices=(0.1, 0.2, 0.35, 0.5, 0.7), baseline="normface", target="cos θ − m",
-         boundary="cos θ₁ − cos θ₂ = m",
-         zone_rule=r"$\cos\theta_i - m < \cos\theta_j$",
-         colors=(0.45, 0.8, "YlOrBr"),
-         public=lambda f, w, b, y, margin, s: losses.cosface_loss(f, w, y, s, margin)),
-    Loss("arcface", N_("ArcFace"), N_("Deng et al. 2019, Eq. 3"), bias=False, normalize_weights=True,
-         scaled=True, margin="angle_margin", margin_default=losses.ARCFACE_MARGIN, margin_range=(0.0, 1.2),
-         margin_choices=(0.1, 0.2, 0.35, 0.5, 0.7), baseline="normface", target="cos(θ + m)",
-         boundary="θ₁ + m = θ₂",
-         zone_rule=r"$\theta_i + m > \theta_j$",
-         colors=(0.55, 0.95, "Blues"),
-         public=lambda f, w, b, y, margin, s: losses.arcface_loss(f, w, y, s, margin)),
-)})
+LOSSES: Mapping[str, Loss] = MappingProxyType(
+    {
+        loss.id: loss
+        for loss in (
+            Loss(
+                "softmax",
+                N_("softmax"),
+                N_("SphereFace Sec. 3.1, Eq. 1"),
+                bias=True,
+                normalize_weights=False,
+                scaled=False,
+                margin=None,
+                target="‖W_y‖·cos θ (+ b)",
+                boundary="(W₁ − W₂)·x + b₁ − b₂ = 0",
+                colors=(0, 0, "#111111"),
+                public=lambda f, w, b, y, margin, s: losses.softmax_loss(f, w, b, y),
+            ),
+            Loss(
+                "msoftmax",
+                N_("M-softmax"),
+                N_("SphereFace Sec. 3.1, Eq. 3"),
+                bias=False,
+                normalize_weights=True,
+                scaled=False,
+                margin=None,
+                boundary="θ₁ = θ₂",
+                colors=(0, 0, "#6b7f99"),
+                public=lambda f, w, b, y, margin, s: losses.m_softmax_loss(f, w, y),
+            ),
+            Loss(
+                "asoftmax",
+                N_("A-softmax"),
+                N_("SphereFace Sec. 3.2, Eq. 6-7"),
+                bias=False,
+                normalize_weights=True,
+                scaled=False,
+                margin="m",
+                margin_default=4,
+                margin_range=(1, 6),
+                margin_choices=(1, 2, 3, 4, 5, 6),
+                neutral=1,
+                anneals=True,
+                baseline="msoftmax",
+                target="ψ(θ) = (−1)ᵏ cos mθ − 2k",
+                boundary="m·θ₁ = θ₂",
+                zone_rule=r"$\psi(\theta_i) < \cos\theta_j$",
+                colors=(0.0, 0.5, "plasma"),  # dark indigo .. magenta by m
+                public=lambda f, w, b, y, margin, s: losses.a_softmax_loss(f, w, y, int(margin)),
+            ),
+            Loss(
+                "normface",
+                N_("NormFace"),
+                N_("Wang et al. 2017, Sec. 3.3"),
+                bias=False,
+                normalize_weights=True,
+                scaled=True,
+                margin=None,
+                target=N_("cos θ (x on a sphere of radius s)"),
+                boundary="θ₁ = θ₂",
+                colors=(0, 0, "#1b7837"),
+                public=lambda f, w, b, y, margin, s: losses.normface_loss(f, w, y, s),
+            ),
+            Loss(
+                "cosface",
+                N_("CosFace"),
+                N_("Wang et al. 2018, Eq. 4"),
+                bias=False,
+                normalize_weights=True,
+                scaled=True,
+                margin="cos_margin",
+                margin_default=losses.COSFACE_MARGIN,
+                margin_range=(0.0, 1.0),
+                margin_choices=(0.1, 0.2, 0.35, 0.5, 0.7),
+                baseline="normface",
+                target="cos θ − m",
+                boundary="cos θ₁ − cos θ₂ = m",
+                zone_rule=r"$\cos\theta_i - m < \cos\theta_j$",
+                colors=(0.45, 0.8, "YlOrBr"),
+                public=lambda f, w, b, y, margin, s: losses.cosface_loss(f, w, y, s, margin),
+            ),
+            Loss(
+                "arcface",
+                N_("ArcFace"),
+                N_("Deng et al. 2019, Eq. 3"),
+                bias=False,
+                normalize_weights=True,
+                scaled=True,
+                margin="angle_margin",
+                margin_default=losses.ARCFACE_MARGIN,
+                margin_range=(0.0, 1.2),
+                margin_choices=(0.1, 0.2, 0.35, 0.5, 0.7),
+                baseline="normface",
+                target="cos(θ + m)",
+                boundary="θ₁ + m = θ₂",
+                zone_rule=r"$\theta_i + m > \theta_j$",
+                colors=(0.55, 0.95, "Blues"),
+                public=lambda f, w, b, y, margin, s: losses.arcface_loss(f, w, y, s, margin),
+            ),
+        )
+    }
+)
 SCALE_RANGE = (1.0, 64.0)  # s, for the scaled losses
 
 
@@ -157,7 +226,7 @@ class ModelSpec:
 
     @property
     def margin_text(self) -> str:
-        """"m=4", "m=0.35"; empty for a loss without a margin."""
+        """ "m=4", "m=0.35"; empty for a loss without a margin."""
         return "" if self.kind.margin is None else f"m={_num(self.margin)}"
 
     @property
@@ -189,9 +258,15 @@ class ModelSpec:
     def logit_args(self) -> dict:
         """The keyword arguments of `losses.margin_logits` (and whether to use the bias) that make this loss."""
         kind = self.kind
-        args = {"use_bias": float(kind.bias), "normalize": kind.normalize_weights,
-                "scale": self.scale if kind.scaled else 0.0, "m": 1, "angle_margin": 0.0, "cos_margin": 0.0,
-                "anneals": self.anneals}
+        args = {
+            "use_bias": float(kind.bias),
+            "normalize": kind.normalize_weights,
+            "scale": self.scale if kind.scaled else 0.0,
+            "m": 1,
+            "angle_margin": 0.0,
+            "cos_margin": 0.0,
+            "anneals": self.anneals,
+        }
         if kind.margin is not None:
             args[kind.margin] = self.margin
         return args
@@ -226,9 +301,15 @@ def parse(token: str, *, seed: int = 0, scale: float | None = None) -> ModelSpec
 
 def model_grid(ms=(1, 2, 3, 4), seeds=(0,)) -> tuple[ModelSpec, ...]:
     """Softmax, M-softmax and A-softmax for each m, for each seed: the paper's Fig. 2 / Fig. 5 line-up."""
-    return tuple(spec for seed in seeds for spec in (
-        ModelSpec("softmax", seed=seed), ModelSpec("msoftmax", seed=seed),
-        *(ModelSpec("asoftmax", int(m), seed) for m in ms)))
+    return tuple(
+        spec
+        for seed in seeds
+        for spec in (
+            ModelSpec("softmax", seed=seed),
+            ModelSpec("msoftmax", seed=seed),
+            *(ModelSpec("asoftmax", int(m), seed) for m in ms),
+        )
+    )
 
 
 def sphereface_tokens(ms) -> tuple[str, ...]:
@@ -269,8 +350,15 @@ def max_m(specs) -> int:
 def hyper(specs) -> dict:
     """The per-model settings of a grid as (G,) arrays: one compiled program trains any mix of losses."""
     args = [s.logit_args() for s in specs]
-    dtypes = {"use_bias": jnp.float32, "normalize": bool, "scale": jnp.float32, "m": jnp.int32,
-              "angle_margin": jnp.float32, "cos_margin": jnp.float32, "anneals": bool}
+    dtypes = {
+        "use_bias": jnp.float32,
+        "normalize": bool,
+        "scale": jnp.float32,
+        "m": jnp.int32,
+        "angle_margin": jnp.float32,
+        "cos_margin": jnp.float32,
+        "anneals": bool,
+    }
     return {k: jnp.array([a[k] for a in args], dtype) for k, dtype in dtypes.items()}
 
 
@@ -282,10 +370,20 @@ def margin_logits(spec: ModelSpec, features, weights, labels) -> np.ndarray:
     """A model's logits with its full margin (λ = 0) and unit W_j, as the views draw its margin zone: r·t(θ_i) for
     the label i, r·cos θ_j for the others. Compiled once per shape for every loss (margins traced). (N, C)."""
     args = spec.logit_args()
-    return np.asarray(_margin_logits(
-        features, weights, labels, normalize=True, scale=args["scale"], m=args["m"],
-        angle_margin=args["angle_margin"], cos_margin=args["cos_margin"], lam=0.0,
-        max_m=max(int(args["m"]), MAX_M)))
+    return np.asarray(
+        _margin_logits(
+            features,
+            weights,
+            labels,
+            normalize=True,
+            scale=args["scale"],
+            m=args["m"],
+            angle_margin=args["angle_margin"],
+            cos_margin=args["cos_margin"],
+            lam=0.0,
+            max_m=max(int(args["m"]), MAX_M),
+        )
+    )
 
 
 def colors(specs) -> list[str]:
@@ -317,9 +415,12 @@ def families(specs) -> list[str]:
 def explain(specs) -> str:
     """One line per loss of a grid, for a help text: "A-softmax: target ψ(θ) = ..., boundary m·θ₁ = θ₂"."""
     # TRANSLATORS: between two clauses of a list (a semicolon and a space in English).
-    return _("; ").join(_("{loss}: target {target}, boundary {boundary}").format(
-        loss=_(LOSSES[loss].label), target=_(LOSSES[loss].target), boundary=LOSSES[loss].boundary)
-        for loss in families(specs))
+    return _("; ").join(
+        _("{loss}: target {target}, boundary {boundary}").format(
+            loss=_(LOSSES[loss].label), target=_(LOSSES[loss].target), boundary=LOSSES[loss].boundary
+        )
+        for loss in families(specs)
+    )
 
 
 def target_curve(loss: Loss, margin: float, cos_theta, lam: float = 0.0) -> np.ndarray:
@@ -327,6 +428,12 @@ def target_curve(loss: Loss, margin: float, cos_theta, lam: float = 0.0) -> np.n
     spec = ModelSpec(loss.id, margin, scale=losses.TOY_SCALE if loss.scaled else None)
     args = spec.logit_args()
     m = int(args["m"])
-    return np.asarray(losses.margin_target(
-        np.asarray(cos_theta, np.float32), m=m, angle_margin=args["angle_margin"], cos_margin=args["cos_margin"],
-        lam=lam if spec.anneals else 0.0))
+    return np.asarray(
+        losses.margin_target(
+            np.asarray(cos_theta, np.float32),
+            m=m,
+            angle_margin=args["angle_margin"],
+            cos_margin=args["cos_margin"],
+            lam=lam if spec.anneals else 0.0,
+        )
+    )

@@ -111,6 +111,7 @@ def smallest_m(angles: Callable = two_class_angles, theta: float = np.pi / 2, *,
     Found by bisection on the closed form: max intra falls and min inter rises with m, so the crossing is unique.
     Two classes: 2 + √3 for θ12 <= (√3 − 1)π (the default θ12 = 90° is one), 1 + 2π/θ12 above; many classes: 3.
     """
+
     def gap(m):
         intra, inter = angles(m, theta)
         return float(inter - intra)
@@ -127,6 +128,7 @@ def smallest_m(angles: Callable = two_class_angles, theta: float = np.pi / 2, *,
 
 
 # ---- a slow, independent reference (for the tests) ----
+
 
 def brute_force_angles(m: float, weight_angles, n: int = 4000) -> tuple[float, float]:
     """(max intra, min inter) for class 0 by brute force: n points on the unit circle, each put in class i where
@@ -157,8 +159,17 @@ CHECK_MS = (1, 2, 3, 4, 5, 6)  # every m the registry accepts for A-softmax (mar
 # between two values that decide the answer without m: at 0.5-0.6 the blobs are so far apart that m = 1 already meets
 # the strict criterion on most seeds; at the toy's default 1.0 about 5% of the test points are misclassified and no m
 # can meet it. `check_text` says what a run shows, from its numbers.
-CHECK_SETTINGS = Settings(data="blobs", classes=2, held_out=0, overlap=0.75, dim=2, hidden=(16,), steps=600,
-                          losses=tuple(f"asoftmax:{m}" for m in CHECK_MS), seeds=5)
+CHECK_SETTINGS = Settings(
+    data="blobs",
+    classes=2,
+    held_out=0,
+    overlap=0.75,
+    dim=2,
+    hidden=(16,),
+    steps=600,
+    losses=tuple(f"asoftmax:{m}" for m in CHECK_MS),
+    seeds=5,
+)
 
 
 @dataclass(frozen=True)
@@ -219,26 +230,34 @@ def check(result) -> tuple[MarginCheck, ...]:
             feats, w = result.test_features[g], result.weights[g]
             own, rival = metrics.target_angles(feats, w, y), metrics.target_angles(feats, w, other)  # (N,), (N,)
             inside.append(float(np.mean(m * own < rival)))
-        out.append(MarginCheck(
-            m=m, seeds=tuple(result.specs[g].seed for g in done), diverged=len(models) - len(done),
-            strict=sum(records[g].criterion_met for g in done),
-            robust=sum(records[g].robust_criterion_met for g in done),
-            train_strict=sum(metrics.angle_stats(result.train_features[g], result.data.y_train)["criterion_met"]
-                             for g in done),
-            **{k: tuple(getattr(records[g], f"{k}_angle") for g in done)
-               for k in ("max_intra", "min_inter", "p95_intra", "p5_inter")},
-            theta12=tuple(records[g].min_weight_angle for g in done), inside=tuple(inside)))
+        out.append(
+            MarginCheck(
+                m=m,
+                seeds=tuple(result.specs[g].seed for g in done),
+                diverged=len(models) - len(done),
+                strict=sum(records[g].criterion_met for g in done),
+                robust=sum(records[g].robust_criterion_met for g in done),
+                train_strict=sum(
+                    metrics.angle_stats(result.train_features[g], result.data.y_train)["criterion_met"] for g in done
+                ),
+                **{
+                    k: tuple(getattr(records[g], f"{k}_angle") for g in done)
+                    for k in ("max_intra", "min_inter", "p95_intra", "p5_inter")
+                },
+                theta12=tuple(records[g].min_weight_angle for g in done),
+                inside=tuple(inside),
+            )
+        )
     return tuple(out)
 
 
 def run_check(settings: Settings = CHECK_SETTINGS, progress=None) -> tuple[MarginCheck, ...]:
     """Train `settings` (one grid call) and `check` it: what the app runs through its job queue, without the queue."""
-    return check(train_grid(load(settings.data_config()), settings.specs(), settings.train_config(),
-                            progress=progress))
+    return check(train_grid(load(settings.data_config()), settings.specs(), settings.train_config(), progress=progress))
 
 
 def _ms_text(ms) -> str:
-    """"every m", "m ≤ 3", "m ≥ 4", "m = 1, 2, 4" (runs at either end of CHECK_MS said as a bound)."""
+    """ "every m", "m ≤ 3", "m ≥ 4", "m = 1, 2, 4" (runs at either end of CHECK_MS said as a bound)."""
     ms = sorted(ms)
     if tuple(ms) == CHECK_MS:
         return _("every m")
@@ -251,16 +270,19 @@ def _ms_text(ms) -> str:
 
 
 def _counts_text(checks, field: str) -> str:
-    """"0/5 seeds (m ≤ 3) and 5/5 (m ≥ 4)": the m's grouped by their count of seeds, in order of m."""
+    """ "0/5 seeds (m ≤ 3) and 5/5 (m ≥ 4)": the m's grouped by their count of seeds, in order of m."""
     groups: dict[tuple[int, int], list[int]] = {}
     for c in checks:
         groups.setdefault((getattr(c, field), c.n), []).append(c.m)
     ordered = sorted(groups.items(), key=lambda kv: min(kv[1]))
-    parts = [ngettext("{k}/{n} seed ({ms})", "{k}/{n} seeds ({ms})", n).format(k=k, n=n, ms=_ms_text(ms)) if i == 0
-             else _("{k}/{n} ({ms})").format(k=k, n=n, ms=_ms_text(ms)) for i, ((k, n), ms) in enumerate(ordered)]
+    parts = [
+        ngettext("{k}/{n} seed ({ms})", "{k}/{n} seeds ({ms})", n).format(k=k, n=n, ms=_ms_text(ms))
+        if i == 0
+        else _("{k}/{n} ({ms})").format(k=k, n=n, ms=_ms_text(ms))
+        for i, ((k, n), ms) in enumerate(ordered)
+    ]
     # TRANSLATORS: the last two items of a list: "0/5 seeds (m ≤ 3), 2/5 (m = 4) and 5/5 (m ≥ 5)".
-    return parts[0] if len(parts) == 1 else _("{rest} and {last}").format(rest=_(", ").join(parts[:-1]),
-                                                                           last=parts[-1])
+    return parts[0] if len(parts) == 1 else _("{rest} and {last}").format(rest=_(", ").join(parts[:-1]), last=parts[-1])
 
 
 def _verdict(checks) -> str:
@@ -271,20 +293,27 @@ def _verdict(checks) -> str:
     """
     above = [c for c in checks if c.m > TWO_CLASS_BOUND]
     below = [c for c in checks if c.m < TWO_CLASS_BOUND]
-    counts = {"a": sum(c.strict for c in above), "na": sum(c.n for c in above),
-              "b": sum(c.strict for c in below), "nb": sum(c.n for c in below)}
+    counts = {
+        "a": sum(c.strict for c in above),
+        "na": sum(c.n for c in above),
+        "b": sum(c.strict for c in below),
+        "nb": sum(c.n for c in below),
+    }
     if not above:
         return _("no m above the bound was trained; below it {b}/{nb} seeds meet the criterion").format(**counts)
     if counts["a"] == counts["na"] and counts["b"] == 0:
-        return _("as the bound says, {a}/{na} seeds above it meet the criterion and {b}/{nb} below it").format(
-            **counts)
+        return _("as the bound says, {a}/{na} seeds above it meet the criterion and {b}/{nb} below it").format(**counts)
     if counts["a"] == counts["na"]:
-        return _("{a}/{na} seeds above it meet the criterion, as promised, and {b}/{nb} below it do too: the bound "
-                 "is the worst case, features filling their whole allowed arc, and these fill less").format(**counts)
+        return _(
+            "{a}/{na} seeds above it meet the criterion, as promised, and {b}/{nb} below it do too: the bound "
+            "is the worst case, features filling their whole allowed arc, and these fill less"
+        ).format(**counts)
     outside = float(np.mean([1 - x for c in above for x in c.inside]))
-    return _("{a}/{na} seeds above it meet the criterion and {b}/{nb} below it. The bound holds only while every "
-             "feature stays inside its class's allowed arc (m·θ_y < θ_other), and {outside} of the test features at "
-             "m ≥ 4 lie outside it").format(outside="{:.0%}".format(outside), **counts)
+    return _(
+        "{a}/{na} seeds above it meet the criterion and {b}/{nb} below it. The bound holds only while every "
+        "feature stays inside its class's allowed arc (m·θ_y < θ_other), and {outside} of the test features at "
+        "m ≥ 4 lie outside it"
+    ).format(outside="{:.0%}".format(outside), **counts)
 
 
 def check_text(checks) -> str:
@@ -296,10 +325,17 @@ def check_text(checks) -> str:
         return _("Every model diverged: there is nothing to measure.")
     low, high = (math.degrees(f(c.mean_theta12 for c in checks)) for f in (min, max))
     # TRANSLATORS: {verdict} is one of the sentences that start "as the bound says", "no m above the bound", ...
-    return _("On the test features the paper's criterion (max intra-class angle < min inter-class angle) holds on "
-             "{strict}, its robust form (95th percentile < 5th) on {robust}. On the training features the criterion "
-             "holds on {train}. The bound is m > {bound} for two classes (m > 3 for weights 180° apart; these end "
-             "{low}°-{high}° apart): {verdict}.").format(
-        strict=_counts_text(checks, "strict"), robust=_counts_text(checks, "robust"),
-        train=_counts_text(checks, "train_strict"), bound="{:.2f}".format(TWO_CLASS_BOUND),
-        low="{:.0f}".format(low), high="{:.0f}".format(high), verdict=_verdict(checks))
+    return _(
+        "On the test features the paper's criterion (max intra-class angle < min inter-class angle) holds on "
+        "{strict}, its robust form (95th percentile < 5th) on {robust}. On the training features the criterion "
+        "holds on {train}. The bound is m > {bound} for two classes (m > 3 for weights 180° apart; these end "
+        "{low}°-{high}° apart): {verdict}."
+    ).format(
+        strict=_counts_text(checks, "strict"),
+        robust=_counts_text(checks, "robust"),
+        train=_counts_text(checks, "train_strict"),
+        bound="{:.2f}".format(TWO_CLASS_BOUND),
+        low="{:.0f}".format(low),
+        high="{:.0f}".format(high),
+        verdict=_verdict(checks),
+    )

@@ -256,12 +256,18 @@ def verification(features, labels, threshold: float, *, max_pairs: int = MAX_PAI
     from sklearn.metrics import auc, roc_curve
 
     fpr, tpr, _ = roc_curve(same, cos)
-    return {**out, "fpr": fpr, "tpr": tpr, "auc": float(auc(fpr, tpr)),  # = roc_auc_score, without a second sort
-            "accuracy": _balanced_accuracy(cos, same, threshold)}
+    return {
+        **out,
+        "fpr": fpr,
+        "tpr": tpr,
+        "auc": float(auc(fpr, tpr)),  # = roc_auc_score, without a second sort
+        "accuracy": _balanced_accuracy(cos, same, threshold),
+    }
 
 
-def open_set_report(train_features, train_labels, open_features, open_labels, *, max_pairs: int = MAX_PAIRS,
-                    seed: int = 0) -> dict:
+def open_set_report(
+    train_features, train_labels, open_features, open_labels, *, max_pairs: int = MAX_PAIRS, seed: int = 0
+) -> dict:
     """Threshold chosen on training classes, then applied to held-out classes (the open-set protocol, Fig. 1).
 
     Returns `verification` on the open set plus "train_accuracy", the balanced accuracy at that threshold on the

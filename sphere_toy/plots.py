@@ -28,22 +28,86 @@ from sphere_toy.plots_bound import bound_figure
 from sphere_toy.plots_family import family_figure
 from sphere_toy.plots_openset import lab_text, open_pairs_figure, seed_auc_figure
 from sphere_toy.plots3d import draw_sphere, sphere_figure, sphere_plotly
-from sphere_toy.plots_report import (criterion_text, features_csv, open_set_rows, open_set_summary, prior_rows,
-                                     prior_text, roc_figure, stats_markdown, stats_rows)
-from sphere_toy.plots_style import (GAP_COLOR, NEGATIVE_COLOR, OVERLAP_COLOR, POSITIVE_COLOR, Screen, check_trained,
-                                    class_colors, class_legend, many_classes, display_width, diverged_message, drawable, feature_dim, figure_png,
-                                    figure_language,
-                                    fit_legend, message_panel, model_colors, model_label, model_slug, needs_drawable,
-                                    new_figure, on_screen, panel_columns, result_colors, styled, unit_rows)
+from sphere_toy.plots_report import (
+    criterion_text,
+    features_csv,
+    open_set_rows,
+    open_set_summary,
+    prior_rows,
+    prior_text,
+    roc_figure,
+    stats_markdown,
+    stats_rows,
+)
+from sphere_toy.plots_style import (
+    GAP_COLOR,
+    NEGATIVE_COLOR,
+    OVERLAP_COLOR,
+    POSITIVE_COLOR,
+    Screen,
+    check_trained,
+    class_colors,
+    class_legend,
+    many_classes,
+    display_width,
+    diverged_message,
+    drawable,
+    feature_dim,
+    figure_png,
+    figure_language,
+    fit_legend,
+    message_panel,
+    model_colors,
+    model_label,
+    model_slug,
+    needs_drawable,
+    new_figure,
+    on_screen,
+    panel_columns,
+    result_colors,
+    styled,
+    unit_rows,
+)
 from sphere_toy.plots_training import snapshot_figure, snapshots_gif, snapshots_plotly, training_figure
 
 __all__ = [
-    "class_colors", "model_colors", "psi_figure", "family_figure", "bound_figure", "seed_auc_figure", "open_pairs_figure", "lab_text", "chebyshev_latex", "features_figure", "sphere_figure",
-    "sphere_plotly", "angle_histogram_figure", "criterion_pairs_figure", "criterion_verdict", "target_angle_figure",
-    "stats_rows", "stats_markdown",
-    "compare_figure", "training_figure", "snapshot_figure", "snapshots_gif", "snapshots_plotly", "roc_figure",
-    "open_set_rows", "open_set_summary", "criterion_text", "figure_png", "features_csv", "Screen", "on_screen",
-    "display_width", "model_slug", "drawable", "prior_rows", "prior_text", "figure_language",
+    "class_colors",
+    "model_colors",
+    "psi_figure",
+    "family_figure",
+    "bound_figure",
+    "seed_auc_figure",
+    "open_pairs_figure",
+    "lab_text",
+    "chebyshev_latex",
+    "features_figure",
+    "sphere_figure",
+    "sphere_plotly",
+    "angle_histogram_figure",
+    "criterion_pairs_figure",
+    "criterion_verdict",
+    "target_angle_figure",
+    "stats_rows",
+    "stats_markdown",
+    "compare_figure",
+    "training_figure",
+    "snapshot_figure",
+    "snapshots_gif",
+    "snapshots_plotly",
+    "roc_figure",
+    "open_set_rows",
+    "open_set_summary",
+    "criterion_text",
+    "figure_png",
+    "features_csv",
+    "Screen",
+    "on_screen",
+    "display_width",
+    "model_slug",
+    "drawable",
+    "prior_rows",
+    "prior_text",
+    "figure_language",
 ]
 
 GRID = 240  # decision-background resolution (pixels per side)
@@ -51,6 +115,7 @@ _SHADES = ("#eef2fb", "#fbf3e6")  # alternate ψ intervals
 
 
 # ---------------------------------------------------------------------------------------------------- ψ(θ)
+
 
 def chebyshev_latex(m: int, *, terms_per_line: int | None = None) -> str:
     """cos(mθ) as the Chebyshev polynomial T_m(cos θ) in LaTeX, e.g. m=4: "\\cos 4\\theta = 8\\cos^4\\theta - ...".
@@ -71,7 +136,7 @@ def chebyshev_latex(m: int, *, terms_per_line: int | None = None) -> str:
     if terms_per_line is None or len(terms) == 1:
         return f"{lhs} = " + " ".join(terms)
     # The leading term beside "cos mθ =", then `terms_per_line` a line.
-    lines = [terms[0]] + [" ".join(terms[i:i + terms_per_line]) for i in range(1, len(terms), terms_per_line)]
+    lines = [terms[0]] + [" ".join(terms[i : i + terms_per_line]) for i in range(1, len(terms), terms_per_line)]
     return r"\begin{aligned}" + f"{lhs} &= " + r" \\ &\quad ".join(lines) + r"\end{aligned}"
 
 
@@ -93,10 +158,12 @@ def _max_m(m: int) -> int:
 def _psi_curves(cos, m, lam, *, max_m: int):
     """cos(mθ), ψ(θ), the annealed target and the m = 4 sign trick on a grid of cos θ, in one compiled call (m and λ
     traced): one program from the persistent cache, where op-by-op calls compiled a dozen on a fresh server."""
-    return (losses.cos_m_theta(cos, m, max_m=max_m), losses.psi_from_cos(cos, m, max_m=max_m),
-            losses.annealed_target(cos, m, lam, max_m=max_m), losses.psi_m4_sign_trick(cos))
-
-
+    return (
+        losses.cos_m_theta(cos, m, max_m=max_m),
+        losses.psi_from_cos(cos, m, max_m=max_m),
+        losses.annealed_target(cos, m, lam, max_m=max_m),
+        losses.psi_m4_sign_trick(cos),
+    )
 
 
 @styled
@@ -122,8 +189,16 @@ def psi_figure(m: int, lam: float = 0.0) -> Figure:
         lo, hi = 180 * k / m, 180 * (k + 1) / m
         ax.axvspan(lo, hi, color=_SHADES[k % 2], zorder=0, gid="psi-interval")
         note = f"k={k}" + (f"\ns3={(-1) ** k:+d}\ns4={-2 * k:d}" if m == 4 else "")
-        ax.text((lo + hi) / 2, top - 0.03 * (top - 1 + span), note, ha="center", va="top", fontsize=11,
-                linespacing=1.25, gid="psi-k-label")
+        ax.text(
+            (lo + hi) / 2,
+            top - 0.03 * (top - 1 + span),
+            note,
+            ha="center",
+            va="top",
+            fontsize=11,
+            linespacing=1.25,
+            gid="psi-k-label",
+        )
     ax.axhline(0, color="0.6", lw=0.8, zorder=1)
     ax.plot(deg, cos, color="#1f77b4", label="cos θ  (softmax, M-softmax)")
     if m > 1:
@@ -131,8 +206,16 @@ def psi_figure(m: int, lam: float = 0.0) -> Figure:
     ax.plot(deg, psi, color="#d62728", lw=3.2, label=f"ψ(θ)  (A-softmax, m={m})")
     if m == 4:
         every = slice(0, None, 24)
-        ax.plot(deg[every], sign_trick[every], "o", ms=6, mfc="white", mec="#d62728",
-                mew=1.6, label=_("sign trick: s3·cos 4θ + s4"))
+        ax.plot(
+            deg[every],
+            sign_trick[every],
+            "o",
+            ms=6,
+            mfc="white",
+            mec="#d62728",
+            mew=1.6,
+            label=_("sign trick: s3·cos 4θ + s4"),
+        )
     if lam > 0:
         ax.plot(deg, target, color="#9467bd", ls="-.", lw=2.6, label=f"(λ cos θ + ψ(θ)) / (1+λ),  λ = {lam:g}")
     ax.set_xlim(0, 180)
@@ -145,13 +228,17 @@ def psi_figure(m: int, lam: float = 0.0) -> Figure:
     top_ax.set_xticks([180 * float(f) for f in fracs], [_pi_label(f) for f in fracs])
     top_ax.tick_params(labelsize=10)
     fit_legend(fig, ax.get_legend_handles_labels()[0], loc="outside lower center", ncol=2, frameon=False)
-    title = (_("A-softmax: ψ(θ) = (−1)ᵏ cos({m}θ) − 2k, m = {m}, annealed with λ = {lam}") if lam > 0 else
-             _("A-softmax: ψ(θ) = (−1)ᵏ cos({m}θ) − 2k, m = {m}")).format(m=m, lam=f"{lam:g}")
+    title = (
+        _("A-softmax: ψ(θ) = (−1)ᵏ cos({m}θ) − 2k, m = {m}, annealed with λ = {lam}")
+        if lam > 0
+        else _("A-softmax: ψ(θ) = (−1)ᵏ cos({m}θ) − 2k, m = {m}")
+    ).format(m=m, lam=f"{lam:g}")
     ax.set_title(f"{title}\n${chebyshev_latex(m)}$", fontsize=13)
     return fig
 
 
 # ---------------------------------------------------------------------------------------------------- 2-D features
+
 
 def decision_grid(result, g: int, lim: float, *, angular: bool = False, n: int = GRID):
     """Predicted class and margin zone at the n×n pixel centres of [-lim, lim]²; (labels (n, n), zone (n, n)).
@@ -182,16 +269,17 @@ def decision_grid(result, g: int, lim: float, *, angular: bool = False, n: int =
 
 def _blend(colors, strength):
     """Class colours mixed with white: light backgrounds that keep the hue."""
-    rgb = np.array([[int(c[i:i + 2], 16) / 255 for i in (1, 3, 5)] for c in colors])
+    rgb = np.array([[int(c[i : i + 2], 16) / 255 for i in (1, 3, 5)] for c in colors])
     return 1 - strength * (1 - rgb)
 
 
 def _background(ax, result, g, lim, *, angular):
-    colors = result_colors(result)[:result.data.n_classes]
+    colors = result_colors(result)[: result.data.n_classes]
     labels, zone = decision_grid(result, g, lim, angular=angular)
     img = np.where(zone[..., None], _blend(colors, 0.42)[labels], _blend(colors, 0.2)[labels])
-    ax.imshow(img, extent=(-lim, lim, -lim, lim), origin="lower", interpolation="nearest", zorder=0,
-              gid="decision-regions")
+    ax.imshow(
+        img, extent=(-lim, lim, -lim, lim), origin="lower", interpolation="nearest", zorder=0, gid="decision-regions"
+    )
     if zone.any():
         c = -lim + (np.arange(zone.shape[0]) + 0.5) * (2 * lim / zone.shape[0])
         ax.contourf(c, c, zone.astype(float), levels=[0.5, 1.5], colors="none", hatches=["///"], zorder=1)
@@ -206,11 +294,31 @@ def _arrows(ax, weights, colors, length, *, names: bool = True):
     outline = [patheffects.withStroke(linewidth=4.5, foreground="white")]
     for j, color in enumerate(colors):
         tip = weights[:, j] * scale
-        ax.add_patch(FancyArrowPatch((0, 0), tip, arrowstyle="-|>", mutation_scale=20, lw=2.6, color=color,
-                                     zorder=5, gid="weight-arrow", path_effects=outline))
+        ax.add_patch(
+            FancyArrowPatch(
+                (0, 0),
+                tip,
+                arrowstyle="-|>",
+                mutation_scale=20,
+                lw=2.6,
+                color=color,
+                zorder=5,
+                gid="weight-arrow",
+                path_effects=outline,
+            )
+        )
         if names:
-            ax.text(*(tip * 1.13), f"$W_{{{j}}}$", color=color, fontsize=12, fontweight="bold", ha="center",
-                    va="center", zorder=6, path_effects=outline)
+            ax.text(
+                *(tip * 1.13),
+                f"$W_{{{j}}}$",
+                color=color,
+                fontsize=12,
+                fontweight="bold",
+                ha="center",
+                va="center",
+                zorder=6,
+                path_effects=outline,
+            )
     return scale
 
 
@@ -225,13 +333,20 @@ def _scatter_splits(ax, result, g, feats, *, show_test, show_open, small=False):
     k = data.n_classes
     s = 0.6 if small else 1.0
     if show_open and len(data.y_open):
-        ax.scatter(*feats["open"].T, c=[colors[y] for y in data.y_open], marker="x", s=22 * s, lw=1.1 * s,
-                   alpha=0.7, zorder=2)
-    ax.scatter(*feats["train"].T, c=[colors[y] for y in data.y_train], marker="o", s=14 * s, lw=0, alpha=0.8,
-               zorder=3)
+        ax.scatter(
+            *feats["open"].T, c=[colors[y] for y in data.y_open], marker="x", s=22 * s, lw=1.1 * s, alpha=0.7, zorder=2
+        )
+    ax.scatter(*feats["train"].T, c=[colors[y] for y in data.y_train], marker="o", s=14 * s, lw=0, alpha=0.8, zorder=3)
     if show_test:
-        ax.scatter(*feats["test"].T, c=[colors[y] for y in data.y_test], marker="^", s=34 * s,
-                   edgecolors="black", lw=0.6, zorder=4)
+        ax.scatter(
+            *feats["test"].T,
+            c=[colors[y] for y in data.y_test],
+            marker="^",
+            s=34 * s,
+            edgecolors="black",
+            lw=0.6,
+            zorder=4,
+        )
     return k
 
 
@@ -239,8 +354,9 @@ def _raw_panel(ax, result, g, *, show_test, show_open, lim, small=False):
     feats = {"train": result.train_features[g], "test": result.test_features[g], "open": result.open_features[g]}
     zone = _background(ax, result, g, lim, angular=False)
     _scatter_splits(ax, result, g, feats, show_test=show_test, show_open=show_open, small=small)
-    scale = _arrows(ax, result.weights[g], result_colors(result)[:result.data.n_classes], 0.8 * lim,
-                    names=not many_classes(result))
+    scale = _arrows(
+        ax, result.weights[g], result_colors(result)[: result.data.n_classes], 0.8 * lim, names=not many_classes(result)
+    )
     ax.axhline(0, color="0.5", lw=0.6, zorder=1)
     ax.axvline(0, color="0.5", lw=0.6, zorder=1)
     ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal")
@@ -252,11 +368,29 @@ def _legend_handles(result, *, show_test=True, show_open=True, zone=False, rule:
     names = [shown_class_name(name) for name in data.class_names]
     handles = class_legend(result, held_out=False)
     if show_open and data.n_open_classes and many_classes(result):
-        handles.append(Line2D([], [], ls="", marker="x", color=colors[-1], mew=2,
-                              label=_("held-out: {n} classes").format(n=data.n_open_classes)))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker="x",
+                color=colors[-1],
+                mew=2,
+                label=_("held-out: {n} classes").format(n=data.n_open_classes),
+            )
+        )
     elif show_open and data.n_open_classes:
-        handles.append(Line2D([], [], ls="", marker="x", color=colors[-1], mew=2,
-                              label=_("held-out: {names}").format(names=_(", ").join(names[data.n_classes:]))))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker="x",
+                color=colors[-1],
+                mew=2,
+                label=_("held-out: {names}").format(names=_(", ").join(names[data.n_classes :])),
+            )
+        )
     handles.append(Line2D([], [], ls="", marker="o", color="0.3", label=_("train"), gid="legend-train"))
     if show_test:
         handles.append(Line2D([], [], ls="", marker="^", color="0.3", mec="black", ms=8, label=_("test")))
@@ -276,8 +410,9 @@ def features_figure(result, g: int, *, show_test: bool = True, show_open: bool =
     """2-D features of model g: raw, with decision regions and weight arrows; and as directions on the unit circle.
 
     Left: argmax x·W + b on a grid (softmax: regions need not be rays through the origin; M-/A-softmax: angular
-    sectors), the margin zone hatched for a loss with a margin (`decision_grid`). Right: x/‖x‖ (train on r = 1, test on r = 1.12, held-out on
-    r = 0.88, so they do not hide each other) with the sectors of the angular rule argmax cos θ_j.
+    sectors), the margin zone hatched for a loss with a margin (`decision_grid`). Right: x/‖x‖ (train on r = 1, test
+    on r = 1.12, held-out on r = 0.88, so they do not hide each other) with the sectors of the angular rule
+    argmax cos θ_j.
     """
     check_trained(result, g)
     if feature_dim(result) != 2:
@@ -293,27 +428,49 @@ def features_figure(result, g: int, *, show_test: bool = True, show_open: bool =
     _background(ax_dir, result, g, 1.45, angular=True)
     t = np.linspace(0, 2 * np.pi, 361)
     ax_dir.plot(np.cos(t), np.sin(t), color="0.4", lw=1.0, zorder=1)
-    rings = {"train": (result.train_features[g], 1.0), "test": (result.test_features[g], 1.12),
-             "open": (result.open_features[g], 0.88)}
-    _scatter_splits(ax_dir, result, g, {k: unit_rows(f) * r for k, (f, r) in rings.items()}, show_test=show_test,
-                    show_open=show_open)
-    _arrows(ax_dir, np.asarray(losses.effective_weights(result.weights[g], True)),
-            result_colors(result)[:result.data.n_classes], 0.62, names=not many_classes(result))
+    rings = {
+        "train": (result.train_features[g], 1.0),
+        "test": (result.test_features[g], 1.12),
+        "open": (result.open_features[g], 0.88),
+    }
+    _scatter_splits(
+        ax_dir,
+        result,
+        g,
+        {k: unit_rows(f) * r for k, (f, r) in rings.items()},
+        show_test=show_test,
+        show_open=show_open,
+    )
+    _arrows(
+        ax_dir,
+        np.asarray(losses.effective_weights(result.weights[g], True)),
+        result_colors(result)[: result.data.n_classes],
+        0.62,
+        names=not many_classes(result),
+    )
     ax_dir.set(xlim=(-1.45, 1.45), ylim=(-1.45, 1.45), aspect="equal", xticks=[-1, 0, 1], yticks=[-1, 0, 1])
-    rule = (_("sectors: nearest W_j by angle (softmax itself also uses ‖W_j‖ and b)")
-            if result.specs[g].kind.bias else _("sectors: nearest W_j by angle = the model's rule"))
+    rule = (
+        _("sectors: nearest W_j by angle (softmax itself also uses ‖W_j‖ and b)")
+        if result.specs[g].kind.bias
+        else _("sectors: nearest W_j by angle = the model's rule")
+    )
     ax_dir.set_title(_("directions x/‖x‖\n{rule}").format(rule=rule))
     ax_dir.set_xlabel(_("drawn on rings: held-out r = 0.88, train r = 1, test r = 1.12"), fontsize=11)
     rec_acc = metrics.accuracy(result.test_features[g], result.weights[g], result.bias[g], result.data.y_test)
-    fig.suptitle(_("{model}: 2-D features (test accuracy {accuracy})").format(
-        model=model_label(result, g), accuracy=f"{rec_acc:.1%}"))
-    handles = _legend_handles(result, show_test=show_test, show_open=show_open, zone=zone,
-                              rule=result.specs[g].kind.zone_rule)
+    fig.suptitle(
+        _("{model}: 2-D features (test accuracy {accuracy})").format(
+            model=model_label(result, g), accuracy=f"{rec_acc:.1%}"
+        )
+    )
+    handles = _legend_handles(
+        result, show_test=show_test, show_open=show_open, zone=zone, rule=result.specs[g].kind.zone_rule
+    )
     fit_legend(fig, handles, loc="outside lower center", ncol=_legend_columns(len(handles)), frameon=False)
     return fig
 
 
 # ---------------------------------------------------------------------------------------------------- angles
+
 
 def _angle_hist(ax, result, g, bins, *, legend=True):
     """Positive/negative pair-angle densities (per degree) of the test features, with the criterion lines.
@@ -339,26 +496,47 @@ def _angle_hist(ax, result, g, bins, *, legend=True):
     ax.axvline(p95, color=POSITIVE_COLOR, lw=1.8, ls="--", gid="p95-intra")
     ax.axvline(p5, color=NEGATIVE_COLOR, lw=1.8, ls="--", gid="p5-inter")
     # The paper's criterion itself as a bracket between max intra and min inter: a gap (met) or an overlap.
-    ax.annotate("", xy=(hi, 0.93), xytext=(lo, 0.93), xycoords=("data", "axes fraction"),
-                arrowprops={"arrowstyle": "<->", "color": GAP_COLOR if met else OVERLAP_COLOR, "lw": 2.2})
-    ax.text((hi + lo) / 2, 0.965, _("gap") if met else _("overlap"), transform=ax.get_xaxis_transform(), ha="center",
-            va="bottom", color=GAP_COLOR if met else OVERLAP_COLOR, fontsize=11, fontweight="bold",
-            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.9})
+    ax.annotate(
+        "",
+        xy=(hi, 0.93),
+        xytext=(lo, 0.93),
+        xycoords=("data", "axes fraction"),
+        arrowprops={"arrowstyle": "<->", "color": GAP_COLOR if met else OVERLAP_COLOR, "lw": 2.2},
+    )
+    ax.text(
+        (hi + lo) / 2,
+        0.965,
+        _("gap") if met else _("overlap"),
+        transform=ax.get_xaxis_transform(),
+        ha="center",
+        va="bottom",
+        color=GAP_COLOR if met else OVERLAP_COLOR,
+        fontsize=11,
+        fontweight="bold",
+        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.9},
+    )
     ax.set_ylim(0, 1.15 * top or 1.0)
     ax.set_xlim(0, 180)
     ax.set_xticks(np.arange(0, 181, 30))
     ax.set_xlabel(_("angle between two test features (degrees)"))
     if legend:  # under the plot, not on it; the criterion's lines are named by style, their numbers are in the title
-        fit_legend(ax.figure, ax.get_legend_handles_labels()[0] + criterion_lines(), loc="outside lower center",
-                   ncol=2, frameon=False)
+        fit_legend(
+            ax.figure,
+            ax.get_legend_handles_labels()[0] + criterion_lines(),
+            loc="outside lower center",
+            ncol=2,
+            frameon=False,
+        )
     return st, 1.15 * top or 1.0
 
 
 def criterion_lines() -> list:
     """Legend entries for the criterion's lines (new ones each time: a legend takes its handles' labels as they are
     when it is made, and these are in the figure's language)."""
-    return [Line2D([], [], color="0.3", lw=2.6, label=_("strict: max / min")),
-            Line2D([], [], color="0.3", lw=1.8, ls="--", label=_("robust: p95 / p5"))]
+    return [
+        Line2D([], [], color="0.3", lw=2.6, label=_("strict: max / min")),
+        Line2D([], [], color="0.3", lw=1.8, ls="--", label=_("robust: p95 / p5")),
+    ]
 
 
 def criterion_verdict(st: dict, *, short: bool = False) -> str:
@@ -368,14 +546,27 @@ def criterion_verdict(st: dict, *, short: bool = False) -> str:
     hi, lo = np.degrees(st["max_intra_angle"]), np.degrees(st["min_inter_angle"])
     p95, p5 = np.degrees(st["p95_intra_angle"]), np.degrees(st["p5_inter_angle"])
     met, robust = st["criterion_met"], st["robust_criterion_met"]
-    marks = {"strict": "✓" if met else "✗", "robust": "✓" if robust else "✗", "cmp": "<" if met else "≥",
-             "robust_cmp": "<" if robust else "≥", "max": f"{hi:.1f}°", "min": f"{lo:.1f}°", "p95": f"{p95:.1f}°",
-             "p5": f"{p5:.1f}°"}
+    marks = {
+        "strict": "✓" if met else "✗",
+        "robust": "✓" if robust else "✗",
+        "cmp": "<" if met else "≥",
+        "robust_cmp": "<" if robust else "≥",
+        "max": f"{hi:.1f}°",
+        "min": f"{lo:.1f}°",
+        "p95": f"{p95:.1f}°",
+        "p5": f"{p5:.1f}°",
+    }
     if short:
-        return (_("strict {strict} {max} {cmp} {min}").format(**marks) + "\n" +
-                _("robust {robust} {p95} {robust_cmp} {p5}").format(**marks))
-    return (_("strict {strict}  max intra {max} {cmp} min inter {min}").format(**marks) + "\n" +
-            _("robust {robust}  p95 intra {p95} {robust_cmp} p5 inter {p5}").format(**marks))
+        return (
+            _("strict {strict} {max} {cmp} {min}").format(**marks)
+            + "\n"
+            + _("robust {robust} {p95} {robust_cmp} {p5}").format(**marks)
+        )
+    return (
+        _("strict {strict}  max intra {max} {cmp} min inter {min}").format(**marks)
+        + "\n"
+        + _("robust {robust}  p95 intra {p95} {robust_cmp} p5 inter {p5}").format(**marks)
+    )
 
 
 @styled
@@ -400,17 +591,31 @@ def criterion_pairs_figure(result, g: int) -> Figure:
         ax.plot(np.cos(t), np.sin(t), color="0.6", lw=1.0)
         ax.scatter(*unit.T, c=[colors[c] for c in y], s=28, alpha=0.6, lw=0)
         ax.set(xlim=(-1.35, 1.35), ylim=(-1.35, 1.35), aspect="equal", xticks=[-1, 0, 1], yticks=[-1, 0, 1])
-    for name, color, key in ((_("max intra {angle}: {a} and {b}"), POSITIVE_COLOR, "max_intra"),
-                             (_("min inter {angle}: {a} and {b}"), NEGATIVE_COLOR, "min_inter")):
+    for name, color, key in (
+        (_("max intra {angle}: {a} and {b}"), POSITIVE_COLOR, "max_intra"),
+        (_("min inter {angle}: {a} and {b}"), NEGATIVE_COLOR, "min_inter"),
+    ):
         if pairs[key] is None:
             continue
         ends = unit[list(pairs[key])]  # (2, D)
         a, b = (shown_class_name(result.data.class_names[y[i]]) for i in pairs[key])
-        ax.plot(*ends.T, color=color, lw=3, marker="o", ms=11, mfc="white", mew=2.6, zorder=10,
-                label=name.format(angle=f"{np.degrees(st[f'{key}_angle']):.1f}°", a=a, b=b))
+        ax.plot(
+            *ends.T,
+            color=color,
+            lw=3,
+            marker="o",
+            ms=11,
+            mfc="white",
+            mew=2.6,
+            zorder=10,
+            label=name.format(angle=f"{np.degrees(st[f'{key}_angle']):.1f}°", a=a, b=b),
+        )
     fit_legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.02), frameon=False)
-    ax.set_title(_("{model}: the pairs that decide\n{verdict}").format(
-        model=model_label(result, g), verdict=criterion_verdict(st).splitlines()[0]))
+    ax.set_title(
+        _("{model}: the pairs that decide\n{verdict}").format(
+            model=model_label(result, g), verdict=criterion_verdict(st).splitlines()[0]
+        )
+    )
     return fig
 
 
@@ -422,8 +627,11 @@ def angle_histogram_figure(result, g: int, *, bins: int = 36) -> Figure:
     ax = fig.add_subplot()
     st, _top = _angle_hist(ax, result, g, bins)
     ax.set_ylabel(_("density (per degree)"))
-    ax.set_title(_("{model}: pair angles on the test set\n{verdict}").format(
-        model=model_label(result, g), verdict=criterion_verdict(st)))
+    ax.set_title(
+        _("{model}: pair angles on the test set\n{verdict}").format(
+            model=model_label(result, g), verdict=criterion_verdict(st)
+        )
+    )
     return fig
 
 
@@ -436,27 +644,44 @@ def target_angle_figure(result, g: int) -> Figure:
     fig = new_figure(min(max(7.0, 1.2 * data.n_classes + 2), 14.0), 5.4)  # many classes: narrower boxes
     ax = fig.add_subplot()
     groups = [theta[data.y_test == j] for j in range(data.n_classes)]
-    boxes = ax.boxplot(groups, positions=range(data.n_classes), widths=0.55, patch_artist=True, showfliers=False,
-                       medianprops={"color": "black", "lw": 2})
+    boxes = ax.boxplot(
+        groups,
+        positions=range(data.n_classes),
+        widths=0.55,
+        patch_artist=True,
+        showfliers=False,
+        medianprops={"color": "black", "lw": 2},
+    )
     rng = np.random.default_rng(0)  # jitter only: where a point is drawn across its box
     for j, (box, values) in enumerate(zip(boxes["boxes"], groups)):
         box.set(facecolor=_blend([colors[j]], 0.35)[0], edgecolor=colors[j], lw=2)
-        ax.scatter(j + rng.uniform(-0.18, 0.18, len(values)), values, color=colors[j],
-                   s=6 if many_classes(result) else 16, zorder=3, alpha=0.85)
-    ax.axhline(theta.mean(), color="0.3", ls="--", lw=1.5,
-               label=_("mean θ_y = {angle}").format(angle=f"{theta.mean():.1f}°"))
+        ax.scatter(
+            j + rng.uniform(-0.18, 0.18, len(values)),
+            values,
+            color=colors[j],
+            s=6 if many_classes(result) else 16,
+            zorder=3,
+            alpha=0.85,
+        )
+    ax.axhline(
+        theta.mean(), color="0.3", ls="--", lw=1.5, label=_("mean θ_y = {angle}").format(angle=f"{theta.mean():.1f}°")
+    )
     every = -(-data.n_classes // 12)  # at most 12 names under the axis
     ticks = range(0, data.n_classes, every)
     ax.set_xticks(ticks, [shown_class_name(data.class_names[j]) for j in ticks], rotation=30 if len(ticks) > 6 else 0)
     ax.set_ylim(0, max(10.0, float(theta.max()) * 1.1))
     ax.set_ylabel(_("θ_y: angle to own class weight (degrees)"))
     fit_legend(ax, loc="upper right")
-    ax.set_title(_("{model}: target angles θ_y on the test set\n(smaller = tighter classes)").format(
-        model=model_label(result, g)))
+    ax.set_title(
+        _("{model}: target angles θ_y on the test set\n(smaller = tighter classes)").format(
+            model=model_label(result, g)
+        )
+    )
     return fig
 
 
 # ---------------------------------------------------------------------------------------------------- comparison
+
 
 @styled
 def compare_figure(result, *, bins: int = 36, rows: str = "both") -> Figure:
@@ -476,13 +701,28 @@ def compare_figure(result, *, bins: int = 36, rows: str = "both") -> Figure:
     show_top, show_bottom = rows != "angles", rows != "features"
     top_ratio = 1.25 if dim == 3 else 1.0
     names = [model_label(result, g).replace(" m=", "\nm=") for g in range(n)]  # "A-softmax\nm=4": two short lines
-    longest = {"strict": "✗", "robust": "✗", "cmp": "≥", "robust_cmp": "≥", "max": "180.0°", "min": "180.0°",
-               "p95": "180.0°", "p5": "180.0°"}
-    verdict_lines = ([_("strict {strict} {max} {cmp} {min}").format(**longest),
-                      _("robust {robust} {p95} {robust_cmp} {p5}").format(**longest)] if show_bottom else [])
+    longest = {
+        "strict": "✗",
+        "robust": "✗",
+        "cmp": "≥",
+        "robust_cmp": "≥",
+        "max": "180.0°",
+        "min": "180.0°",
+        "p95": "180.0°",
+        "p5": "180.0°",
+    }
+    verdict_lines = (
+        [
+            _("strict {strict} {max} {cmp} {min}").format(**longest),
+            _("robust {robust} {p95} {robust_cmp} {p5}").format(**longest),
+        ]
+        if show_bottom
+        else []
+    )
     title_texts = [line for name in names for line in name.split("\n")] + verdict_lines
-    cols = panel_columns(n, blocks=show_top + show_bottom, title_lines=2 + len(verdict_lines),
-                         title_chars=max(map(len, title_texts)))  # the lines of panels that fit the screen best
+    cols = panel_columns(
+        n, blocks=show_top + show_bottom, title_lines=2 + len(verdict_lines), title_chars=max(map(len, title_texts))
+    )  # the lines of panels that fit the screen best
     lines = -(-n // cols)
     ratios = ([top_ratio] * lines) * show_top + [1.0] * lines * show_bottom
     fig = new_figure(3.5 * cols + 0.5, 0.9 + 3.65 * sum(ratios))
@@ -525,14 +765,22 @@ def compare_figure(result, *, bins: int = 36, rows: str = "both") -> Figure:
         hist_axes[0].set_ylim(0, ymax)  # shared by all histogram panels
     handles = []
     if show_top:
-        handles += [h for h in _legend_handles(result, show_test=False, show_open=False, zone=zone_any)
-                    if h.get_gid() != "legend-train"]
+        handles += [
+            h
+            for h in _legend_handles(result, show_test=False, show_open=False, zone=zone_any)
+            if h.get_gid() != "legend-train"
+        ]
     if show_bottom:
-        handles += [Patch(color=POSITIVE_COLOR, alpha=0.5, label=_("same-class pairs")),
-                    Patch(color=NEGATIVE_COLOR, alpha=0.5, label=_("different-class pairs"))] + criterion_lines()
+        handles += [
+            Patch(color=POSITIVE_COLOR, alpha=0.5, label=_("same-class pairs")),
+            Patch(color=NEGATIVE_COLOR, alpha=0.5, label=_("different-class pairs")),
+        ] + criterion_lines()
     fit_legend(fig, handles, loc="outside lower center", ncol=min(len(handles), 9), frameon=False)
     view = _("training features and weights") if dim == 2 else _("training features on the unit sphere")
-    title = {"both": _("{view} (top), test pair angles (bottom)").format(view=view), "features": view,
-             "angles": _("angles between pairs of test features")}[rows]
+    title = {
+        "both": _("{view} (top), test pair angles (bottom)").format(view=view),
+        "features": view,
+        "angles": _("angles between pairs of test features"),
+    }[rows]
     fig.suptitle(_("Same data, {n} losses: {title}").format(n=n, title=title))
     return fig

@@ -22,8 +22,18 @@ from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 from sphere_toy import losses, margins
 from sphere_toy.data import shown_class_name
 from sphere_toy.i18n import _
-from sphere_toy.plots_style import (check_trained, class_legend, feature_dim, many_classes, model_label, new_figure,
-                                    plotly_sizes, result_colors, styled, unit_rows)
+from sphere_toy.plots_style import (
+    check_trained,
+    class_legend,
+    feature_dim,
+    many_classes,
+    model_label,
+    new_figure,
+    plotly_sizes,
+    result_colors,
+    styled,
+    unit_rows,
+)
 
 _WIRE_U, _WIRE_V = np.meshgrid(np.linspace(0, 2 * np.pi, 25), np.linspace(0, np.pi, 13))  # sphere parameters
 
@@ -63,8 +73,8 @@ def view_direction(result, g: int) -> np.ndarray:
 def _fibonacci_directions(n: int) -> np.ndarray:
     """n nearly evenly spread unit vectors (a Fibonacci lattice on the sphere), shape (n, 3)."""
     i = np.arange(n) + 0.5
-    z, phi = 1 - 2 * i / n, np.pi * (1 + 5 ** 0.5) * i
-    r = np.sqrt(1 - z ** 2)
+    z, phi = 1 - 2 * i / n, np.pi * (1 + 5**0.5) * i
+    r = np.sqrt(1 - z**2)
     return np.stack([r * np.cos(phi), r * np.sin(phi), z], axis=1)
 
 
@@ -167,15 +177,18 @@ def _cut(points: np.ndarray, triangles: np.ndarray, fields: np.ndarray):
     # Two shades c (one corner) and d (two): one straight cut where f_c − f_d = 0. Roll each triangle, keeping its
     # turn, so that its odd corner a comes first; the cut crosses the edges a-b and a-e.
     two = kinds == 2
-    odd = np.argmax((shade[two] != np.roll(shade[two], 1, axis=1)) & (shade[two] != np.roll(shade[two], -1, axis=1)),
-                    axis=1)
+    odd = np.argmax(
+        (shade[two] != np.roll(shade[two], 1, axis=1)) & (shade[two] != np.roll(shade[two], -1, axis=1)), axis=1
+    )
     order = (odd[:, None] + np.arange(3)) % 3
     a, b, e = np.take_along_axis(triangles[two], order, axis=1).T
     c, d = shade[two][np.arange(len(a)), odd], shade[two][np.arange(len(a)), (odd + 1) % 3]
     h = [fields[corner, c] - fields[corner, d] for corner in (a, b, e)]  # > 0 on c's side
     with np.errstate(invalid="ignore", divide="ignore"):
-        cross = [points[a] + np.nan_to_num(h[0] / (h[0] - hv))[:, None] * (points[v] - points[a])
-                 for hv, v in ((h[1], b), (h[2], e))]
+        cross = [
+            points[a] + np.nan_to_num(h[0] / (h[0] - hv))[:, None] * (points[v] - points[a])
+            for hv, v in ((h[1], b), (h[2], e))
+        ]
     ab = len(points) + np.arange(len(a))
     ae = ab + len(a)
     verts += cross
@@ -199,8 +212,12 @@ def _cut(points: np.ndarray, triangles: np.ndarray, fields: np.ndarray):
                 poly = clipped
             if len(poly) >= 3:
                 verts.append(np.array([p for p, _ in poly]))
-                tris.append(np.stack([np.full(len(poly) - 2, top), top + np.arange(1, len(poly) - 1),
-                                      top + np.arange(2, len(poly))], axis=1))
+                tris.append(
+                    np.stack(
+                        [np.full(len(poly) - 2, top), top + np.arange(1, len(poly) - 1), top + np.arange(2, len(poly))],
+                        axis=1,
+                    )
+                )
                 shades.append(np.full(len(poly) - 2, col))
                 top += len(poly)
     verts, tris, shades = np.concatenate(verts), np.concatenate(tris), np.concatenate(shades)
@@ -224,7 +241,7 @@ def region_mesh(result, g: int, n: int = REGION_MESH):
 def region_shades(result) -> np.ndarray:
     """(2K, 3) RGB: the K class colours mixed with white for their regions, then darker for their margin zones; a
     point of class i takes shades[i + K·zone]."""
-    rgb = np.array([to_rgb(c) for c in result_colors(result)[:result.data.n_classes]])
+    rgb = np.array([to_rgb(c) for c in result_colors(result)[: result.data.n_classes]])
     return np.concatenate([1 - s * (1 - rgb) for s in REGION_SHADES])
 
 
@@ -237,8 +254,9 @@ def _rule_html(rule: str) -> str:
     return re.sub(r"_\{?(\w)\}?", r"<sub>\1</sub>", text).replace(" - ", " − ")
 
 
-def draw_sphere(ax, result, g: int, feats, labels, *, small: bool = False, weights: bool = True,
-                regions: bool = False) -> None:
+def draw_sphere(
+    ax, result, g: int, feats, labels, *, small: bool = False, weights: bool = True, regions: bool = False
+) -> None:
     """Points x/‖x‖ on a faint wireframe sphere in a 3-D matplotlib axes, coloured by label; weight lines.
 
     `regions`: on an opaque sphere coloured by the model's decision regions and margin zone instead (`draw_regions`),
@@ -261,9 +279,16 @@ def draw_sphere(ax, result, g: int, feats, labels, *, small: bool = False, weigh
     for label in np.unique(labels):
         p = pts[(labels == label) & shown]
         if len(p):
-            ax.scatter(*p.T, color=colors[label], s=(5 if small else 12) * (1.5 if regions else 1), alpha=0.85,
-                       depthshade=not regions, marker="o" if label < k else "x", linewidths=0 if label < k else 1.0,
-                       zorder=2)
+            ax.scatter(
+                *p.T,
+                color=colors[label],
+                s=(5 if small else 12) * (1.5 if regions else 1),
+                alpha=0.85,
+                depthshade=not regions,
+                marker="o" if label < k else "x",
+                linewidths=0 if label < k else 1.0,
+                zorder=2,
+            )
     if weights:
         for j, w in enumerate(unit_weights(result, g).T):
             start = 0.0
@@ -271,20 +296,35 @@ def draw_sphere(ax, result, g: int, feats, labels, *, small: bool = False, weigh
                 across = np.linalg.norm(w - (w @ v) * v)
                 start = REGION_RADIUS if w @ v >= 0 else REGION_RADIUS / max(min(across, 1.0), 1e-6)
             if start < 1.3:
-                ax.plot(*np.stack([start * w, 1.3 * w], axis=1), color=colors[j], lw=2.5 if small else 3.2, zorder=3,
-                        solid_capstyle="butt")
+                ax.plot(
+                    *np.stack([start * w, 1.3 * w], axis=1),
+                    color=colors[j],
+                    lw=2.5 if small else 3.2,
+                    zorder=3,
+                    solid_capstyle="butt",
+                )
             at = label_position(w, v)
             behind = regions and at @ v < 0 and np.linalg.norm(at - (at @ v) * v) < REGION_RADIUS
             if not small and not behind and not many_classes(result):  # behind: it would point at nothing
-                ax.text(*at, f"$W_{{{j}}}$", color=colors[j], fontsize=12, fontweight="bold", ha="center",
-                        va="center", zorder=4)
-    ax.set(xlim=(-1.1, 1.1), ylim=(-1.1, 1.1), zlim=(-1.1, 1.1), xticks=[-1, 0, 1], yticks=[-1, 0, 1],
-           zticks=[-1, 0, 1])
+                ax.text(
+                    *at,
+                    f"$W_{{{j}}}$",
+                    color=colors[j],
+                    fontsize=12,
+                    fontweight="bold",
+                    ha="center",
+                    va="center",
+                    zorder=4,
+                )
+    ax.set(
+        xlim=(-1.1, 1.1), ylim=(-1.1, 1.1), zlim=(-1.1, 1.1), xticks=[-1, 0, 1], yticks=[-1, 0, 1], zticks=[-1, 0, 1]
+    )
     ax.set_box_aspect((1, 1, 1), zoom=1.25 if small else 1.3 if regions else 0.9)
     if small or regions:  # the sphere itself is the frame of reference
         ax.set_axis_off()
-    ax.view_init(elev=float(np.degrees(np.arcsin(np.clip(v[2], -1, 1)))),
-                 azim=float(np.degrees(np.arctan2(v[1], v[0]))))
+    ax.view_init(
+        elev=float(np.degrees(np.arcsin(np.clip(v[2], -1, 1)))), azim=float(np.degrees(np.arctan2(v[1], v[0])))
+    )
     ax.tick_params(labelsize=10, pad=0)
 
 
@@ -295,8 +335,11 @@ def draw_regions(ax, result, g: int, *, n: int = REGION_MESH, zorder: float = 2)
     v = view_direction(result, g)
     front = verts[tris].mean(axis=1) @ v > -0.05  # (an orthographic camera sees exactly the near half)
     colors = region_shades(result)[shade[front]]
-    ax.add_collection3d(Poly3DCollection(REGION_RADIUS * verts[tris[front]], facecolors=colors, edgecolors=colors,
-                                         linewidths=0.3, zorder=zorder))
+    ax.add_collection3d(
+        Poly3DCollection(
+            REGION_RADIUS * verts[tris[front]], facecolors=colors, edgecolors=colors, linewidths=0.3, zorder=zorder
+        )
+    )
 
 
 @styled
@@ -317,12 +360,15 @@ def sphere_figure(result, g: int, *, show_open: bool = True, regions: bool = Tru
     handles.append(Line2D([], [], color="0.3", lw=3, label=_("W_j directions")))
     light, dark = (1 - s * (1 - np.array([0.25] * 3)) for s in REGION_SHADES)  # the shades of a grey class
     if regions:
-        handles.append(Patch(facecolor=light, edgecolor="0.45",
-                             label=_("region of class i:\nnearest $W_i$ by angle")))
+        handles.append(Patch(facecolor=light, edgecolor="0.45", label=_("region of class i:\nnearest $W_i$ by angle")))
     if regions and spec.has_margin:
-        handles.append(Patch(facecolor=dark, edgecolor="0.45",
-                             label=_("margin zone (still\npenalised): {rule}\nfor some j ≠ i").format(
-                                 rule=spec.kind.zone_rule)))
+        handles.append(
+            Patch(
+                facecolor=dark,
+                edgecolor="0.45",
+                label=_("margin zone (still\npenalised): {rule}\nfor some j ≠ i").format(rule=spec.kind.zone_rule),
+            )
+        )
     fig.legend(handles=handles, loc="outside right center", frameon=False)
     title = _("{model}: training features x/‖x‖ on the unit sphere").format(model=model_label(result, g))
     if regions and spec.kind.bias:
@@ -337,8 +383,16 @@ def plotly_unit_sphere():
 
     u, v = np.meshgrid(np.linspace(0, 2 * np.pi, 37), np.linspace(0, np.pi, 19))
     sx, sy, sz = (np.round(a, 3) for a in _sphere_xyz(u, v))
-    return go.Surface(x=sx, y=sy, z=sz, opacity=0.12, showscale=False, hoverinfo="skip", name=_("unit sphere"),
-                      colorscale=[[0, "#9aa5b1"], [1, "#9aa5b1"]])
+    return go.Surface(
+        x=sx,
+        y=sy,
+        z=sz,
+        opacity=0.12,
+        showscale=False,
+        hoverinfo="skip",
+        name=_("unit sphere"),
+        colorscale=[[0, "#9aa5b1"], [1, "#9aa5b1"]],
+    )
 
 
 def plotly_regions(result, g: int, n: int = REGION_MESH):
@@ -351,11 +405,25 @@ def plotly_regions(result, g: int, n: int = REGION_MESH):
     shades = [to_hex(c) for c in region_shades(result)]
     steps = [[pos, c] for i, c in enumerate(shades) for pos in (i / len(shades), (i + 1) / len(shades))]
     x, y, z = (REGION_RADIUS * verts).T.astype(np.float32)  # float32: half the bytes of the figure's JSON
-    i, j, k = tris.T.astype(np.uint16 if len(verts) < 2 ** 16 else np.uint32)
-    return go.Mesh3d(x=x, y=y, z=z, i=i, j=j, k=k, intensity=shade.astype(np.uint8), intensitymode="cell",
-                     colorscale=steps, cmin=-0.5, cmax=len(shades) - 0.5, showscale=False, hoverinfo="skip",
-                     name=_("decision regions"), showlegend=False,
-                     lighting={"ambient": 1.0, "diffuse": 0.0, "specular": 0.0, "roughness": 1.0, "fresnel": 0.0})
+    i, j, k = tris.T.astype(np.uint16 if len(verts) < 2**16 else np.uint32)
+    return go.Mesh3d(
+        x=x,
+        y=y,
+        z=z,
+        i=i,
+        j=j,
+        k=k,
+        intensity=shade.astype(np.uint8),
+        intensitymode="cell",
+        colorscale=steps,
+        cmin=-0.5,
+        cmax=len(shades) - 0.5,
+        showscale=False,
+        hoverinfo="skip",
+        name=_("decision regions"),
+        showlegend=False,
+        lighting={"ambient": 1.0, "diffuse": 0.0, "specular": 0.0, "roughness": 1.0, "fresnel": 0.0},
+    )
 
 
 def _regions_caption(result, g: int) -> str:
@@ -365,8 +433,9 @@ def _regions_caption(result, g: int) -> str:
         return _("colours: the nearest W<sub>j</sub> by angle (softmax itself also uses ‖W<sub>j</sub>‖ and b)")
     if not spec.has_margin:
         return _("colours: the nearest W<sub>j</sub> by angle; no margin, so no margin zone")
-    return _("colours: the nearest W<sub>j</sub> by angle; darker: margin zone, {rule} for some j ≠ i: still "
-             "penalised").format(rule=_rule_html(spec.kind.zone_rule))
+    return _(
+        "colours: the nearest W<sub>j</sub> by angle; darker: margin zone, {rule} for some j ≠ i: still penalised"
+    ).format(rule=_rule_html(spec.kind.zone_rule))
 
 
 def sphere_plotly(result, g: int, *, show_open: bool = True, regions: bool = True):
@@ -382,53 +451,99 @@ def sphere_plotly(result, g: int, *, show_open: bool = True, regions: bool = Tru
     if show_open:
         groups += [(j, result.open_features[g][data.y_open == j]) for j in np.unique(data.y_open)]
     if many_classes(result):  # one trace (and legend entry) for all training classes, one for the held-out ones
-        splits = [(_("{n} training classes").format(n=data.n_classes), result.train_features[g], data.y_train,
-                   False)]
+        splits = [(_("{n} training classes").format(n=data.n_classes), result.train_features[g], data.y_train, False)]
         if show_open and len(data.y_open):
-            splits.append((_("{n} held-out classes").format(n=data.n_open_classes), result.open_features[g],
-                           data.y_open, True))
+            splits.append(
+                (_("{n} held-out classes").format(n=data.n_open_classes), result.open_features[g], data.y_open, True)
+            )
         for name, feats, labels, held in splits:
             p = np.round(unit_rows(feats), 3)
-            traces.append(go.Scatter3d(x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="markers", name=name,
-                                       marker={"size": 2.5 if held else 3, "color": np.array(colors)[labels],
-                                               "symbol": "cross" if held else "circle"}))
+            traces.append(
+                go.Scatter3d(
+                    x=p[:, 0],
+                    y=p[:, 1],
+                    z=p[:, 2],
+                    mode="markers",
+                    name=name,
+                    marker={
+                        "size": 2.5 if held else 3,
+                        "color": np.array(colors)[labels],
+                        "symbol": "cross" if held else "circle",
+                    },
+                )
+            )
         groups = []
     for j, feats in groups:
         p = np.round(unit_rows(feats), 3)
         held = j >= data.n_classes
-        traces.append(go.Scatter3d(
-            x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="markers",
-            name=(_("{name} (held out)").format(name=shown_class_name(data.class_names[j])) if held else
-                  shown_class_name(data.class_names[j])),
-            legendgroup=str(j), marker={"size": 3 if not held else 2.5, "color": colors[j],
-                                        # WebGL markers are font glyphs: plotly's "x" is an emoji that many
-                                        # Linux machines lack (drawn as a box); "cross" is a plain "+".
-                                        "symbol": "cross" if held else "circle"}))
+        traces.append(
+            go.Scatter3d(
+                x=p[:, 0],
+                y=p[:, 1],
+                z=p[:, 2],
+                mode="markers",
+                name=(
+                    _("{name} (held out)").format(name=shown_class_name(data.class_names[j]))
+                    if held
+                    else shown_class_name(data.class_names[j])
+                ),
+                legendgroup=str(j),
+                marker={
+                    "size": 3 if not held else 2.5,
+                    "color": colors[j],
+                    # WebGL markers are font glyphs: plotly's "x" is an emoji that many
+                    # Linux machines lack (drawn as a box); "cross" is a plain "+".
+                    "symbol": "cross" if held else "circle",
+                },
+            )
+        )
     height, text = plotly_sizes()
     v = view_direction(result, g)
     for j, w in enumerate(unit_weights(result, g).T):
         tip, label = np.round(1.3 * w, 3), np.round(label_position(w, v), 3)
-        traces.append(go.Scatter3d(x=[0, tip[0], label[0]], y=[0, tip[1], label[1]], z=[0, tip[2], label[2]],
-                                   mode="lines+text", text=["", "", "" if many_classes(result) else f"W{j}"],
-                                   name=f"W{j}", legendgroup=str(j),
-                                   showlegend=False, line={"color": colors[j], "width": 7},
-                                   textfont={"color": colors[j], "size": round(1.3 * text)}))
+        traces.append(
+            go.Scatter3d(
+                x=[0, tip[0], label[0]],
+                y=[0, tip[1], label[1]],
+                z=[0, tip[2], label[2]],
+                mode="lines+text",
+                text=["", "", "" if many_classes(result) else f"W{j}"],
+                name=f"W{j}",
+                legendgroup=str(j),
+                showlegend=False,
+                line={"color": colors[j], "width": 7},
+                textfont={"color": colors[j], "size": round(1.3 * text)},
+            )
+        )
     axis = {"range": [-1.4, 1.4], "visible": False}  # the sphere is the frame of reference; room for the labels
     up = np.array([0.0, 0.0, 1.0]) if abs(v[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
     fig = go.Figure(traces)
     fig.update_layout(
-        title={"text": _("{model}: training features on the unit sphere (drag to rotate)").format(
-                   model=model_label(result, g))
-                       + (f"<br><span style='font-size:{round(text)}px'>{_regions_caption(result, g)}</span>"
-                          if regions else ""),
-               "font": {"size": round(1.2 * text)}},
+        title={
+            "text": _("{model}: training features on the unit sphere (drag to rotate)").format(
+                model=model_label(result, g)
+            )
+            + (f"<br><span style='font-size:{round(text)}px'>{_regions_caption(result, g)}</span>" if regions else ""),
+            "font": {"size": round(1.2 * text)},
+        },
         # aspectratio 1.7: plotly leaves a wide margin around a unit cube; this makes the sphere fill its panel.
-        scene={"xaxis": axis, "yaxis": axis, "zaxis": axis, "aspectmode": "manual",
-               "aspectratio": {"x": 1.7, "y": 1.7, "z": 1.7},
-               "camera": {"eye": dict(zip("xyz", np.round(1.5 * v, 3))), "up": dict(zip("xyz", up)),
-                          "projection": {"type": "orthographic"}}},
+        scene={
+            "xaxis": axis,
+            "yaxis": axis,
+            "zaxis": axis,
+            "aspectmode": "manual",
+            "aspectratio": {"x": 1.7, "y": 1.7, "z": 1.7},
+            "camera": {
+                "eye": dict(zip("xyz", np.round(1.5 * v, 3))),
+                "up": dict(zip("xyz", up)),
+                "projection": {"type": "orthographic"},
+            },
+        },
         # Each class is its own legend group (its points and its W line): small gaps between them, so that ten
         # classes still fit beside the sphere under the two lines of title when presenting.
         legend={"itemsizing": "constant", "font": {"size": round(text)}, "tracegroupgap": 2},
-        font={"size": round(text)}, margin={"l": 0, "r": 0, "t": round(4.4 * text), "b": 0}, height=height)
+        font={"size": round(text)},
+        margin={"l": 0, "r": 0, "t": round(4.4 * text), "b": 0},
+        height=height,
+    )
     return fig

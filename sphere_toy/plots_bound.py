@@ -22,8 +22,15 @@ from matplotlib.patches import Patch, Rectangle, Wedge
 
 from sphere_toy import mbound
 from sphere_toy.i18n import _
-from sphere_toy.plots_style import (NEGATIVE_COLOR, POSITIVE_COLOR, class_colors, fit_legend, new_figure,
-                                    plotly_sizes, styled)
+from sphere_toy.plots_style import (
+    NEGATIVE_COLOR,
+    POSITIVE_COLOR,
+    class_colors,
+    fit_legend,
+    new_figure,
+    plotly_sizes,
+    styled,
+)
 
 MANY_COLOR = "#7f3b08"  # the many-class max intra curve (brown): not a class colour, not the two-class curve's
 HOLDS_COLOR = "#e5f5e0"  # where the criterion holds whatever θ12 is
@@ -57,8 +64,19 @@ def _label(ax, angle_deg: float, radius: float, text: str, color: str, gid: str)
     x, y = _point(angle_deg, radius)
     ha = "left" if x > 0.3 else "right" if x < -0.3 else "center"
     va = "bottom" if y > 0.3 else "top" if y < -0.3 else "center"
-    ax.text(x, y, text, ha=ha, va=va, color=color, fontsize=12, fontweight="bold", gid=gid, zorder=8,
-            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.9})
+    ax.text(
+        x,
+        y,
+        text,
+        ha=ha,
+        va=va,
+        color=color,
+        fontsize=12,
+        fontweight="bold",
+        gid=gid,
+        zorder=8,
+        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.9},
+    )
 
 
 def _geometry(ax, m: float, theta12: float) -> tuple[float, float]:
@@ -75,29 +93,67 @@ def _geometry(ax, m: float, theta12: float) -> tuple[float, float]:
     for j in range(2):
         ax.add_patch(Wedge((0, 0), 1.0, *arcs[j], fc=colors[j], alpha=0.22, ec="none", zorder=1))
         _arc(ax, *arcs[j], 1.0, colors[j], lw=6, ticks=False, gid="class-{j}-arc".format(j=j + 1))
-        ax.annotate("", xy=_point(ws[j], 0.93), xytext=(0, 0), zorder=4,
-                    arrowprops={"arrowstyle": "-|>,head_width=0.3,head_length=0.6", "color": colors[j], "lw": 2.6})
+        ax.annotate(
+            "",
+            xy=_point(ws[j], 0.93),
+            xytext=(0, 0),
+            zorder=4,
+            arrowprops={"arrowstyle": "-|>,head_width=0.3,head_length=0.6", "color": colors[j], "lw": 2.6},
+        )
         side = 1 if j == 0 else -1  # each weight's name on its outer side, away from the other weight
         x, y = _point(ws[j] + side * 14, 0.72)
-        ax.text(x, y, "W₁" if j == 0 else "W₂", color=colors[j], fontsize=15, fontweight="bold", ha="center",
-                va="center", zorder=5)
+        ax.text(
+            x,
+            y,
+            "W₁" if j == 0 else "W₂",
+            color=colors[j],
+            fontsize=15,
+            fontweight="bold",
+            ha="center",
+            va="center",
+            zorder=5,
+        )
     _arc(ax, ws[1], ws[0], 0.24, "0.35", lw=1.6, ticks=False, gid="theta12-arc")
-    ax.text(0, -0.06, "θ₁₂ = {angle}".format(angle=_deg(theta12, 0)), ha="center", va="top", fontsize=12,
-            color="0.2", zorder=5)
+    ax.text(
+        0,
+        -0.06,
+        "θ₁₂ = {angle}".format(angle=_deg(theta12, 0)),
+        ha="center",
+        va="top",
+        fontsize=12,
+        color="0.2",
+        zorder=5,
+    )
     # The two angles of the criterion: class 1's whole arc, and the gap between the arcs on the side they face.
     _arc(ax, *arcs[0], 1.16, POSITIVE_COLOR, lw=3, ticks=True, gid="max-intra-arc")
-    _label(ax, max(sum(arcs[0]) / 2, 135.0), 1.25, _("max intra\n{angle}").format(angle=_deg(intra)),
-           POSITIVE_COLOR, "max-intra-label")
+    _label(
+        ax,
+        max(sum(arcs[0]) / 2, 135.0),
+        1.25,
+        _("max intra\n{angle}").format(angle=_deg(intra)),
+        POSITIVE_COLOR,
+        "max-intra-label",
+    )
     if inter > 0:  # m = 1 leaves no gap
         _arc(ax, arcs[1][1], arcs[0][0], 1.16, NEGATIVE_COLOR, lw=3, ticks=True, gid="min-inter-arc")
     _label(ax, 90, 1.25, _("min inter\n{angle}").format(angle=_deg(inter)), NEGATIVE_COLOR, "min-inter-label")
-    ax.text(0, -0.5, _("margin: no class") if inter > 0 else _("no margin:\nthe arcs touch"), ha="center",
-            va="top", fontsize=11, color="0.4")
+    ax.text(
+        0,
+        -0.5,
+        _("margin: no class") if inter > 0 else _("no margin:\nthe arcs touch"),
+        ha="center",
+        va="top",
+        fontsize=11,
+        color="0.4",
+    )
     low = min(-1.05, 1.16 * min(math.sin(math.radians(a)) for a in np.linspace(*arcs[0], 50)) - 0.15)
     ax.set(xlim=(-1.75, 1.75), ylim=(low, 1.9), aspect="equal", anchor="N")
     ax.set_axis_off()
-    title = (_("m = {m}, θ₁₂ = {angle}: the criterion holds") if intra < inter else
-             _("m = {m}, θ₁₂ = {angle}: the criterion fails"))
+    title = (
+        _("m = {m}, θ₁₂ = {angle}: the criterion holds")
+        if intra < inter
+        else _("m = {m}, θ₁₂ = {angle}: the criterion fails")
+    )
     ax.set_title(title.format(m="{:g}".format(m), angle=_deg(theta12, 0)))
     return intra, inter
 
@@ -116,10 +172,22 @@ def _curves(ax, m: float, theta12: float) -> list:
     ax.plot(ms, inter, color=NEGATIVE_COLOR, lw=3.2, zorder=3, gid="min-inter-curve")
     ax.plot(ms, np.minimum(two_intra, 2 * Y_MAX), color=POSITIVE_COLOR, lw=3.2, zorder=3, gid="two-class-intra-curve")
     ax.plot(ms, many_intra, color=MANY_COLOR, lw=2.6, ls="--", zorder=3, gid="many-class-intra-curve")
-    for bound, color, gid in ((mbound.TWO_CLASS_BOUND, POSITIVE_COLOR, "two-class-crossing"),
-                              (mbound.MANY_CLASS_BOUND, MANY_COLOR, "many-class-crossing")):
+    for bound, color, gid in (
+        (mbound.TWO_CLASS_BOUND, POSITIVE_COLOR, "two-class-crossing"),
+        (mbound.MANY_CLASS_BOUND, MANY_COLOR, "many-class-crossing"),
+    ):
         ax.axvline(bound, color=color, lw=1.5, ls=":", zorder=2)
-        ax.plot([bound], [float(mbound.many_class_angles(bound, 1.0)[1])], "o", ms=12, mfc="white", mec=color, mew=2.8, zorder=6, gid=gid)
+        ax.plot(
+            [bound],
+            [float(mbound.many_class_angles(bound, 1.0)[1])],
+            "o",
+            ms=12,
+            mfc="white",
+            mec=color,
+            mew=2.8,
+            zorder=6,
+            gid=gid,
+        )
     top = ax.secondary_xaxis("top")
     top.set_xticks([mbound.MANY_CLASS_BOUND, mbound.TWO_CLASS_BOUND], ["3", "2 + √3"])
     for label, color, ha in zip(top.get_xticklabels(), (MANY_COLOR, POSITIVE_COLOR), ("right", "left")):
@@ -134,27 +202,49 @@ def _curves(ax, m: float, theta12: float) -> list:
     ax.spines["left"].set_bounds(0, Y_MAX)
     ax.set_title(_("The two angles against m"), fontsize=13)
     ax.grid(axis="y", color="0.9", lw=0.8)
-    return [Line2D([], [], color=NEGATIVE_COLOR, lw=3.2, label=_("min inter: (m−1)/(m+1)")),
-            Line2D([], [], color=POSITIVE_COLOR, lw=3.2, label=_("max intra, two classes: 2m/(m²−1)")),
-            Line2D([], [], color=MANY_COLOR, lw=2.6, ls="--", label=_("max intra, many classes: 2/(m+1)")),
-            Patch(color=HOLDS_COLOR, label=_("m > 2 + √3: holds for any θ₁₂")),
-            Line2D([], [], ls="", marker="o", ms=10, color="0.3", label=_("the left panel's m and θ₁₂"))]
+    return [
+        Line2D([], [], color=NEGATIVE_COLOR, lw=3.2, label=_("min inter: (m−1)/(m+1)")),
+        Line2D([], [], color=POSITIVE_COLOR, lw=3.2, label=_("max intra, two classes: 2m/(m²−1)")),
+        Line2D([], [], color=MANY_COLOR, lw=2.6, ls="--", label=_("max intra, many classes: 2/(m+1)")),
+        Patch(color=HOLDS_COLOR, label=_("m > 2 + √3: holds for any θ₁₂")),
+        Line2D([], [], ls="", marker="o", ms=10, color="0.3", label=_("the left panel's m and θ₁₂")),
+    ]
 
 
 def _table(ax, checks) -> None:
     """Panel (c): the training check on the curves' m axis: seeds meeting the criterion (strict and robust on the
     test features, strict on the training features), the test features inside their class's arc, the learned θ12."""
-    rows = ((_("max < min, test"), "strict"), (_("p95 < p5, test"), "robust"), (_("max < min, train"), "train_strict"),
-            (_("test in their arc"), "inside"), (_("learned θ₁₂"), "theta12"))
+    rows = (
+        (_("max < min, test"), "strict"),
+        (_("p95 < p5, test"), "robust"),
+        (_("max < min, train"), "train_strict"),
+        (_("test in their arc"), "inside"),
+        (_("learned θ₁₂"), "theta12"),
+    )
     for i, (_name, field) in enumerate(rows):
         y = len(rows) - 1 - i
         for c in checks:
             text, share = _cell(c, field)
-            ax.add_patch(Rectangle((c.m - 0.43, y - 0.42), 0.86, 0.84, facecolor=CELL_COLOR, edgecolor="0.6", lw=0.8,
-                                   alpha=0.0 if share is None else 0.1 + 0.7 * share))
+            ax.add_patch(
+                Rectangle(
+                    (c.m - 0.43, y - 0.42),
+                    0.86,
+                    0.84,
+                    facecolor=CELL_COLOR,
+                    edgecolor="0.6",
+                    lw=0.8,
+                    alpha=0.0 if share is None else 0.1 + 0.7 * share,
+                )
+            )
             ax.text(c.m, y, text, ha="center", va="center", fontsize=12, fontweight="bold", gid="check-cell")
-    ax.set(xlim=M_LIM, ylim=(-0.5, len(rows) - 0.5), xticks=range(1, 7), yticks=range(len(rows)),
-           yticklabels=[r[0] for r in reversed(rows)], xlabel="m")
+    ax.set(
+        xlim=M_LIM,
+        ylim=(-0.5, len(rows) - 0.5),
+        xticks=range(1, 7),
+        yticks=range(len(rows)),
+        yticklabels=[r[0] for r in reversed(rows)],
+        xlabel="m",
+    )
     for bound, color in ((mbound.TWO_CLASS_BOUND, POSITIVE_COLOR), (mbound.MANY_CLASS_BOUND, MANY_COLOR)):
         ax.axvline(bound, color=color, lw=1.5, ls=":")
     ax.spines[["left", "bottom"]].set_visible(False)
@@ -186,8 +276,9 @@ def bound_figure(m: float = 4, theta12_deg: float = 90.0, checks=None) -> Figure
     height_px, text_px = plotly_sizes()  # the place's height and text size (natural size: 600 and 14 px)
     short = height_px / text_px < SHORT_LINES  # a short place (projected, 430 px): legend on the right, no suptitle
     fig = new_figure(10.5, 7.6 if checks else 5.4)
-    grid = fig.add_gridspec(2 if checks else 1, 2, width_ratios=(1.0, 1.3),
-                            height_ratios=(2.3, 1.6) if checks else None)
+    grid = fig.add_gridspec(
+        2 if checks else 1, 2, width_ratios=(1.0, 1.3), height_ratios=(2.3, 1.6) if checks else None
+    )
     _geometry(fig.add_subplot(grid[0, 0] if checks and not short else grid[:, 0]), m, theta12)
     ax_m = fig.add_subplot(grid[0, 1])
     handles = _curves(ax_m, m, theta12)
@@ -197,8 +288,10 @@ def bound_figure(m: float = 4, theta12_deg: float = 90.0, checks=None) -> Figure
     else:
         ax_m.set_xlabel("m")
     colors = class_colors(2)
-    handles = [Patch(color=colors[0], alpha=0.6, label=_("class 1's arc: m·θ₁ < θ₂")),
-               Patch(color=colors[1], alpha=0.6, label=_("class 2's arc: m·θ₂ < θ₁"))] + handles
+    handles = [
+        Patch(color=colors[0], alpha=0.6, label=_("class 1's arc: m·θ₁ < θ₂")),
+        Patch(color=colors[1], alpha=0.6, label=_("class 2's arc: m·θ₂ < θ₁")),
+    ] + handles
     if short:
         fit_legend(fig, handles, loc="outside right upper", ncol=1, frameon=False)
     elif checks:  # under the circle, beside the table

@@ -45,26 +45,60 @@ def family_figure(chosen, lam: float = 0.0) -> Figure:
     ax_t, ax_b = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
     ax_t.plot(deg, np.cos(np.radians(deg)), color=REFERENCE, lw=2.0, ls=":", zorder=3)
     ax_b.plot(deg, deg, color=REFERENCE, lw=2.0, ls=":", zorder=3)
-    handles = [Line2D([], [], color=REFERENCE, lw=2.0, ls=":",
-                      label=_("no margin: cos θ  (M-softmax, NormFace; softmax up to ‖W‖ and b);  boundary θ₁ = θ₂"))]
+    handles = [
+        Line2D(
+            [],
+            [],
+            color=REFERENCE,
+            lw=2.0,
+            ls=":",
+            label=_("no margin: cos θ  (M-softmax, NormFace; softmax up to ‖W‖ and b);  boundary θ₁ = θ₂"),
+        )
+    ]
     for token, name, color, t, boundary in curves:
         loss = margins.parse(token).kind
         style = {"color": color, "lw": 3.0}
         ax_t.plot(deg, t, **style)
         ax_b.plot(deg, boundary, **style)
-        handles.append(Line2D([], [], **style, label=_("{model}: {target};  boundary {boundary}").format(
-            model=name, target=_(loss.target), boundary=loss.boundary)))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                **style,
+                label=_("{model}: {target};  boundary {boundary}").format(
+                    model=name, target=_(loss.target), boundary=loss.boundary
+                ),
+            )
+        )
     ax_t.axhline(0, color="0.6", lw=0.8, zorder=1)
     low = min([-1.0] + [float(np.nanmin(c[3])) for c in curves])
-    ax_t.set(xlim=(0, 180), ylim=(max(low, -4.0) - 0.1, 1.1), xticks=np.arange(0, 181, 30),
-             xlabel=_("θ: angle between x and its class weight (°)"), ylabel=_("target logit / scale"),
-             title=_("the target logit (others: cos θⱼ)"))
-    ax_b.set(xlim=(0, 180), ylim=(0, 180), xticks=np.arange(0, 181, 30), yticks=np.arange(0, 181, 30),
-             xlabel=_("θ₁: angle to its own class (°)"), ylabel=_("θ₂: angle to the rival class (°)"),
-             aspect="equal", title=_("two classes: the boundary for class 1\n(class 1 wins above its curve)"))
-    fig.suptitle((_("The margin family: one change, the target logit (scale s or ‖x‖ divided out), A-softmax "
-                    "annealed with λ = {lam}") if lam > 0 else
-                  _("The margin family: one change, the target logit (scale s or ‖x‖ divided out)")).format(
-        lam=f"{lam:g}"))
+    ax_t.set(
+        xlim=(0, 180),
+        ylim=(max(low, -4.0) - 0.1, 1.1),
+        xticks=np.arange(0, 181, 30),
+        xlabel=_("θ: angle between x and its class weight (°)"),
+        ylabel=_("target logit / scale"),
+        title=_("the target logit (others: cos θⱼ)"),
+    )
+    ax_b.set(
+        xlim=(0, 180),
+        ylim=(0, 180),
+        xticks=np.arange(0, 181, 30),
+        yticks=np.arange(0, 181, 30),
+        xlabel=_("θ₁: angle to its own class (°)"),
+        ylabel=_("θ₂: angle to the rival class (°)"),
+        aspect="equal",
+        title=_("two classes: the boundary for class 1\n(class 1 wins above its curve)"),
+    )
+    fig.suptitle(
+        (
+            _(
+                "The margin family: one change, the target logit (scale s or ‖x‖ divided out), A-softmax "
+                "annealed with λ = {lam}"
+            )
+            if lam > 0
+            else _("The margin family: one change, the target logit (scale s or ‖x‖ divided out)")
+        ).format(lam=f"{lam:g}")
+    )
     fit_legend(fig, handles, loc="outside lower center", ncol=1 if len(handles) > 3 else 2, frameon=False)
     return fig

@@ -16,8 +16,16 @@ from matplotlib.patches import Patch
 
 from sphere_toy import evaluate, margins, metrics
 from sphere_toy.i18n import _, ngettext
-from sphere_toy.plots_style import (NEGATIVE_COLOR, POSITIVE_COLOR, fit_legend, model_colors, new_figure,
-                                    panel_columns, sentences, styled)
+from sphere_toy.plots_style import (
+    NEGATIVE_COLOR,
+    POSITIVE_COLOR,
+    fit_legend,
+    model_colors,
+    new_figure,
+    panel_columns,
+    sentences,
+    styled,
+)
 
 YARDSTICK = "0.35"  # the raw inputs' colour
 
@@ -39,24 +47,44 @@ def seed_auc_figure(result) -> Figure:
         ax.bar(i, row.mean, width=0.6, color=color, alpha=0.28, edgecolor=color, lw=2)
         if row.sd is not None:
             ax.errorbar(i, row.mean, yerr=row.sd, color="black", capsize=8, lw=2, zorder=3)
-        ax.scatter(i + rng.uniform(-0.15, 0.15, len(row.finite)), row.finite, color=color, edgecolor="black",
-                   s=55, zorder=4)
+        ax.scatter(
+            i + rng.uniform(-0.15, 0.15, len(row.finite)), row.finite, color=color, edgecolor="black", s=55, zorder=4
+        )
     base = evaluate.input_open_set_report(result)
-    handles = [Line2D([], [], ls="", marker="o", mfc="0.6", mec="black", ms=8, label=_("one seed")),
-               Patch(facecolor="0.85", edgecolor="0.4", label=_("mean over seeds")),
-               Line2D([], [], color="black", lw=2, label=_("± 1 sd"))]
+    handles = [
+        Line2D([], [], ls="", marker="o", mfc="0.6", mec="black", ms=8, label=_("one seed")),
+        Patch(facecolor="0.85", edgecolor="0.4", label=_("mean over seeds")),
+        Line2D([], [], color="black", lw=2, label=_("± 1 sd")),
+    ]
     if base is not None and base["auc"] is not None:
         ax.axhline(base["auc"], color=YARDSTICK, ls="--", lw=2.2)
-        handles.append(Line2D([], [], color=YARDSTICK, ls="--", lw=2.2,
-                              label=_("raw inputs, no net: {auc}").format(auc=f"{base['auc']:.3f}")))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=YARDSTICK,
+                ls="--",
+                lw=2.2,
+                label=_("raw inputs, no net: {auc}").format(auc=f"{base['auc']:.3f}"),
+            )
+        )
     finite = [a for row in rows for a in row.finite] + ([base["auc"]] if base and base["auc"] else [])
     low = min(finite, default=0.5)
-    ax.set(xticks=range(len(rows)), xlim=(-0.6, len(rows) - 0.4), ylim=(max(0.0, low - 0.08), 1.0),
-           ylabel=_("open-set AUC (held-out classes)"))
+    ax.set(
+        xticks=range(len(rows)),
+        xlim=(-0.6, len(rows) - 0.4),
+        ylim=(max(0.0, low - 0.08), 1.0),
+        ylabel=_("open-set AUC (held-out classes)"),
+    )
     ax.set_xticklabels([_display(row).replace(" m=", "\nm=") for row in rows])
     seeds = len(rows[0].seeds) if rows else 0
-    ax.set_title(ngettext("Verification of classes never trained on, {n} seed",
-                          "Verification of classes never trained on, {n} seeds", seeds).format(n=seeds))
+    ax.set_title(
+        ngettext(
+            "Verification of classes never trained on, {n} seed",
+            "Verification of classes never trained on, {n} seeds",
+            seeds,
+        ).format(n=seeds)
+    )
     fit_legend(fig, handles, loc="outside lower center", ncol=len(handles), frameon=False)
     return fig
 
@@ -87,19 +115,19 @@ def open_pairs_figure(result, *, bins: int = 36) -> Figure:
             ax.hist(theta, bins=edges, density=True, histtype="step", color=color, lw=2)
         auc = "" if report is None or report["auc"] is None else f"AUC {report['auc']:.3f}"
         if report is not None:
-            ax.axvline(np.degrees(np.arccos(np.clip(report["threshold"], -1, 1))), color=colors[i], lw=2.4,
-                       ls="--")
+            ax.axvline(np.degrees(np.arccos(np.clip(report["threshold"], -1, 1))), color=colors[i], lw=2.4, ls="--")
         ax.set_title(f"{name}\n{auc}", fontsize=11)
         ax.set_xticks([0, 45, 90, 135, 180])
         ax.tick_params(labelleft=i % cols == 0)
         if i // cols == lines - 1:
             ax.set_xlabel(_("pair angle (°)"))
-    handles = [Patch(color=POSITIVE_COLOR, alpha=0.5, label=_("same held-out class")),
-               Patch(color=NEGATIVE_COLOR, alpha=0.5, label=_("different held-out classes")),
-               Line2D([], [], color="0.3", lw=2.4, ls="--", label=_("threshold chosen on training classes"))]
+    handles = [
+        Patch(color=POSITIVE_COLOR, alpha=0.5, label=_("same held-out class")),
+        Patch(color=NEGATIVE_COLOR, alpha=0.5, label=_("different held-out classes")),
+        Line2D([], [], color="0.3", lw=2.4, ls="--", label=_("threshold chosen on training classes")),
+    ]
     fit_legend(fig, handles, loc="outside lower center", ncol=3, frameon=False)
-    fig.suptitle(_("Pairs of the {n} held-out classes: angle between the two features").format(
-        n=data.n_open_classes))
+    fig.suptitle(_("Pairs of the {n} held-out classes: angle between the two features").format(n=data.n_open_classes))
     return fig
 
 
@@ -112,42 +140,70 @@ def lab_text(result) -> str | None:
         return None
     n = len(rows[0].seeds)
     best = max(rows, key=lambda r: r.mean)
-    parts = [(_("Best mean open-set AUC over {n} seeds: **{model}**, {auc}.") if n > 1 else
-              _("Best mean open-set AUC on this seed (set *Seeds per model* above 1 to see the spread): "
-                "**{model}**, {auc}.")).format(n=n, model=_display(best), auc=best.text)]
+    parts = [
+        (
+            _("Best mean open-set AUC over {n} seeds: **{model}**, {auc}.")
+            if n > 1
+            else _(
+                "Best mean open-set AUC on this seed (set *Seeds per model* above 1 to see the spread): "
+                "**{model}**, {auc}."
+            )
+        ).format(n=n, model=_display(best), auc=best.text)
+    ]
     if base is not None and base["auc"] is not None:
         yard = base["auc"]
         above = [r for r in rows if min(r.finite) > yard]
         below = [r for r in rows if max(r.finite) < yard]
         numbers = {"auc": f"{yard:.3f}", "dim": result.train_features.shape[-1], "k": result.data.n_classes}
         if len(above) == len(rows):
-            parts.append(_("Every loss beats cosine on the raw inputs ({auc}) on every seed: {dim} features learnt "
-                           "on {k} classes carry over to classes never seen.").format(**numbers))
+            parts.append(
+                _(
+                    "Every loss beats cosine on the raw inputs ({auc}) on every seed: {dim} features learnt "
+                    "on {k} classes carry over to classes never seen."
+                ).format(**numbers)
+            )
         elif len(below) == len(rows):
-            parts.append(_("Cosine on the raw inputs ({auc}) beats every loss on every seed: {dim} features learnt "
-                           "on {k} classes keep what separates those classes and little else. Face models learn "
-                           "from thousands of identities; try the *Open-set identities* preset, or more classes "
-                           "and features.").format(**numbers))
+            parts.append(
+                _(
+                    "Cosine on the raw inputs ({auc}) beats every loss on every seed: {dim} features learnt "
+                    "on {k} classes keep what separates those classes and little else. Face models learn "
+                    "from thousands of identities; try the *Open-set identities* preset, or more classes "
+                    "and features."
+                ).format(**numbers)
+            )
         else:
-            parts.append(_("Against cosine on the raw inputs ({auc}): {above} above it on every seed, {below} below "
-                           "it on every seed, the rest on both sides.").format(
-                auc=numbers["auc"], above=_names(above) or _("no loss"), below=_names(below) or _("no loss")))
+            parts.append(
+                _(
+                    "Against cosine on the raw inputs ({auc}): {above} above it on every seed, {below} below "
+                    "it on every seed, the rest on both sides."
+                ).format(auc=numbers["auc"], above=_names(above) or _("no loss"), below=_names(below) or _("no loss"))
+            )
     for effect in evaluate.margin_effects(result):
         if len(effect.diffs) < 2:
             verdict = _("one seed cannot tell a margin from chance")
         elif effect.consistent:
             verdict = _("the same sign on every seed: a consistent effect on this data")
         else:
-            verdict = (_("higher on average, but the seeds disagree ({higher} of {n} higher): within the noise")
-                       if effect.mean > 0 else
-                       _("lower on average, but the seeds disagree ({higher} of {n} higher): within the noise")
-                       ).format(higher=effect.higher, n=len(effect.diffs))
+            verdict = (
+                _("higher on average, but the seeds disagree ({higher} of {n} higher): within the noise")
+                if effect.mean > 0
+                else _("lower on average, but the seeds disagree ({higher} of {n} higher): within the noise")
+            ).format(higher=effect.higher, n=len(effect.diffs))
         # The records' English model names: the loss names are the same in every language.
-        values = {"model": effect.name, "baseline": effect.baseline,
-                  "diff": f"{effect.mean:+.3f}", "sd": "" if effect.sd is None else f"{effect.sd:.3f}",
-                  "verdict": verdict}
-        parts.append((_("{model} vs {baseline}: {diff} AUC (sd {sd}); {verdict}.") if effect.sd is not None else
-                      _("{model} vs {baseline}: {diff} AUC; {verdict}.")).format(**values))
+        values = {
+            "model": effect.name,
+            "baseline": effect.baseline,
+            "diff": f"{effect.mean:+.3f}",
+            "sd": "" if effect.sd is None else f"{effect.sd:.3f}",
+            "verdict": verdict,
+        }
+        parts.append(
+            (
+                _("{model} vs {baseline}: {diff} AUC (sd {sd}); {verdict}.")
+                if effect.sd is not None
+                else _("{model} vs {baseline}: {diff} AUC; {verdict}.")
+            ).format(**values)
+        )
     return sentences(parts)
 
 

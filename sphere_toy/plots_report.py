@@ -11,14 +11,33 @@ from matplotlib.figure import Figure
 from sphere_toy import evaluate, i18n, metrics
 from sphere_toy.data import shown_class_name
 from sphere_toy.i18n import N_, _
-from sphere_toy.plots_style import (diverged_message, fit_legend, model_colors, model_label, new_figure, sentences,
-                                    styled)
+from sphere_toy.plots_style import (
+    diverged_message,
+    fit_legend,
+    model_colors,
+    model_label,
+    new_figure,
+    sentences,
+    styled,
+)
 
 # Table columns are written in English (N_) and shown with _(): `_shown` translates a table's headers and statuses.
-_DEG = (N_("mean θ_y (°)"), N_("max intra (°)"), N_("min inter (°)"), N_("p95 intra (°)"), N_("p5 inter (°)"),
-        N_("min weight angle (°)"))
-_RECORD_KEYS = ("mean_target_angle", "max_intra_angle", "min_inter_angle", "p95_intra_angle", "p5_inter_angle",
-                "min_weight_angle")
+_DEG = (
+    N_("mean θ_y (°)"),
+    N_("max intra (°)"),
+    N_("min inter (°)"),
+    N_("p95 intra (°)"),
+    N_("p5 inter (°)"),
+    N_("min weight angle (°)"),
+)
+_RECORD_KEYS = (
+    "mean_target_angle",
+    "max_intra_angle",
+    "min_inter_angle",
+    "p95_intra_angle",
+    "p5_inter_angle",
+    "min_weight_angle",
+)
 
 
 def _status(result, g: int) -> str:
@@ -67,9 +86,11 @@ def stats_markdown(result) -> str:
         else:
             cells = [str(row[c]) if row[c] is not None else _("n/a") for c in cols]
         lines.append("| " + " | ".join(cells) + " |")
-    note = _("Angles in degrees on the closed-set test features; the paper's criterion: max intra-class angle < min "
-             "inter-class angle (SphereFace, Fig. 5), strict, and robust with the 95th and 5th percentiles (one pair "
-             "decides a max or a min). Open-set AUC: cosine verification on held-out classes.")
+    note = _(
+        "Angles in degrees on the closed-set test features; the paper's criterion: max intra-class angle < min "
+        "inter-class angle (SphereFace, Fig. 5), strict, and robust with the 95th and 5th percentiles (one pair "
+        "decides a max or a min). Open-set AUC: cosine verification on held-out classes."
+    )
     return "\n".join(lines) + "\n\n" + note + "\n"
 
 
@@ -89,21 +110,32 @@ def criterion_text(result) -> list[str | None]:
         p95, p5 = np.degrees(st["p95_intra_angle"]), np.degrees(st["p5_inter_angle"])
         angles = {"max": f"{hi:.1f}°", "min": f"{lo:.1f}°", "p95": f"{p95:.1f}°", "p5": f"{p5:.1f}°"}
         if st["criterion_met"]:
-            strict = _("**Strict (the paper's): met.** Every same-class pair is closer than every different-class "
-                       "pair: max intra {max} < min inter {min}.").format(**angles)
+            strict = _(
+                "**Strict (the paper's): met.** Every same-class pair is closer than every different-class "
+                "pair: max intra {max} < min inter {min}."
+            ).format(**angles)
         else:
             wide = names[y[pairs["max_intra"][0]]] if pairs["max_intra"] else _("none")
-            close = (_("{a} and {b}").format(**dict(zip("ab", (names[y[i]] for i in pairs["min_inter"]))))
-                     if pairs["min_inter"] else _("none"))
-            strict = _("**Strict (the paper's): not met**, max intra {max} ≥ min inter {min}. One pair decides each "
-                       "side, both joined in the figure: the widest same-class pair ({wide}) and the closest "
-                       "different-class pair ({close}).").format(wide=wide, close=close, **angles)
+            close = (
+                _("{a} and {b}").format(**dict(zip("ab", (names[y[i]] for i in pairs["min_inter"]))))
+                if pairs["min_inter"]
+                else _("none")
+            )
+            strict = _(
+                "**Strict (the paper's): not met**, max intra {max} ≥ min inter {min}. One pair decides each "
+                "side, both joined in the figure: the widest same-class pair ({wide}) and the closest "
+                "different-class pair ({close})."
+            ).format(wide=wide, close=close, **angles)
         if st["robust_criterion_met"]:
-            robust = _("**Robust (95th / 5th percentiles): met**, {p95} < {p5}: leaving out the few widest and "
-                       "closest pairs, the classes are apart in angle.").format(**angles)
+            robust = _(
+                "**Robust (95th / 5th percentiles): met**, {p95} < {p5}: leaving out the few widest and "
+                "closest pairs, the classes are apart in angle."
+            ).format(**angles)
         else:
-            robust = _("**Robust (95th / 5th percentiles): not met**, {p95} ≥ {p5}: the same-class and "
-                       "different-class angles overlap beyond a few outliers.").format(**angles)
+            robust = _(
+                "**Robust (95th / 5th percentiles): not met**, {p95} ≥ {p5}: the same-class and "
+                "different-class angles overlap beyond a few outliers."
+            ).format(**angles)
         out.append(f"{strict}  \n{robust}")
     return out
 
@@ -114,9 +146,15 @@ def open_set_rows(result) -> list[dict]:
     rows = []
     for g, rep in enumerate(evaluate.open_set_reports(result)):
         status = _status(result, g) if result.diverged(g) else _("ok") if rep else _("needs >= 2 held-out classes")
-        row = {N_("model"): model_label(result, g), N_("status"): status, N_("AUC"): None,
-               N_("threshold (cos)"): None, N_("threshold angle (°)"): None, N_("open-set accuracy (%)"): None,
-               N_("train-pair accuracy (%)"): None}
+        row = {
+            N_("model"): model_label(result, g),
+            N_("status"): status,
+            N_("AUC"): None,
+            N_("threshold (cos)"): None,
+            N_("threshold angle (°)"): None,
+            N_("open-set accuracy (%)"): None,
+            N_("train-pair accuracy (%)"): None,
+        }
         if rep is not None and rep["auc"] is not None:
             row.update(_report_cells(rep))
         rows.append(row)
@@ -138,31 +176,43 @@ def open_set_summary(result) -> str | None:
     if not scored:
         return None
     (best_auc, best), (worst_auc, worst) = max(scored), min(scored)
-    text = _("Best here: **{best}**, AUC {best_auc}; weakest: {worst}, AUC {worst_auc} (0.5 is a coin toss, 1 is "
-             "perfect).").format(best=model_label(result, best), best_auc=f"{best_auc:.3f}",
-                                 worst=model_label(result, worst), worst_auc=f"{worst_auc:.3f}")
+    text = _(
+        "Best here: **{best}**, AUC {best_auc}; weakest: {worst}, AUC {worst_auc} (0.5 is a coin toss, 1 is perfect)."
+    ).format(
+        best=model_label(result, best),
+        best_auc=f"{best_auc:.3f}",
+        worst=model_label(result, worst),
+        worst_auc=f"{worst_auc:.3f}",
+    )
     base = evaluate.input_open_set_report(result)
     if base is not None and base["auc"] is not None:
         numbers = {"auc": f"{base['auc']:.3f}", "dim": result.train_features.shape[-1], "k": result.data.n_classes}
         if base["auc"] > best_auc:
-            more = _("Cosine similarity on the raw inputs, with no net at all, scores {auc}: better than every {dim}-D "
-                     "embedding. A net that squeezes its inputs into {dim} numbers keeps what separates its {k} "
-                     "training classes and little else, so new classes land wherever those features happen to put "
-                     "them. The paper's open-set gains come from 512 features learnt on about 10,000 identities; on "
-                     "a toy this small, read the margin's effect off the Angles and Compare tabs, and take these "
-                     "AUCs as an honest measure of what the bottleneck costs.").format(**numbers)
+            more = _(
+                "Cosine similarity on the raw inputs, with no net at all, scores {auc}: better than every {dim}-D "
+                "embedding. A net that squeezes its inputs into {dim} numbers keeps what separates its {k} "
+                "training classes and little else, so new classes land wherever those features happen to put "
+                "them. The paper's open-set gains come from 512 features learnt on about 10,000 identities; on "
+                "a toy this small, read the margin's effect off the Angles and Compare tabs, and take these "
+                "AUCs as an honest measure of what the bottleneck costs."
+            ).format(**numbers)
         else:
-            more = _("Cosine similarity on the raw inputs, with no net at all, scores {auc}: the {dim}-D embedding "
-                     "does better, so features learnt on {k} classes carry over to new ones.").format(**numbers)
+            more = _(
+                "Cosine similarity on the raw inputs, with no net at all, scores {auc}: the {dim}-D embedding "
+                "does better, so features learnt on {k} classes carry over to new ones."
+            ).format(**numbers)
         text = sentences([text, more])
     return text
 
 
 def _report_cells(rep: dict) -> dict:
-    return {"AUC": round(rep["auc"], 3), "threshold (cos)": round(rep["threshold"], 3),
-            "threshold angle (°)": round(float(np.degrees(np.arccos(np.clip(rep["threshold"], -1, 1)))), 1),
-            "open-set accuracy (%)": round(100 * rep["accuracy"], 1),
-            "train-pair accuracy (%)": round(100 * rep["train_accuracy"], 1)}  # English names: see open_set_rows
+    return {
+        "AUC": round(rep["auc"], 3),
+        "threshold (cos)": round(rep["threshold"], 3),
+        "threshold angle (°)": round(float(np.degrees(np.arccos(np.clip(rep["threshold"], -1, 1)))), 1),
+        "open-set accuracy (%)": round(100 * rep["accuracy"], 1),
+        "train-pair accuracy (%)": round(100 * rep["train_accuracy"], 1),
+    }  # English names: see open_set_rows
 
 
 @styled
@@ -173,8 +223,15 @@ def roc_figure(result) -> Figure:
     ax.set_title(_("Open-set verification: pairs of held-out classes, score cos θ"))
     if result.data.n_open_classes < 2:
         ax.set_axis_off()
-        ax.text(0.5, 0.5, _("No ROC: needs at least 2 held-out classes\n(set held_out ≥ 2 in the data settings)"),
-                ha="center", va="center", transform=ax.transAxes, fontsize=13)
+        ax.text(
+            0.5,
+            0.5,
+            _("No ROC: needs at least 2 held-out classes\n(set held_out ≥ 2 in the data settings)"),
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            fontsize=13,
+        )
         return fig
     colors = model_colors(result.specs)
     ax.plot([0, 1], [0, 1], color="0.6", ls=":", lw=1.8, label=_("chance (AUC 0.5)"))
@@ -184,20 +241,41 @@ def roc_figure(result) -> Figure:
             why = diverged_message(result, g) if result.diverged(g) else _("no ROC")
             ax.plot([], [], color=colors[g], ls=ls, label=f"{model_label(result, g)}: {why}")
             continue
-        ax.plot(rep["fpr"], rep["tpr"], color=colors[g], ls=ls, lw=2.4,
-                label=_("{model}  (AUC {auc})").format(model=model_label(result, g), auc=f"{rep['auc']:.3f}"))
+        ax.plot(
+            rep["fpr"],
+            rep["tpr"],
+            color=colors[g],
+            ls=ls,
+            lw=2.4,
+            label=_("{model}  (AUC {auc})").format(model=model_label(result, g), auc=f"{rep['auc']:.3f}"),
+        )
     base = evaluate.input_open_set_report(result)
     if base is not None and base["auc"] is not None:
-        ax.plot(base["fpr"], base["tpr"], color="0.35", ls="-.", lw=2.0,
-                label=_("raw inputs, no net  (AUC {auc})").format(auc=f"{base['auc']:.3f}"))
-    ax.set(xlim=(0, 1), ylim=(0, 1.01), aspect="equal",
-           xlabel=_("false positive rate\n(different classes called same)"),
-           ylabel=_("true positive rate\n(same class accepted)"))
+        ax.plot(
+            base["fpr"],
+            base["tpr"],
+            color="0.35",
+            ls="-.",
+            lw=2.0,
+            label=_("raw inputs, no net  (AUC {auc})").format(auc=f"{base['auc']:.3f}"),
+        )
+    ax.set(
+        xlim=(0, 1),
+        ylim=(0, 1.01),
+        aspect="equal",
+        xlabel=_("false positive rate\n(different classes called same)"),
+        ylabel=_("true positive rate\n(same class accepted)"),
+    )
     # Off the curves: at reading size the legend is as large as the plot. Beside it on a wide figure (projected),
     # under it otherwise.
     wide = fig.get_figwidth() > 1.6 * fig.get_figheight()
-    fit_legend(fig, ax.get_legend_handles_labels()[0], loc="outside right upper" if wide else "outside lower center",
-               ncol=1 if wide else 2, frameon=False)
+    fit_legend(
+        fig,
+        ax.get_legend_handles_labels()[0],
+        loc="outside right upper" if wide else "outside lower center",
+        ncol=1 if wide else 2,
+        frameon=False,
+    )
     return fig
 
 
@@ -215,8 +293,11 @@ def _features_csv(result) -> str:
     buf = io.StringIO()
     out = csv.writer(buf, lineterminator="\n")
     out.writerow(["model", "status", "split", "label", "class_name", *"xyz"[:dim], "theta_y_deg"])
-    splits = (("train", result.train_features, data.y_train), ("test", result.test_features, data.y_test),
-              ("open", result.open_features, data.y_open))
+    splits = (
+        ("train", result.train_features, data.y_train),
+        ("test", result.test_features, data.y_test),
+        ("open", result.open_features, data.y_open),
+    )
     for g in range(len(result.specs)):
         name, status = model_label(result, g), _status(result, g)
         for split, feats, labels in splits:
@@ -236,8 +317,13 @@ def prior_rows(result) -> list[dict]:
     data = result.data
     priors = [(g, evaluate.class_prior(result, g)) for g in range(len(result.specs))]
     priors = [(g, p) for g, p in priors if p is not None]
-    rows = [{_("class"): shown_class_name(data.class_names[j]),
-             _("training samples"): priors[0][1].sizes[j] if priors else None} for j in range(data.n_classes)]
+    rows = [
+        {
+            _("class"): shown_class_name(data.class_names[j]),
+            _("training samples"): priors[0][1].sizes[j] if priors else None,
+        }
+        for j in range(data.n_classes)
+    ]
     rho = {_("class"): _("ρ with class size"), _("training samples"): None}
     for g, p in priors:
         kind, name = result.specs[g].kind, model_label(result, g)
@@ -260,8 +346,11 @@ def prior_text(result) -> str | None:
     sizes = np.bincount(result.data.y_train, minlength=result.data.n_classes)
     if sizes.min() == sizes.max():
         return None
-    parts = [_("Class sizes here run from {largest} down to {smallest} training samples.").format(
-        largest=sizes.max(), smallest=sizes.min())]
+    parts = [
+        _("Class sizes here run from {largest} down to {smallest} training samples.").format(
+            largest=sizes.max(), smallest=sizes.min()
+        )
+    ]
     priors = [evaluate.class_prior(result, g) for g in range(len(result.specs))]  # each measured once
     for g, p in enumerate(priors):
         if p is None:
@@ -273,16 +362,26 @@ def prior_text(result) -> str | None:
         if kind.bias and p.rho_biases is not None:
             found.append(f"b_j {p.rho_biases:+.2f}")
         if p.rho_angles is not None:
-            found.append(_("region width {rho} (regions of {low} to {high})").format(
-                rho=f"{p.rho_angles:+.2f}", low=f"{min(p.angles):.0f}°", high=f"{max(p.angles):.0f}°"))
+            found.append(
+                _("region width {rho} (regions of {low} to {high})").format(
+                    rho=f"{p.rho_angles:+.2f}", low=f"{min(p.angles):.0f}°", high=f"{max(p.angles):.0f}°"
+                )
+            )
         if found:
-            parts.append(_("{model}: rank correlation with class size {found}.").format(
-                model=model_label(result, g), found=_(", ").join(found)))
+            parts.append(
+                _("{model}: rank correlation with class size {found}.").format(
+                    model=model_label(result, g), found=_(", ").join(found)
+                )
+            )
     parts.append(_("+1 would mean larger classes always get more: a prior learnt from the imbalance; near 0, none."))
     rho = [(s.kind.bias, p.rho_angles) for s, p in zip(result.specs, priors) if p and p.rho_angles is not None]
     free_rho = [r for free, r in rho if free]
     fixed_rho = [r for free, r in rho if not free]
     if free_rho and fixed_rho and max(fixed_rho) >= 0.7:
-        parts.append(_("The models with ‖W‖ = 1 and b = 0 give larger classes wider regions too: without free norms "
-                       "or biases, the features themselves can still hand a large class more of the circle."))
+        parts.append(
+            _(
+                "The models with ‖W‖ = 1 and b = 0 give larger classes wider regions too: without free norms "
+                "or biases, the features themselves can still hand a large class more of the circle."
+            )
+        )
     return sentences(parts)

@@ -43,9 +43,19 @@ from sphere_toy.i18n import _, ngettext
 
 # Sizes for a projector: nothing below 10 pt, lines thick enough to see from the back of a room.
 STYLE = {
-    "font.size": 12, "axes.titlesize": 13, "axes.labelsize": 12, "xtick.labelsize": 11, "ytick.labelsize": 11,
-    "legend.fontsize": 11, "figure.titlesize": 15, "lines.linewidth": 2.2, "axes.linewidth": 1.0,
-    "axes.spines.top": False, "axes.spines.right": False, "hatch.linewidth": 0.9, "hatch.color": "#555555",
+    "font.size": 12,
+    "axes.titlesize": 13,
+    "axes.labelsize": 12,
+    "xtick.labelsize": 11,
+    "ytick.labelsize": 11,
+    "legend.fontsize": 11,
+    "figure.titlesize": 15,
+    "lines.linewidth": 2.2,
+    "axes.linewidth": 1.0,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "hatch.linewidth": 0.9,
+    "hatch.color": "#555555",
     "figure.dpi": 100,
 }
 PAD_INCHES = 0.15  # white margin around a saved figure
@@ -65,6 +75,7 @@ def styled(fn):
     """Run a figure builder under the lock with the projector style, in the figure language (`figure_language`):
     its `_()` texts in that language, and a CJK font in the family list when that is zh-TW (used as a decorator).
     Rendering (`figure_png`) is styled too: matplotlib looks fonts up when it draws, not when it makes a text."""
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         lang = figure_language(i18n.current())
@@ -73,6 +84,7 @@ def styled(fn):
             if lang == "zh-TW" and isinstance(out, Figure):
                 _math_words_in_cjk(out)
             return out
+
     return wrapper
 
 
@@ -82,13 +94,32 @@ def styled(fn):
 # the same pan-CJK fonts (the same characters, some drawn the mainland or Japanese way), then older fonts. Debian's
 # fonts-noto-cjk installs one .ttc per weight whose faces matplotlib >= 3.10 lists as "Noto Sans CJK JP/KR/SC/TC/HK"
 # (it used to list only the first, JP); Windows has Microsoft JhengHei, macOS PingFang TC.
-CJK_FAMILIES = ("Noto Sans CJK TC", "Noto Sans TC", "Source Han Sans TC", "Source Han Sans TW", "Microsoft JhengHei",
-                "PingFang TC", "Noto Sans CJK HK", "Source Han Sans HC", "Heiti TC", "Noto Sans CJK JP",
-                "Noto Sans CJK SC", "Source Han Sans", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC",
-                "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "AR PL UMing TW", "Droid Sans Fallback")
+CJK_FAMILIES = (
+    "Noto Sans CJK TC",
+    "Noto Sans TC",
+    "Source Han Sans TC",
+    "Source Han Sans TW",
+    "Microsoft JhengHei",
+    "PingFang TC",
+    "Noto Sans CJK HK",
+    "Source Han Sans HC",
+    "Heiti TC",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK SC",
+    "Source Han Sans",
+    "Source Han Sans SC",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "AR PL UMing TW",
+    "Droid Sans Fallback",
+)
 # Font files that may hold one of them, for `_add_new_system_fonts` (file names, lower case).
-_CJK_FILES = re.compile(r"cjk|sourcehan|notosans(tc|hk|sc)|msjh|msyh|pingfang|stheiti|wqy|wenquanyi|uming|"
-                        r"droidsansfallback")
+_CJK_FILES = re.compile(
+    r"cjk|sourcehan|notosans(tc|hk|sc)|msjh|msyh|pingfang|stheiti|wqy|wenquanyi|uming|"
+    r"droidsansfallback"
+)
 # A font must draw all of these to be used: common words of the catalog and the full-width punctuation.
 CJK_SAMPLE = "繁體中文特徵權重類別夾角邊界訓練損失函數驗證開放集樣本，。：；（）「」、"
 
@@ -214,8 +245,10 @@ def class_legend(result, *, marker: bool = False, held_out: bool = True) -> list
         return out
     out = [entry(colors[j], shown_class_name(data.class_names[j])) for j in range(k)]
     if held_out and h:
-        out += [entry(colors[j], _("{name} (held out)").format(name=shown_class_name(data.class_names[j])),
-                      held=True) for j in range(k, k + h)]
+        out += [
+            entry(colors[j], _("{name} (held out)").format(name=shown_class_name(data.class_names[j])), held=True)
+            for j in range(k, k + h)
+        ]
     return out
 
 
@@ -237,7 +270,8 @@ def model_slug(result, g: int) -> str:
 
 def diverged_message(result, g: int) -> str:
     return _("training diverged at step {step}; lower the learning rate or raise λ_min").format(
-        step=int(result.nan_step[g]))
+        step=int(result.nan_step[g])
+    )
 
 
 def sentences(parts) -> str:
@@ -265,8 +299,11 @@ def drawable(result) -> bool:
 def needs_drawable(result, view: str) -> None:
     """Raise ValueError naming the view when the features have more than 3 dimensions (nothing to draw them in)."""
     if not drawable(result):
-        raise ValueError(_("{view} needs 2-D or 3-D features; this run has {dim}-D features").format(
-            view=view, dim=feature_dim(result)))
+        raise ValueError(
+            _("{view} needs 2-D or 3-D features; this run has {dim}-D features").format(
+                view=view, dim=feature_dim(result)
+            )
+        )
 
 
 def message_panel(ax, title: str, text: str) -> None:
@@ -274,8 +311,18 @@ def message_panel(ax, title: str, text: str) -> None:
     ax.set_axis_off()
     ax.set_title(title)
     lines = text.replace("; ", ";\n").replace("；", "；\n")  # a clause a line (English and Chinese semicolons)
-    ax.text(0.5, 0.5, lines, ha="center", va="center", transform=ax.transAxes, wrap=True, fontsize=12,
-            color=OVERLAP_COLOR, bbox={"boxstyle": "round", "fc": "#fff5f5", "ec": OVERLAP_COLOR})
+    ax.text(
+        0.5,
+        0.5,
+        lines,
+        ha="center",
+        va="center",
+        transform=ax.transAxes,
+        wrap=True,
+        fontsize=12,
+        color=OVERLAP_COLOR,
+        bbox={"boxstyle": "round", "fc": "#fff5f5", "ec": OVERLAP_COLOR},
+    )
 
 
 @dataclass(frozen=True)

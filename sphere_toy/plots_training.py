@@ -12,8 +12,20 @@ from matplotlib.ticker import NullLocator
 from sphere_toy.data import shown_class_name
 from sphere_toy.i18n import _, ngettext
 from sphere_toy.plots3d import draw_sphere, plotly_unit_sphere, unit_weights
-from sphere_toy.plots_style import (check_trained, class_legend, feature_dim, fit_legend, model_colors, model_label,
-                                    needs_drawable, new_figure, plotly_sizes, result_colors, styled, unit_rows)
+from sphere_toy.plots_style import (
+    check_trained,
+    class_legend,
+    feature_dim,
+    fit_legend,
+    model_colors,
+    model_label,
+    needs_drawable,
+    new_figure,
+    plotly_sizes,
+    result_colors,
+    styled,
+    unit_rows,
+)
 
 
 def _smooth(values: np.ndarray, window: int) -> np.ndarray:
@@ -35,14 +47,23 @@ def training_figure(result) -> Figure:
     handles = []
     for g, spec in enumerate(result.specs):
         end = int(result.nan_step[g]) if result.diverged(g) else len(steps)  # nothing after the first bad step
-        label = (_("{model} — diverged at step {step}").format(model=model_label(result, g), step=end)
-                 if result.diverged(g) else model_label(result, g))
+        label = (
+            _("{model} — diverged at step {step}").format(model=model_label(result, g), step=end)
+            if result.diverged(g)
+            else model_label(result, g)
+        )
         style = {"color": colors[g], "ls": spec.linestyle, "lw": 2.4}
         for ax, key in ((ax_loss, "loss"), (ax_acc, "train_acc")):
             ax.plot(steps[:end], _smooth(hist[key][g, :end], window), **style)
             if result.diverged(g):
-                ax.plot(steps[max(end - 1, 0)], _smooth(hist[key][g, :max(end, 1)], window)[-1], "X", ms=13,
-                        color="#d62728", mec="black")
+                ax.plot(
+                    steps[max(end - 1, 0)],
+                    _smooth(hist[key][g, : max(end, 1)], window)[-1],
+                    "X",
+                    ms=13,
+                    color="#d62728",
+                    mec="black",
+                )
         handles.append(Line2D([], [], label=label, **style))
     ax_loss.set(yscale="log", xlabel=_("step"), ylabel=_("loss"), title=_("training loss"))
     ax_acc.set(xlabel=_("step"), ylabel=_("minibatch accuracy"), title=_("training accuracy"), ylim=(0, 1.02))
@@ -54,18 +75,25 @@ def training_figure(result) -> Figure:
         ax_lam.axhline(1.0, color="0.4", ls=":", lw=1.8)
         # TRANSLATORS: between two loss names.
         names = _(" and ").join(sorted({_(result.specs[g].kind.label) for g in annealed}))
-        ax_lam.set(yscale="log", xlabel=_("step"), ylabel="λ",  # the dotted line named in the title: it crosses it
-                   title=_("λ, for {losses} with a margin\ndotted: λ = 1, half without, half with it").format(
-                       losses=names))
+        ax_lam.set(
+            yscale="log",
+            xlabel=_("step"),
+            ylabel="λ",  # the dotted line named in the title: it crosses it
+            title=_("λ, for {losses} with a margin\ndotted: λ = 1, half without, half with it").format(losses=names),
+        )
     else:
         ax_lam.set_axis_off()
-        ax_lam.text(0.5, 0.5, _("no model here anneals:\nno λ schedule"), ha="center", va="center",
-                    transform=ax_lam.transAxes)
+        ax_lam.text(
+            0.5, 0.5, _("no model here anneals:\nno λ schedule"), ha="center", va="center", transform=ax_lam.transAxes
+        )
     for ax in (ax_loss, ax_lam):  # decades are enough to read a log axis; its minor ticks cost half the drawing time
         ax.yaxis.set_minor_locator(NullLocator())
     fit_legend(fig, handles, loc="outside lower center", ncol=min(len(handles), 6), frameon=False)
-    fig.suptitle(ngettext("Training curves (moving average over {n} step)",
-                          "Training curves (moving average over {n} steps)", window).format(n=window))
+    fig.suptitle(
+        ngettext(
+            "Training curves (moving average over {n} step)", "Training curves (moving average over {n} steps)", window
+        ).format(n=window)
+    )
     return fig
 
 
@@ -106,14 +134,26 @@ def snapshot_figure(result, g: int, index: int, *, _limit: float | None = None) 
     for j, w in enumerate(unit_weights(result, g).T):  # where the classes end up: the final weight directions
         ax_dir.plot([0, 1.25 * w[0]], [0, 1.25 * w[1]], color=result_colors(result)[j], ls=":", lw=2)
     ax_dir.scatter(*unit_rows(feats).T, c=colors, s=22, alpha=0.6, lw=0)
-    ax_dir.set(xlim=(-1.35, 1.35), ylim=(-1.35, 1.35), aspect="equal", xticks=[-1, 0, 1], yticks=[-1, 0, 1],
-               title=_("directions x/‖x‖ (dotted: final W_j)"))
+    ax_dir.set(
+        xlim=(-1.35, 1.35),
+        ylim=(-1.35, 1.35),
+        aspect="equal",
+        xticks=[-1, 0, 1],
+        yticks=[-1, 0, 1],
+        title=_("directions x/‖x‖ (dotted: final W_j)"),
+    )
     limit = _limit if _limit is not None else _snapshot_limit(result, g)
     ax_raw.scatter(*feats.T, c=colors, s=16, alpha=0.75, lw=0)
     ax_raw.axhline(0, color="0.6", lw=0.6)
     ax_raw.axvline(0, color="0.6", lw=0.6)
-    ax_raw.set(xlim=(-limit, limit), ylim=(-limit, limit), aspect="equal", title=_("raw features x"),
-               xlabel=_("feature 1"), ylabel=_("feature 2"))
+    ax_raw.set(
+        xlim=(-limit, limit),
+        ylim=(-limit, limit),
+        aspect="equal",
+        title=_("raw features x"),
+        xlabel=_("feature 1"),
+        ylabel=_("feature 2"),
+    )
     fit_legend(fig, handles, loc="outside lower center", ncol=min(k, 6), frameon=False)
     fig.suptitle(title)
     return fig
@@ -129,7 +169,7 @@ def _gif_palette(colors):
     greys. An adaptive palette would merge small patches of similar colours (two classes in one colour)."""
     from PIL import Image
 
-    rgb = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in colors], dtype=float)
+    rgb = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in colors], dtype=float)
     shades = [255 - t * (255 - rgb) for t in (1.0, 0.8, 0.6, 0.4, 0.2)]
     greys = np.repeat(np.linspace(0, 255, 18)[:, None], 3, axis=1)
     table = np.concatenate(shades + [greys]).round().astype(np.uint8)[:256]
@@ -157,8 +197,16 @@ def snapshots_gif(result, g: int, *, fps: int = 6, dpi: int = 80) -> bytes:
         fig.clear()
     buf = io.BytesIO()
     durations = [1000 // fps] * (len(frames) - 1) + [1500]  # rest on the final state before looping
-    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0,
-                   optimize=False, disposal=1)
+    frames[0].save(
+        buf,
+        format="GIF",
+        save_all=True,
+        append_images=frames[1:],
+        duration=durations,
+        loop=0,
+        optimize=False,
+        disposal=1,
+    )
     return buf.getvalue()
 
 
@@ -185,14 +233,38 @@ def snapshots_plotly(result, g: int):
             name, group = shown_class_name(result.data.class_names[j]), str(j)
             if three_d:
                 p = np.round(unit_rows(mine), 3)
-                out.append(go.Scatter3d(x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="markers", marker=marker, name=name,
-                                        legendgroup=group))
+                out.append(
+                    go.Scatter3d(
+                        x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="markers", marker=marker, name=name, legendgroup=group
+                    )
+                )
             else:
                 raw, unit = np.round(mine, 3), np.round(unit_rows(mine), 3)
-                out.append(go.Scatter(x=raw[:, 0], y=raw[:, 1], mode="markers", marker=marker, name=name,
-                                      legendgroup=group, xaxis="x", yaxis="y"))
-                out.append(go.Scatter(x=unit[:, 0], y=unit[:, 1], mode="markers", marker=marker, name=name,
-                                      legendgroup=group, showlegend=False, xaxis="x2", yaxis="y2"))
+                out.append(
+                    go.Scatter(
+                        x=raw[:, 0],
+                        y=raw[:, 1],
+                        mode="markers",
+                        marker=marker,
+                        name=name,
+                        legendgroup=group,
+                        xaxis="x",
+                        yaxis="y",
+                    )
+                )
+                out.append(
+                    go.Scatter(
+                        x=unit[:, 0],
+                        y=unit[:, 1],
+                        mode="markers",
+                        marker=marker,
+                        name=name,
+                        legendgroup=group,
+                        showlegend=False,
+                        xaxis="x2",
+                        yaxis="y2",
+                    )
+                )
         return out
 
     steps = [int(s) for s in result.snapshot_steps]
@@ -203,11 +275,18 @@ def snapshots_plotly(result, g: int):
         axis = {"range": [-1.1, 1.1], "tickvals": [-1, 0, 1], "title": ""}
         fig.update_layout(scene={"xaxis": axis, "yaxis": axis, "zaxis": axis, "aspectmode": "cube"})
     else:
-        fig = make_subplots(1, 2, subplot_titles=(_("raw features x"), _("directions x/‖x‖")),
-                            horizontal_spacing=0.08)
+        fig = make_subplots(1, 2, subplot_titles=(_("raw features x"), _("directions x/‖x‖")), horizontal_spacing=0.08)
         t = np.linspace(0, 2 * np.pi, 121)
-        circle = go.Scatter(x=np.round(np.cos(t), 3), y=np.round(np.sin(t), 3), mode="lines", hoverinfo="skip",
-                            line={"color": "#9aa5b1", "width": 1}, showlegend=False, xaxis="x2", yaxis="y2")
+        circle = go.Scatter(
+            x=np.round(np.cos(t), 3),
+            y=np.round(np.sin(t), 3),
+            mode="lines",
+            hoverinfo="skip",
+            line={"color": "#9aa5b1", "width": 1},
+            showlegend=False,
+            xaxis="x2",
+            yaxis="y2",
+        )
         for trace in traces(len(steps) - 1) + [circle]:  # the circle after the class traces, which frames replace
             fig.add_trace(trace)
         fig.update_xaxes(range=[-limit, limit], col=1)
@@ -215,31 +294,65 @@ def snapshots_plotly(result, g: int):
         fig.update_xaxes(range=[-1.3, 1.3], col=2)
         fig.update_yaxes(range=[-1.3, 1.3], scaleanchor="x2", col=2)
         fig.update_annotations(font_size=round(text))  # the subplot titles
-    fig.frames = [go.Frame(data=traces(i), name=name, layout={"title": {"text": _snapshot_title(result, g, i)}})
-                  for i, name in enumerate(names)]
+    fig.frames = [
+        go.Frame(data=traces(i), name=name, layout={"title": {"text": _snapshot_title(result, g, i)}})
+        for i, name in enumerate(names)
+    ]
     # From the first frame every time: the chart opens on the last one (the result), and Play replays training.
     # redraw: each frame carries its title (step and λ) in its layout, which plotly applies only on a full redraw;
     # without it the 2-D title stayed on the last step while the points moved.
     play = {"frame": {"duration": 250, "redraw": True}, "transition": {"duration": 0}, "mode": "immediate"}
     fig.update_layout(
         title={"text": _snapshot_title(result, g, len(steps) - 1), "font": {"size": round(1.15 * text)}},
-        margin={"l": 10, "r": 10, "t": round(4 * text), "b": round(6 * text)}, height=height,
-        font={"size": round(text)}, legend={"itemsizing": "constant", "font": {"size": round(text)}},
-        updatemenus=[{"type": "buttons", "direction": "left", "x": 0.0, "y": -0.1, "xanchor": "left",
-                      "yanchor": "top", "buttons": [
-                          {"label": _("▶ Play"), "method": "animate", "args": [names, play]},
-                          {"label": _("❚❚ Pause"), "method": "animate",
-                           "args": [[None], {"mode": "immediate", "frame": {"duration": 0}}]}]}],
-        sliders=[{"active": len(steps) - 1, "x": 0.16, "len": 0.84, "y": -0.1, "yanchor": "top",
-                  "currentvalue": {"prefix": _("training ")},
-                  "steps": [{"label": str(s), "method": "animate",
-                             "args": [[name], {"mode": "immediate", "frame": {"duration": 0, "redraw": True}}]}
-                            for s, name in zip(steps, names)]}])
+        margin={"l": 10, "r": 10, "t": round(4 * text), "b": round(6 * text)},
+        height=height,
+        font={"size": round(text)},
+        legend={"itemsizing": "constant", "font": {"size": round(text)}},
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "left",
+                "x": 0.0,
+                "y": -0.1,
+                "xanchor": "left",
+                "yanchor": "top",
+                "buttons": [
+                    {"label": _("▶ Play"), "method": "animate", "args": [names, play]},
+                    {
+                        "label": _("❚❚ Pause"),
+                        "method": "animate",
+                        "args": [[None], {"mode": "immediate", "frame": {"duration": 0}}],
+                    },
+                ],
+            }
+        ],
+        sliders=[
+            {
+                "active": len(steps) - 1,
+                "x": 0.16,
+                "len": 0.84,
+                "y": -0.1,
+                "yanchor": "top",
+                "currentvalue": {"prefix": _("training ")},
+                "steps": [
+                    {
+                        "label": str(s),
+                        "method": "animate",
+                        "args": [[name], {"mode": "immediate", "frame": {"duration": 0, "redraw": True}}],
+                    }
+                    for s, name in zip(steps, names)
+                ],
+            }
+        ],
+    )
     return fig
 
 
 def _snapshot_title(result, g: int, index: int) -> str:
     step = int(result.snapshot_steps[index])
     return _("{model} — step {step} of {last}, {state}").format(
-        model=model_label(result, g), step=step, last=int(result.snapshot_steps[-1]),
-        state=_snapshot_lambda(result, g, step))
+        model=model_label(result, g),
+        step=step,
+        last=int(result.snapshot_steps[-1]),
+        state=_snapshot_lambda(result, g, step),
+    )

@@ -35,7 +35,7 @@ def clip(text: str, limit: int = MAX_CHARS) -> str:
         else:
             out.append(ch)
     line = "".join(out)
-    return line if len(line) <= limit else line[:limit - 1] + "…"
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def markdown_literal(text: str) -> str:
@@ -54,5 +54,9 @@ def markdown_literal(text: str) -> str:
     return "".join(_LITERAL.get(ch, ch) for ch in text).strip()
 
 
-_LITERAL = {**{ch: "\\" + ch for ch in string.punctuation}, **{ch: "\u2060\\" + ch for ch in ".@:"},
-            "\r": " ", "\n": " "}
+_LITERAL = {
+    **{ch: "\\" + ch for ch in string.punctuation},
+    **{ch: "\u2060\\" + ch for ch in ".@:"},
+    "\r": " ",
+    "\n": " ",
+}

@@ -35,6 +35,7 @@ WARM_UP_SECONDS = 120.0  # the longest the server waits for `warm_up` before it 
 
 class FirstFigure(NamedTuple):
     """A result-free figure a new page shows first, as `draw` makes it."""
+
     builder: str  # a figure's name (`views.Figure.name`)
     args: tuple
     screen: plots.Screen
@@ -53,8 +54,9 @@ def draw(builder: str, screen: plots.Screen, lang: str, args: tuple = (), kwargs
             png = _ready.get(FirstFigure(builder, args, screen, lang))
     if png is None:
         with i18n.using(lang), plots.on_screen(screen):
-            png = plots.figure_png(views.builder(builder)(*(() if result is None else (result,)), *args,
-                                                           **dict(kwargs)))
+            png = plots.figure_png(
+                views.builder(builder)(*(() if result is None else (result,)), *args, **dict(kwargs))
+            )
     return png
 
 
@@ -82,9 +84,11 @@ def warm_up(figures: list[FirstFigure] = ()) -> float:
     """`prepare(figures)`, load Streamlit's emoji table and train one chunk of the default experiment, once in this
     process; the seconds it took. A step that fails is logged and skipped: the pages then do that work themselves."""
     start = time.perf_counter()
-    steps = {"the first page's figures": lambda: prepare(figures),
-             "Streamlit's emoji table": _emoji_table,
-             "the default run's program": _default_program}
+    steps = {
+        "the first page's figures": lambda: prepare(figures),
+        "Streamlit's emoji table": _emoji_table,
+        "the default run's program": _default_program,
+    }
     for name, step in steps.items():
         try:
             step()
@@ -104,8 +108,7 @@ def lifespan(figures: list[FirstFigure]):
         log_runs_to_terminal()
         try:
             seconds = await asyncio.wait_for(asyncio.to_thread(warm_up, figures), WARM_UP_SECONDS)
-            log.info("ready: the first page's figures and the default run's program were prepared in %.1f s",
-                     seconds)
+            log.info("ready: the first page's figures and the default run's program were prepared in %.1f s", seconds)
         except TimeoutError:
             log.warning("preparing for the first page took over %.0f s; serving anyway", WARM_UP_SECONDS)
         yield

@@ -56,8 +56,9 @@ def sweep(settings: Settings, knob: str, values, train: Callable[[Settings], obj
         base = evaluate.input_open_set_report(result)
         for row in evaluate.seed_aucs(result):
             name = "A-softmax" if knob == "m" and margins.parse(row.token).loss == "asoftmax" else row.name
-            rows.append(SweepRow(row.token, name, row.seeds, row.aucs, int(value),
-                                 None if base is None else base["auc"]))
+            rows.append(
+                SweepRow(row.token, name, row.seeds, row.aucs, int(value), None if base is None else base["auc"])
+            )
     return rows
 
 
@@ -73,8 +74,11 @@ def sweep_markdown(rows: list[SweepRow], knob: str) -> str:
         base = next((r.input_auc for r in rows if r.value == v), None)
         lines.append(f"| {v} | " + " | ".join(cells) + f" | {'-' if base is None else f'{base:.3f}'} |")
     seeds = max((len(r.aucs) for r in rows), default=0)
-    note = ngettext("Open-set AUC (held-out classes, cosine), mean ± sd over {n} seed.",
-                    "Open-set AUC (held-out classes, cosine), mean ± sd over {n} seeds.", seeds).format(n=seeds)
+    note = ngettext(
+        "Open-set AUC (held-out classes, cosine), mean ± sd over {n} seed.",
+        "Open-set AUC (held-out classes, cosine), mean ± sd over {n} seeds.",
+        seeds,
+    ).format(n=seeds)
     return "\n".join(lines) + f"\n\n{note}\n"
 
 
@@ -94,8 +98,17 @@ def sweep_figure(rows: list[SweepRow], knob: str) -> Figure:
         shift = (k - (len(names) - 1) / 2) * 0.025  # models side by side at each value, so their bars do not hide
         x = np.array([r.value for r in mine], float)
         x = x * (1 + shift) if log else x + shift * (max(values) - min(values) or 1)
-        ax.errorbar(x, [r.mean for r in mine], yerr=[r.sd or 0 for r in mine], color=color, lw=2.4, capsize=5,
-                    marker="o", ms=7, label=name)
+        ax.errorbar(
+            x,
+            [r.mean for r in mine],
+            yerr=[r.sd or 0 for r in mine],
+            color=color,
+            lw=2.4,
+            capsize=5,
+            marker="o",
+            ms=7,
+            label=name,
+        )
         for xi, r in zip(x, mine):
             finite = [a for a in r.aucs if a is not None]
             ax.scatter([xi] * len(finite), finite, color=color, s=14, alpha=0.5, zorder=3)
@@ -107,10 +120,14 @@ def sweep_figure(rows: list[SweepRow], knob: str) -> Figure:
         ax.set_xscale("log")
     ax.set_xticks(values, [str(v) for v in values])
     ax.minorticks_off()
-    ax.set(xlabel=_(KNOBS[knob]), ylabel=_("open-set AUC (held-out classes)"),
-           title=_("Open-set verification against the {knob}").format(knob=_(KNOBS[knob])))
-    fit_legend(fig, ax.get_legend_handles_labels()[0], loc="outside lower center",
-               ncol=min(4, len(names) + 1), frameon=False)
+    ax.set(
+        xlabel=_(KNOBS[knob]),
+        ylabel=_("open-set AUC (held-out classes)"),
+        title=_("Open-set verification against the {knob}").format(knob=_(KNOBS[knob])),
+    )
+    fit_legend(
+        fig, ax.get_legend_handles_labels()[0], loc="outside lower center", ncol=min(4, len(names) + 1), frameon=False
+    )
     return fig
 
 
@@ -129,8 +146,14 @@ def write_sweep(rows: list[SweepRow], knob: str, out_dir) -> list:
         writer.writerow([knob, "model", "seed_index", "open_set_auc", "input_open_set_auc"])
         for r in rows:
             for i, a in enumerate(r.aucs):
-                writer.writerow([r.value, r.name, i, "" if a is None or math.isnan(a) else f"{a:.4f}",
-                                 "" if r.input_auc is None else f"{r.input_auc:.4f}"])
+                writer.writerow(
+                    [
+                        r.value,
+                        r.name,
+                        i,
+                        "" if a is None or math.isnan(a) else f"{a:.4f}",
+                        "" if r.input_auc is None else f"{r.input_auc:.4f}",
+                    ]
+                )
     (out / "sweep.png").write_bytes(figure_png(sweep_figure(rows, knob)))
     return [out / "sweep.md", out / "sweep.csv", out / "sweep.png"]
-

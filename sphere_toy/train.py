@@ -26,8 +26,7 @@ from jax.sharding import Mesh, PartitionSpec as P
 
 from sphere_toy import margins
 from sphere_toy.data import Dataset
-from sphere_toy.losses import (RUN_LAMBDA_GAMMA, decision_logits, effective_weights, margin_logits,
-                               run_lambda_schedule)
+from sphere_toy.losses import RUN_LAMBDA_GAMMA, decision_logits, effective_weights, margin_logits, run_lambda_schedule
 from sphere_toy.margins import ModelSpec
 from sphere_toy.models import NetConfig, embed, init_params
 
@@ -38,7 +37,8 @@ def enable_compilation_cache() -> str:
     $SPHERE_TOY_CACHE wins; else $XDG_CACHE_HOME/sphere_toy/jax; else ~/.cache/sphere_toy/jax.
     """
     path = os.environ.get("SPHERE_TOY_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "sphere_toy", "jax")
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "sphere_toy", "jax"
+    )
     os.makedirs(path, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", path)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)  # our programs are small: cache them all
@@ -75,8 +75,10 @@ def _pad_classes(params: dict, n_bucket: int) -> dict:
     get no gradient: they never train or vote."""
     w, b = params["head"]["w"], params["head"]["b"]
     extra = n_bucket - w.shape[-1]
-    head = {"w": jnp.concatenate([w, jnp.ones((w.shape[0], extra), w.dtype)], axis=1),
-            "b": jnp.concatenate([b, jnp.zeros(extra, b.dtype)])}
+    head = {
+        "w": jnp.concatenate([w, jnp.ones((w.shape[0], extra), w.dtype)], axis=1),
+        "b": jnp.concatenate([b, jnp.zeros(extra, b.dtype)]),
+    }
     return {**params, "head": head}
 
 
@@ -109,8 +111,10 @@ class TrainConfig:
             (self.learning_rate > 0, "learning_rate must be > 0"),
             (self.optimizer in ("adam", "sgd"), "optimizer must be 'adam' or 'sgd'"),
             (0 <= self.momentum < 1, "momentum must be in [0, 1)"),
-            (self.lambda_base >= 0 and self.lambda_gamma >= 0 and self.lambda_power >= 0,
-             "lambda_base, lambda_gamma and lambda_power must be >= 0"),
+            (
+                self.lambda_base >= 0 and self.lambda_gamma >= 0 and self.lambda_power >= 0,
+                "lambda_base, lambda_gamma and lambda_power must be >= 0",
+            ),
             (self.lambda_min >= 0, "lambda_min must be >= 0"),
             (self.chunk_steps >= 1, "chunk_steps must be >= 1"),
         ]
@@ -123,6 +127,7 @@ class TrainConfig:
 class GridResult:
     """Everything a grid run produced, as NumPy arrays; index g runs over `specs`. Plain data: what is measured on
     it is in `sphere_toy.evaluate`."""
+
     specs: tuple[ModelSpec, ...]
     config: TrainConfig
     data: Dataset
@@ -144,19 +149,33 @@ class GridResult:
         """The same run restricted to the models at `indices` (in that order): every per-model array sliced."""
         idx = np.asarray(indices, int)
         return dataclasses.replace(
-            self, specs=tuple(self.specs[i] for i in idx), weights=self.weights[idx], bias=self.bias[idx],
-            train_features=self.train_features[idx], test_features=self.test_features[idx],
+            self,
+            specs=tuple(self.specs[i] for i in idx),
+            weights=self.weights[idx],
+            bias=self.bias[idx],
+            train_features=self.train_features[idx],
+            test_features=self.test_features[idx],
             open_features=self.open_features[idx],
             history={k: v if k == "step" else v[idx] for k, v in self.history.items()},
-            snapshots=self.snapshots[idx], nan_step=self.nan_step[idx],
-            params=jax.tree.map(lambda leaf: leaf[idx], self.params))
+            snapshots=self.snapshots[idx],
+            nan_step=self.nan_step[idx],
+            params=jax.tree.map(lambda leaf: leaf[idx], self.params),
+        )
 
     @property
     def nbytes(self) -> int:
         """Bytes of its arrays: what keeping it in memory costs."""
-        arrays = [self.weights, self.bias, self.train_features, self.test_features, self.open_features,
-                  self.snapshots, *self.history.values(), *jax.tree.leaves(self.params),
-                  *(getattr(self.data, k) for k in ("x_train", "y_train", "x_test", "y_test", "x_open", "y_open"))]
+        arrays = [
+            self.weights,
+            self.bias,
+            self.train_features,
+            self.test_features,
+            self.open_features,
+            self.snapshots,
+            *self.history.values(),
+            *jax.tree.leaves(self.params),
+            *(getattr(self.data, k) for k in ("x_train", "y_train", "x_test", "y_test", "x_open", "y_open")),
+        ]
         return sum(np.asarray(a).nbytes for a in arrays)
 
     def diverged(self, g: int) -> bool:
@@ -194,10 +213,19 @@ def device_count() -> int:
 def model_logits(head: dict, features, labels, hyper: dict, lam, max_m: int) -> jax.Array:
     """One model's training logits: `losses.margin_logits` set by its row of `margins.hyper` (its loss), with λ
     where the model anneals. head: {"w": (D, C), "b": (C,)}; features (B, D), labels (B,) -> (B, C)."""
-    return margin_logits(features, head["w"], labels, bias=head["b"] * hyper["use_bias"],
-                         normalize=hyper["normalize"], scale=hyper["scale"], m=hyper["m"],
-                         angle_margin=hyper["angle_margin"], cos_margin=hyper["cos_margin"],
-                         lam=jnp.where(hyper["anneals"], lam, 0.0), max_m=max_m)
+    return margin_logits(
+        features,
+        head["w"],
+        labels,
+        bias=head["b"] * hyper["use_bias"],
+        normalize=hyper["normalize"],
+        scale=hyper["scale"],
+        m=hyper["m"],
+        angle_margin=hyper["angle_margin"],
+        cos_margin=hyper["cos_margin"],
+        lam=jnp.where(hyper["anneals"], lam, 0.0),
+        max_m=max_m,
+    )
 
 
 @functools.lru_cache(maxsize=None)
@@ -242,8 +270,7 @@ def _chunk_fn(optimizer: str, momentum: float, chunk_steps: int, max_m: int, mer
     models_step = jax.vmap(one_step, in_axes=(0, 0, 0, None, None, 0, None, None, None, None, None))
 
     def experiment_step(params, opt_state, nan_step, idx, hyper, x_all, y_all, step, total, lr, lam, n_classes):
-        return models_step(params, opt_state, nan_step, x_all[idx], y_all[idx], hyper, step, total, lr, lam,
-                           n_classes)
+        return models_step(params, opt_state, nan_step, x_all[idx], y_all[idx], hyper, step, total, lr, lam, n_classes)
 
     def experiment_snapshot(params, snap_x):
         return jax.vmap(embed, in_axes=(0, None))(params, snap_x)  # (M, snapshot_samples, D), padding included
@@ -260,10 +287,12 @@ def _chunk_fn(optimizer: str, momentum: float, chunk_steps: int, max_m: int, mer
         def body(carry, inputs):
             params, opt_state, nan_step = carry
             step, idx = inputs
-            lam = run_lambda_schedule(step, total, sched["base"], sched["gamma"], sched["power"],
-                                      sched["min"])  # () or (E,)
+            lam = run_lambda_schedule(
+                step, total, sched["base"], sched["gamma"], sched["power"], sched["min"]
+            )  # () or (E,)
             params, opt_state, nan_step, (loss, acc) = grid_step(
-                params, opt_state, nan_step, idx, hyper, x_all, y_all, step, total, lr, lam, n_classes)
+                params, opt_state, nan_step, idx, hyper, x_all, y_all, step, total, lr, lam, n_classes
+            )
             return (params, opt_state, nan_step), (loss, acc)
 
         steps = start + jnp.arange(chunk_steps)
@@ -273,10 +302,14 @@ def _chunk_fn(optimizer: str, momentum: float, chunk_steps: int, max_m: int, mer
     # The models (merged: the experiments) are independent, so the grid is split across devices: on a CPU each core
     # trains its share (see sphere_toy/__init__.py), which is where the speed of a small grid comes from.
     per = P("g") if merged else P()  # per experiment when merged, else shared by the whole grid
-    run = jax.jit(jax.shard_map(
-        run_shard, mesh=_mesh(),
-        in_specs=(P("g"), P(None, "g") if merged else P(), P("g"), per, per, per, P(), P(), per, per, P()),
-        out_specs=(P("g"), P(None, "g"), P(None, "g"), P("g"))))
+    run = jax.jit(
+        jax.shard_map(
+            run_shard,
+            mesh=_mesh(),
+            in_specs=(P("g"), P(None, "g") if merged else P(), P("g"), per, per, per, P(), P(), per, per, P()),
+            out_specs=(P("g"), P(None, "g"), P(None, "g"), P("g")),
+        )
+    )
     return run, jax.jit(grid_snapshot)
 
 
@@ -316,6 +349,7 @@ def _batch_indices(n: int, steps: int, batch: int, seed: int) -> np.ndarray:
 
 class Experiment(NamedTuple):
     """One grid to train: its data, its models and its settings."""
+
     data: Dataset
     specs: tuple[ModelSpec, ...]
     config: TrainConfig
@@ -325,8 +359,18 @@ def merge_key(data: Dataset, config: TrainConfig) -> tuple:
     """Experiments with equal keys can train together in one compiled call (`train_experiments`): same array shapes,
     steps, batch and optimizer. Seeds, data values, margins, learning rates and λ schedules may differ."""
     shapes = tuple(np.shape(a) for a in (data.x_train, data.x_test, data.x_open))
-    return (shapes, data.n_classes, tuple(config.hidden), config.feature_dim, config.steps, config.batch_size,
-            config.optimizer, config.momentum, config.chunk_steps, config.snapshot_samples)
+    return (
+        shapes,
+        data.n_classes,
+        tuple(config.hidden),
+        config.feature_dim,
+        config.steps,
+        config.batch_size,
+        config.optimizer,
+        config.momentum,
+        config.chunk_steps,
+        config.snapshot_samples,
+    )
 
 
 class _Layout(NamedTuple):
@@ -371,10 +415,21 @@ def _program_key(experiments: list, layout: _Layout) -> tuple:
     the same key run the same program."""
     data, config = experiments[0].data, experiments[0].config
     n_train = len(data.y_train)
-    return (config.optimizer, float(config.momentum), min(config.chunk_steps, config.steps), _max_m(layout.models),
-            len(experiments) > 1, layout.grid, padded_size(n_train, ROW_BUCKET), data.n_features,
-            tuple(config.hidden), config.feature_dim, padded_size(data.n_classes, CLASS_BUCKET),
-            min(config.batch_size, n_train), config.snapshot_samples)
+    return (
+        config.optimizer,
+        float(config.momentum),
+        min(config.chunk_steps, config.steps),
+        _max_m(layout.models),
+        len(experiments) > 1,
+        layout.grid,
+        padded_size(n_train, ROW_BUCKET),
+        data.n_features,
+        tuple(config.hidden),
+        config.feature_dim,
+        padded_size(data.n_classes, CLASS_BUCKET),
+        min(config.batch_size, n_train),
+        config.snapshot_samples,
+    )
 
 
 def program_key(experiments) -> tuple:
@@ -392,8 +447,9 @@ def in_memory(key: tuple) -> bool:
 Progress = Callable[..., None]  # progress(done, total, so_far): so_far(e) is experiment e's GridResult up to `done`
 
 
-def train_grid(data: Dataset, specs, config: TrainConfig = TrainConfig(), progress: Progress | None = None
-               ) -> GridResult:
+def train_grid(
+    data: Dataset, specs, config: TrainConfig = TrainConfig(), progress: Progress | None = None
+) -> GridResult:
     """Train every model of `specs` on `data` at once; `progress(done, total, so_far)` is called after each chunk,
     where `so_far()` is the run up to that step as a `GridResult` (for live pictures)."""
     return train_experiments([Experiment(data, tuple(specs), config)], progress)[0]
@@ -421,11 +477,14 @@ def train_experiments(experiments, progress: Progress | None = None) -> list[Gri
     def to_grid(leaf):  # a flat (G_padded, ...) array in the layout the program takes: (E, M, ...) when merged
         return leaf.reshape(grid + leaf.shape[1:])
 
-    net = NetConfig(input_dim=data.n_features, n_classes=data.n_classes, hidden=tuple(config.hidden),
-                    feature_dim=config.feature_dim)
+    net = NetConfig(
+        input_dim=data.n_features, n_classes=data.n_classes, hidden=tuple(config.hidden), feature_dim=config.feature_dim
+    )
     n_bucket = padded_size(data.n_classes, CLASS_BUCKET)
-    inits = {seed: _pad_classes(init_params(net, key=jax.random.PRNGKey(seed)), n_bucket)
-             for seed in sorted({s.seed for s in padded})}
+    inits = {
+        seed: _pad_classes(init_params(net, key=jax.random.PRNGKey(seed)), n_bucket)
+        for seed in sorted({s.seed for s in padded})
+    }
     params = jax.tree.map(lambda *leaves: jnp.stack(leaves), *[inits[s.seed] for s in padded])
     tx = _optimizer(config.optimizer, config.momentum)
     state = jax.tree.map(to_grid, (params, jax.vmap(tx.init)(params), jnp.full(len(padded), -1, jnp.int32)))
@@ -439,17 +498,28 @@ def train_experiments(experiments, progress: Progress | None = None) -> list[Gri
     orders = [_batch_indices(n_train, n_chunks * chunk, batch, seed) for seed in first_seeds]  # each (steps, B)
     # The samples whose features are snapshotted: snapshot_samples of them (fewer when the training set is smaller:
     # the program's rows are then padded to snapshot_samples, so that the program keeps its shape).
-    snap_index = [np.sort(np.random.default_rng(seed).permutation(n_train)[:config.snapshot_samples])
-                  for seed in first_seeds]
+    snap_index = [
+        np.sort(np.random.default_rng(seed).permutation(n_train)[: config.snapshot_samples]) for seed in first_seeds
+    ]
     hyper = jax.tree.map(to_grid, margins.hyper(padded))
-    schedules = [{"base": e.config.lambda_base, "gamma": e.config.lambda_gamma, "power": e.config.lambda_power,
-                  "min": e.config.lambda_min} for e in padded_experiments]
+    schedules = [
+        {
+            "base": e.config.lambda_base,
+            "gamma": e.config.lambda_gamma,
+            "power": e.config.lambda_power,
+            "min": e.config.lambda_min,
+        }
+        for e in padded_experiments
+    ]
     if merged:
         batch_idx = np.stack(orders, 1)  # (steps, E, B)
         x_all = jnp.asarray(np.stack([_pad_rows(e.data.x_train) for e in padded_experiments]))  # (E, N_bucket, F)
         y_all = jnp.asarray(np.stack([_pad_rows(e.data.y_train) for e in padded_experiments]))  # (E, N_bucket)
-        snap_x = jnp.asarray(np.stack([_pad_rows(e.data.x_train[i], config.snapshot_samples)
-                                       for e, i in zip(padded_experiments, snap_index)]))
+        snap_x = jnp.asarray(
+            np.stack(
+                [_pad_rows(e.data.x_train[i], config.snapshot_samples) for e, i in zip(padded_experiments, snap_index)]
+            )
+        )
         sched = {k: jnp.asarray([s[k] for s in schedules], jnp.float32) for k in schedules[0]}  # each (E,)
         lr = jnp.asarray([e.config.learning_rate for e in padded_experiments], jnp.float32)  # (E,)
     else:
@@ -487,38 +557,75 @@ def train_experiments(experiments, progress: Progress | None = None) -> list[Gri
         splits = (ex.data.x_train, ex.data.x_test, ex.data.x_open)
         rows = np.concatenate(splits)  # one call on rows padded to a bucket, without the head: one compiled program
         net = {"layers": mine["layers"], "feature": mine["feature"]}
-        features = np.asarray(_final_features(net, jnp.asarray(_pad_rows(rows))))[:, :len(rows)]
+        features = np.asarray(_final_features(net, jnp.asarray(_pad_rows(rows))))[:, : len(rows)]
         features = np.split(features, np.cumsum([len(x) for x in splits])[:-1], axis=1)
         normalize, use_bias = flat(hyper["normalize"])[idx], flat(hyper["use_bias"])[idx]
         weights = np.asarray(jax.vmap(effective_weights)(jnp.asarray(mine["head"]["w"]), jnp.asarray(normalize)))
         steps = np.arange(done)
-        lam = np.asarray(run_lambda_schedule(steps, ex.config.steps, schedules[e]["base"], schedules[e]["gamma"],
-                                             schedules[e]["power"], schedules[e]["min"]))
+        lam = np.asarray(
+            run_lambda_schedule(
+                steps,
+                ex.config.steps,
+                schedules[e]["base"],
+                schedules[e]["gamma"],
+                schedules[e]["power"],
+                schedules[e]["min"],
+            )
+        )
         anneals = flat(hyper["anneals"])[idx]
         return GridResult(
-            specs=ex.specs, config=ex.config, data=ex.data, weights=weights, bias=mine["head"]["b"] * use_bias[:, None],
-            train_features=features[0], test_features=features[1], open_features=features[2],
-            history={"step": steps + 1,
-                     "loss": np.concatenate([flat_steps(x)[:, idx] for x in losses])[:done].T,  # (G_e, done)
-                     "train_acc": np.concatenate([flat_steps(x)[:, idx] for x in accs])[:done].T,
-                     "lambda": np.where(anneals[:, None], lam[None, :], np.nan)},
-            snapshot_steps=np.minimum(np.arange(len(losses) + 1) * chunk, config.steps), snapshot_index=snap_index[e],
-            snapshots=np.stack([s[idx, :len(snap_index[e])] for s in snapshots[:len(losses) + 1]], axis=1),
-            nan_step=flat(nan_step)[idx], compile_seconds=compile_seconds, train_seconds=seconds, params=mine)
+            specs=ex.specs,
+            config=ex.config,
+            data=ex.data,
+            weights=weights,
+            bias=mine["head"]["b"] * use_bias[:, None],
+            train_features=features[0],
+            test_features=features[1],
+            open_features=features[2],
+            history={
+                "step": steps + 1,
+                "loss": np.concatenate([flat_steps(x)[:, idx] for x in losses])[:done].T,  # (G_e, done)
+                "train_acc": np.concatenate([flat_steps(x)[:, idx] for x in accs])[:done].T,
+                "lambda": np.where(anneals[:, None], lam[None, :], np.nan),
+            },
+            snapshot_steps=np.minimum(np.arange(len(losses) + 1) * chunk, config.steps),
+            snapshot_index=snap_index[e],
+            snapshots=np.stack([s[idx, : len(snap_index[e])] for s in snapshots[: len(losses) + 1]], axis=1),
+            nan_step=flat(nan_step)[idx],
+            compile_seconds=compile_seconds,
+            train_seconds=seconds,
+            params=mine,
+        )
 
     t0 = time.perf_counter()
     losses, accs = [], []
     for i in range(n_chunks):
         start = i * chunk
-        state, loss, acc, snap = compiled(state, batch_idx[start:start + chunk], hyper, x_all, y_all, snap_x,
-                                          jnp.int32(start), total, lr, sched, n_classes)
+        state, loss, acc, snap = compiled(
+            state,
+            batch_idx[start : start + chunk],
+            hyper,
+            x_all,
+            y_all,
+            snap_x,
+            jnp.int32(start),
+            total,
+            lr,
+            sched,
+            n_classes,
+        )
         losses.append(loss), accs.append(acc)
         snapshots.append(flat(snap))  # waits for the chunk to finish, so the progress shown is honest
         if progress is not None:
             done, now = min(start + chunk, config.steps), state
             elapsed = time.perf_counter() - t0
-            progress(done, config.steps, lambda e=0, done=done, now=now, k=len(losses), t=elapsed: result(
-                e, done, now[0], now[2], losses[:k], accs[:k], t))
+            progress(
+                done,
+                config.steps,
+                lambda e=0, done=done, now=now, k=len(losses), t=elapsed: result(
+                    e, done, now[0], now[2], losses[:k], accs[:k], t
+                ),
+            )
     params, _, nan_step = state
     seconds = time.perf_counter() - t0
     return [result(e, config.steps, params, nan_step, losses, accs, seconds) for e in range(len(experiments))]
@@ -532,14 +639,23 @@ def save_result(result: GridResult, path) -> None:
         path,
         specs=json.dumps([dataclasses.asdict(s) for s in result.specs]),
         config=json.dumps(dataclasses.asdict(result.config)),
-        class_names=np.array(data.class_names), n_classes=data.n_classes,
+        class_names=np.array(data.class_names),
+        n_classes=data.n_classes,
         **{f"data_{k}": getattr(data, k) for k in _DATA_ARRAYS},
-        weights=result.weights, bias=result.bias, train_features=result.train_features,
-        test_features=result.test_features, open_features=result.open_features,
+        weights=result.weights,
+        bias=result.bias,
+        train_features=result.train_features,
+        test_features=result.test_features,
+        open_features=result.open_features,
         **{f"history_{k}": v for k, v in result.history.items()},
-        snapshot_steps=result.snapshot_steps, snapshot_index=result.snapshot_index, snapshots=result.snapshots,
-        nan_step=result.nan_step, compile_seconds=result.compile_seconds, train_seconds=result.train_seconds,
-        **{f"params_{i}": leaf for i, leaf in enumerate(jax.tree.leaves(result.params))})
+        snapshot_steps=result.snapshot_steps,
+        snapshot_index=result.snapshot_index,
+        snapshots=result.snapshots,
+        nan_step=result.nan_step,
+        compile_seconds=result.compile_seconds,
+        train_seconds=result.train_seconds,
+        **{f"params_{i}": leaf for i, leaf in enumerate(jax.tree.leaves(result.params))},
+    )
 
 
 _DATA_ARRAYS = ("x_train", "y_train", "x_test", "y_test", "x_open", "y_open")
@@ -552,18 +668,32 @@ def load_result(path) -> GridResult:
     specs = tuple(ModelSpec(**s) for s in json.loads(str(out["specs"])))
     config = json.loads(str(out["config"]))
     config = TrainConfig(**{**config, "hidden": tuple(config["hidden"])})
-    data = Dataset(**{k: out[f"data_{k}"] for k in _DATA_ARRAYS}, class_names=tuple(map(str, out["class_names"])),
-                   n_classes=int(out["n_classes"]))
-    net = NetConfig(input_dim=data.n_features, n_classes=data.n_classes, hidden=config.hidden,
-                    feature_dim=config.feature_dim)
+    data = Dataset(
+        **{k: out[f"data_{k}"] for k in _DATA_ARRAYS},
+        class_names=tuple(map(str, out["class_names"])),
+        n_classes=int(out["n_classes"]),
+    )
+    net = NetConfig(
+        input_dim=data.n_features, n_classes=data.n_classes, hidden=config.hidden, feature_dim=config.feature_dim
+    )
     structure = jax.tree.structure(jax.eval_shape(lambda: init_params(net, key=jax.random.PRNGKey(0))))
     n_leaves = structure.num_leaves
     params = jax.tree.unflatten(structure, [out[f"params_{i}"] for i in range(n_leaves)])
     return GridResult(
-        specs=specs, config=config, data=data, weights=out["weights"], bias=out["bias"],
-        train_features=out["train_features"], test_features=out["test_features"],
+        specs=specs,
+        config=config,
+        data=data,
+        weights=out["weights"],
+        bias=out["bias"],
+        train_features=out["train_features"],
+        test_features=out["test_features"],
         open_features=out["open_features"],
-        history={k[len("history_"):]: v for k, v in out.items() if k.startswith("history_")},
-        snapshot_steps=out["snapshot_steps"], snapshot_index=out["snapshot_index"], snapshots=out["snapshots"],
-        nan_step=out["nan_step"], compile_seconds=float(out["compile_seconds"]),
-        train_seconds=float(out["train_seconds"]), params=params)
+        history={k[len("history_") :]: v for k, v in out.items() if k.startswith("history_")},
+        snapshot_steps=out["snapshot_steps"],
+        snapshot_index=out["snapshot_index"],
+        snapshots=out["snapshots"],
+        nan_step=out["nan_step"],
+        compile_seconds=float(out["compile_seconds"]),
+        train_seconds=float(out["train_seconds"]),
+        params=params,
+    )

@@ -22,6 +22,7 @@ from sphere_toy.i18n import N_
 
 BINS = 36  # the histograms' bins as a page opens (5° each over 0°..180°)
 
+
 @dataclass(frozen=True)
 class Figure:
     """A figure the app draws: `builder([result,] [g,] *args, **kwargs)`, a matplotlib Figure drawn for `slot` on the
@@ -30,6 +31,7 @@ class Figure:
     `example(result)` gives one typical call's (args, kwargs) for a trained result of a dimension in `dims` (or for
     None when the figure needs no run): the tests draw every figure with it (readable at every place it is shown),
     as do the benchmarks."""
+
     builder: Callable
     slot: str = "full"  # where the page shows it (`screens.SLOTS`); presenting, `present_slot` if given
     present_slot: str | None = None
@@ -53,25 +55,48 @@ def _model(result) -> int:
     return len(result.specs) - 1
 
 
-PSI = Figure(plots.psi_figure, slot="psi", present_slot="full", needs_run=False,
-             example=lambda result: ((4, 0.0), {}))
-FAMILY = Figure(plots.family_figure, needs_run=False,
-                example=lambda result: (((("asoftmax", 4), ("cosface", 0.35), ("arcface", 0.5)), 0.0), {}))
-FEATURES_2D = Figure(plots.features_figure, per_model=True, dims=(2,),
-                     example=lambda result: ((_model(result),), {"show_test": True, "show_open": True}))
-SPHERE = Figure(plots.sphere_figure, per_model=True, dims=(3,), example=lambda result: ((_model(result),), {"regions": True}))
-ANGLE_HISTOGRAM = Figure(plots.angle_histogram_figure, per_model=True, slot="half", dims=(2, 3, None),
-                         example=lambda result: ((_model(result),), {"bins": BINS}))
-CRITERION_PAIRS = Figure(plots.criterion_pairs_figure, per_model=True, slot="half", example=lambda result: ((_model(result),), {}))
-TARGET_ANGLES = Figure(plots.target_angle_figure, per_model=True, slot="half", dims=(2, 3, None),
-                       example=lambda result: ((_model(result),), {}))
+PSI = Figure(plots.psi_figure, slot="psi", present_slot="full", needs_run=False, example=lambda result: ((4, 0.0), {}))
+FAMILY = Figure(
+    plots.family_figure,
+    needs_run=False,
+    example=lambda result: (((("asoftmax", 4), ("cosface", 0.35), ("arcface", 0.5)), 0.0), {}),
+)
+FEATURES_2D = Figure(
+    plots.features_figure,
+    per_model=True,
+    dims=(2,),
+    example=lambda result: ((_model(result),), {"show_test": True, "show_open": True}),
+)
+SPHERE = Figure(
+    plots.sphere_figure, per_model=True, dims=(3,), example=lambda result: ((_model(result),), {"regions": True})
+)
+ANGLE_HISTOGRAM = Figure(
+    plots.angle_histogram_figure,
+    per_model=True,
+    slot="half",
+    dims=(2, 3, None),
+    example=lambda result: ((_model(result),), {"bins": BINS}),
+)
+CRITERION_PAIRS = Figure(
+    plots.criterion_pairs_figure, per_model=True, slot="half", example=lambda result: ((_model(result),), {})
+)
+TARGET_ANGLES = Figure(
+    plots.target_angle_figure,
+    per_model=True,
+    slot="half",
+    dims=(2, 3, None),
+    example=lambda result: ((_model(result),), {}),
+)
 COMPARE = Figure(plots.compare_figure, example=lambda result: ((), {"rows": "features"}))
-COMPARE_ANGLES = Figure(plots.compare_figure, slot="below", dims=(2, 3, None),
-                        example=lambda result: ((), {"bins": BINS, "rows": "angles"}))
+COMPARE_ANGLES = Figure(
+    plots.compare_figure, slot="below", dims=(2, 3, None), example=lambda result: ((), {"bins": BINS, "rows": "angles"})
+)
 TRAINING = Figure(plots.training_figure, dims=(2, 3, None))
 SNAPSHOT = Figure(plots.snapshot_figure, per_model=True, example=lambda result: ((_model(result), 1), {}))
 SEED_AUC = Figure(plots.seed_auc_figure, dims=(2, 3, None))
-OPEN_PAIRS = Figure(plots.open_pairs_figure, slot="below", dims=(2, 3, None), example=lambda result: ((), {"bins": BINS}))
+OPEN_PAIRS = Figure(
+    plots.open_pairs_figure, slot="below", dims=(2, 3, None), example=lambda result: ((), {"bins": BINS})
+)
 ROC = Figure(plots.roc_figure, slot="roc", dims=(2, 3, None))
 BOUND_FIGURE = Figure(plots.bound_figure, slot="full", needs_run=False, example=lambda result: ((4.0, 90), {}))
 
@@ -79,6 +104,7 @@ BOUND_FIGURE = Figure(plots.bound_figure, slot="full", needs_run=False, example=
 @dataclass(frozen=True)
 class View:
     """One view of the app: a tab, or a view a lesson step opens (`tab=False`)."""
+
     name: str  # the identifier: the URL's tab=, the lessons' `view`; shown as _(name)
     needs_run: bool  # it shows a trained run (else it draws without one, while the run trains in the background)
     controls: tuple[str, ...]  # the URL keys its controls bind (beside the experiment's own)
@@ -90,19 +116,33 @@ class View:
 
 # The Target logits view's two figures, chosen by the URL's target_view= (these English names; shown as _(name)).
 PSI_VIEW, FAMILY_VIEW = N_("ψ(θ) of A-softmax"), N_("The margin family")
-TARGET_LOGITS = View(N_("Target logits"), needs_run=False,
-                     controls=("target_view", "psi_m", "psi_lam", "family_asoftmax", "family_cosface",
-                               "family_arcface", "family_lam"),
-                     figures=(PSI, FAMILY))
-FEATURES = View(N_("Features"), needs_run=True, controls=("model", "test", "open", "regions"),
-                figures=(FEATURES_2D, SPHERE), live=((FEATURES_2D, ()), (SPHERE, (("regions", False),))))
-ANGLES = View(N_("Angles"), needs_run=True, controls=("model", "bins"),
-              figures=(ANGLE_HISTOGRAM, CRITERION_PAIRS, TARGET_ANGLES))
-COMPARE_VIEW = View(N_("Compare"), needs_run=True, controls=("bins",), figures=(COMPARE, COMPARE_ANGLES),
-                    live=((COMPARE, (("rows", "features"),)),), ahead=((COMPARE, (("rows", "features"),)),
-                                            (COMPARE_ANGLES, (("bins", BINS), ("rows", "angles")))))
-TRAINING_VIEW = View(N_("Training"), needs_run=True, controls=("model", "snap"), figures=(TRAINING, SNAPSHOT),
-                     ahead=((TRAINING, ()),))
+TARGET_LOGITS = View(
+    N_("Target logits"),
+    needs_run=False,
+    controls=("target_view", "psi_m", "psi_lam", "family_asoftmax", "family_cosface", "family_arcface", "family_lam"),
+    figures=(PSI, FAMILY),
+)
+FEATURES = View(
+    N_("Features"),
+    needs_run=True,
+    controls=("model", "test", "open", "regions"),
+    figures=(FEATURES_2D, SPHERE),
+    live=((FEATURES_2D, ()), (SPHERE, (("regions", False),))),
+)
+ANGLES = View(
+    N_("Angles"), needs_run=True, controls=("model", "bins"), figures=(ANGLE_HISTOGRAM, CRITERION_PAIRS, TARGET_ANGLES)
+)
+COMPARE_VIEW = View(
+    N_("Compare"),
+    needs_run=True,
+    controls=("bins",),
+    figures=(COMPARE, COMPARE_ANGLES),
+    live=((COMPARE, (("rows", "features"),)),),
+    ahead=((COMPARE, (("rows", "features"),)), (COMPARE_ANGLES, (("bins", BINS), ("rows", "angles")))),
+)
+TRAINING_VIEW = View(
+    N_("Training"), needs_run=True, controls=("model", "snap"), figures=(TRAINING, SNAPSHOT), ahead=((TRAINING, ()),)
+)
 OPEN_SET = View(N_("Open-set"), needs_run=True, controls=("bins",), figures=(SEED_AUC, OPEN_PAIRS, ROC))
 ABOUT = View(N_("About"), needs_run=False, controls=())
 BOUND = View("Bound on m", needs_run=True, controls=(), figures=(BOUND_FIGURE,), tab=False)

@@ -18,8 +18,15 @@ import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("SPHERE_TOY_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def free_port() -> int:
@@ -36,10 +43,26 @@ def serve_app(log_path: pathlib.Path, *options: str, timeout: float = 60.0):
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-             *options],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "app.py"),
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--browser.gatherUsageStats",
+                "false",
+                *options,
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + timeout
@@ -90,8 +113,9 @@ def chromium_cpu_seconds() -> dict[int, float]:
     return used
 
 
-def open_room(browser, url: str, n: int, text: str, *, timeout: float = 180.0,
-              viewport: dict | None = None) -> list[float | None]:
+def open_room(
+    browser, url: str, n: int, text: str, *, timeout: float = 180.0, viewport: dict | None = None
+) -> list[float | None]:
     """Open `url` in `n` pages (n browser sessions) at once, as a class opening the teacher's link, and return the
     wall-clock time (time.time()) at which each page first showed `text`, or None for a page that never did."""
     pages = [browser.new_page(viewport=viewport or {"width": 1280, "height": 720}) for _ in range(n)]

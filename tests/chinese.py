@@ -12,8 +12,10 @@ MATH = re.compile(r"\$\$.*?\$\$|\$[^$]*\$", re.S)
 CODE = re.compile(r"`[^`]*`|https?://\S+|\]\([^)]*\)")
 WORD = r"(?<![A-Za-z])[A-Za-z][A-Za-z'’]+(?:-[A-Za-z]+)*(?![A-Za-z])"  # two letters or more: m, x, k are notation
 # Names that stay Latin in every language: the losses and papers, models' names, libraries, file formats.
-NAMES = re.compile(r"\b(?:SphereFace|NormFace|CosFace|ArcFace|M-softmax|A-softmax|softmax|Liu|CVPR|ROC|AUC|PNG|GIF|"
-                   r"CSV|Markdown|Chebyshev|MLP|Adam|SGD|adam|sgd|scikit-learn|CPU|NaN|arXiv)\b")
+NAMES = re.compile(
+    r"\b(?:SphereFace|NormFace|CosFace|ArcFace|M-softmax|A-softmax|softmax|Liu|CVPR|ROC|AUC|PNG|GIF|"
+    r"CSV|Markdown|Chebyshev|MLP|Adam|SGD|adam|sgd|scikit-learn|CPU|NaN|arXiv)\b"
+)
 
 
 def english_runs(text: str, words: int) -> list[str]:
@@ -31,8 +33,18 @@ def shown(at: AppTest) -> tuple[list[str], list[str]]:
         if kind in ("latex", "code"):
             continue
         value = getattr(node, "value", None)
-        if kind in ("markdown", "caption", "alert", "info", "warning", "error", "success", "subheader", "title",
-                    "header") and isinstance(value, str):
+        if kind in (
+            "markdown",
+            "caption",
+            "alert",
+            "info",
+            "warning",
+            "error",
+            "success",
+            "subheader",
+            "title",
+            "header",
+        ) and isinstance(value, str):
             texts.append(value)
         label = getattr(node, "label", None)
         if isinstance(label, str) and label != "Language · 語言":
@@ -52,4 +64,5 @@ def english_left(at: AppTest) -> list[str]:
     texts, labels = shown(at)
     texts = [t.split("### 參考文獻")[0] for t in texts]  # the references: paper titles are English
     return [f"{run!r} in {t[:80]!r}" for t in texts for run in english_runs(t, 3)] + [
-        f"label {t!r}" for t in labels for _run in english_runs(t, 2)]
+        f"label {t!r}" for t in labels for _run in english_runs(t, 2)
+    ]

@@ -12,8 +12,10 @@ def app_runs():
     from sphere_toy.settings import PRESETS, Settings
 
     shorten = {"steps": 300}
-    return {3: train_settings(Settings().replace(**shorten)),
-            2: train_settings(PRESETS["Paper Fig. 2: 2-D features"].settings.replace(**shorten))}
+    return {
+        3: train_settings(Settings().replace(**shorten)),
+        2: train_settings(PRESETS["Paper Fig. 2: 2-D features"].settings.replace(**shorten)),
+    }
 
 
 # Small trained grids on seeded blobs (3 classes + 2 held out, 16-D inputs, 300 steps), trained once per session
@@ -36,6 +38,7 @@ def _blob_run(dim, specs):
 def r2():
     """2-D features of softmax, M-softmax and A-softmax m=4 on the blobs."""
     from sphere_toy.margins import model_grid
+
     return _blob_run(2, model_grid(ms=(4,)))
 
 
@@ -43,6 +46,7 @@ def r2():
 def r3():
     """The same grid with 3-D features."""
     from sphere_toy.margins import model_grid
+
     return _blob_run(3, model_grid(ms=(4,)))
 
 
@@ -50,5 +54,6 @@ def r3():
 def family_runs():
     """The margin family on the blobs, 2-D and 3-D: M-softmax, A-softmax m=4, NormFace, CosFace, ArcFace."""
     from sphere_toy.margins import ModelSpec
+
     specs = [ModelSpec(*args) for args in FAMILY]
     return {2: _blob_run(2, specs), 3: _blob_run(3, specs)}

@@ -106,21 +106,29 @@ def test_url_holds_the_experiment_and_the_form_shows_it():
     at = app("About", steps="250", seed="7", lr="0.01")
     assert_healthy(at)
     s = url_settings(at)
-    assert (s.steps, s.seed, s.lr, s.hidden, s.losses) == (250, 7, 0.01, (16,), ("softmax", "msoftmax", "asoftmax:1",
-                                                                               "asoftmax:4"))
+    assert (s.steps, s.seed, s.lr, s.hidden, s.losses) == (
+        250,
+        7,
+        0.01,
+        (16,),
+        ("softmax", "msoftmax", "asoftmax:1", "asoftmax:4"),
+    )
     assert at.number_input(key="form_steps").value == 250
     assert at.number_input(key="form_seed").value == 7
     assert set(at.query_params) >= set(LIMITS)  # the whole experiment is in the link
 
 
-@pytest.mark.parametrize("param, bad, words, fixed", [
-    ("losses", "asoftmax:0", "A-softmax's margin 0 is out of range 1..6", ("asoftmax:1",)),
-    ("losses", "cosface:9", "CosFace's margin 9 is out of range 0..1; using 1", ("cosface:1",)),
-    ("classes", "100", "classes = 100 is more than digits allows (10); using 10", 10),
-    ("dim", "5", "dim = 5 is not one of 2, 3, 8, 16, 32; using 3", 3),
-    ("steps", "-1", "steps = -1 is out of range 10..20000; using 10", 10),
-    ("seed", "abc", "seed 'abc' is not a number; using 0", 0),
-])
+@pytest.mark.parametrize(
+    "param, bad, words, fixed",
+    [
+        ("losses", "asoftmax:0", "A-softmax's margin 0 is out of range 1..6", ("asoftmax:1",)),
+        ("losses", "cosface:9", "CosFace's margin 9 is out of range 0..1; using 1", ("cosface:1",)),
+        ("classes", "100", "classes = 100 is more than digits allows (10); using 10", 10),
+        ("dim", "5", "dim = 5 is not one of 2, 3, 8, 16, 32; using 3", 3),
+        ("steps", "-1", "steps = -1 is out of range 10..20000; using 10", 10),
+        ("seed", "abc", "seed 'abc' is not a number; using 0", 0),
+    ],
+)
 def test_bad_query_params_give_a_warning_and_the_nearest_valid_value(param, bad, words, fixed):
     at = app("About", **{param: bad})
     assert not at.exception
@@ -128,12 +136,15 @@ def test_bad_query_params_give_a_warning_and_the_nearest_valid_value(param, bad,
     assert getattr(url_settings(at), param) == fixed  # and the link is corrected
 
 
-@pytest.mark.parametrize("tab, view", [
-    ("Angles", {"model": "no such model", "bins": "100000"}),
-    ("Training", {"snap": "-5", "play": "yes"}),
-    ("Features", {"test": "maybe", "open": "2"}),
-    ("Target logits", {"psi_m": "0", "psi_lam": "lots"}),
-])
+@pytest.mark.parametrize(
+    "tab, view",
+    [
+        ("Angles", {"model": "no such model", "bins": "100000"}),
+        ("Training", {"snap": "-5", "play": "yes"}),
+        ("Features", {"test": "maybe", "open": "2"}),
+        ("Target logits", {"psi_m": "0", "psi_lam": "lots"}),
+    ],
+)
 def test_garbage_view_params_fall_back_quietly(tab, view):
     at = app(tab, **view)
     assert_healthy(at)
@@ -179,19 +190,47 @@ def test_an_unknown_tab_opens_the_first():
 
 @pytest.mark.slow
 def test_all_bad_params_at_once_still_train_and_plot():
-    at = app("Angles", m="0", classes="100", dim="7", steps="-1", seed="abc", lr="nan", hidden="x,-3",
-             data="faces", optimizer=["sgd", "adam"])
+    at = app(
+        "Angles",
+        m="0",
+        classes="100",
+        dim="7",
+        steps="-1",
+        seed="abc",
+        lr="nan",
+        hidden="x,-3",
+        data="faces",
+        optimizer=["sgd", "adam"],
+    )
     assert_healthy(at)
     assert len(at.warning) >= 8
     assert at.get("image")
 
 
 # A non-default value for every control of the form.
-CHANGES = {"data": "blobs", "classes": 4, "held_out": 3, "imbalance": 2.0, "overlap": 1.5, "dim": 2,
-           "losses": ["softmax", "cosface"], "scale": 8.0,
-           "hidden": "8,8", "steps": 40, "batch": 32, "lr": 0.01, "optimizer": "sgd", "lambda_base": 100.0,
-           "lambda_gamma": 0.5, "lambda_power": 1.0, "lambda_min": 1.0, "seed": 3, "seeds": 2, "samples": 60,
-           "nuisance": 1.0}
+CHANGES = {
+    "data": "blobs",
+    "classes": 4,
+    "held_out": 3,
+    "imbalance": 2.0,
+    "overlap": 1.5,
+    "dim": 2,
+    "losses": ["softmax", "cosface"],
+    "scale": 8.0,
+    "hidden": "8,8",
+    "steps": 40,
+    "batch": 32,
+    "lr": 0.01,
+    "optimizer": "sgd",
+    "lambda_base": 100.0,
+    "lambda_gamma": 0.5,
+    "lambda_power": 1.0,
+    "lambda_min": 1.0,
+    "seed": 3,
+    "seeds": 2,
+    "samples": 60,
+    "nuisance": 1.0,
+}
 
 
 def widget(at: AppTest, key: str):
@@ -255,12 +294,18 @@ def test_a_cross_field_correction_from_the_form_is_explained():
     assert at.number_input(key="form_held_out").value == 1
 
 
-@pytest.mark.parametrize("name, value, words", [
-    ("hidden", "wide, deep", "hidden 'wide' is not a number; dropping it"),
-    ("hidden", "0,300", "hidden = 0 is out of range 1..256; using 1 (and 1 more problem with hidden); "
-                        "using hidden = 1,256"),
-    ("losses", [], "losses has no valid value; using softmax,msoftmax,asoftmax:1"),
-])
+@pytest.mark.parametrize(
+    "name, value, words",
+    [
+        ("hidden", "wide, deep", "hidden 'wide' is not a number; dropping it"),
+        (
+            "hidden",
+            "0,300",
+            "hidden = 0 is out of range 1..256; using 1 (and 1 more problem with hidden); using hidden = 1,256",
+        ),
+        ("losses", [], "losses has no valid value; using softmax,msoftmax,asoftmax:1"),
+    ],
+)
 def test_bad_form_input_gives_a_warning_not_an_exception(name, value, words):
     at = app("About")
     _set_control(at, name, value)
@@ -325,8 +370,9 @@ def test_a_diverged_run_says_so_instead_of_plotting():
     at = app("Features", optimizer="sgd", lr="10", steps="100")
     assert not at.exception
     errors = texts(at.error)
-    assert errors and all("training diverged at step" in e and "lower the learning rate or raise λ_min" in e
-                          for e in errors)
+    assert errors and all(
+        "training diverged at step" in e and "lower the learning rate or raise λ_min" in e for e in errors
+    )
     assert not at.get("image") and not at.get("plotly_chart")
 
 
@@ -477,7 +523,6 @@ def test_presentation_mode_is_a_switch_that_writes_the_link():
     assert "present" not in at.query_params
 
 
-
 @pytest.mark.slow
 def test_the_open_set_lab_answers_over_seeds_in_words_from_the_numbers():
     at = app("Open-set", seeds="3")
@@ -512,8 +557,15 @@ def test_imbalanced_classes_show_each_models_prior_measured_on_the_run():
 
 
 def test_a_run_over_the_servers_bound_is_refused_before_anything_starts(train_calls):
-    huge = {"steps": "20000", "batch": "1024", "hidden": "256,256,256,256", "classes": "10", "held_out": "0",
-            "m": "1,2,3,4,5,6", "losses": None}  # 26 minutes of training on 2 cores before the bound existed
+    huge = {
+        "steps": "20000",
+        "batch": "1024",
+        "hidden": "256,256,256,256",
+        "classes": "10",
+        "held_out": "0",
+        "m": "1,2,3,4,5,6",
+        "losses": None,
+    }  # 26 minutes of training on 2 cores before the bound existed
     at = app("Compare", **huge)
     assert not at.exception
     (error,) = [e.value for e in at.main.error]  # the sidebar says it too, beside the form

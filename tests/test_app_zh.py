@@ -43,11 +43,17 @@ def test_the_detector_finds_english_and_passes_chinese():
 
 # ---------------------------------------------------------------------------------------------- the About text
 
+
 def _structure(path: pathlib.Path) -> tuple:
     text = path.read_text(encoding="utf-8")
     headings = [line.split(" ")[0] for line in text.splitlines() if line.startswith("#")]  # levels, in order
-    return (headings, sorted(MATH.findall(text)), re.findall(r"\]\(([^)]*)\)", text),
-            sorted(re.findall(r"`[^`]*`", text)), len(re.findall(r"^\|", text, re.M)))
+    return (
+        headings,
+        sorted(MATH.findall(text)),
+        re.findall(r"\]\(([^)]*)\)", text),
+        sorted(re.findall(r"`[^`]*`", text)),
+        len(re.findall(r"^\|", text, re.M)),
+    )
 
 
 def test_the_about_text_exists_in_each_language_with_the_same_headings_formulas_links_and_code():
@@ -68,6 +74,7 @@ def test_a_text_with_no_translation_falls_back_to_english(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------- the page
+
 
 @pytest.mark.parametrize("tab", TABS)
 def test_every_tab_in_chinese(tab):

@@ -10,18 +10,49 @@ import pytest
 from sphere_toy.__main__ import main
 from sphere_toy.train import load_result
 
-SMALL = ["--data", "blobs", "--classes", "3", "--held-out", "2", "--dim", "2", "--hidden", "16", "--steps", "200",
-         "--batch", "32"]
-KEYS = {"loss": str, "margin": (int, float), "input_open_set_auc": float, "final_loss": float, "train_acc": float, "test_acc": float,
-        "max_intra_angle": float, "min_inter_angle": float, "p95_intra_angle": float, "p5_inter_angle": float,
-        "min_weight_angle": float, "open_set_auc": float, "compile_seconds": float, "train_seconds": float}
+SMALL = [
+    "--data",
+    "blobs",
+    "--classes",
+    "3",
+    "--held-out",
+    "2",
+    "--dim",
+    "2",
+    "--hidden",
+    "16",
+    "--steps",
+    "200",
+    "--batch",
+    "32",
+]
+KEYS = {
+    "loss": str,
+    "margin": (int, float),
+    "input_open_set_auc": float,
+    "final_loss": float,
+    "train_acc": float,
+    "test_acc": float,
+    "max_intra_angle": float,
+    "min_inter_angle": float,
+    "p95_intra_angle": float,
+    "p5_inter_angle": float,
+    "min_weight_angle": float,
+    "open_set_auc": float,
+    "compile_seconds": float,
+    "train_seconds": float,
+}
 
 
 def test_compare_json_schema(capsys):
     assert main(["compare", *SMALL, "--m", "1", "4", "--json"]) == 0
     records = json.loads(capsys.readouterr().out)
     assert [(r["loss"], r["margin"], r["scale"]) for r in records] == [
-        ("softmax", 0, None), ("msoftmax", 0, None), ("asoftmax", 1, None), ("asoftmax", 4, None)]
+        ("softmax", 0, None),
+        ("msoftmax", 0, None),
+        ("asoftmax", 1, None),
+        ("asoftmax", 4, None),
+    ]
     for r in records:
         for key, kind in KEYS.items():
             assert isinstance(r[key], kind), (key, r[key])
@@ -31,13 +62,28 @@ def test_compare_json_schema(capsys):
 
 @pytest.mark.slow
 def test_losses_name_the_whole_family_with_margins_and_scale(capsys):
-    args = ["compare", *SMALL, "--losses", "softmax", "asoftmax:2", "normface", "cosface:0.2", "arcface", "--scale",
-            "8", "--json"]
+    args = [
+        "compare",
+        *SMALL,
+        "--losses",
+        "softmax",
+        "asoftmax:2",
+        "normface",
+        "cosface:0.2",
+        "arcface",
+        "--scale",
+        "8",
+        "--json",
+    ]
     assert main(args) == 0
     records = json.loads(capsys.readouterr().out)
     assert [(r["loss"], r["margin"], r["scale"], r["name"]) for r in records] == [
-        ("softmax", 0, None, "softmax"), ("asoftmax", 2, None, "A-softmax m=2"), ("normface", 0, 8.0, "NormFace"),
-        ("cosface", 0.2, 8.0, "CosFace m=0.2"), ("arcface", 0.5, 8.0, "ArcFace m=0.5")]
+        ("softmax", 0, None, "softmax"),
+        ("asoftmax", 2, None, "A-softmax m=2"),
+        ("normface", 0, 8.0, "NormFace"),
+        ("cosface", 0.2, 8.0, "CosFace m=0.2"),
+        ("arcface", 0.5, 8.0, "ArcFace m=0.5"),
+    ]
     assert main(["compare", *SMALL, "--losses", "cosface", "--m", "3", "--json"]) == 0  # --m adds A-softmax models
     assert [r["name"] for r in json.loads(capsys.readouterr().out)] == ["A-softmax m=3", "CosFace m=0.35"]
 
@@ -82,12 +128,21 @@ def test_train_saves_a_run(tmp_path, capsys):
     assert run.snapshots.shape[1] == len(run.snapshot_steps)
 
 
-@pytest.mark.parametrize("args, flag", [
-    (["--m", "0"], "--m"), (["--classes", "100"], "--classes"), (["--dim", "7"], "--dim"),
-    (["--steps", "-1"], "--steps"), (["--seed", "abc"], "--seed"), (["--hidden", "a,b"], "--hidden"),
-    (["--classes", "7", "--held-out", "4"], "--classes"), (["--class-ids", "3,3"], "--class-ids"),
-    (["--lr", "nan"], "--lr"), (["--data", "mnist"], "--data"),
-])
+@pytest.mark.parametrize(
+    "args, flag",
+    [
+        (["--m", "0"], "--m"),
+        (["--classes", "100"], "--classes"),
+        (["--dim", "7"], "--dim"),
+        (["--steps", "-1"], "--steps"),
+        (["--seed", "abc"], "--seed"),
+        (["--hidden", "a,b"], "--hidden"),
+        (["--classes", "7", "--held-out", "4"], "--classes"),
+        (["--class-ids", "3,3"], "--class-ids"),
+        (["--lr", "nan"], "--lr"),
+        (["--data", "mnist"], "--data"),
+    ],
+)
 def test_bad_arguments_exit_2_naming_the_argument(args, flag, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["compare", *args])
@@ -127,18 +182,24 @@ def test_warmup_compiles_each_presets_own_grid(capsys):
     from sphere_toy.settings import PRESETS, Settings
 
     calls, rooms = [], []
-    assert warmup(train=lambda data, specs, config: calls.append((data, specs, config)),
-                  together=lambda experiments: rooms.append(len(experiments))) == 0
+    assert (
+        warmup(
+            train=lambda data, specs, config: calls.append((data, specs, config)),
+            together=lambda experiments: rooms.append(len(experiments)),
+        )
+        == 0
+    )
     wanted = [Settings()] + [p.settings for p in PRESETS.values()]
     assert len(calls) >= len(wanted)
     for (data, specs, config), settings in zip(calls, wanted):
         assert specs == settings.specs() and data.n_classes == settings.classes
-        assert config == settings.train_config().__class__(**{**vars(settings.train_config()),
-                                                                "steps": config.chunk_steps})
+        assert config == settings.train_config().__class__(
+            **{**vars(settings.train_config()), "steps": config.chunk_steps}
+        )
     # Then the default experiment's shape-changing form edits: a number of classes in the other bucket (6 classes
     # share a program with 2..8, and 9 with 10), with the held-out classes the form would clamp to, and line-ups of
     # 2, 4, 8 and 9 models.
-    changes = calls[len(wanted):]
+    changes = calls[len(wanted) :]
     assert sorted(data.n_classes for data, specs, _ in changes if len(specs) == 6) == [9]
     assert all(data.n_classes + data.n_open_classes <= 10 for data, _, _ in changes)
     assert sorted(len(specs) for data, specs, _ in changes if data.n_classes == 6) == [2, 4, 8, 9]
@@ -159,7 +220,10 @@ def test_the_package_declares_its_console_script_and_ships_its_texts():
     module, _, name = project["project"]["scripts"]["sphere-toy"].partition(":")
     assert getattr(importlib.import_module(module), name) is main
     package = root / "sphere_toy"
-    shipped = {path for pattern in project["tool"]["setuptools"]["package-data"]["sphere_toy"]
-               for path in package.glob(pattern)}
+    shipped = {
+        path
+        for pattern in project["tool"]["setuptools"]["package-data"]["sphere_toy"]
+        for path in package.glob(pattern)
+    }
     read = {*package.glob("about*.md"), *package.glob("locale/*/LC_MESSAGES/*.po")}
     assert read and read <= shipped

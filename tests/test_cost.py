@@ -7,16 +7,22 @@ from sphere_toy import cost, train
 from sphere_toy.settings import Settings
 
 # The link of the issue: all inside the app's limits, 26 minutes of training on 2 cores before the bound existed.
-HUGE = Settings(steps=20000, batch=1024, hidden=(256, 256, 256, 256), classes=10, held_out=0,
-                losses=("softmax", "msoftmax", "asoftmax:1", "asoftmax:2", "asoftmax:3", "asoftmax:4", "asoftmax:5",
-                        "asoftmax:6"))
+HUGE = Settings(
+    steps=20000,
+    batch=1024,
+    hidden=(256, 256, 256, 256),
+    classes=10,
+    held_out=0,
+    losses=("softmax", "msoftmax", "asoftmax:1", "asoftmax:2", "asoftmax:3", "asoftmax:4", "asoftmax:5", "asoftmax:6"),
+)
 
 
 def test_the_flops_are_the_networks_multiply_adds():
     s = Settings()  # digits: 64 inputs, 64, 64, 3 features, 6 classes
     assert cost.flops_per_model_step(s) == 6 * 128 * (64 * 64 + 64 * 64 + 64 * 3 + 3 * 6)
-    assert cost.flops_per_model_step(s.replace(data="blobs", held_out=2)) == 6 * 128 * (32 * 64 + 64 * 64 + 64 * 3
-                                                                                          + 3 * 6)
+    assert cost.flops_per_model_step(s.replace(data="blobs", held_out=2)) == 6 * 128 * (
+        32 * 64 + 64 * 64 + 64 * 3 + 3 * 6
+    )
 
 
 def test_the_huge_link_is_refused_naming_what_costs_most(monkeypatch):
@@ -85,7 +91,8 @@ def test_an_estimate_counts_the_models_a_call_computes():
     per_model = cost.MODEL_OVERHEAD + cost.SECONDS_PER_FLOP * cost.flops_per_model_step(default)
     assert cost.train_estimate(default) == pytest.approx(default.steps * (cost.STEP_OVERHEAD + alone * per_model))
     assert cost.train_estimate([default] * 3) == pytest.approx(
-        default.steps * (cost.STEP_OVERHEAD + padded_size(3, n_dev) * 5 * per_model))
+        default.steps * (cost.STEP_OVERHEAD + padded_size(3, n_dev) * 5 * per_model)
+    )
 
 
 def test_a_program_in_memory_costs_no_compiling(monkeypatch):
@@ -99,7 +106,8 @@ def test_a_program_in_memory_costs_no_compiling(monkeypatch):
     assert train.in_memory(train.program_key([second.experiment()]))  # seeds are traced: one program
     assert cost.raw_estimate(second) == pytest.approx(cost.train_estimate(second))
     assert cost.raw_estimate(second.replace(hidden=(48, 48))) == pytest.approx(
-        cost.COMPILE_SECONDS + cost.train_estimate(second.replace(hidden=(48, 48))))  # another shape
+        cost.COMPILE_SECONDS + cost.train_estimate(second.replace(hidden=(48, 48)))
+    )  # another shape
     pair = [first, second]
     assert cost.raw_estimate(pair) == pytest.approx(cost.COMPILE_SECONDS + cost.train_estimate(pair))
     train.train_experiments([s.experiment(first_chunk=True) for s in pair])

@@ -114,9 +114,7 @@ def test_digits_pixels_in_unit_interval_and_remapped_in_order():
         assert x.min() >= 0.0 and x.max() <= 1.0
 
 
-@pytest.mark.parametrize(
-    "config", [DataConfig(test_fraction=0.3), BLOBS, IDS], ids=["digits", "blobs", "identities"]
-)
+@pytest.mark.parametrize("config", [DataConfig(test_fraction=0.3), BLOBS, IDS], ids=["digits", "blobs", "identities"])
 def test_load_is_stratified(config):
     d = load(config)
     train, test = np.bincount(d.y_train), np.bincount(d.y_test)
@@ -163,9 +161,7 @@ def test_imbalance_ratio_measured_on_result(config, ratio):
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    n=st.integers(1, 60), k=st.integers(1, 6), ratio=st.floats(1.0, 20.0), seed=st.integers(0, 2**32 - 1)
-)
+@given(n=st.integers(1, 60), k=st.integers(1, 6), ratio=st.floats(1.0, 20.0), seed=st.integers(0, 2**32 - 1))
 def test_apply_imbalance_keeps_a_geometric_subset(n, k, ratio, seed):
     y = np.repeat(np.arange(k), n)
     x = np.arange(y.size)[:, None]
@@ -180,9 +176,7 @@ def test_apply_imbalance_keeps_a_geometric_subset(n, k, ratio, seed):
     assert np.bincount(y_kept, minlength=k).tolist() == want
 
 
-@pytest.mark.parametrize(
-    "config", [DataConfig(imbalance=3.0), BLOBS, IDS], ids=["digits", "blobs", "identities"]
-)
+@pytest.mark.parametrize("config", [DataConfig(imbalance=3.0), BLOBS, IDS], ids=["digits", "blobs", "identities"])
 def test_deterministic_and_seed_sensitive(config):
     a, b, other = load(config), load(config), load(replace(config, seed=config.seed + 1))
     for u, v in zip(_arrays(a), _arrays(b)):
@@ -207,8 +201,7 @@ def test_blobs_are_standardised_and_seeded():
 def test_overlap_makes_nearest_class_mean_worse():
     overlaps = [0.5, 1.5, 3.0, 4.0]
     acc = [
-        np.mean([_nearest_mean_accuracy(load(replace(BLOBS, overlap=o, seed=s))) for s in range(3)])
-        for o in overlaps
+        np.mean([_nearest_mean_accuracy(load(replace(BLOBS, overlap=o, seed=s))) for s in range(3)]) for o in overlaps
     ]  # measured about [1.0, 0.85, 0.58, 0.49]
     assert acc[0] > 0.98  # well separated: nearly perfect
     assert all(a - b > 0.05 for a, b in zip(acc, acc[1:]))  # clearly harder at each step

@@ -96,6 +96,10 @@ FIGURE_DRAWN = """() => [...document.querySelectorAll('[role="tabpanel"]:not([hi
     || document.querySelector('[role="tabpanel"]:not([hidden]) .js-plotly-plot') !== null"""
 
 
+ANY_FIGURE_DRAWN = """() => [...document.querySelectorAll('img')].some(i => i.complete && i.naturalWidth > 0)
+    || document.querySelector('.js-plotly-plot') !== null"""
+
+
 def _wait_for_a_figure(page, where):
     try:
         page.wait_for_function(FIGURE_DRAWN, timeout=60_000)
@@ -125,8 +129,12 @@ def _wait_until_it_moves(page, chart, value, where):
     taken three values, read at every frame the browser paints: the animation plays."""
     chart.locator("g.updatemenu-button").first.click()
     try:
-        page.wait_for_function(f"el => (el.__seen = el.__seen || new Set()).add(String({value})).size > 2",
-                               arg=chart.element_handle(), polling="raf", timeout=30_000)
+        page.wait_for_function(
+            f"el => (el.__seen = el.__seen || new Set()).add(String({value})).size > 2",
+            arg=chart.element_handle(),
+            polling="raf",
+            timeout=30_000,
+        )
     except Exception as e:  # Playwright's TimeoutError
         raise AssertionError(f"{where}: the animation did not move ({value})") from e
 
@@ -204,11 +212,21 @@ def test_a_room_opening_one_link_at_once_every_page_receives_the_run(server, bro
     assert len(runs) == 1, f"the room's run trained {len(runs)} times (server log: {LOG})"
 
 
-HOSTILE = {"data": "![injected](//injected.invalid/a.png)", "optimizer": "[injected](#top)", "seed": "# injected",
-           "hidden": "**injected**", "lr": "$injected$", "m": ":red[injected]", "steps": "www.injected.invalid",
-           "batch": "<b>injected</b>", "classes": ":smile: injected", "lambda_min": "_injected_ `x`",
-           "lambda_gamma": ":material/warning: injected", "held_out": "mail@injected.invalid",
-           "lambda_power": "https://injected.invalid/x"}
+HOSTILE = {
+    "data": "![injected](//injected.invalid/a.png)",
+    "optimizer": "[injected](#top)",
+    "seed": "# injected",
+    "hidden": "**injected**",
+    "lr": "$injected$",
+    "m": ":red[injected]",
+    "steps": "www.injected.invalid",
+    "batch": "<b>injected</b>",
+    "classes": ":smile: injected",
+    "lambda_min": "_injected_ `x`",
+    "lambda_gamma": ":material/warning: injected",
+    "held_out": "mail@injected.invalid",
+    "lambda_power": "https://injected.invalid/x",
+}
 
 
 def test_a_hostile_link_writes_nothing_into_the_page(server, browser):
@@ -290,8 +308,13 @@ def test_the_class_benchmark_runs_with_three_students():
     """`benchmarks/bench_class.py` with a small room, so that it cannot rot: its own fresh server, every phase, every
     page its own run, and the over-bound link refused."""
     _browser_or_skip()
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_class.py"), "--students", "3",
-                           "--timeout", "240"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_class.py"), "--students", "3", "--timeout", "240"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     assert "1. fresh server, first page: ψ(θ) figure after" in out and "over the bound: refused after" in out
@@ -361,8 +384,10 @@ def test_the_lesson_path_in_chinese_in_a_real_browser(server, browser):
             page.get_by_text(notice).first.wait_for(timeout=240_000)
             _wait_until_idle(page)
             _assert_healthy(page, f"lesson step {n} in zh-TW")
-            drawn = page.locator("img").evaluate_all("imgs => imgs.filter(i => i.complete && i.naturalWidth).length")
-            assert drawn + page.locator(".js-plotly-plot").count() > 0, f"step {n} shows no figure"
+            try:  # the step's figure (in its tab, or on its card for the bound on m), drawn after its notice
+                page.wait_for_function(ANY_FIGURE_DRAWN, timeout=60_000)
+            except Exception as e:  # Playwright's TimeoutError
+                raise AssertionError(f"step {n} shows no figure") from e
             page.screenshot(path=str(SHOTS / f"lesson_zh-TW_{n}.png"))
             if n < len(titles):
                 page.get_by_role("button", name=forward).click()

@@ -32,6 +32,7 @@ HOW = "update the catalogs with the two pybabel commands in sphere_toy/i18n.py's
 
 # ---------------------------------------------------------------------------------------------- catalogs
 
+
 def _key(message):
     """A message as the catalogs key it: the msgid, or the singular of a plural one."""
     return message[0] if isinstance(message, (tuple, list)) else message
@@ -44,7 +45,8 @@ def extracted() -> dict:
         method_map, options_map = parse_mapping_cfg(f)
     out = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
-            str(ROOT), method_map, options_map, keywords=DEFAULT_KEYWORDS):
+        str(ROOT), method_map, options_map, keywords=DEFAULT_KEYWORDS
+    ):
         found = out.setdefault(_key(message), (message, []))
         found[1].append(f"{filename}:{lineno}")
     return out
@@ -76,24 +78,34 @@ def test_extraction_finds_the_library_and_app_messages(extracted):
 
 
 def test_every_message_is_in_both_catalogs(extracted, catalogs):
-    missing = {lang: [_where(extracted, key) for key in extracted if catalogs[lang].get(key) is None]
-               for lang in i18n.LANGUAGES}
+    missing = {
+        lang: [_where(extracted, key) for key in extracted if catalogs[lang].get(key) is None]
+        for lang in i18n.LANGUAGES
+    }
     assert not any(missing.values()), f"messages missing from a catalog ({HOW}):\n" + "\n".join(
-        f"  {lang}: {where}" for lang, wheres in missing.items() for where in wheres)
+        f"  {lang}: {where}" for lang, wheres in missing.items() for where in wheres
+    )
 
 
 def test_every_message_is_translated_to_traditional_chinese(extracted, catalogs):
     """No empty or fuzzy translation in zh_TW (both show English). English needs none: it is the source."""
     zh = catalogs["zh-TW"]
-    untranslated = [_where(extracted, key) for key in extracted
-                    if (m := zh.get(key)) is not None and (m.fuzzy or not all(_strings(m)))]
+    untranslated = [
+        _where(extracted, key)
+        for key in extracted
+        if (m := zh.get(key)) is not None and (m.fuzzy or not all(_strings(m)))
+    ]
     assert not untranslated, "untranslated or fuzzy in zh_TW:\n  " + "\n  ".join(untranslated)
 
 
 def test_no_obsolete_messages(extracted, catalogs):
     """Every catalog entry is still in the code (`pybabel update --ignore-obsolete` drops the others)."""
-    obsolete = [f"{lang}: {m.id!r}" for lang, cat in catalogs.items()
-                for m in [*cat, *cat.obsolete.values()] if m.id and _key(m.id) not in extracted]
+    obsolete = [
+        f"{lang}: {m.id!r}"
+        for lang, cat in catalogs.items()
+        for m in [*cat, *cat.obsolete.values()]
+        if m.id and _key(m.id) not in extracted
+    ]
     assert not obsolete, f"obsolete entries ({HOW}):\n  " + "\n  ".join(obsolete)
 
 
@@ -126,6 +138,7 @@ def test_translations_keep_the_placeholders(catalogs):
 
 # ---------------------------------------------------------------------------------------------- at run time
 
+
 def test_messages_in_both_languages():
     assert i18n.current() == "en" and _("Classes trained on") == "Classes trained on"
     with i18n.using("zh-TW"):
@@ -139,6 +152,7 @@ def test_messages_in_both_languages():
 
 def test_module_level_strings_translate_where_shown():
     from sphere_toy.settings import LIMITS, PRESETS
+
     name = "Open-set identities"
     assert name in PRESETS and LIMITS["seeds"].label == "Seeds per model"  # N_ keeps the English identifiers
     with i18n.using("zh-TW"):
@@ -191,30 +205,46 @@ def test_set_language_takes_the_usual_spellings_and_rejects_others():
     assert set(i18n.NAMES) == set(i18n.LANGUAGES) and i18n.DEFAULT in i18n.LANGUAGES
 
 
-@pytest.mark.parametrize("query, header, expected", [
-    (None, None, "en"),
-    ("zh-TW", None, "zh-TW"), ("zh_TW", None, "zh-TW"), ("zh-tw", None, "zh-TW"), ("zh-Hant", None, "zh-TW"),
-    ("zh-Hant-TW", None, "zh-TW"), ("zh-HK", None, "zh-TW"), ("zh", None, "zh-TW"), ("en", "zh-TW", "en"),
-    ("EN-us", None, "en"), (["en", "zh-TW"], None, "zh-TW"),  # a repeated key: the last, as st.query_params
-    ("klingon", "zh-TW,zh;q=0.9", "zh-TW"),  # an unknown lang= is ignored: the browser decides
-    ("", "zh-TW", "zh-TW"), ("zh-CN", "en", "en"),  # no Simplified catalog: lang=zh-CN is not a language we have
-    (None, "zh-TW,zh;q=0.9,en-US;q=0.8,en;q=0.7", "zh-TW"),  # a browser in Taiwan
-    (None, "en-US,en;q=0.9,zh-TW;q=0.8", "en"),
-    (None, "en;q=0.5, zh-Hant;q=0.8", "zh-TW"),  # q-values, not the order, decide
-    (None, "zh-CN,zh;q=0.9", "zh-TW"),  # a reader of Chinese who takes any Chinese ("zh")
-    (None, "zh-CN,en;q=0.8", "en"),  # Simplified or English: English
-    (None, "zh-Hans-CN", "en"),
-    (None, "fr-FR,fr;q=0.9", "en"), (None, "fr,*;q=0.1", "en"),
-    (None, "zh-TW;q=0, en", "en"),  # q=0: "not this one"
-    (None, "zh-TW;q=abc, en;q=0.1", "en"),  # a malformed q drops its entry
-    (None, "zh-TW;q=2", "en"), (None, ";;,,, ;q=", "en"), (None, "zh-TW" + ",x" * 5000, "zh-TW"),
-])
+@pytest.mark.parametrize(
+    "query, header, expected",
+    [
+        (None, None, "en"),
+        ("zh-TW", None, "zh-TW"),
+        ("zh_TW", None, "zh-TW"),
+        ("zh-tw", None, "zh-TW"),
+        ("zh-Hant", None, "zh-TW"),
+        ("zh-Hant-TW", None, "zh-TW"),
+        ("zh-HK", None, "zh-TW"),
+        ("zh", None, "zh-TW"),
+        ("en", "zh-TW", "en"),
+        ("EN-us", None, "en"),
+        (["en", "zh-TW"], None, "zh-TW"),  # a repeated key: the last, as st.query_params
+        ("klingon", "zh-TW,zh;q=0.9", "zh-TW"),  # an unknown lang= is ignored: the browser decides
+        ("", "zh-TW", "zh-TW"),
+        ("zh-CN", "en", "en"),  # no Simplified catalog: lang=zh-CN is not a language we have
+        (None, "zh-TW,zh;q=0.9,en-US;q=0.8,en;q=0.7", "zh-TW"),  # a browser in Taiwan
+        (None, "en-US,en;q=0.9,zh-TW;q=0.8", "en"),
+        (None, "en;q=0.5, zh-Hant;q=0.8", "zh-TW"),  # q-values, not the order, decide
+        (None, "zh-CN,zh;q=0.9", "zh-TW"),  # a reader of Chinese who takes any Chinese ("zh")
+        (None, "zh-CN,en;q=0.8", "en"),  # Simplified or English: English
+        (None, "zh-Hans-CN", "en"),
+        (None, "fr-FR,fr;q=0.9", "en"),
+        (None, "fr,*;q=0.1", "en"),
+        (None, "zh-TW;q=0, en", "en"),  # q=0: "not this one"
+        (None, "zh-TW;q=abc, en;q=0.1", "en"),  # a malformed q drops its entry
+        (None, "zh-TW;q=2", "en"),
+        (None, ";;,,, ;q=", "en"),
+        (None, "zh-TW" + ",x" * 5000, "zh-TW"),
+    ],
+)
 def test_negotiate(query, header, expected):
     assert i18n.negotiate(query, header) == expected
 
 
-@given(st.one_of(st.none(), st.text(), st.lists(st.text(), max_size=3), st.integers(), st.binary()),
-       st.one_of(st.none(), st.text(), st.text(alphabet="zhTWen-_;q=.,0123456789 *"), st.integers(), st.binary()))
+@given(
+    st.one_of(st.none(), st.text(), st.lists(st.text(), max_size=3), st.integers(), st.binary()),
+    st.one_of(st.none(), st.text(), st.text(alphabet="zhTWen-_;q=.,0123456789 *"), st.integers(), st.binary()),
+)
 @hyp_settings(max_examples=400, deadline=None)
 def test_negotiate_never_raises(query, header):
     assert i18n.negotiate(query, header) in i18n.LANGUAGES
@@ -222,11 +252,14 @@ def test_negotiate_never_raises(query, header):
 
 # ---------------------------------------------------------------------------------------------- Chinese in figures
 
+
 def _need_cjk_font() -> str:
     font = plots_style.cjk_font()
     if font is None:
-        reason = ("no CJK font for Traditional Chinese (Debian: apt-get install fonts-noto-cjk); zh-TW figures fall "
-                  "back to English")
+        reason = (
+            "no CJK font for Traditional Chinese (Debian: apt-get install fonts-noto-cjk); zh-TW figures fall "
+            "back to English"
+        )
         if REQUIRED:
             pytest.fail(f"SPHERE_TOY_REQUIRE_BROWSER=1 but {reason}")
         pytest.skip(reason)
@@ -238,9 +271,13 @@ def _no_missing_glyphs(draw, caplog) -> None:
     with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING, "matplotlib"):
         warnings.simplefilter("always")
         draw()
-    problems = [str(w.message) for w in caught if "missing from font" in str(w.message) or "findfont" in
-                str(w.message)] + [r.getMessage() for r in caplog.records
-                                   if "findfont" in r.getMessage() or "does not have a glyph" in r.getMessage()]
+    problems = [
+        str(w.message) for w in caught if "missing from font" in str(w.message) or "findfont" in str(w.message)
+    ] + [
+        r.getMessage()
+        for r in caplog.records
+        if "findfont" in r.getMessage() or "does not have a glyph" in r.getMessage()
+    ]
     assert not problems, problems
 
 

@@ -312,7 +312,8 @@ def test_a_call_counts_every_run_with_as_many_models_as_its_largest():
     over a cap of 10, so the call takes two of them."""
     small = ("softmax", "msoftmax")
     jobs, _, alone, together = _train_room(
-        [Settings(seed=10), Settings(seed=11, losses=small), Settings(seed=12, losses=small)], max_models=10, devices=1)
+        [Settings(seed=10), Settings(seed=11, losses=small), Settings(seed=12, losses=small)], max_models=10, devices=1
+    )
     assert [[s.seed for s in call] for call in together.calls] == [[10, 11]]
     assert alone.calls[-1].seed == 12
     assert jobs.wait_idle(timeout=HANG)

@@ -62,8 +62,9 @@ def test_the_lesson_path_runs_end_to_end_in_both_languages(lang, small_lesson_ru
     with i18n.using(lang):
         for n, step in enumerate(lessons.STEPS, start=1):
             assert at.query_params["lesson"] == str(n)
-            title = i18n._("Lesson, step {n} of {total}: {title}").format(n=n, total=len(lessons.STEPS),
-                                                                          title=i18n._(step.title))
+            title = i18n._("Lesson, step {n} of {total}: {title}").format(
+                n=n, total=len(lessons.STEPS), title=i18n._(step.title)
+            )
             assert any(title in m.value for m in at.markdown), n
             if lessons.runs(step):
                 assert _url_settings(at) == lessons.runs(step)[0]

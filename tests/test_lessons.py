@@ -68,10 +68,19 @@ def _steps_with_runs():
 
 # ---- the steps as data ----
 
+
 def test_nine_steps_in_the_notes_order_with_stable_keys():
     assert [s.key for s in lessons.STEPS] == [
-        "open-set-intro", "softmax-boundary", "m-softmax", "a-softmax-margin", "psi-monotone", "lambda-annealing",
-        "m-bound", "open-set-verification", "take-home"]
+        "open-set-intro",
+        "softmax-boundary",
+        "m-softmax",
+        "a-softmax-margin",
+        "psi-monotone",
+        "lambda-annealing",
+        "m-bound",
+        "open-set-verification",
+        "take-home",
+    ]
 
 
 def test_every_step_opens_a_view_of_the_app():
@@ -128,9 +137,27 @@ def test_every_user_visible_string_is_a_whole_literal_marked_for_translation():
             assert isinstance(kwargs[name], ast.Call) and kwargs[name].func.id == "N_", name
 
 
-@pytest.mark.parametrize("asked, number", [
-    (1, 1), (9, 9), (0, 1), (-3, 1), (100, 9), ("4", 4), (" 2 ", 2), ("2.6", 3), ("abc", 1), ("", 1), (None, 1),
-    (float("nan"), 1), ("inf", 9), ("-inf", 1), ([3], 1), ("1e999", 9)])
+@pytest.mark.parametrize(
+    "asked, number",
+    [
+        (1, 1),
+        (9, 9),
+        (0, 1),
+        (-3, 1),
+        (100, 9),
+        ("4", 4),
+        (" 2 ", 2),
+        ("2.6", 3),
+        ("abc", 1),
+        ("", 1),
+        (None, 1),
+        (float("nan"), 1),
+        ("inf", 9),
+        ("-inf", 1),
+        ([3], 1),
+        ("1e999", 9),
+    ],
+)
 def test_step_lookup_clamps_and_never_raises(asked, number):
     assert lessons.index(asked) == number
     assert lessons.step(asked) is lessons.STEPS[number - 1]
@@ -146,6 +173,7 @@ def test_steps_are_hashable_and_frozen():
 
 
 # ---- the notices against the runs ----
+
 
 def test_open_set_intro_states_the_runs_accuracy_and_open_set_auc(trained):
     s = _step("open-set-intro")
@@ -195,10 +223,10 @@ def test_softmax_boundary_measures_the_borders_offsets(trained):
     text = s.notice((result,))
     offsets, r = _borders(result, 0)
     norms = np.linalg.norm(result.weights[0], axis=0)
-    assert _numbers(r"‖W_j‖ of softmax run from # to #", text) == pytest.approx(
-        [norms.min(), norms.max()], abs=0.006)
+    assert _numbers(r"‖W_j‖ of softmax run from # to #", text) == pytest.approx([norms.min(), norms.max()], abs=0.006)
     assert _numbers(r"miss the origin by # to #", text) == pytest.approx(
-        [min(offsets.values()), max(offsets.values())], abs=0.006)
+        [min(offsets.values()), max(offsets.values())], abs=0.006
+    )
     assert _numbers(r"median length of #", text) == pytest.approx([r], abs=0.06)
     widths = _regions_by_angle(result.weights[0], result.bias[0], max(offsets.values()) / 2)
     names = [result.data.class_names[j] for j in np.flatnonzero(widths < 1e-9)]
@@ -221,10 +249,18 @@ def test_m_softmax_regions_do_not_depend_on_the_length_of_x(trained):
     off = np.max(np.abs(np.linalg.norm(result.weights[g].astype(np.float64), axis=0) - 1))
     assert _numbers(r"within ([\d.e+-]+)\)", text) == [float(f"{max(off, 1e-12):.0e}")]
     small = max(_borders(result, 0)[0].values()) / 2
-    change = np.max(np.abs(_regions_by_angle(result.weights[g], result.bias[g], small)
-                           - _regions_by_angle(result.weights[g], result.bias[g], result.feature_scale(g))))
-    soft = np.max(np.abs(_regions_by_angle(result.weights[0], result.bias[0], small)
-                         - _regions_by_angle(result.weights[0], result.bias[0], result.feature_scale(0))))
+    change = np.max(
+        np.abs(
+            _regions_by_angle(result.weights[g], result.bias[g], small)
+            - _regions_by_angle(result.weights[g], result.bias[g], result.feature_scale(g))
+        )
+    )
+    soft = np.max(
+        np.abs(
+            _regions_by_angle(result.weights[0], result.bias[0], small)
+            - _regions_by_angle(result.weights[0], result.bias[0], result.feature_scale(0))
+        )
+    )
     assert change < 0.5 and "only the angle decides" in text and "passes through the origin" in text
     assert _numbers(r"Softmax's regions differ by up to #°", text) == pytest.approx([soft], abs=0.06)
 
@@ -246,8 +282,7 @@ def _psi(theta, m):
 
 
 def _theta_y(result, g):
-    return math.degrees(np.mean(metrics.target_angles(result.test_features[g], result.weights[g],
-                                                      result.data.y_test)))
+    return math.degrees(np.mean(metrics.target_angles(result.test_features[g], result.weights[g], result.data.y_test)))
 
 
 def _clear_of_margin(result, g, m):
@@ -266,22 +301,30 @@ def test_a_softmax_notice_states_theta_y_weight_angles_and_the_margin_zone(train
     text = s.notice((result,))
     base, g = 1, 2
     assert result.specs[g].name == "A-softmax m=4"
-    before, after = _numbers(r"from #° with M-softmax to #°", text) if "fell" in text else \
-        _numbers(r"#° with M-softmax, #° with A-softmax m=4", text)
+    before, after = (
+        _numbers(r"from #° with M-softmax to #°", text)
+        if "fell" in text
+        else _numbers(r"#° with M-softmax, #° with A-softmax m=4", text)
+    )
     assert [before, after] == pytest.approx([_theta_y(result, base), _theta_y(result, g)], abs=0.051)
     angles = [math.degrees(metrics.min_weight_angle(result.weights[k])) for k in (g, base)]
     assert _numbers(r"#° apart with A-softmax m=4, against #°", text) == pytest.approx(angles, abs=0.051)
-    assert _numbers(r"m = 4, #% of A-softmax m=4's test samples are clear of the margin zone, against "
-                    r"#%", text) == pytest.approx(
-        [100 * _clear_of_margin(result, g, 4), 100 * _clear_of_margin(result, base, 4)], abs=1.1)  # ± a sample
+    assert _numbers(
+        r"m = 4, #% of A-softmax m=4's test samples are clear of the margin zone, against "
+        r"#%",
+        text,
+    ) == pytest.approx(
+        [100 * _clear_of_margin(result, g, 4), 100 * _clear_of_margin(result, base, 4)], abs=1.1
+    )  # ± a sample
 
 
 def test_a_softmax_notice_does_not_claim_an_effect_the_run_does_not_show(trained):
     s = _step("a-softmax-margin")
     (result,) = trained(s)
     swap = [0, 2, 1]  # M-softmax's features and weights where A-softmax's were, and the other way round
-    text = s.notice((dataclasses.replace(result, test_features=result.test_features[swap],
-                                         weights=result.weights[swap]),))
+    text = s.notice(
+        (dataclasses.replace(result, test_features=result.test_features[swap], weights=result.weights[swap]),)
+    )
     assert "did not fall" in text and "fell from" not in text
     assert "did not move apart" in text
 
@@ -322,9 +365,11 @@ def test_lambda_notice_follows_the_schedule_and_compares_the_two_floors(trained)
         end = max(floor, lam[-1])
         t = (end * math.cos(math.pi / 4) + _psi(np.pi / 4, 4)) / (1 + end)
         need = math.degrees(math.acos(t))
-        assert _numbers(rf"With λ_min = {floor}, training ended at λ = [\d.]+: a sample 45° from its own class must "
-                        r"then be (\d+)° from the other class, as if m were #", text) == pytest.approx(
-            [need, need / 45], abs=0.51)
+        assert _numbers(
+            rf"With λ_min = {floor}, training ended at λ = [\d.]+: a sample 45° from its own class must "
+            r"then be (\d+)° from the other class, as if m were #",
+            text,
+        ) == pytest.approx([need, need / 45], abs=0.51)
     low, high = _theta_y(results[0], 2), _theta_y(results[1], 2)
     assert _numbers(r"θ_y is #° with λ_min = 0 and #° with λ_min = 5", text) == pytest.approx([low, high], abs=0.051)
     assert ("gave some of the margin back" in text) == (high > low)
@@ -356,9 +401,13 @@ def test_open_set_notice_states_every_losss_auc_over_the_seeds(trained):
     raw = _aucs(result, 0, result.data.x_open)
     assert _numbers(r"raw inputs scores #", text) == pytest.approx([raw], abs=6e-4)
     for name in ("A-softmax m=2", "A-softmax m=4"):
-        diffs = [_aucs(result, g) - _aucs(result, b) for g, b in zip(
-            [g for g, spec in enumerate(result.specs) if spec.name == name],
-            [g for g, spec in enumerate(result.specs) if spec.name == "M-softmax"])]
+        diffs = [
+            _aucs(result, g) - _aucs(result, b)
+            for g, b in zip(
+                [g for g, spec in enumerate(result.specs) if spec.name == name],
+                [g for g, spec in enumerate(result.specs) if spec.name == "M-softmax"],
+            )
+        ]
         sentence = next(part for part in text.split(". ") if part.startswith(name))
         assert ("helps verification" in sentence) == all(d > 0 for d in diffs), sentence
         assert ("scores below" in sentence) == all(d < 0 for d in diffs), sentence
@@ -384,12 +433,10 @@ def test_take_home_measures_the_prior_and_the_family(trained):
     sizes = np.bincount(imbalanced.data.y_train)
     assert _numbers(r"run from (\d+) down to (\d+) training", text) == [sizes.max(), sizes.min()]
     rho = spearmanr(np.linalg.norm(imbalanced.weights[0], axis=0), sizes).statistic
-    assert _numbers(r"‖W_j‖ of softmax have a rank correlation of #", text) == pytest.approx([rho],
-                                                                                                       abs=0.006)
+    assert _numbers(r"‖W_j‖ of softmax have a rank correlation of #", text) == pytest.approx([rho], abs=0.006)
     assert ("a prior learnt from the imbalance" in text) == (rho >= 0.5)
     for g, spec in enumerate(family.specs):
-        assert _numbers(rf"{re.escape(spec.name)} #°;?", text) == pytest.approx([_theta_y(family, g)],
-                                                                                       abs=0.051)
+        assert _numbers(rf"{re.escape(spec.name)} #°;?", text) == pytest.approx([_theta_y(family, g)], abs=0.051)
 
 
 def test_take_home_does_not_claim_a_prior_the_weights_do_not_hold(trained):

@@ -36,6 +36,7 @@ MS = range(1, 9)
 
 # --- slow, obviously-correct references -------------------------------------------------------------------------
 
+
 def psi_reference(theta: float, m: int) -> float:
     """ψ straight from the definition: find the interval [kπ/m, (k+1)π/m] holding θ by walking through them."""
     for k in range(m):
@@ -76,6 +77,7 @@ def random_problem(seed, batch=7, dim=3, classes=4):
 
 
 # --- ψ and cos(mθ) -----------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("m", MS)
 def test_chebyshev_form_equals_cos_m_theta(m):
@@ -158,6 +160,7 @@ def test_bad_m_is_refused():
 
 
 # --- the losses --------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("seed", range(3))
 def test_softmax_loss_against_reference(seed):
@@ -253,6 +256,7 @@ def test_gradients_finite_at_the_edges(m):
 
 # --- the margin family: NormFace, CosFace, ArcFace ------------------------------------------------------------------
 
+
 def family_reference(x, w, y, *, s, kind, m=0.0):
     """NormFace / CosFace / ArcFace mean cross-entropy in float64, one sample and class at a time, angles by arccos:
     logits s·cos θ_j, and for the target s·(cos θ_y − m) (CosFace) or s·cos(θ_y + m), falling back to
@@ -278,14 +282,17 @@ def family_reference(x, w, y, *, s, kind, m=0.0):
 def test_normface_cosface_arcface_against_reference(seed, s):
     with jax.enable_x64(True):
         x, w, _, y = random_problem(seed, batch=11)
-        assert float(normface_loss(x, w, y, s)) == pytest.approx(family_reference(x, w, y, s=s, kind="normface"),
-                                                                 rel=1e-12)
+        assert float(normface_loss(x, w, y, s)) == pytest.approx(
+            family_reference(x, w, y, s=s, kind="normface"), rel=1e-12
+        )
         for m in (0.0, 0.2, 0.35, 0.9):
             assert float(cosface_loss(x, w, y, s, m)) == pytest.approx(
-                family_reference(x, w, y, s=s, kind="cosface", m=m), rel=1e-12)
+                family_reference(x, w, y, s=s, kind="cosface", m=m), rel=1e-12
+            )
         for m in (0.0, 0.3, 0.5, 1.1):  # 1.1 rad: many samples fall past π − m, into the fallback
             assert float(arcface_loss(x, w, y, s, m)) == pytest.approx(
-                family_reference(x, w, y, s=s, kind="arcface", m=m), rel=1e-12)
+                family_reference(x, w, y, s=s, kind="arcface", m=m), rel=1e-12
+            )
 
 
 def test_cosface_and_arcface_at_m0_are_normface():
@@ -336,13 +343,18 @@ def test_family_gradients_finite_at_the_edges():
     w = jnp.array([[1.0, 0.0, -0.5], [0.0, 1.0, 0.8]])
     x = jnp.array([[2.0, 0.0], [-3.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
     y = jnp.array([0, 0, 0, 1])
-    for loss, kw in ((normface_loss, {}), (cosface_loss, {"m": 0.35}), (arcface_loss, {"m": 0.5}),
-                     (arcface_loss, {"m": 0.0})):
+    for loss, kw in (
+        (normface_loss, {}),
+        (cosface_loss, {"m": 0.35}),
+        (arcface_loss, {"m": 0.5}),
+        (arcface_loss, {"m": 0.0}),
+    ):
         gx, gw = jax.grad(lambda x, w: loss(x, w, y, 16.0, **kw), argnums=(0, 1))(x, w)
         assert bool(jnp.all(jnp.isfinite(gx))) and bool(jnp.all(jnp.isfinite(gw))), (loss.__name__, kw)
 
 
 # --- the λ schedule ----------------------------------------------------------------------------------------------
+
 
 def test_lambda_schedule_values():
     assert float(lambda_schedule(0)) == pytest.approx(1000.0)

@@ -15,14 +15,20 @@ from sphere_toy.settings import Settings
 # Each registered loss at its default margin and at another one (its neutral margin, where it has one).
 SPECS = [ModelSpec(loss) for loss in LOSSES] + [
     ModelSpec(loss.id, loss.neutral if i % 2 else loss.margin_range[1], scale=5.0 if loss.scaled else None)
-    for i, loss in enumerate(LOSSES.values()) if loss.margin is not None]
+    for i, loss in enumerate(LOSSES.values())
+    if loss.margin is not None
+]
 
 
 def _problem(seed=0, batch=9, dim=3, classes=5):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(batch, dim)) * rng.uniform(0.5, 3, size=(batch, 1))
-    return (x.astype(np.float32), rng.normal(size=(dim, classes)).astype(np.float32),
-            rng.normal(size=classes).astype(np.float32), rng.integers(0, classes, size=batch))
+    return (
+        x.astype(np.float32),
+        rng.normal(size=(dim, classes)).astype(np.float32),
+        rng.normal(size=classes).astype(np.float32),
+        rng.integers(0, classes, size=batch),
+    )
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.token + (f"-s{s.scale:g}" if s.scale else ""))
@@ -40,7 +46,9 @@ def test_lambda_reaches_only_the_models_that_anneal():
     for spec in (ModelSpec("asoftmax", 4), ModelSpec("cosface"), ModelSpec("asoftmax", 1)):
         hyper = {k: v[0] for k, v in margins.hyper([spec]).items()}
         head = {"w": jnp.asarray(w), "b": jnp.asarray(b)}
-        same = np.allclose(train.model_logits(head, x, y, hyper, 0.0, 4), train.model_logits(head, x, y, hyper, 50., 4))
+        same = np.allclose(
+            train.model_logits(head, x, y, hyper, 0.0, 4), train.model_logits(head, x, y, hyper, 50.0, 4)
+        )
         assert same == (not spec.anneals), spec  # A-softmax m = 1 anneals nothing: ψ = cos
 
 
@@ -50,8 +58,13 @@ def test_models_that_train_alike_are_one_model():
     trained, which = margins.distinct(specs)
     assert [s.token for s in trained] == ["softmax", "msoftmax", "asoftmax:4"] * 2
     assert which == (0, 1, 1, 2, 3, 4, 4, 5)  # m = 1 trains as its seed's M-softmax
-    family = (ModelSpec("normface"), ModelSpec("cosface", 0.0), ModelSpec("arcface", 0.0), ModelSpec("cosface", 0.35),
-              ModelSpec("arcface", 0.0, scale=5.0))
+    family = (
+        ModelSpec("normface"),
+        ModelSpec("cosface", 0.0),
+        ModelSpec("arcface", 0.0),
+        ModelSpec("cosface", 0.35),
+        ModelSpec("arcface", 0.0, scale=5.0),
+    )
     assert margins.distinct(family)[1] == (0, 0, 0, 1, 2)  # at another scale, another model
     for a, b in [(ModelSpec("msoftmax"), ModelSpec("asoftmax", 2)), (ModelSpec("softmax"), ModelSpec("msoftmax"))]:
         assert a.training_key != b.training_key
@@ -61,8 +74,14 @@ def test_tokens_round_trip_through_the_url_and_the_cli():
     for spec in SPECS:
         assert margins.parse(spec.token) == ModelSpec(spec.loss, spec.margin)
         assert _model(spec.token) == spec.token
-    assert Settings(losses=tuple(sorted({s.token for s in SPECS}, key=lambda t: (
-        list(LOSSES).index(margins.parse(t).loss), margins.parse(t).margin)))).specs()
+    assert Settings(
+        losses=tuple(
+            sorted(
+                {s.token for s in SPECS},
+                key=lambda t: (list(LOSSES).index(margins.parse(t).loss), margins.parse(t).margin),
+            )
+        )
+    ).specs()
 
 
 def test_the_whole_family_trains_in_one_compiled_grid():

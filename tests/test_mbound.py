@@ -11,8 +11,18 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
 from sphere_toy import losses, mbound
-from sphere_toy.mbound import (BRANCH_ANGLE, MANY_CLASS_BOUND, TWO_CLASS_BOUND, MarginCheck, brute_force_angles,
-                               check_text, class_reach, many_class_angles, smallest_m, two_class_angles)
+from sphere_toy.mbound import (
+    BRANCH_ANGLE,
+    MANY_CLASS_BOUND,
+    TWO_CLASS_BOUND,
+    MarginCheck,
+    brute_force_angles,
+    check_text,
+    class_reach,
+    many_class_angles,
+    smallest_m,
+    two_class_angles,
+)
 from sphere_toy.plots_bound import bound_figure
 from sphere_toy.plots_style import MIN_FONT_PT, figure_png
 
@@ -21,6 +31,7 @@ TOL = 4 * 2 * math.pi / N  # each end of an arc is found to within one grid step
 
 
 # ---- closed forms against brute force ----
+
 
 @settings(max_examples=40, deadline=None)
 @given(m=st.floats(1.0, 8.0), theta12=st.floats(0.2, math.pi))
@@ -76,8 +87,9 @@ def test_outside_the_geometry_raises(m, theta):
 
 # ---- the bounds, from the closed forms ----
 
+
 def test_bound_constants():
-    assert TWO_CLASS_BOUND ** 2 - 4 * TWO_CLASS_BOUND + 1 == pytest.approx(0.0, abs=1e-12)
+    assert TWO_CLASS_BOUND**2 - 4 * TWO_CLASS_BOUND + 1 == pytest.approx(0.0, abs=1e-12)
     assert MANY_CLASS_BOUND == 3.0
     assert math.degrees(BRANCH_ANGLE) == pytest.approx(131.77, abs=0.01)
 
@@ -112,14 +124,26 @@ def test_integer_margins_fail_at_3_and_hold_from_4_for_every_angle():
 
 # ---- the sentence, for runs of every kind (no training) ----
 
+
 def _checks(strict, robust=None, train=None, inside=None, n=5):
     out = []
     for m, k in zip(mbound.CHECK_MS, strict):
-        out.append(MarginCheck(
-            m=m, seeds=tuple(range(n)), diverged=0, strict=k, robust=(robust or strict)[m - 1],
-            train_strict=(train or [n] * 6)[m - 1], max_intra=(0.5,) * n, min_inter=(1.0,) * n,
-            p95_intra=(0.4,) * n, p5_inter=(1.1,) * n, theta12=(math.radians(150),) * n,
-            inside=((inside or [1.0] * 6)[m - 1],) * n))
+        out.append(
+            MarginCheck(
+                m=m,
+                seeds=tuple(range(n)),
+                diverged=0,
+                strict=k,
+                robust=(robust or strict)[m - 1],
+                train_strict=(train or [n] * 6)[m - 1],
+                max_intra=(0.5,) * n,
+                min_inter=(1.0,) * n,
+                p95_intra=(0.4,) * n,
+                p5_inter=(1.1,) * n,
+                theta12=(math.radians(150),) * n,
+                inside=((inside or [1.0] * 6)[m - 1],) * n,
+            )
+        )
     return out
 
 
@@ -144,6 +168,7 @@ def test_text_when_every_model_diverged():
 
 
 # ---- the training check (trained once) ----
+
 
 @pytest.fixture(scope="module")
 def checks():
@@ -189,6 +214,7 @@ def test_check_text_states_the_numbers(checks):
 
 # ---- the figure ----
 
+
 def _lines(fig, gid):
     return [a for a in fig.findobj(Line2D) if a.get_gid() == gid]
 
@@ -211,7 +237,8 @@ def test_figure_draws_the_closed_forms(m, theta12):
     for gid, bound in (("two-class-crossing", TWO_CLASS_BOUND), ("many-class-crossing", MANY_CLASS_BOUND)):
         (marker,) = _lines(fig, gid)
         assert marker.get_xdata()[0] == pytest.approx(bound) and marker.get_ydata()[0] == pytest.approx(
-            (bound - 1) / (bound + 1))
+            (bound - 1) / (bound + 1)
+        )
     assert all(t.get_fontsize() >= MIN_FONT_PT for t in fig.findobj(Text) if t.get_text())
     assert figure_png(fig)[:4] == b"\x89PNG"
 

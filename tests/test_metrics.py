@@ -66,6 +66,7 @@ X3 = W3.T[Y3] * np.array([1.0, 2.5, 0.3, 1.0, 4.0, 1.0, 0.7])[:, None]
 
 # --- predict / accuracy ---------------------------------------------------------------------------------------------
 
+
 def test_predict_matches_loop_and_bias_flips_a_decision():
     x, _ = _random(30, 3)
     w = np.random.default_rng(1).normal(size=(3, 5))
@@ -86,6 +87,7 @@ def test_accuracy_on_hand_made_geometry():
 
 
 # --- cosines and angles ---------------------------------------------------------------------------------------------
+
 
 def test_cosine_matrix_matches_loop():
     a, _ = _random(7, 4, seed=3)
@@ -150,6 +152,7 @@ def test_angles_invariant_to_positive_scaling(seed, s1, s2):
 
 
 # --- pairs and the criterion ----------------------------------------------------------------------------------------
+
 
 def test_pair_angles_split_matches_loop():
     x, y = _random(30, 3, c=3, seed=8)
@@ -233,6 +236,7 @@ def test_angle_histogram_is_a_density():
 
 # --- threshold and open-set verification ----------------------------------------------------------------------------
 
+
 def test_choose_threshold_separates_separable_pairs():
     x, y = _clusters(4, 15, spread=0.05, seed=12)
     t = choose_threshold(x, y)
@@ -257,8 +261,10 @@ def test_choose_threshold_matches_brute_force():
 
 def test_choose_threshold_ignores_the_open_set():
     xt, yt = _clusters(3, 20, spread=0.3, seed=14)
-    reports = [open_set_report(xt, yt, *_clusters(3, 10, spread=s, seed=k, first_label=3))
-               for k, s in [(15, 0.05), (16, 1.0), (17, 0.5)]]
+    reports = [
+        open_set_report(xt, yt, *_clusters(3, 10, spread=s, seed=k, first_label=3))
+        for k, s in [(15, 0.05), (16, 1.0), (17, 0.5)]
+    ]
     assert len({r["threshold"] for r in reports}) == 1
     assert reports[0]["threshold"] == choose_threshold(xt, yt)
     assert len({r["train_accuracy"] for r in reports}) == 1
@@ -283,12 +289,15 @@ def test_verification_subsamples_like_pair_angles():
     assert r["accuracy"] == pytest.approx(ref)
 
 
-@pytest.mark.parametrize("x, y", [
-    (np.ones((5, 3)), np.zeros(5, dtype=int)),  # one class: no negative pair
-    (np.eye(3), np.array([0, 1, 2])),  # one sample per class: no positive pair
-    (np.ones((1, 3)), np.array([0])),  # no pair at all
-    (np.zeros((0, 3)), np.zeros(0, dtype=int)),  # empty
-])
+@pytest.mark.parametrize(
+    "x, y",
+    [
+        (np.ones((5, 3)), np.zeros(5, dtype=int)),  # one class: no negative pair
+        (np.eye(3), np.array([0, 1, 2])),  # one sample per class: no positive pair
+        (np.ones((1, 3)), np.array([0])),  # no pair at all
+        (np.zeros((0, 3)), np.zeros(0, dtype=int)),  # empty
+    ],
+)
 def test_degenerate_open_set_returns_none(x, y):
     r = verification(x, y, 0.5)
     assert r["auc"] is None and r["accuracy"] is None and len(r["fpr"]) == 0 and len(r["tpr"]) == 0

@@ -35,6 +35,7 @@ def _texts(fig):
 
 # ---------------------------------------------------------------------------------------------- colours, ψ, T_m
 
+
 def test_class_colors_are_fixed_tab10_then_greys():
     colors = plots.class_colors(4, 3)
     tab10 = [matplotlib.colors.to_hex(c) for c in matplotlib.colormaps["tab10"].colors]
@@ -53,12 +54,13 @@ def test_chebyshev_coefficients_are_cos_m_theta(m):
     np.testing.assert_allclose(np.polynomial.polynomial.polyval(np.cos(theta), coef), np.cos(m * theta), atol=1e-9)
     latex = plots.chebyshev_latex(m)
     for p, c in enumerate(np.rint(coef).astype(int)):  # every non-zero term is written, with its sign
-        term = f"{abs(c) if abs(c) != 1 or p == 0 else ''}" + ("" if p == 0 else r"\cos\theta" if p == 1
-                                                                 else f"\\cos^{p}\\theta")
+        term = f"{abs(c) if abs(c) != 1 or p == 0 else ''}" + (
+            "" if p == 0 else r"\cos\theta" if p == 1 else f"\\cos^{p}\\theta"
+        )
         if c and p < m:
             assert f"{'-' if c < 0 else '+'} {term}" in latex
         elif p == m:
-            assert latex.split(" = ")[1].startswith(term + " ")  or m == 1
+            assert latex.split(" = ")[1].startswith(term + " ") or m == 1
 
 
 def test_chebyshev_latex_by_hand():
@@ -92,14 +94,15 @@ def _psi_ref(theta, m):
 def test_psi_figure_annealed_curve_is_the_blend():
     lam = 2.0
     ax = plots.psi_figure(3, lam).axes[0]
-    line = next(l for l in ax.lines if l.get_label().startswith("(λ cos θ"))
+    line = next(ln for ln in ax.lines if ln.get_label().startswith("(λ cos θ"))
     theta = np.radians(line.get_xdata())
     np.testing.assert_allclose(line.get_ydata(), (lam * np.cos(theta) + _psi_ref(theta, 3)) / (1 + lam), atol=1e-5)
-    psi = next(l for l in ax.lines if l.get_label().startswith("ψ(θ)"))
+    psi = next(ln for ln in ax.lines if ln.get_label().startswith("ψ(θ)"))
     np.testing.assert_allclose(psi.get_ydata(), _psi_ref(np.radians(psi.get_xdata()), 3), atol=1e-5)
 
 
 # ---------------------------------------------------------------------------------------------- 2-D features
+
 
 def test_features_figure_draws_arrows_regions_and_names(r2):
     for g in range(3):
@@ -166,9 +169,15 @@ def test_each_loss_hatches_its_own_margin_rule(family_runs, g):
     theta = metrics.angle_matrix(pts, result.weights[g].T)  # (N, C), slowly and independently of the loss code
     own = labels.ravel()
     theta_own = theta[np.arange(len(pts)), own]
-    target = {"normface": np.cos(theta_own), "cosface": np.cos(theta_own) - spec.margin,
-              "arcface": np.where(theta_own + spec.margin < np.pi, np.cos(theta_own + spec.margin),
-                                  np.cos(theta_own) - spec.margin * np.sin(spec.margin))}[spec.loss]
+    target = {
+        "normface": np.cos(theta_own),
+        "cosface": np.cos(theta_own) - spec.margin,
+        "arcface": np.where(
+            theta_own + spec.margin < np.pi,
+            np.cos(theta_own + spec.margin),
+            np.cos(theta_own) - spec.margin * np.sin(spec.margin),
+        ),
+    }[spec.loss]
     rival = np.cos(theta)
     rival[np.arange(len(pts)), own] = -np.inf
     gap = target - rival.max(axis=1)
@@ -185,11 +194,14 @@ def test_the_family_figure_draws_each_loss_target_and_boundary_from_its_formula(
     chosen = (("asoftmax", 3), ("cosface", 0.3), ("arcface", 0.4))
     fig = plots.family_figure(chosen)
     ax_t, ax_b = fig.axes[:2]
-    lines_t = [l for l in ax_t.lines if l.get_linestyle() == "-" and len(l.get_xdata()) > 100]
-    lines_b = [l for l in ax_b.lines if l.get_linestyle() == "-" and len(l.get_xdata()) > 100]
+    lines_t = [ln for ln in ax_t.lines if ln.get_linestyle() == "-" and len(ln.get_xdata()) > 100]
+    lines_b = [ln for ln in ax_b.lines if ln.get_linestyle() == "-" and len(ln.get_xdata()) > 100]
     theta = np.radians(lines_t[0].get_xdata())
-    want_t = [_psi_ref(theta, 3), np.cos(theta) - 0.3,
-              np.where(theta + 0.4 < np.pi, np.cos(theta + 0.4), np.cos(theta) - 0.4 * np.sin(0.4))]
+    want_t = [
+        _psi_ref(theta, 3),
+        np.cos(theta) - 0.3,
+        np.where(theta + 0.4 < np.pi, np.cos(theta + 0.4), np.cos(theta) - 0.4 * np.sin(0.4)),
+    ]
     for line, want in zip(lines_t, want_t):
         np.testing.assert_allclose(line.get_ydata(), want, atol=2e-5)
     t1 = np.array([10.0, 20.0, 40.0])  # degrees: the boundaries written out, θ₂ = 3θ₁, arccos(cos θ₁ − m), θ₁ + m
@@ -208,6 +220,7 @@ def test_features_figure_rejects_3d_and_diverged(r2, r3):
 
 
 # ---------------------------------------------------------------------------------------------- sphere views
+
 
 def test_sphere_figure(r2, r3):
     fig = plots.sphere_figure(r3, 2)
@@ -234,6 +247,7 @@ def test_sphere_plotly_one_trace_per_class(r3, show_open):
 
 
 # ---------------------------------------------------------------------------------------------- angles, tables
+
 
 def test_angle_histogram_lines_and_verdict(r2):
     g = 2
@@ -294,6 +308,7 @@ def test_roc_without_held_out_classes_says_so(r2):
 
 # ---------------------------------------------------------------------------------------------- many models
 
+
 def test_compare_figure_2d_and_3d_and_diverged(r2, r3):
     fig = plots.compare_figure(r2)
     assert len(fig.axes) == 2 * 3
@@ -308,7 +323,7 @@ def test_training_figure(r2):
     fig = plots.training_figure(_diverged(r2, step=150))
     loss_ax = fig.axes[0]
     assert loss_ax.get_yscale() == "log" and fig.axes[2].get_yscale() == "log"
-    model_lines = [l for l in loss_ax.lines if l.get_marker() in ("None", None, "")]
+    model_lines = [ln for ln in loss_ax.lines if ln.get_marker() in ("None", None, "")]
     assert len(model_lines) == 3 and len(model_lines[2].get_xdata()) == 150  # nothing drawn after divergence
     assert "diverged at step 150" in _texts(fig)
 
@@ -342,8 +357,14 @@ def test_snapshots_plotly_has_one_frame_per_snapshot_with_the_snapshot_points(r2
 
 def test_single_model_builders_refuse_diverged(r2, r3):
     bad2, bad3 = _diverged(r2), _diverged(r3)
-    for build in (plots.features_figure, plots.angle_histogram_figure, plots.target_angle_figure,
-                  lambda r, g: plots.snapshot_figure(r, g, 0), plots.snapshots_gif, plots.snapshots_plotly):
+    for build in (
+        plots.features_figure,
+        plots.angle_histogram_figure,
+        plots.target_angle_figure,
+        lambda r, g: plots.snapshot_figure(r, g, 0),
+        plots.snapshots_gif,
+        plots.snapshots_plotly,
+    ):
         with pytest.raises(ValueError, match="training diverged at step 7; lower the learning rate"):
             build(bad2, 2)
     for build in (plots.sphere_figure, plots.sphere_plotly):
@@ -352,6 +373,7 @@ def test_single_model_builders_refuse_diverged(r2, r3):
 
 
 # ---------------------------------------------------------------------------------------------- export
+
 
 def test_figure_png_and_csv(r2, r3):
     png = plots.figure_png(plots.psi_figure(2), dpi=50)
@@ -365,8 +387,16 @@ def test_figure_png_and_csv(r2, r3):
 def test_write_figures(r2, tmp_path):
     paths = write_figures(_diverged(r2), tmp_path / "out", dpi=40)
     names = {p.name for p in paths}
-    assert {"psi_m1.png", "psi_m4.png", "compare.png", "training.png", "roc.png", "stats.md",
-            "features_softmax.png", "angles_m-softmax.png"} <= names
+    assert {
+        "psi_m1.png",
+        "psi_m4.png",
+        "compare.png",
+        "training.png",
+        "roc.png",
+        "stats.md",
+        "features_softmax.png",
+        "angles_m-softmax.png",
+    } <= names
     assert not any("a-softmax" in n for n in names)  # the diverged model gets no per-model figures
     for p in paths:
         assert p.exists() and p.stat().st_size > 0

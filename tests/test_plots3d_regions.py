@@ -59,8 +59,8 @@ def _reference(result, g, points):
 
 def _fibonacci(n):
     i = np.arange(n) + 0.5
-    z, phi = 1 - 2 * i / n, np.pi * (1 + 5 ** 0.5) * i
-    r = np.sqrt(1 - z ** 2)
+    z, phi = 1 - 2 * i / n, np.pi * (1 + 5**0.5) * i
+    r = np.sqrt(1 - z**2)
     return np.stack([r * np.cos(phi), r * np.sin(phi), z], axis=1)
 
 
@@ -108,8 +108,9 @@ def test_the_drawn_mesh_has_each_shade_where_the_rule_puts_it(run, g):
     np.testing.assert_allclose(np.linalg.norm(verts, axis=1), 1, atol=0.01)  # on (chords of) the unit sphere
     corners = verts[tris]  # (T, 3, 3)
     area = 0.5 * np.linalg.norm(np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]), axis=1)
-    outward = np.einsum("ij,ij->i", np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]),
-                        corners.mean(axis=1))
+    outward = np.einsum(
+        "ij,ij->i", np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]), corners.mean(axis=1)
+    )
     assert (outward[area > 1e-9] > 0).all() or (outward[area > 1e-9] < 0).all()  # all turn the same way
     # The uncut grid is a polyhedron a little inside the sphere: the pieces add up to it, with no hole or overlap.
     grid = plots3d.sphere_mesh().reshape(-1, 3)[plots3d._grid_triangles(plots3d.REGION_MESH, 2 * plots3d.REGION_MESH)]
@@ -156,8 +157,11 @@ def test_plotly_draws_the_regions_under_the_points(run, g):
     title = fig.layout.title.text
     if SPECS[g].has_margin:
         assert "margin zone" in title and "still penalised" in title
-        assert {"asoftmax": "ψ(θ<sub>i</sub>) &lt; cos θ<sub>j</sub>", "cosface": "cos θ<sub>i</sub> − m &lt;",
-                "arcface": "θ<sub>i</sub> + m &gt; θ<sub>j</sub>"}[SPECS[g].loss] in title
+        assert {
+            "asoftmax": "ψ(θ<sub>i</sub>) &lt; cos θ<sub>j</sub>",
+            "cosface": "cos θ<sub>i</sub> − m &lt;",
+            "arcface": "θ<sub>i</sub> + m &gt; θ<sub>j</sub>",
+        }[SPECS[g].loss] in title
     else:
         assert "no margin zone" in title
     assert len(fig.to_json()) < 400_000

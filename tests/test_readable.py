@@ -20,8 +20,11 @@ def _views(runs, family):
     family, whose legends name each loss's margin rule."""
     shown = []
     for figure in views.FIGURES:
-        results = [(None, None)] if not figure.needs_run else [
-            (f"{dim}-D", runs[dim]) for dim in (3, 2) if dim in figure.dims]
+        results = (
+            [(None, None)]
+            if not figure.needs_run
+            else [(f"{dim}-D", runs[dim]) for dim in (3, 2) if dim in figure.dims]
+        )
         if figure is views.FEATURES_2D:
             results.append(("family 2-D", family[2]))
         for label, result in results:

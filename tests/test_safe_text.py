@@ -22,11 +22,31 @@ META = "*_`~#[]()!<>&\\|$:-+=.\"'/@{}^%;"
 PIECES = list(META) + list("ab 1\n\t\u202e\u200bé字") + ["www.", "http://", ".invalid", "    "]
 HOSTILE = st.lists(st.sampled_from(PIECES), max_size=120).map("".join)
 KNOWN_ATTACKS = [
-    "[injected](#)", "![injected](//injected.invalid/a.png)", "# injected", "**injected**", "_injected_",
-    "~~injected~~", "`injected`", "<b>injected</b>", "<img src=x onerror=alert(1)>", "&lt;injected&gt;",
-    "www.injected.invalid", "https://injected.invalid/x", "mail@injected.invalid", ":red[injected]", ":smile:",
-    ":material/warning:", "$injected^2$", "1. injected", "- injected", "> injected", "    injected", "| a | b |",
-    "injected\n===", "\u202einjected", "x" * 10_000,
+    "[injected](#)",
+    "![injected](//injected.invalid/a.png)",
+    "# injected",
+    "**injected**",
+    "_injected_",
+    "~~injected~~",
+    "`injected`",
+    "<b>injected</b>",
+    "<img src=x onerror=alert(1)>",
+    "&lt;injected&gt;",
+    "www.injected.invalid",
+    "https://injected.invalid/x",
+    "mail@injected.invalid",
+    ":red[injected]",
+    ":smile:",
+    ":material/warning:",
+    "$injected^2$",
+    "1. injected",
+    "- injected",
+    "> injected",
+    "    injected",
+    "| a | b |",
+    "injected\n===",
+    "\u202einjected",
+    "x" * 10_000,
 ]
 
 
@@ -76,6 +96,7 @@ def test_clip_shows_invisible_characters_as_their_escapes():
 
 # ---- the experiment's URL keys ----
 
+
 @settings(max_examples=300, deadline=None)
 @given(key=st.sampled_from(sorted(LIMITS)), value=HOSTILE | st.lists(HOSTILE, min_size=2, max_size=5))
 def test_every_keys_warnings_render_as_text_and_quote_the_value_literally(key, value):
@@ -98,17 +119,22 @@ def test_a_quoted_value_appears_literally(key, attack):
 def test_a_flooded_key_gives_one_warning_and_is_read_only_so_far():
     settings, warnings = Settings.from_query({"m": ",".join(["0"] * 5120)})  # an old link's key
     assert settings.losses == ("softmax", "msoftmax", "asoftmax:1")
-    assert warnings == [f"m has 5,120 values; only the first {MAX_ITEMS} are read (and {MAX_ITEMS} more problems "
-                        "with m); using m = softmax,msoftmax,asoftmax:1"]
+    assert warnings == [
+        f"m has 5,120 values; only the first {MAX_ITEMS} are read (and {MAX_ITEMS} more problems "
+        "with m); using m = softmax,msoftmax,asoftmax:1"
+    ]
     settings, warnings = Settings.from_query({"losses": ",".join(["arcface:9"] * 5120)})
     assert settings.losses == ("arcface:1.2",)
-    assert warnings == [f"losses has 5,120 values; only the first {MAX_ITEMS} are read (and {MAX_ITEMS} more "
-                        "problems with losses); using losses = arcface:1.2"]
+    assert warnings == [
+        f"losses has 5,120 values; only the first {MAX_ITEMS} are read (and {MAX_ITEMS} more "
+        "problems with losses); using losses = arcface:1.2"
+    ]
 
 
 def test_repeated_keys_and_several_problems_on_one_key_give_one_warning_each():
-    settings, warnings = Settings.from_query({"seed": ["1", "2", "abc"], "hidden": "x,300,-1,y", "classes": "100",
-                                              "held_out": "0"})
+    settings, warnings = Settings.from_query(
+        {"seed": ["1", "2", "abc"], "hidden": "x,300,-1,y", "classes": "100", "held_out": "0"}
+    )
     assert (settings.seed, settings.hidden, settings.classes) == (0, (256, 1), 10)
     assert len(warnings) == 3
     classes, hidden, seed = warnings  # in the form's order
@@ -119,8 +145,15 @@ def test_repeated_keys_and_several_problems_on_one_key_give_one_warning_each():
 
 def test_the_app_shows_a_hostile_links_warnings_as_text():
     at = AppTest.from_file(APP, default_timeout=120)
-    attacks = {"data": "![injected](//injected.invalid/a.png)", "optimizer": "[injected](#)", "seed": "# injected",
-               "hidden": "**injected**", "m": ["0"] * 300, "lr": "$injected$", "steps": "60"}
+    attacks = {
+        "data": "![injected](//injected.invalid/a.png)",
+        "optimizer": "[injected](#)",
+        "seed": "# injected",
+        "hidden": "**injected**",
+        "m": ["0"] * 300,
+        "lr": "$injected$",
+        "steps": "60",
+    }
     at.query_params.update({**attacks, "tab": "About"})
     at.run()
     assert not at.exception

@@ -21,10 +21,12 @@ SMALL = {"steps": "60", "hidden": "16", "losses": "softmax,msoftmax"}  # a page'
 
 # The figures a new page opens on, as the app must list them: ψ(θ) at m = 4, λ = 0 beside its controls, and full
 # width when presenting, in both languages.
-FIRST = {("psi_figure", (4, 0.0), screens.screen("normal", "psi"), "en"),
-         ("psi_figure", (4, 0.0), screens.screen("normal", "psi"), "zh-TW"),
-         ("psi_figure", (4, 0.0), screens.screen("present", "full"), "en"),
-         ("psi_figure", (4, 0.0), screens.screen("present", "full"), "zh-TW")}
+FIRST = {
+    ("psi_figure", (4, 0.0), screens.screen("normal", "psi"), "en"),
+    ("psi_figure", (4, 0.0), screens.screen("normal", "psi"), "zh-TW"),
+    ("psi_figure", (4, 0.0), screens.screen("present", "full"), "en"),
+    ("psi_figure", (4, 0.0), screens.screen("present", "full"), "zh-TW"),
+}
 
 
 @pytest.fixture
@@ -97,8 +99,9 @@ def test_draw_returns_a_prepared_figure_and_draws_any_other(no_ready_figures):
     assert serve.draw("psi_figure", screen, "en", (4, 0.0)) == prepared  # what was prepared is what a page draws
 
 
-def test_the_lifespan_prepares_before_serving_and_a_failure_does_not_stop_the_server(monkeypatch, no_ready_figures,
-                                                                                     caplog):
+def test_the_lifespan_prepares_before_serving_and_a_failure_does_not_stop_the_server(
+    monkeypatch, no_ready_figures, caplog
+):
     chunks = []
     monkeypatch.setattr(sphere_toy.train, "train_grid", lambda data, specs, config: chunks.append(config.steps))
     figure = serve.FirstFigure("psi_figure", (4, 0.0), screens.screen("normal", "psi"), "en")

@@ -11,8 +11,9 @@ from sphere_toy.settings import Settings
 from sphere_toy.sweep import settings_for, sweep, sweep_markdown
 from sphere_toy.train import train_grid
 
-TINY = Settings(data="blobs", classes=3, held_out=3, hidden=(8,), steps=100, batch=32,
-                losses=("msoftmax", "asoftmax:2"), seeds=2)
+TINY = Settings(
+    data="blobs", classes=3, held_out=3, hidden=(8,), steps=100, batch=32, losses=("msoftmax", "asoftmax:2"), seeds=2
+)
 
 
 def _train(settings):
@@ -30,8 +31,12 @@ def test_each_value_sets_its_knob_and_keeps_the_rest():
 @pytest.mark.slow
 def test_the_sweep_reads_each_runs_own_aucs(tmp_path):
     rows = sweep(TINY, "dim", [2, 8], _train)
-    assert [(r.value, r.name) for r in rows] == [(2, "M-softmax"), (2, "A-softmax m=2"), (8, "M-softmax"),
-                                                 (8, "A-softmax m=2")]
+    assert [(r.value, r.name) for r in rows] == [
+        (2, "M-softmax"),
+        (2, "A-softmax m=2"),
+        (8, "M-softmax"),
+        (8, "A-softmax m=2"),
+    ]
     again = _train(settings_for(TINY, "dim", 8))  # the same experiment trained alone gives the same numbers
     want = evaluate.seed_aucs(again)[1].aucs
     assert rows[3].aucs == pytest.approx(want, abs=1e-6) and len(rows[3].aucs) == 2
@@ -40,9 +45,33 @@ def test_the_sweep_reads_each_runs_own_aucs(tmp_path):
 
 
 def test_the_cli_writes_the_table_the_csv_and_the_figure(tmp_path, capsys):
-    args = ["sweep", "--data", "blobs", "--classes", "3", "--held-out", "3", "--hidden", "8", "--steps", "100",
-            "--batch", "32", "--losses", "msoftmax", "asoftmax:2", "--seeds", "2", "--knob", "m", "--values", "2",
-            "4", "--out", str(tmp_path)]
+    args = [
+        "sweep",
+        "--data",
+        "blobs",
+        "--classes",
+        "3",
+        "--held-out",
+        "3",
+        "--hidden",
+        "8",
+        "--steps",
+        "100",
+        "--batch",
+        "32",
+        "--losses",
+        "msoftmax",
+        "asoftmax:2",
+        "--seeds",
+        "2",
+        "--knob",
+        "m",
+        "--values",
+        "2",
+        "4",
+        "--out",
+        str(tmp_path),
+    ]
     assert main(args) == 0
     assert "| A-softmax margin m | M-softmax | A-softmax | raw inputs |" in capsys.readouterr().out
     with open(tmp_path / "sweep.csv") as f:

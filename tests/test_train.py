@@ -11,8 +11,7 @@ from sphere_toy import evaluate, metrics
 from sphere_toy.data import DataConfig, load
 from sphere_toy.losses import run_lambda_schedule
 from sphere_toy.margins import ModelSpec, model_grid
-from sphere_toy.train import (Experiment, TrainConfig, load_result, merge_key, save_result, train_experiments,
-                              train_grid)
+from sphere_toy.train import Experiment, TrainConfig, load_result, merge_key, save_result, train_experiments, train_grid
 
 CONFIG = TrainConfig(hidden=(32,), feature_dim=3, steps=800, batch_size=64, chunk_steps=200)
 DATA = DataConfig(source="blobs", n_classes=4, held_out=2, input_dim=16, samples_per_class=100, seed=0)
@@ -53,8 +52,14 @@ def test_angular_models_have_unit_weights_and_no_bias(result):
 
 def test_lambda_history_follows_the_schedule_only_where_there_is_a_margin(result):
     lam = result.history["lambda"]
-    expected = run_lambda_schedule(np.arange(CONFIG.steps), CONFIG.steps, CONFIG.lambda_base, CONFIG.lambda_gamma,
-                                   CONFIG.lambda_power, CONFIG.lambda_min)
+    expected = run_lambda_schedule(
+        np.arange(CONFIG.steps),
+        CONFIG.steps,
+        CONFIG.lambda_base,
+        CONFIG.lambda_gamma,
+        CONFIG.lambda_power,
+        CONFIG.lambda_min,
+    )
     np.testing.assert_allclose(lam[3], expected, rtol=1e-6)
     assert np.all(np.isnan(lam[:3]))
 
@@ -154,16 +159,27 @@ def test_odd_grid_sizes_and_uneven_chunks(data):
     assert result.history["loss"].shape == (1, 150)
 
 
-@pytest.mark.parametrize("bad", [dict(feature_dim=1), dict(feature_dim=65), dict(steps=-1),
-                                 dict(optimizer="rmsprop"), dict(learning_rate=0.0), dict(lambda_min=-1.0),
-                                 dict(hidden=())])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(feature_dim=1),
+        dict(feature_dim=65),
+        dict(steps=-1),
+        dict(optimizer="rmsprop"),
+        dict(learning_rate=0.0),
+        dict(lambda_min=-1.0),
+        dict(hidden=()),
+    ],
+)
 def test_bad_config_is_refused(bad):
     with pytest.raises(ValueError):
         TrainConfig(**bad)
 
 
-@pytest.mark.parametrize("loss, m", [("softmax", 2), ("asoftmax", 0), ("asoftmax", 2.5), ("cosface", 1.5),
-                                     ("arcface", -0.1), ("sphereface", 4)])
+@pytest.mark.parametrize(
+    "loss, m",
+    [("softmax", 2), ("asoftmax", 0), ("asoftmax", 2.5), ("cosface", 1.5), ("arcface", -0.1), ("sphereface", 4)],
+)
 def test_bad_spec_is_refused(loss, m):
     with pytest.raises(ValueError):
         ModelSpec(loss, m)
@@ -218,10 +234,16 @@ def test_experiments_trained_together_equal_each_trained_alone():
     short = dataclasses.replace(CONFIG, steps=200, chunk_steps=100)
     experiments = [
         Experiment(load(DATA), model_grid(ms=(1, 4)), short),  # 4 specs, 3 models (m = 1 is M-softmax)
-        Experiment(load(dataclasses.replace(DATA, seed=1)), model_grid(ms=(2,), seeds=(5,)),
-                   dataclasses.replace(short, learning_rate=1e-3, lambda_min=5.0)),
-        Experiment(load(dataclasses.replace(DATA, seed=2, overlap=2.0)),
-                   (ModelSpec("cosface", 0.2, seed=3), ModelSpec("arcface", 0.4, seed=3)), short),
+        Experiment(
+            load(dataclasses.replace(DATA, seed=1)),
+            model_grid(ms=(2,), seeds=(5,)),
+            dataclasses.replace(short, learning_rate=1e-3, lambda_min=5.0),
+        ),
+        Experiment(
+            load(dataclasses.replace(DATA, seed=2, overlap=2.0)),
+            (ModelSpec("cosface", 0.2, seed=3), ModelSpec("arcface", 0.4, seed=3)),
+            short,
+        ),
     ]
     together = train_experiments(experiments)
     for ex, merged in zip(experiments, together):
@@ -238,11 +260,13 @@ def test_experiments_trained_together_equal_each_trained_alone():
 def test_experiments_that_differ_in_shapes_cannot_train_together(data):
     other = load(dataclasses.replace(DATA, n_classes=3))
     assert merge_key(data, CONFIG) != merge_key(other, CONFIG)
-    assert merge_key(data, CONFIG) == merge_key(load(dataclasses.replace(DATA, seed=9)),
-                                                dataclasses.replace(CONFIG, learning_rate=0.1, lambda_base=5.0))
+    assert merge_key(data, CONFIG) == merge_key(
+        load(dataclasses.replace(DATA, seed=9)), dataclasses.replace(CONFIG, learning_rate=0.1, lambda_base=5.0)
+    )
     with pytest.raises(ValueError, match="cannot train together"):
-        train_experiments([Experiment(data, model_grid(ms=(2,)), CONFIG), Experiment(other, model_grid(ms=(2,)),
-                                                                                    CONFIG)])
+        train_experiments(
+            [Experiment(data, model_grid(ms=(2,)), CONFIG), Experiment(other, model_grid(ms=(2,)), CONFIG)]
+        )
 
 
 def test_merged_groups_of_nearby_sizes_share_one_compiled_program(data, monkeypatch):
@@ -300,11 +324,14 @@ def _assert_same_run(padded, exact):
     assert (padded.nan_step == -1).all()
 
 
-@pytest.mark.parametrize("n_classes, optimizer, losses", [
-    (5, "adam", model_grid(ms=(4,))),  # 8 classes and 2048 rows in the program
-    (5, "adam", (ModelSpec("normface"), ModelSpec("cosface", 0.2), ModelSpec("arcface", 0.4))),
-    (2, "sgd", model_grid(ms=(4,))),  # 160 training samples, fewer than the 300 snapshotted: snapshots padded too
-])
+@pytest.mark.parametrize(
+    "n_classes, optimizer, losses",
+    [
+        (5, "adam", model_grid(ms=(4,))),  # 8 classes and 2048 rows in the program
+        (5, "adam", (ModelSpec("normface"), ModelSpec("cosface", 0.2), ModelSpec("arcface", 0.4))),
+        (2, "sgd", model_grid(ms=(4,))),  # 160 training samples, fewer than the 300 snapshotted: snapshots padded too
+    ],
+)
 def test_padded_classes_and_rows_train_as_the_unpadded_run(n_classes, optimizer, losses):
     """The padded classes are no classes (masked out of every logit: no probability, no gradient, no vote) and the
     padded rows are never sampled, so a run equals the same run compiled for its exact shapes."""
@@ -316,8 +343,10 @@ def test_padded_classes_and_rows_train_as_the_unpadded_run(n_classes, optimizer,
 def test_padded_experiments_trained_together_equal_the_unpadded_ones():
     """The same for a merged call: each experiment's padding is its own, and no padding reaches a result."""
     short = dataclasses.replace(CONFIG, steps=200, chunk_steps=100)
-    experiments = [Experiment(load(dataclasses.replace(DATA, n_classes=3, seed=s)), model_grid(ms=(4,), seeds=(s,)),
-                              short) for s in (0, 1)]
+    experiments = [
+        Experiment(load(dataclasses.replace(DATA, n_classes=3, seed=s)), model_grid(ms=(4,), seeds=(s,)), short)
+        for s in (0, 1)
+    ]
     for padded, exact in zip(train_experiments(experiments), _exact_shapes(train_experiments, experiments)):
         _assert_same_run(padded, exact)
         assert padded.weights.shape[-1] == 3

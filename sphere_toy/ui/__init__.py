@@ -5,6 +5,3 @@
 the page), `experiment` and `sidebar` (the experiment form), `lesson` (the lesson path) and `tabs` (one module per
 view of `sphere_toy.views`). Everything computed or drawn comes from below: `sphere_toy.jobs`, `plots`, `lessons`.
 """
-
-
-

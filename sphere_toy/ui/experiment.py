@@ -39,8 +39,9 @@ def form_settings() -> tuple[Settings, list[str]]:
     """The experiment the form's controls describe now (applied or not), with what was wrong in them."""
     values = {name: st.session_state.get(f"form_{name}") for name in LIMITS}
     if values["losses"] is not None:  # none chosen is a mistake to report, not the default to use silently
-        values["losses"] = lineup_tokens({loss: st.session_state.get(f"form_margins_{loss}") or []
-                                          for loss in values["losses"]})
+        values["losses"] = lineup_tokens(
+            {loss: st.session_state.get(f"form_margins_{loss}") or [] for loss in values["losses"]}
+        )
     return Settings.from_query({k: v for k, v in values.items() if v is not None})
 
 

@@ -16,8 +16,15 @@ from sphere_toy.ui.state import mode
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def _png(builder: str, settings: Settings | None, screen: plots.Screen, lang: str, args: tuple = (),
-         kwargs: tuple = (), _result=None) -> bytes:
+def _png(
+    builder: str,
+    settings: Settings | None,
+    screen: plots.Screen,
+    lang: str,
+    args: tuple = (),
+    kwargs: tuple = (),
+    _result=None,
+) -> bytes:
     """PNG of the figure `builder` (`views.Figure.name`) of `result`, `*args, **kwargs`, drawn for `screen` in
     `lang`; keyed by settings, which determine the result."""
     return serve.draw(builder, screen, lang, args, kwargs, _result)
@@ -37,15 +44,30 @@ def table(builder: Callable, settings: Settings, _result) -> list | str | None:
 
 def show_png(png: bytes, name: str, screen: plots.Screen) -> None:
     st.image(png, width=plots.display_width(png, screen))
-    st.download_button(_("Download PNG"), png, file_name=f"{name}.png", mime="image/png", key=f"png_{name}",
-                       on_click="ignore", icon=":material/download:")
+    st.download_button(
+        _("Download PNG"),
+        png,
+        file_name=f"{name}.png",
+        mime="image/png",
+        key=f"png_{name}",
+        on_click="ignore",
+        icon=":material/download:",
+    )
 
 
-def render_png(figure: views.Figure, settings: Settings | None, result: GridResult | None, *args,
-               screen: plots.Screen, lang: str | None = None, **kwargs) -> bytes:
+def render_png(
+    figure: views.Figure,
+    settings: Settings | None,
+    result: GridResult | None,
+    *args,
+    screen: plots.Screen,
+    lang: str | None = None,
+    **kwargs,
+) -> bytes:
     """PNG of `figure`, through the cache (one key format for the page and the background drawing)."""
-    return _png(figure.name, settings, screen, lang or i18n.current(), args, tuple(sorted(kwargs.items())),
-                _result=result)
+    return _png(
+        figure.name, settings, screen, lang or i18n.current(), args, tuple(sorted(kwargs.items())), _result=result
+    )
 
 
 def figure_ui(name: str, figure: views.Figure, settings: Settings | None, *args, _result=None, **kwargs) -> None:

@@ -72,18 +72,36 @@ def lesson_ui(n: int, settings: Settings) -> None:
     present = mode() == "present"
     with st.container(border=True):
         title, back, forward = st.columns([5, 1, 1], vertical_alignment="center")
-        title.markdown("**" + _("Lesson, step {n} of {total}: {title}").format(n=n, total=total, title=_(step.title))
-                       + "**")
-        back.button(_("Back"), key="lesson_back", on_click=_go_to_step, args=(n - 1,), disabled=n == 1,
-                    icon=":material/arrow_back:", width="stretch")
-        forward.button(_("Next"), key="lesson_next", on_click=_go_to_step, args=(n + 1,), disabled=n == total,
-                       icon=":material/arrow_forward:", width="stretch", type="primary")
+        title.markdown(
+            "**" + _("Lesson, step {n} of {total}: {title}").format(n=n, total=total, title=_(step.title)) + "**"
+        )
+        back.button(
+            _("Back"),
+            key="lesson_back",
+            on_click=_go_to_step,
+            args=(n - 1,),
+            disabled=n == 1,
+            icon=":material/arrow_back:",
+            width="stretch",
+        )
+        forward.button(
+            _("Next"),
+            key="lesson_next",
+            on_click=_go_to_step,
+            args=(n + 1,),
+            disabled=n == total,
+            icon=":material/arrow_forward:",
+            width="stretch",
+            type="primary",
+        )
         with st.expander(_("The step's text"), expanded=not present):
             st.markdown(_(step.text))
         runs = lessons.runs(step)
         if runs and settings != runs[0] and not locked():
-            st.warning(_("The experiment on screen is not this step's: the notes below are about the step's own "
-                         "run."), icon=":material/edit:")
+            st.warning(
+                _("The experiment on screen is not this step's: the notes below are about the step's own run."),
+                icon=":material/edit:",
+            )
             st.button(_("Back to the step's experiment"), key="lesson_restore", on_click=_go_to_step, args=(n,))
         notice_ui(step, runs)
         st.markdown("**" + _("Check your understanding.") + "** " + _(step.question))
@@ -131,10 +149,18 @@ def notice_pending_ui(runs: tuple) -> None:
 def bound_view(settings: Settings, result: GridResult) -> None:
     """Step 7: the paper's bound on m, from the geometry, with the training check's counts under it."""
     left, right = st.columns(2)
-    m = left.slider(_("m"), 1.0, 8.0, 4.0, step=0.25, key="bound_m",
-                    help=_("A-softmax's margin: the rule m·θ₁ < θ₂ decides class 1"))
-    theta = right.slider(_("θ₁₂: the angle between the two class weights (degrees)"), 30, 180, 90, step=5,
-                         key="bound_theta")
+    m = left.slider(
+        _("m"),
+        1.0,
+        8.0,
+        4.0,
+        step=0.25,
+        key="bound_m",
+        help=_("A-softmax's margin: the rule m·θ₁ < θ₂ decides class 1"),
+    )
+    theta = right.slider(
+        _("θ₁₂: the angle between the two class weights (degrees)"), 30, 180, 90, step=5, key="bound_theta"
+    )
     checks = _bound_checks(settings, _result=result)
     screen = screens.screen(mode())
     try:
@@ -153,13 +179,30 @@ def _bound_png(m: float, theta: int, settings: Settings, lang: str, screen: plot
 def lesson_sidebar_ui(n: int | None) -> None:
     """The way into the lesson, or its steps and the way out; with the lock, the teacher's link and the students'."""
     if n is None:
-        st.button(_("Start the lesson: SphereFace in {n} steps").format(n=len(lessons.STEPS)), key="lesson_start", on_click=_go_to_step, args=(1,),
-                  icon=":material/school:", width="stretch", type="primary")
+        st.button(
+            _("Start the lesson: SphereFace in {n} steps").format(n=len(lessons.STEPS)),
+            key="lesson_start",
+            on_click=_go_to_step,
+            args=(1,),
+            icon=":material/school:",
+            width="stretch",
+            type="primary",
+        )
         return
     st.subheader(_("Lesson"))
     for k, step in enumerate(lessons.STEPS, start=1):
-        st.button(f"{k}. {_(step.title)}", key=f"lesson_goto_{k}", on_click=_go_to_step, args=(k,),
-                  type="primary" if k == n else "secondary", width="stretch")
-    st.caption(_("For the projector, add lock=1 to the link: the page shows the lesson without the experiment form. "
-                 "The same link without it gives students the whole sandbox at the same step."))
+        st.button(
+            f"{k}. {_(step.title)}",
+            key=f"lesson_goto_{k}",
+            on_click=_go_to_step,
+            args=(k,),
+            type="primary" if k == n else "secondary",
+            width="stretch",
+        )
+    st.caption(
+        _(
+            "For the projector, add lock=1 to the link: the page shows the lesson without the experiment form. "
+            "The same link without it gives students the whole sandbox at the same step."
+        )
+    )
     st.button(_("Leave the lesson"), key="lesson_leave", on_click=_leave_lesson, icon=":material/logout:")

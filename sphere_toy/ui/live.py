@@ -22,8 +22,16 @@ def _draw_budget() -> DrawBudget:
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
-def _live_png(builder: str, settings: Settings, step: int, screen: plots.Screen, lang: str, args: tuple,
-              kwargs: tuple, _result=None) -> bytes:
+def _live_png(
+    builder: str,
+    settings: Settings,
+    step: int,
+    screen: plots.Screen,
+    lang: str,
+    args: tuple,
+    kwargs: tuple,
+    _result=None,
+) -> bytes:
     """A live picture of the run at `step`: one drawing per step, shared by every page watching the same run (a
     cache of its own, so that live frames never push the final pictures out of `_png`'s)."""
     return serve.draw(builder, screen, lang, args, kwargs, _result)
@@ -69,8 +77,7 @@ def live_ui(settings: Settings, view: views.View, where):
                     return None
                 args = (g,)
             step = int(partial.snapshot_steps[-1])
-            return step, _live_png(figure.name, settings, step, screen, i18n.current(), args, kwargs,
-                                   _result=partial)
+            return step, _live_png(figure.name, settings, step, screen, i18n.current(), args, kwargs, _result=partial)
 
         try:
             drawn = _draw_budget().draw(make)
@@ -81,8 +88,12 @@ def live_ui(settings: Settings, view: views.View, where):
         step, png = drawn
         state["step"] = step
         with slot.container():
-            st.caption(_("**Live:** the run so far, at step {step} of {steps}. The picture follows the training; "
-                         "the final one replaces it when the run ends.").format(step=step, steps=settings.steps))
+            st.caption(
+                _(
+                    "**Live:** the run so far, at step {step} of {steps}. The picture follows the training; "
+                    "the final one replaces it when the run ends."
+                ).format(step=step, steps=settings.steps)
+            )
             st.image(png, width=plots.display_width(png, screen))
 
     return draw

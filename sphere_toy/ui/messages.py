@@ -43,9 +43,14 @@ def warnings_ui(warnings: list[str]) -> None:
         for line in lines:
             st.warning(line, icon=":material/warning:")
         return
-    with st.expander(ngettext("This link or form had {n} value that is not valid; the nearest valid value is used. "
-                              "Details", "This link or form had {n} values that are not valid; the nearest valid "
-                              "values are used. Details", len(lines)).format(n=len(lines)), icon=":material/warning:"):
+    with st.expander(
+        ngettext(
+            "This link or form had {n} value that is not valid; the nearest valid value is used. Details",
+            "This link or form had {n} values that are not valid; the nearest valid values are used. Details",
+            len(lines),
+        ).format(n=len(lines)),
+        icon=":material/warning:",
+    ):
         for line in lines:
             st.warning(line)
 
@@ -55,24 +60,36 @@ def model_ui(result: GridResult) -> int:
     value (the URL's model=) is the model's English name; the control shows its name in the page's language."""
     names = [spec.name for spec in result.specs]
     shown = {spec.name: spec.display_name for spec in result.specs}
-    choice = url_choice(st.segmented_control, _("Model"), names, key="model", default=names[-1], required=True,
-                        help=margins.explain(result.specs), format_func=lambda name: shown.get(name, name))
+    choice = url_choice(
+        st.segmented_control,
+        _("Model"),
+        names,
+        key="model",
+        default=names[-1],
+        required=True,
+        help=margins.explain(result.specs),
+        format_func=lambda name: shown.get(name, name),
+    )
     return names.index(choice)
 
 
 def blew_up_text(result: GridResult, g: int) -> str:
-    return _("**{model}**: training blew up: the features grew to ‖x‖ ≈ {norm} (a healthy run stays near 10–50), so "
-             "the loss only looks fine; lower the learning rate.").format(
-        model=result.specs[g].display_name, norm=f"{result.feature_scale(g):.1e}")
+    return _(
+        "**{model}**: training blew up: the features grew to ‖x‖ ≈ {norm} (a healthy run stays near 10–50), so "
+        "the loss only looks fine; lower the learning rate."
+    ).format(model=result.specs[g].display_name, norm=f"{result.feature_scale(g):.1e}")
 
 
 def diverged_ui(result: GridResult, g: int) -> bool:
     if result.blew_up(g):  # still drawn (angles are defined), but flagged as loudly as a divergence
         st.error(blew_up_text(result, g))
     if result.diverged(g):
-        st.error(_("**{model}**: training diverged at step {step}; lower the learning rate or raise λ_min. Nothing "
-                   "to plot for this model.").format(model=result.specs[g].display_name,
-                                                     step=int(result.nan_step[g])))
+        st.error(
+            _(
+                "**{model}**: training diverged at step {step}; lower the learning rate or raise λ_min. Nothing "
+                "to plot for this model."
+            ).format(model=result.specs[g].display_name, step=int(result.nan_step[g]))
+        )
     return result.diverged(g)
 
 
@@ -81,12 +98,26 @@ def undrawable_ui(result: GridResult, message: str) -> bool:
     what cannot be drawn, a translated sentence with the field {dim}."""
     if plots.drawable(result):
         return False
-    st.info(sentences([message.format(dim=plots.feature_dim(result)),
-                       _("The Angles, Compare, Training and Open-set tabs measure them at any dimension.")]),
-            icon=":material/view_in_ar:")
+    st.info(
+        sentences(
+            [
+                message.format(dim=plots.feature_dim(result)),
+                _("The Angles, Compare, Training and Open-set tabs measure them at any dimension."),
+            ]
+        ),
+        icon=":material/view_in_ar:",
+    )
     return True
 
 
 def bins_ui() -> int:
-    return st.slider(_("Histogram bins"), 9, 90, BINS, step=9, key="bins", bind="query-params",
-                     help=_("Bins over 0°..180° (36 bins = 5° each)"))
+    return st.slider(
+        _("Histogram bins"),
+        9,
+        90,
+        BINS,
+        step=9,
+        key="bins",
+        bind="query-params",
+        help=_("Bins over 0°..180° (36 bins = 5° each)"),
+    )

@@ -27,8 +27,15 @@ def language_ui() -> str:
         st.query_params["lang"] = lang
     if st.session_state.get("lang") != lang:
         st.session_state["lang"] = lang
-    st.sidebar.segmented_control("Language · 語言", i18n.LANGUAGES, key="lang", required=True,
-                                 format_func=i18n.NAMES.get, on_change=write_url, args=("lang",))
+    st.sidebar.segmented_control(
+        "Language · 語言",
+        i18n.LANGUAGES,
+        key="lang",
+        required=True,
+        format_func=i18n.NAMES.get,
+        on_change=write_url,
+        args=("lang",),
+    )
     i18n.set_language(lang)
     st.session_state["_lang"] = i18n.current()  # for callbacks and fragments (`page_language`)
     return i18n.current()
@@ -49,12 +56,22 @@ def header_ui(preset: str | None) -> None:
     st.html("<style>[data-testid='stMainBlockContainer'] {padding-top: 3.5rem; padding-bottom: 2rem}</style>")
     title, switch = st.columns([4, 1.3], vertical_alignment="center")
     with title:
-        st.markdown("#### " + _("SphereFace in the classroom") + ("" if present else
-                    " <small>· " + _("angular margins, Liu et al., CVPR 2017") + "</small>"), unsafe_allow_html=True)
+        st.markdown(
+            "#### "
+            + _("SphereFace in the classroom")
+            + ("" if present else " <small>· " + _("angular margins, Liu et al., CVPR 2017") + "</small>"),
+            unsafe_allow_html=True,
+        )
     st.session_state["present"] = present
-    switch.toggle(_("Presentation mode"), key="present", on_change=_on_present,
-                  help=_("Sidebar folded away, text folded under each figure, figures drawn larger for a projector. "
-                         "The link keeps it (present=1)."))
+    switch.toggle(
+        _("Presentation mode"),
+        key="present",
+        on_change=_on_present,
+        help=_(
+            "Sidebar folded away, text folded under each figure, figures drawn larger for a projector. "
+            "The link keeps it (present=1)."
+        ),
+    )
     if preset in PRESETS:
         note = preset_note(preset)
         if present:
@@ -94,8 +111,12 @@ def tabs_ui() -> dict:
 
 def main() -> None:
     language_ui()  # first: the page's title is in its language
-    st.set_page_config(page_title=_("SphereFace in the classroom"), page_icon="🌐", layout="wide",
-                       initial_sidebar_state="collapsed" if mode() == "present" else "auto")
+    st.set_page_config(
+        page_title=_("SphereFace in the classroom"),
+        page_icon="🌐",
+        layout="wide",
+        initial_sidebar_state="collapsed" if mode() == "present" else "auto",
+    )
     settings, warnings, preset = experiment_ui()
     lesson_view_ui()
     header_ui(preset)

@@ -40,16 +40,27 @@ def outcome_ui(job: Job, where) -> GridResult | None:
 def summary_ui(settings: Settings, result: GridResult, where) -> None:
     diverged = [g for g in range(len(result.specs)) if result.diverged(g)]
     for g in diverged:
-        where.error(_("**{model}**: training diverged at step {step}; lower the learning rate or raise λ_min.").format(
-            model=result.specs[g].display_name, step=int(result.nan_step[g])))
+        where.error(
+            _("**{model}**: training diverged at step {step}; lower the learning rate or raise λ_min.").format(
+                model=result.specs[g].display_name, step=int(result.nan_step[g])
+            )
+        )
     for g in (g for g in range(len(result.specs)) if result.blew_up(g)):
         where.error(blew_up_text(result, g))
     if len(diverged) < len(result.specs):
         n = len(result.specs)
-        where.caption(ngettext("{n} model trained in {seconds} s (compile {compile} s) · {experiment}",
-                               "{n} models trained in {seconds} s (compile {compile} s) · {experiment}", n).format(
-            n=n, seconds=f"{result.compile_seconds + result.train_seconds:.1f}",
-            compile=f"{result.compile_seconds:.1f}", experiment=settings.describe()))
+        where.caption(
+            ngettext(
+                "{n} model trained in {seconds} s (compile {compile} s) · {experiment}",
+                "{n} models trained in {seconds} s (compile {compile} s) · {experiment}",
+                n,
+            ).format(
+                n=n,
+                seconds=f"{result.compile_seconds + result.train_seconds:.1f}",
+                compile=f"{result.compile_seconds:.1f}",
+                experiment=settings.describe(),
+            )
+        )
 
 
 def owner(purpose: str = "run") -> str:
@@ -69,8 +80,14 @@ def run_ui(settings: Settings, where, live=None) -> GridResult | None:
     if not job.finished.is_set():
         bar = where.progress(0.0, text=_("Starting…"))
         cancel = where.empty()
-        cancel.button(_("Cancel this run"), key="cancel_run", on_click=_on_cancel, args=(settings,),
-                      icon=":material/cancel:", help=_(CANCEL_HELP))
+        cancel.button(
+            _("Cancel this run"),
+            key="cancel_run",
+            on_click=_on_cancel,
+            args=(settings,),
+            icon=":material/cancel:",
+            help=_(CANCEL_HELP),
+        )
         while not job.finished.wait(0.5):
             job = jobs.get(settings, owner())  # also tells the queue that this page is still waiting
             bar.progress(*jobs.status(job))
@@ -83,8 +100,10 @@ def run_ui(settings: Settings, where, live=None) -> GridResult | None:
     return outcome_ui(job, where)
 
 
-CANCEL_HELP = N_("This page stops waiting for the run. A queued run that no other page asks for is dropped, and a "
-                 "running one stops; other pages waiting for the same experiment still get it.")
+CANCEL_HELP = N_(
+    "This page stops waiting for the run. A queued run that no other page asks for is dropped, and a "
+    "running one stops; other pages waiting for the same experiment still get it."
+)
 
 
 def _on_cancel(settings: Settings) -> None:
@@ -97,9 +116,13 @@ def cancelled_ui(settings: Settings, where) -> bool:
     if st.session_state.get("_cancelled") != settings:
         return False
     with where:
-        st.info(_("Cancelled: this page no longer waits for this run; unless another page asks for it, it is "
-                  "dropped from the queue. Change the experiment, or train this one after all."),
-                icon=":material/cancel:")
+        st.info(
+            _(
+                "Cancelled: this page no longer waits for this run; unless another page asks for it, it is "
+                "dropped from the queue. Change the experiment, or train this one after all."
+            ),
+            icon=":material/cancel:",
+        )
         if st.button(_("Train it after all"), key="uncancel", icon=":material/play_arrow:"):
             st.session_state.pop("_cancelled", None)
             st.rerun()
@@ -129,8 +152,14 @@ def background_run_ui(settings: Settings) -> None:
     job = jobs.get(settings, owner())
     if not job.finished.is_set():
         st.progress(*jobs.status(job))
-        st.button(_("Cancel this run"), key="cancel_background", on_click=_on_cancel, args=(settings,),
-                  icon=":material/cancel:", help=_(CANCEL_HELP))
+        st.button(
+            _("Cancel this run"),
+            key="cancel_background",
+            on_click=_on_cancel,
+            args=(settings,),
+            icon=":material/cancel:",
+            help=_(CANCEL_HELP),
+        )
         return
     if job.result is not None and job.claim("prerender"):
         _draw_in_background(settings, job.result)
@@ -144,8 +173,9 @@ def _draw_in_background(settings: Settings, result: GridResult) -> None:
 
     def one(figure: views.Figure, kwargs: dict) -> None:
         try:
-            render_png(figure, settings, result, screen=screens.screen(page, figure.slot_for(page)), lang=lang,
-                       **kwargs)
+            render_png(
+                figure, settings, result, screen=screens.screen(page, figure.slot_for(page)), lang=lang, **kwargs
+            )
         except Exception:  # the tab will draw it again and show the error in place
             pass
 

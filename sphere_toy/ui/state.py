@@ -8,6 +8,7 @@ import functools
 import streamlit as st
 
 from sphere_toy import i18n, lessons
+
 URL_CHOICES = ("model", "target_view")  # the controls drawn by `url_choice`
 
 
@@ -50,17 +51,20 @@ def url_choice(widget, label: str, options, *, key: str, default, **kwargs):
 
 def fragment(fn=None, **options):
     """`st.fragment` in the page's language: as `@st.fragment` or `@st.fragment(run_every=...)`."""
+
     def decorate(fn):
         @functools.wraps(fn)  # the same name and qualified name: st.fragment tells fragments apart by them
         def in_language(*args, **kwargs):
             page_language()
             return fn(*args, **kwargs)
+
         return st.fragment(in_language, **options)
+
     return decorate if fn is None else decorate(fn)
 
 
 def mode() -> str:
-    """"present" when the page is in presentation mode (`present=1` in the URL), else "normal"."""
+    """ "present" when the page is in presentation mode (`present=1` in the URL), else "normal"."""
     return "present" if st.query_params.get("present", "0").lower() in ("1", "true", "yes", "on") else "normal"
 
 

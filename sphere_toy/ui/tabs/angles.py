@@ -26,13 +26,24 @@ def angle_views(settings: Settings, result: GridResult, g: int) -> None:
     with left:
         bins = bins_ui()
     with histogram:
-        figure_ui(f"angles_{plots.model_slug(result, g)}_{bins}bins", views.ANGLE_HISTOGRAM, settings, g,
-                  bins=bins, _result=result)
+        figure_ui(
+            f"angles_{plots.model_slug(result, g)}_{bins}bins",
+            views.ANGLE_HISTOGRAM,
+            settings,
+            g,
+            bins=bins,
+            _result=result,
+        )
     with right:
-        if not undrawable_ui(result, _("Drawing the deciding pairs on the circle or sphere needs 2-D or 3-D "
-                                       "features; this run has {dim}-D features.")):
-            figure_ui(f"criterion_pairs_{plots.model_slug(result, g)}", views.CRITERION_PAIRS, settings, g,
-                      _result=result)
+        if not undrawable_ui(
+            result,
+            _(
+                "Drawing the deciding pairs on the circle or sphere needs 2-D or 3-D "
+                "features; this run has {dim}-D features."
+            ),
+        ):
+            figure_ui(
+                f"criterion_pairs_{plots.model_slug(result, g)}", views.CRITERION_PAIRS, settings, g, _result=result
+            )
     st.info(table(plots.criterion_text, settings, _result=result)[g], icon=":material/straighten:")
-    figure_ui(f"target_angles_{plots.model_slug(result, g)}", views.TARGET_ANGLES, settings, g,
-              _result=result)
+    figure_ui(f"target_angles_{plots.model_slug(result, g)}", views.TARGET_ANGLES, settings, g, _result=result)

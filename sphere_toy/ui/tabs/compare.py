@@ -17,17 +17,30 @@ from sphere_toy.ui.state import fragment
 def compare_tab(settings: Settings, result: GridResult) -> None:
     if plots.drawable(result):
         figure_ui("compare_features", views.COMPARE, settings, rows="features", _result=result)
-        explain_ui(_("Every loss on the same data and seed: features (top) and same-class vs different-class pair "
-                     "angles (bottom) — the paper's Fig. 2 (2-D) or Fig. 5 (3-D) on one screen."))
+        explain_ui(
+            _(
+                "Every loss on the same data and seed: features (top) and same-class vs different-class pair "
+                "angles (bottom) — the paper's Fig. 2 (2-D) or Fig. 5 (3-D) on one screen."
+            )
+        )
     bins = bins_ui()
-    figure_ui(f"compare_angles_{bins}", views.COMPARE_ANGLES, settings, bins=bins, rows="angles",
-              _result=result)
+    figure_ui(f"compare_angles_{bins}", views.COMPARE_ANGLES, settings, bins=bins, rows="angles", _result=result)
     stats_ui(settings, result)
 
 
 def stats_ui(settings: Settings, result: GridResult) -> None:
     st.dataframe(table(plots.stats_rows, settings, _result=result), hide_index=True)
-    explain_ui(_("Angles in degrees on the closed-set test features. Criterion ✓: max intra-class angle < min "
-                 "inter-class angle (every class fits in a cone narrower than the gap to the others)."))
-    st.download_button(_("Download table (Markdown)"), table(plots.stats_markdown, settings, _result=result),
-                       file_name="stats.md", mime="text/markdown", on_click="ignore", icon=":material/download:")
+    explain_ui(
+        _(
+            "Angles in degrees on the closed-set test features. Criterion ✓: max intra-class angle < min "
+            "inter-class angle (every class fits in a cone narrower than the gap to the others)."
+        )
+    )
+    st.download_button(
+        _("Download table (Markdown)"),
+        table(plots.stats_markdown, settings, _result=result),
+        file_name="stats.md",
+        mime="text/markdown",
+        on_click="ignore",
+        icon=":material/download:",
+    )

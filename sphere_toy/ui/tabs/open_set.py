@@ -18,18 +18,24 @@ def open_set_tab(settings: Settings, result: GridResult) -> None:
     """The open-set lab: every loss's AUC over the run's seeds against the raw inputs, in words from the numbers;
     the held-out pairs' angles; the ROC and the threshold's accuracy (first seed)."""
     if result.data.n_open_classes < 2:
-        st.info(_("Open-set verification needs at least 2 held-out classes: raise *{field}* in the sidebar.").format(
-            field=field_label("held_out")))
+        st.info(
+            _("Open-set verification needs at least 2 held-out classes: raise *{field}* in the sidebar.").format(
+                field=field_label("held_out")
+            )
+        )
         return
     figure_ui("open_set_seeds", views.SEED_AUC, settings, _result=result)
     text = table(plots.lab_text, settings, _result=result)
     if text:
         st.info(text, icon=":material/insights:")
-    explain_ui(_("Test identities that were **never trained on** (the held-out classes): is a pair the same class? "
-                 "Score it by the cosine of the angle between the two features. Each dot is one seed (one set of "
-                 "initial weights, the same data); the bar is their mean. *{field}* in the sidebar trains more of "
-                 "them at once. The dashed line is the same test on the raw inputs, with no net at all.").format(
-        field=field_label("seeds")))
+    explain_ui(
+        _(
+            "Test identities that were **never trained on** (the held-out classes): is a pair the same class? "
+            "Score it by the cosine of the angle between the two features. Each dot is one seed (one set of "
+            "initial weights, the same data); the bar is their mean. *{field}* in the sidebar trains more of "
+            "them at once. The dashed line is the same test on the raw inputs, with no net at all."
+        ).format(field=field_label("seeds"))
+    )
     bins = bins_ui()
     figure_ui(f"open_set_pairs_{bins}", views.OPEN_PAIRS, settings, bins=bins, _result=result)
     first = evaluate.first_seed(result)
@@ -41,7 +47,11 @@ def open_set_tab(settings: Settings, result: GridResult) -> None:
         if summary:
             st.info(summary, icon=":material/insights:")
     st.dataframe(table(plots.open_set_rows, settings, _result=first), hide_index=True)
-    explain_ui(_("ROC and table: the first seed. Threshold: the cosine (and angle) that best separates same-class "
-                 "from different-class pairs of *training* classes; the open-set accuracy applies it, unchanged, to "
-                 "pairs of held-out classes. Accuracies are balanced (the mean of the same-class and different-class "
-                 "rates), since different-class pairs far outnumber same-class ones."))
+    explain_ui(
+        _(
+            "ROC and table: the first seed. Threshold: the cosine (and angle) that best separates same-class "
+            "from different-class pairs of *training* classes; the open-set accuracy applies it, unchanged, to "
+            "pairs of held-out classes. Accuracies are balanced (the mean of the same-class and different-class "
+            "rates), since different-class pairs far outnumber same-class ones."
+        )
+    )

@@ -30,28 +30,52 @@ def training_tab(settings: Settings, result: GridResult) -> None:
     st.subheader(_("Watch the features move"))
     g = model_ui(result)
     if not diverged_ui(result, g) and not undrawable_ui(
-            result, _("Watching the features move needs 2-D or 3-D features; this run has {dim}-D features.")):
+        result, _("Watching the features move needs 2-D or 3-D features; this run has {dim}-D features.")
+    ):
         snapshots_ui(settings, result, g)
 
 
 @fragment
 def snapshots_ui(settings: Settings, result: GridResult, g: int) -> None:
     steps = [int(s) for s in result.snapshot_steps]
-    play = st.toggle(_("▶ Play"), key="play", help=_("The animation: play it, pause it, or drag its slider; it runs "
-                                                      "in the browser, and downloads as a GIF"))
+    play = st.toggle(
+        _("▶ Play"),
+        key="play",
+        help=_("The animation: play it, pause it, or drag its slider; it runs in the browser, and downloads as a GIF"),
+    )
     lang = i18n.current()
     if play:
         try:
-            st.plotly_chart(_animation(settings, g, screens.screen(mode()), lang, _result=result), key="animation",
-                            config={"displaylogo": False})
+            st.plotly_chart(
+                _animation(settings, g, screens.screen(mode()), lang, _result=result),
+                key="animation",
+                config={"displaylogo": False},
+            )
         except Exception as e:
             problem_ui(st, _("Could not draw the animation."), e)
-        st.download_button(_("Download GIF"), lambda: _gif(settings, g, lang, _result=result),
-                           file_name=f"training_{plots.model_slug(result, g)}.gif", mime="image/gif",
-                           on_click="ignore", icon=":material/download:",
-                           help=_("Made when you click (a few seconds: one picture per snapshot)"))
+        st.download_button(
+            _("Download GIF"),
+            lambda: _gif(settings, g, lang, _result=result),
+            file_name=f"training_{plots.model_slug(result, g)}.gif",
+            mime="image/gif",
+            on_click="ignore",
+            icon=":material/download:",
+            help=_("Made when you click (a few seconds: one picture per snapshot)"),
+        )
         return
-    step = st.select_slider(_("Step"), steps, steps[-1], key="snap", bind="query-params",
-                            help=_("Features of the same training samples after this many steps"))
-    figure_ui(f"snapshot_{plots.model_slug(result, g)}_step{step}", views.SNAPSHOT, settings, g,
-              steps.index(step), _result=result)
+    step = st.select_slider(
+        _("Step"),
+        steps,
+        steps[-1],
+        key="snap",
+        bind="query-params",
+        help=_("Features of the same training samples after this many steps"),
+    )
+    figure_ui(
+        f"snapshot_{plots.model_slug(result, g)}_step{step}",
+        views.SNAPSHOT,
+        settings,
+        g,
+        steps.index(step),
+        _result=result,
+    )
