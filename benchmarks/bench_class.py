@@ -44,7 +44,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from
 from tests.browser import ROOT, chromium, finished_runs, rss_mb, serve_app  # noqa: E402
 
 SHOWN = "models trained in"  # the summary that replaces a run's progress bar
-REFUSED = "this server allows"  # the refusal's words (sphere_toy.cost.refusal)
+REFUSED = "this server allows"  # the refusal's words (sphere_toy.serving.cost.refusal)
 HEAVY = {
     "steps": "20000",
     "batch": "1024",

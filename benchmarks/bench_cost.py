@@ -1,4 +1,4 @@
-"""How close the cost estimate (`sphere_toy.cost`) comes to real runs on this machine, before any calibration.
+"""How close the cost estimate (`sphere_toy.serving.cost`) comes to real runs on this machine, before any calibration.
 
 Trains the app's standard workloads as the app does (`jobs.train_settings`: compile and train; the open-set reports
 come later, while the server is idle) and prints the uncalibrated estimate, the measured time, and their ratio.
@@ -18,15 +18,15 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from a checkout, as the app is
 
 import sphere_toy  # noqa: F401  (before JAX starts: sets the XLA flags)
-from sphere_toy import cost
-from sphere_toy.jobs import train_settings
+from sphere_toy.serving import cost
+from sphere_toy.serving.jobs import train_settings
 from sphere_toy.settings import PRESETS, Settings
 
 
 def main() -> None:
     argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
     workloads = {"default": Settings(), **{name: preset.settings for name, preset in PRESETS.items()}}
-    print(f"{os.cpu_count()} CPU cores; estimate = sphere_toy.cost.raw_estimate (no calibration)")
+    print(f"{os.cpu_count()} CPU cores; estimate = sphere_toy.serving.cost.raw_estimate (no calibration)")
     print(f"{'workload':<42}{'estimate':>10}{'measured':>10}{'ratio':>8}")
     worst = 1.0
     for name, settings in workloads.items():

@@ -31,9 +31,10 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from a checkout, as the app is
 
 import sphere_toy  # noqa: F401  (before JAX starts: sets the XLA flags)
-from sphere_toy import evaluate, losses
+from sphere_toy.analysis import evaluate
+from sphere_toy.core import losses
 from sphere_toy.data import DataConfig, load
-from sphere_toy.margins import ModelSpec, model_grid
+from sphere_toy.core.margins import ModelSpec, model_grid
 from sphere_toy.train import TrainConfig, train_grid
 
 DATA = DataConfig(source="digits", n_classes=6, held_out=4, seed=0)

@@ -39,8 +39,12 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from
 import numpy as np  # noqa: E402
 
 import sphere_toy  # noqa: E402,F401  (before JAX starts: sets the XLA flags)
-from sphere_toy import cost, evaluate, lessons, mbound, metrics  # noqa: E402
-from sphere_toy.losses import PAPER_LIKE_GAMMA  # noqa: E402
+from sphere_toy import lessons  # noqa: E402
+from sphere_toy.serving import cost
+from sphere_toy.analysis import evaluate
+from sphere_toy.analysis import mbound
+from sphere_toy.analysis import metrics
+from sphere_toy.core.losses import PAPER_LIKE_GAMMA  # noqa: E402
 from sphere_toy.settings import PRESETS, Settings  # noqa: E402
 from sphere_toy.train import train_experiments  # noqa: E402
 

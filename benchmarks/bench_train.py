@@ -37,7 +37,7 @@ CHILD = """
 import json, sys, time
 import sphere_toy
 from sphere_toy.data import DataConfig, load
-from sphere_toy.margins import ModelSpec, model_grid
+from sphere_toy.core.margins import ModelSpec, model_grid
 from sphere_toy.train import TrainConfig, train_grid
 data = load(DataConfig(source="digits", n_classes=6, held_out=4, seed=0))
 specs = model_grid(ms=(1, 2, 3, 4))

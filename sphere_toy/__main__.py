@@ -76,7 +76,7 @@ def _int_list(lo=0, hi=None, max_len=None):
 
 
 def _model(text):
-    from sphere_toy import margins
+    from sphere_toy.core import margins
 
     try:
         return margins.parse(text).token
@@ -212,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _settings(args):
     """The experiment the arguments describe, as the app's `Settings` (the first seed); ValueError naming a field."""
-    from sphere_toy import margins
+    from sphere_toy.core import margins
     from sphere_toy.settings import LIMITS, Settings, canonical_tokens
 
     tokens = list(args.losses or [])
@@ -277,7 +277,8 @@ def format_table(records) -> str:
 
 def _sweep(parser, args) -> int:
     """Train the experiment at each value of --knob (seeds per model from --seeds), write the table and figure."""
-    from sphere_toy import sweep
+    from sphere_toy.analysis import sweep
+    from sphere_toy.plots import sweep as sweep_files
     from sphere_toy.data import load
     from sphere_toy.train import train_grid
 
@@ -291,7 +292,7 @@ def _sweep(parser, args) -> int:
         rows = sweep.sweep(base, args.knob, args.values, train)
     except ValueError as e:
         parser.exit(2, f"{parser.prog} sweep: error: {e}\n")
-    for path in sweep.write_sweep(rows, args.knob, args.out):
+    for path in sweep_files.write_sweep(rows, args.knob, args.out):
         print(path)
     print(sweep.sweep_markdown(rows, args.knob))
     return 0
@@ -310,8 +311,8 @@ def warmup(train=None, together=None) -> int:
     to compile."""
     import time
 
-    from sphere_toy.cost import models
-    from sphere_toy.jobs import MAX_MODELS_TOGETHER
+    from sphere_toy.serving.cost import models
+    from sphere_toy.serving.jobs import MAX_MODELS_TOGETHER
     from sphere_toy.settings import PRESETS, Settings
     from sphere_toy.train import CLASS_BUCKET, enable_compilation_cache, padded_size, train_experiments, train_grid
 
@@ -341,14 +342,14 @@ def warmup(train=None, together=None) -> int:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from sphere_toy import evaluate
+    from sphere_toy.analysis import evaluate
     from sphere_toy.data import load
     from sphere_toy.train import load_result, save_result, train_grid
 
     if args.command == "warmup":
         return warmup()
     if getattr(args, "from_run", None):  # figures of a saved run: nothing to train
-        from sphere_toy.figures import write_figures
+        from sphere_toy.plots.slides import write_figures
 
         try:
             result = load_result(args.from_run)
@@ -381,7 +382,7 @@ def main(argv=None) -> int:
         save_result(result, args.out)
         print(f"saved {len(specs)} models to {args.out}")
     else:
-        from sphere_toy.figures import write_figures
+        from sphere_toy.plots.slides import write_figures
 
         for path in write_figures(result, args.out):
             print(path)

@@ -134,6 +134,7 @@ ID_LATENT_DIM = 16  # latent "face" space
 ID_NUISANCE_DIM = 6  # shared nuisance directions: yaw, pitch, roll, light azimuth, light elevation, expression
 ID_TRAIT_DIM = ID_LATENT_DIM - ID_NUISANCE_DIM  # identity traits, orthogonal to the nuisance directions
 ID_INPUT_DIM = 64  # what the network sees (an 8x8 "photo", the size of the digits)
+DIGIT_PIXELS = 64  # sklearn's digits: 8x8 pixels
 _ID_TRAIT_DECAY = 0.8  # trait j's spread is proportional to 0.8^j: a few traits tell people apart most (face shape),
 #   many fine ones a little. For the look of it: equally strong traits (1.0) measured about the same open-set AUCs
 #   (seeds 0..2, nuisance 2: raw 0.73, 3-D embeddings 0.87-0.90) with higher closed-set accuracy.
@@ -432,6 +433,12 @@ def shown_class_name(name: str) -> str:
     """A class name of `load` ("digit 7") in the current language; any other name as it is."""
     word, _sep, number = name.partition(" ")
     return _(_CLASS_NAMES[word]).format(n=number) if word in _CLASS_NAMES and number.isdigit() else name
+
+
+def input_width(config: DataConfig) -> int:
+    """The width of the inputs `load(config)` gives, without loading them: 64 pixels for the digits, ID_INPUT_DIM
+    for the identities, `input_dim` for the blobs (what a run's cost and its first layer depend on)."""
+    return {"digits": DIGIT_PIXELS, "identities": ID_INPUT_DIM}.get(config.source, config.input_dim)
 
 
 def load(config: DataConfig) -> Dataset:

@@ -65,13 +65,27 @@ import logging
 import pathlib
 import re
 import threading
+from dataclasses import dataclass
 
-LANGUAGES = ("en", "zh-TW")  # BCP 47 tags, as the URL's lang= and the switch use them
+
+@dataclass(frozen=True)
+class Language:
+    """A language of the app, declared once: everything else asks `LANGUAGES`, `NAMES` or these fields."""
+
+    tag: str  # BCP 47, as the URL's lang= and the switch use it: "zh-TW"
+    name: str  # in its own words, for the switch: "繁體中文"
+    folder: str  # its catalog's folder under locale/ (gettext's ll_CC spelling): "zh_TW"
+    cjk: bool = False  # written in Chinese characters: its figures need a CJK font (`plots.style.cjk_font`)
+
+
+DECLARED = (Language("en", "English", "en"), Language("zh-TW", "繁體中文", "zh_TW", cjk=True))
+LANGUAGES = tuple(lang.tag for lang in DECLARED)  # the tags, in the switch's order
 DEFAULT = "en"
-NAMES = {"en": "English", "zh-TW": "繁體中文"}  # each language in its own words, for the switch
+NAMES = {lang.tag: lang.name for lang in DECLARED}
+CJK = frozenset(lang.tag for lang in DECLARED if lang.cjk)  # the languages drawn with a CJK font
 DOMAIN = "sphere_toy"
 LOCALE_DIR = pathlib.Path(__file__).with_name("locale")
-_LOCALES = {"en": "en", "zh-TW": "zh_TW"}  # language -> the catalog's folder (gettext's ll_CC spelling)
+_LOCALES = {lang.tag: lang.folder for lang in DECLARED}  # language -> the catalog's folder
 
 log = logging.getLogger(__name__)
 
@@ -225,3 +239,11 @@ def _translations(lang: str) -> gettext.NullTranslations:
         except Exception:  # noqa: BLE001 - a broken catalog shows English, it does not take the app down
             log.exception("could not load the %s catalog; showing English", lang)
             return gettext.NullTranslations()
+
+
+def sentences(parts) -> str:
+    """Sentences one after another as the language writes them: a space between two in English, none in Chinese
+    (where each ends with a full-width stop). Empty parts are left out; no parts give ""."""
+    kept = [part for part in parts if part]
+    # TRANSLATORS: two sentences one after the other; Chinese puts nothing between them.
+    return functools.reduce(lambda text, more: _("{text} {more}").format(text=text, more=more), kept) if kept else ""

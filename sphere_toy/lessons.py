@@ -11,7 +11,6 @@ says what the run shows, also when that is not what the lesson expects. Every te
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -19,9 +18,13 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from sphere_toy import evaluate, losses, margins, metrics, views
+from sphere_toy import views
+from sphere_toy.analysis import evaluate
+from sphere_toy.core import losses
+from sphere_toy.core import margins
+from sphere_toy.analysis import metrics
 from sphere_toy.data import shown_class_name
-from sphere_toy.i18n import N_, _
+from sphere_toy.i18n import N_, _, sentences
 from sphere_toy.settings import PRESETS, Settings
 from sphere_toy.train import GridResult
 
@@ -137,13 +140,6 @@ def required_angle(m: int, lam: float, theta: float) -> float:
     return math.acos(min(max(target, -1.0), 1.0))
 
 
-def _join(*sentences) -> str:
-    """Sentences one after another as the language writes them (a space between two in English, none in Chinese)."""
-    kept = [s for s in sentences if s]
-    # TRANSLATORS: two sentences one after the other; Chinese puts nothing between them.
-    return functools.reduce(lambda text, more: _("{text} {more}").format(text=text, more=more), kept) if kept else ""
-
-
 # ---- the notices, one per step ----
 
 
@@ -164,7 +160,7 @@ def _notice_open_set_intro(results: Results) -> str:
         acc=100 * rec.test_acc,
     )
     if data.n_open_classes < 2 or rec.open_set_auc is None:
-        return _join(first, _("This run holds out too few classes for an open-set test."))
+        return sentences([first, _("This run holds out too few classes for an open-set test.")])
     held = _(
         "The {h} held-out classes ({names}) were never trained on; judged by the cosine of their features, "
         "pairs of them are told apart with an AUC of {auc:.3f} (0.5 is chance, 1 is perfect)."
@@ -175,7 +171,7 @@ def _notice_open_set_intro(results: Results) -> str:
     )
     raw = rec.input_open_set_auc
     if raw is None:
-        return _join(first, held)
+        return sentences([first, held])
     if rec.open_set_auc > raw:
         versus = _(
             "Cosine on the raw inputs, with no net at all, scores {raw:.3f}: the features carry over to "
@@ -186,7 +182,7 @@ def _notice_open_set_intro(results: Results) -> str:
             "Cosine on the raw inputs, with no net at all, scores {raw:.3f}: features learnt on {k} classes "
             "keep less for new classes than the raw inputs do (step 8 trains on many more)."
         ).format(raw=raw, k=data.n_classes)
-    return _join(first, held, versus)
+    return sentences([first, held, versus])
 
 
 def _notice_softmax_boundary(results: Results) -> str:
@@ -204,12 +200,14 @@ def _notice_softmax_boundary(results: Results) -> str:
     ).format(model=name, lo=norms.min(), hi=norms.max(), b_lo=b.min(), b_hi=b.max())
     offsets = list(border_offsets(result, g).values())
     if max(offsets, default=0.0) < 1e-6:
-        return _join(
-            free,
-            _(
-                "All {n} borders between neighbouring classes pass through the origin: on this run the "
-                "biases are equal, so only the angle decides."
-            ).format(n=len(offsets)),
+        return sentences(
+            [
+                free,
+                _(
+                    "All {n} borders between neighbouring classes pass through the origin: on this run the "
+                    "biases are equal, so only the angle decides."
+                ).format(n=len(offsets)),
+            ]
         )
     near = max(offsets) / 2
     miss = _(
@@ -228,7 +226,7 @@ def _notice_softmax_boundary(results: Results) -> str:
             "Close to the origin the biases weigh more: on the circle of radius {radius:.2f}, the regions' "
             "widths differ from those at the features' length by up to {change:.0f}°."
         ).format(radius=near, change=width_change(result, g, near))
-    return _join(free, miss, inside)
+    return sentences([free, miss, inside])
 
 
 def _notice_m_softmax(results: Results) -> str:
@@ -267,12 +265,12 @@ def _notice_m_softmax(results: Results) -> str:
             "features' median length {large:.1f}: on this run the length of x matters too."
         ).format(small=small, large=result.feature_scale(g), change=change)
     if not soft:
-        return _join(unit, same)
+        return sentences([unit, same])
     soft_change = width_change(result, s, small)
     versus = _("Softmax's regions differ by up to {change:.1f}° between the same two circles.").format(
         change=soft_change
     )
-    return _join(unit, same, versus)
+    return sentences([unit, same, versus])
 
 
 def _notice_a_softmax(results: Results) -> str:
@@ -316,7 +314,7 @@ def _notice_a_softmax(results: Results) -> str:
         base_share=100 * margin_share(result, base, g),
         base=baseline,
     )
-    return _join(theta, spread, zone)
+    return sentences([theta, spread, zone])
 
 
 PSI_M = 4  # the margin of the ψ step: the paper's, and the only one the notes' sign trick is written for
@@ -360,7 +358,7 @@ def _notice_psi(results: Results) -> str:
     check = _("Over {n} angles from 0° to 180°, the trick and ψ differ by at most {gap:.1e}.").format(
         n=len(theta), gap=gap
     )
-    return _join(again, falls, trick, check)
+    return sentences([again, falls, trick, check])
 
 
 def _notice_lambda(results: Results) -> str:
@@ -425,17 +423,17 @@ def _notice_lambda(results: Results) -> str:
             )
         )
         parts.append(verdict.format(model=spec.name, low=t0, high=t1, l0=l0, l1=l1))
-    return _join(*parts)
+    return sentences([*parts])
 
 
 def _bound_runs() -> tuple[Settings, ...]:
-    from sphere_toy import mbound  # imported when the step's runs are asked for, not when the lesson is loaded
+    from sphere_toy.analysis import mbound  # imported when the step's runs are asked for, not when the lesson is loaded
 
     return (mbound.CHECK_SETTINGS,)
 
 
 def _notice_bound(results: Results) -> str:
-    from sphere_toy import mbound
+    from sphere_toy.analysis import mbound
 
     return mbound.check_text(mbound.check(results[0]))
 
@@ -481,7 +479,7 @@ def _notice_open_set(results: Results) -> str:
                 model=effect.name, base=effect.baseline, n=len(effect.diffs), mean=effect.mean, higher=effect.higher
             )
         )
-    return _join(*parts)
+    return sentences([*parts])
 
 
 def _notice_take_home(results: Results) -> str:
@@ -552,7 +550,7 @@ def _notice_take_home(results: Results) -> str:
                     )
                 )
                 parts.append(text.format(model=s.name, base=margins.LOSSES[base].label, after=t, before=plain[base]))
-    return _join(*parts)
+    return sentences([*parts])
 
 
 # ---- the steps ----

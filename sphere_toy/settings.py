@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Mapping, NamedTuple
 
-from sphere_toy import margins
+from sphere_toy.core import margins
 from sphere_toy.data import N_DIGITS, DataConfig, load
 from sphere_toy.i18n import N_, _, ngettext
-from sphere_toy.losses import PAPER_LIKE_GAMMA, TOY_SCALE
-from sphere_toy.margins import LOSSES, ModelSpec
+from sphere_toy.core.losses import PAPER_LIKE_GAMMA, TOY_SCALE
+from sphere_toy.core.margins import LOSSES, ModelSpec
 from sphere_toy.safe_text import clip
 from sphere_toy.train import Experiment, TrainConfig
 

@@ -24,11 +24,17 @@ import numpy as np
 import optax
 from jax.sharding import Mesh, PartitionSpec as P
 
-from sphere_toy import margins
+from sphere_toy.core import margins
 from sphere_toy.data import Dataset
-from sphere_toy.losses import RUN_LAMBDA_GAMMA, decision_logits, effective_weights, margin_logits, run_lambda_schedule
-from sphere_toy.margins import ModelSpec
-from sphere_toy.models import NetConfig, embed, init_params
+from sphere_toy.core.losses import (
+    RUN_LAMBDA_GAMMA,
+    decision_logits,
+    effective_weights,
+    margin_logits,
+    run_lambda_schedule,
+)
+from sphere_toy.core.margins import ModelSpec
+from sphere_toy.core.models import NetConfig, embed, init_params
 
 
 def enable_compilation_cache() -> str:
@@ -126,7 +132,7 @@ class TrainConfig:
 @dataclass(frozen=True, eq=False)
 class GridResult:
     """Everything a grid run produced, as NumPy arrays; index g runs over `specs`. Plain data: what is measured on
-    it is in `sphere_toy.evaluate`."""
+    it is in `sphere_toy.analysis.evaluate`."""
 
     specs: tuple[ModelSpec, ...]
     config: TrainConfig

@@ -136,13 +136,14 @@ def open_room(
 
 
 def finished_runs(log_path: pathlib.Path, event: str = "finished") -> list[tuple[float, str]]:
-    """The "run finished" (or "run started") lines `sphere_toy.jobs` wrote to the server's log: (wall-clock time,
+    """The "run finished" (or "run started") lines `sphere_toy.serving.jobs` wrote to the server's log: (wall-clock
+    time,
     the experiment)."""
     import datetime
 
     runs = []
     for line in log_path.read_text(errors="replace").splitlines():
-        if f" sphere_toy.jobs: run {event}" in line:
+        if f" sphere_toy.serving.jobs: run {event}" in line:
             stamp = datetime.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
             runs.append((stamp.timestamp(), line.rsplit(": ", 1)[-1]))
     return runs

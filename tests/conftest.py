@@ -8,7 +8,7 @@ import pytest  # noqa: E402
 def app_runs():
     """The app's two standard experiments, shortened to 300 steps: the default (3-D, six models on 6 digits with 4
     held out) and the "Paper Fig. 2" preset (2-D). Trained once per test session, as the app's job does."""
-    from sphere_toy.jobs import train_settings
+    from sphere_toy.serving.jobs import train_settings
     from sphere_toy.settings import PRESETS, Settings
 
     shorten = {"steps": 300}
@@ -37,7 +37,7 @@ def _blob_run(dim, specs):
 @pytest.fixture(scope="session")
 def r2():
     """2-D features of softmax, M-softmax and A-softmax m=4 on the blobs."""
-    from sphere_toy.margins import model_grid
+    from sphere_toy.core.margins import model_grid
 
     return _blob_run(2, model_grid(ms=(4,)))
 
@@ -45,7 +45,7 @@ def r2():
 @pytest.fixture(scope="session")
 def r3():
     """The same grid with 3-D features."""
-    from sphere_toy.margins import model_grid
+    from sphere_toy.core.margins import model_grid
 
     return _blob_run(3, model_grid(ms=(4,)))
 
@@ -53,7 +53,7 @@ def r3():
 @pytest.fixture(scope="session")
 def family_runs():
     """The margin family on the blobs, 2-D and 3-D: M-softmax, A-softmax m=4, NormFace, CosFace, ArcFace."""
-    from sphere_toy.margins import ModelSpec
+    from sphere_toy.core.margins import ModelSpec
 
     specs = [ModelSpec(*args) for args in FAMILY]
     return {2: _blob_run(2, specs), 3: _blob_run(3, specs)}

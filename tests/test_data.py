@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import load_digits
 
-from sphere_toy import data, metrics
+from sphere_toy import data
+from sphere_toy.analysis import metrics
 from sphere_toy.data import (
     ID_INPUT_DIM,
     ID_LATENT_DIM,
@@ -52,6 +53,7 @@ def test_shapes_dtypes_and_label_ranges(config):
     k, h = config.n_classes, config.held_out
     f = config.input_dim if config.source == "blobs" else 64
     assert (d.n_classes, d.n_open_classes, d.n_features) == (k, h, f)
+    assert data.input_width(config) == f  # told without loading (a run's cost asks it)
     assert len(d.class_names) == k + h
     for x, y in [(d.x_train, d.y_train), (d.x_test, d.y_test), (d.x_open, d.y_open)]:
         assert x.dtype == np.float32 and y.dtype == np.int32

@@ -147,7 +147,9 @@ def test_the_server_prepared_its_first_page_before_serving_it(server):
     """`streamlit run app.py` served the st.App at the end of app.py: its lifespan prepared the first page, and
     the import did not fill the terminal with Streamlit's cache warnings."""
     log = LOG.read_text(errors="replace")
-    assert "sphere_toy.serve: ready: the first page's figures and the default run's program were prepared" in log
+    assert (
+        "sphere_toy.serving.serve: ready: the first page's figures and the default run's program were prepared" in log
+    )
     assert "preparing" not in log and "No runtime found" not in log and "Traceback" not in log  # no warning
 
 

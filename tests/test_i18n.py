@@ -22,7 +22,8 @@ from hypothesis import given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from sphere_toy import i18n, plots, plots_style
+from sphere_toy import i18n, plots
+from sphere_toy.plots import style as plots_style
 from sphere_toy.i18n import _, ngettext
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -74,7 +75,9 @@ def test_extraction_finds_the_library_and_app_messages(extracted):
     """The mapping reads what it should: a label of settings.LIMITS (N_), a figure's text (_), a plural (ngettext)."""
     assert "Classes trained on" in extracted and "training features on the unit sphere" in extracted
     assert extracted["{h} held-out class (grey)"][0] == ("{h} held-out class (grey)", "{h} held-out classes (greys)")
-    assert any(where.startswith("sphere_toy/plots.py:") for _msg, wheres in extracted.values() for where in wheres)
+    assert any(
+        where.startswith("sphere_toy/plots/__init__.py:") for _msg, wheres in extracted.values() for where in wheres
+    )
 
 
 def test_every_message_is_in_both_catalogs(extracted, catalogs):
@@ -330,3 +333,10 @@ def test_without_a_cjk_font_figures_stay_english(monkeypatch):
         assert "target logit" in text and not any("\u4e00" <= c <= "\u9fff" for c in text)
         assert _("Data") == "資料"  # the page itself is still in Chinese
     assert plots_style.figure_language("en") == "en"
+
+
+def test_sentences_join_as_each_language_writes_them():
+    with i18n.using("en"):
+        assert i18n.sentences(["One.", "", "Two."]) == "One. Two." and i18n.sentences([]) == ""
+    with i18n.using("zh-TW"):
+        assert i18n.sentences(["一。", "二。"]) == "一。二。"

@@ -8,9 +8,9 @@ import time
 import numpy as np
 import pytest
 
-import sphere_toy.jobs
-from sphere_toy import evaluate
-from sphere_toy.jobs import DrawBudget, Jobs, measure, train_settings
+import sphere_toy.serving.jobs
+from sphere_toy.analysis import evaluate
+from sphere_toy.serving.jobs import DrawBudget, Jobs, measure, train_settings
 from sphere_toy.settings import Settings
 
 # Seconds after which a wait in these tests fails: only a hang takes this long (the threads here answer in
@@ -50,7 +50,8 @@ def _wait(predicate, timeout=HANG):
 
 
 class Clock:
-    """`sphere_toy.jobs`'s `time` in a test. `monotonic()` moves only when the test says (`advance`), so that a rule
+    """`sphere_toy.serving.jobs`'s `time` in a test. `monotonic()` moves only when the test says (`advance`), so that
+    a rule
     in seconds (abandon_after, stop_after, idle_after, a draw's share of a core, a run's pace) is checked at exact
     times rather than by sleeping them on a machine that may be busy. `sleep` is a thread polling: it is counted, and
     yields for a moment without moving the clock."""
@@ -78,7 +79,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
     clock = Clock()
-    monkeypatch.setattr(sphere_toy.jobs, "time", clock)
+    monkeypatch.setattr(sphere_toy.serving.jobs, "time", clock)
     return clock
 
 

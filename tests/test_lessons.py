@@ -17,7 +17,9 @@ import pytest
 from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
-from sphere_toy import cost, lessons, metrics, views
+from sphere_toy import lessons, views
+from sphere_toy.serving import cost
+from sphere_toy.analysis import metrics
 from sphere_toy.settings import PRESETS, Settings
 
 SHORT = 300  # steps of the test runs
@@ -31,7 +33,7 @@ def _short(settings: Settings) -> Settings:
 @pytest.fixture(scope="module")
 def trained(app_runs):
     """A function from a step to its results: each distinct experiment trained once, at 300 steps."""
-    from sphere_toy.jobs import train_settings
+    from sphere_toy.serving.jobs import train_settings
 
     cache = {_short(Settings()): app_runs[3], _short(FIG2): app_runs[2]}
 
@@ -59,7 +61,7 @@ def _numbers(pattern: str, text: str) -> list[float]:
 
 
 def _has_bound() -> bool:
-    return importlib.util.find_spec("sphere_toy.mbound") is not None
+    return importlib.util.find_spec("sphere_toy.analysis.mbound") is not None
 
 
 def _steps_with_runs():
@@ -450,9 +452,9 @@ def test_take_home_does_not_claim_a_prior_the_weights_do_not_hold(trained):
     assert "a prior learnt from the imbalance" not in text and "did not learn the imbalance" in text
 
 
-@pytest.mark.skipif(not _has_bound(), reason="sphere_toy/mbound.py is not there yet")
+@pytest.mark.skipif(not _has_bound(), reason="sphere_toy/analysis/mbound.py is not there yet")
 def test_bound_step_runs_mbounds_check_and_says_its_sentence(trained):
-    from sphere_toy import mbound
+    from sphere_toy.analysis import mbound
 
     s = _step("m-bound")
     assert lessons.runs(s) == (mbound.CHECK_SETTINGS,)

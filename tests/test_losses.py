@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jax.test_util import check_grads
 
-from sphere_toy.losses import (
+from sphere_toy.core.losses import (
     a_softmax_loss,
     annealed_target,
     arcface_loss,

@@ -6,10 +6,12 @@ import optax
 import pytest
 
 import sphere_toy.train as train
-from sphere_toy import evaluate, margins
+from sphere_toy import plots
+from sphere_toy.analysis import evaluate
+from sphere_toy.core import margins
 from sphere_toy.__main__ import _model
 from sphere_toy.data import DataConfig, load
-from sphere_toy.margins import LOSSES, ModelSpec
+from sphere_toy.core.margins import LOSSES, ModelSpec
 from sphere_toy.settings import Settings
 
 # Each registered loss at its default margin and at another one (its neutral margin, where it has one).
@@ -109,7 +111,7 @@ def test_each_loss_declares_what_the_views_ask():
             lo, hi = loss.margin_range
             assert lo <= loss.margin_default <= hi and all(lo <= m <= hi for m in loss.margin_choices)
             assert loss.zone_rule
-    colors = margins.colors(SPECS)
+    colors = plots.model_colors(SPECS)
     assert len(set(colors)) >= len(LOSSES)  # the losses are told apart by colour
 
 

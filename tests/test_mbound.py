@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
-from sphere_toy import losses, mbound
-from sphere_toy.mbound import (
+from sphere_toy.core import losses
+from sphere_toy.analysis import mbound
+from sphere_toy.analysis.mbound import (
     BRANCH_ANGLE,
     MANY_CLASS_BOUND,
     TWO_CLASS_BOUND,
@@ -23,8 +24,8 @@ from sphere_toy.mbound import (
     smallest_m,
     two_class_angles,
 )
-from sphere_toy.plots_bound import bound_figure
-from sphere_toy.plots_style import MIN_FONT_PT, figure_png
+from sphere_toy.plots.bound import bound_figure
+from sphere_toy.plots.style import MIN_FONT_PT, figure_png
 
 N = 2000  # points on the circle for the brute force
 TOL = 4 * 2 * math.pi / N  # each end of an arc is found to within one grid step

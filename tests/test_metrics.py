@@ -1,4 +1,5 @@
-"""Tests for sphere_toy.metrics: slow loop references, hand-made geometry, invariances, open-set protocol, edges."""
+"""Tests for sphere_toy.analysis.metrics: slow loop references, hand-made geometry, invariances, open-set protocol,
+edges."""
 
 import itertools
 import math
@@ -8,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sphere_toy import metrics
-from sphere_toy.metrics import (
+from sphere_toy.analysis import metrics
+from sphere_toy.analysis.metrics import (
     accuracy,
     angle_histogram,
     angle_stats,
@@ -331,7 +332,7 @@ def test_deciding_pairs_against_a_loop_over_every_pair():
 
 
 def test_region_angles_are_the_share_of_the_circle_each_class_wins():
-    from sphere_toy.metrics import region_angles
+    from sphere_toy.analysis.metrics import region_angles
 
     w = np.array([[1.0, -1.0], [0.0, 0.0]])  # two opposite weights: half the circle each
     np.testing.assert_allclose(region_angles(w, np.zeros(2), 1.0), [180, 180], atol=0.2)
@@ -344,7 +345,7 @@ def test_region_angles_are_the_share_of_the_circle_each_class_wins():
 
 
 def test_rank_correlation_is_spearmans_rho():
-    from sphere_toy.metrics import rank_correlation
+    from sphere_toy.analysis.metrics import rank_correlation
 
     assert rank_correlation([1, 2, 3, 4], [10, 20, 30, 45]) == pytest.approx(1.0)
     assert rank_correlation([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)

@@ -3,8 +3,8 @@ cosine better than the raw photos do, for every loss and every seed (seeded; doc
 
 import pytest
 
-from sphere_toy import evaluate
-from sphere_toy.jobs import train_settings
+from sphere_toy.analysis import evaluate
+from sphere_toy.serving.jobs import train_settings
 from sphere_toy.settings import PRESETS
 
 

@@ -10,10 +10,12 @@ from matplotlib.figure import Figure
 from numpy.polynomial.chebyshev import cheb2poly
 from PIL import Image
 
-from sphere_toy import evaluate, metrics, plots
+from sphere_toy import plots
+from sphere_toy.analysis import evaluate
+from sphere_toy.analysis import metrics
 from sphere_toy.data import DataConfig, load
-from sphere_toy.figures import write_figures
-from sphere_toy.margins import model_grid
+from sphere_toy.plots.slides import write_figures
+from sphere_toy.core.margins import model_grid
 from sphere_toy.train import TrainConfig, train_grid
 
 from conftest import BLOBS
@@ -465,7 +467,7 @@ def test_a_run_whose_features_blow_up_is_flagged(r2):
 
 
 def test_the_sphere_is_seen_from_where_the_weights_are_apart(r3):
-    from sphere_toy.plots3d import label_position, unit_weights, view_direction
+    from sphere_toy.plots.sphere import label_position, unit_weights, view_direction
 
     default = np.ones(3) / np.sqrt(3)  # plotly's default camera direction
     for g in range(3):

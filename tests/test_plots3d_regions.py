@@ -12,11 +12,12 @@ from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_hex, to_rgb
 from PIL import Image
 
-from sphere_toy import losses, plots3d
-from sphere_toy.margins import ModelSpec
+from sphere_toy.core import losses
+from sphere_toy.plots import sphere as plots3d
+from sphere_toy.core.margins import ModelSpec
 
 from conftest import BLOBS, FAMILY
-from sphere_toy.plots_style import figure_png, result_colors
+from sphere_toy.plots.style import figure_png, result_colors
 
 SPECS = [ModelSpec(*args) for args in FAMILY]  # the shared 3-D family run (conftest.py): 3 blobs + 2 held out
 K = BLOBS["n_classes"]

@@ -8,8 +8,9 @@ image width). Plotly charts say their text sizes in pixels.
 
 import pytest
 
-from sphere_toy import plots, screens, views
-from sphere_toy.plots_style import png_size
+from sphere_toy import plots, views
+from sphere_toy.plots import screens
+from sphere_toy.plots.style import png_size
 
 MIN_PX = {"normal": 11.0, "present": 18.0}
 

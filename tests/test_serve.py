@@ -1,5 +1,5 @@
 """Before the first page: `streamlit run app.py` serves the app through its `st.App`, whose lifespan draws the
-figures a new page opens on and warms the default run (`sphere_toy/serve.py`)."""
+figures a new page opens on and warms the default run (`sphere_toy/serving/serve.py`)."""
 
 import asyncio
 import json
@@ -14,7 +14,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import sphere_toy.train
-from sphere_toy import plots, screens, serve, views
+from sphere_toy import plots, views
+from sphere_toy.plots import screens
+from sphere_toy.serving import serve
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
 SMALL = {"steps": "60", "hidden": "16", "losses": "softmax,msoftmax"}  # a page's run of about a second
@@ -115,7 +117,7 @@ def test_the_lifespan_prepares_before_serving_and_a_failure_does_not_stop_the_se
 
     serve._ready.clear()
     monkeypatch.setitem(views.BUILDERS, "psi_figure", lambda *a: 1 / 0)
-    with caplog.at_level(logging.WARNING, "sphere_toy.serve"):
+    with caplog.at_level(logging.WARNING, "sphere_toy.serving.serve"):
         assert not asyncio.run(serve_once())  # the server still starts ...
     assert "preparing the first page's figures failed; the first page will take longer" in caplog.text  # says so
     assert chunks == [100, 100]  # ... and the other steps still ran
@@ -137,6 +139,6 @@ def test_a_warm_up_that_takes_too_long_does_not_keep_the_server_from_serving(mon
             go_on.set()
             return serving_before_it_ended
 
-    with caplog.at_level(logging.WARNING, "sphere_toy.serve"):
+    with caplog.at_level(logging.WARNING, "sphere_toy.serving.serve"):
         assert asyncio.run(serve_once())
     assert "serving anyway" in caplog.text

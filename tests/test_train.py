@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 import sphere_toy.train
-from sphere_toy import evaluate, metrics
+from sphere_toy.analysis import evaluate
+from sphere_toy.analysis import metrics
 from sphere_toy.data import DataConfig, load
-from sphere_toy.losses import run_lambda_schedule
-from sphere_toy.margins import ModelSpec, model_grid
+from sphere_toy.core.losses import run_lambda_schedule
+from sphere_toy.core.margins import ModelSpec, model_grid
 from sphere_toy.train import Experiment, TrainConfig, load_result, merge_key, save_result, train_experiments, train_grid
 
 CONFIG = TrainConfig(hidden=(32,), feature_dim=3, steps=800, batch_size=64, chunk_steps=200)
@@ -88,8 +89,8 @@ def test_a_softmax_m1_is_m_softmax_trained_once(result, data, monkeypatch):
         np.testing.assert_array_equal(result.history[name][2], result.history[name][1], err_msg=name)
     assert np.isnan(result.history["lambda"][1:3]).all()  # neither anneals: no margin
     trained = []
-    hyper = sphere_toy.margins.hyper
-    monkeypatch.setattr(sphere_toy.margins, "hyper", lambda specs: trained.append(len(specs)) or hyper(specs))
+    hyper = sphere_toy.core.margins.hyper
+    monkeypatch.setattr(sphere_toy.core.margins, "hyper", lambda specs: trained.append(len(specs)) or hyper(specs))
     train_grid(data, model_grid(ms=(1, 4), seeds=(0, 1)), dataclasses.replace(CONFIG, steps=10, chunk_steps=10))
     n_dev = len(jax.devices())  # the grid is padded to a multiple of the devices (one per core, up to 8)
     assert trained == [-(-6 // n_dev) * n_dev]  # 8 specs, 6 models: M-softmax and A-softmax m = 1 once per seed

@@ -4,7 +4,8 @@ lessons name its views, and every figure in it is a real builder drawn for a rea
 import inspect
 import types
 
-from sphere_toy import lessons, plots, screens, views
+from sphere_toy import lessons, plots, views
+from sphere_toy.plots import screens
 from sphere_toy.ui.tabs import ALL_SEEDS, RENDERERS
 
 

@@ -3,5 +3,6 @@
 `app.py` calls `page.main` for every page. Below it: `state` (the URL and the page's language and mode), `messages`
 (errors, warnings, captions), `figures` (every figure through the cache), `runs` and `live` (the training queue on
 the page), `experiment` and `sidebar` (the experiment form), `lesson` (the lesson path) and `tabs` (one module per
-view of `sphere_toy.views`). Everything computed or drawn comes from below: `sphere_toy.jobs`, `plots`, `lessons`.
+view of `sphere_toy.views`). Everything computed or drawn comes from below: `sphere_toy.serving.jobs`, `plots`,
+`lessons`.
 """

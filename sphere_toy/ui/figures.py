@@ -7,7 +7,9 @@ from typing import Callable
 
 import streamlit as st
 
-from sphere_toy import i18n, plots, screens, serve, views
+from sphere_toy import i18n, plots, views
+from sphere_toy.plots import screens
+from sphere_toy.serving import serve
 from sphere_toy.i18n import _
 from sphere_toy.settings import Settings
 from sphere_toy.train import GridResult

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sphere_toy import i18n, lessons, mbound, plots, screens, serve, views
+from sphere_toy import i18n, lessons, plots, views
+from sphere_toy.analysis import mbound
+from sphere_toy.plots import screens
+from sphere_toy.serving import serve
 from sphere_toy.i18n import _
-from sphere_toy.jobs import Job
+from sphere_toy.serving.jobs import Job
 from sphere_toy.settings import Settings
 from sphere_toy.train import GridResult
 from sphere_toy.ui.experiment import show_settings

@@ -6,9 +6,12 @@ import time
 
 import streamlit as st
 
-from sphere_toy import evaluate, i18n, plots, screens, serve, views
+from sphere_toy import i18n, plots, views
+from sphere_toy.analysis import evaluate
+from sphere_toy.plots import screens
+from sphere_toy.serving import serve
 from sphere_toy.i18n import _
-from sphere_toy.jobs import DrawBudget, Job
+from sphere_toy.serving.jobs import DrawBudget, Job
 from sphere_toy.settings import Settings
 from sphere_toy.ui.state import mode
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sphere_toy import margins, plots
+from sphere_toy import plots
+from sphere_toy.core import margins
 from sphere_toy.i18n import _, ngettext
-from sphere_toy.plots_style import sentences
+from sphere_toy.i18n import sentences
 from sphere_toy.safe_text import clip, markdown_literal
 from sphere_toy.train import GridResult
 from sphere_toy.ui.state import mode, url_choice

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sphere_toy import evaluate, i18n, views
+from sphere_toy import i18n, views
+from sphere_toy.analysis import evaluate
 from sphere_toy.i18n import _
 from sphere_toy.settings import PRESETS
 from sphere_toy.ui.experiment import preset_note

@@ -10,9 +10,12 @@ import uuid
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from sphere_toy import cost, evaluate, i18n, screens, views
+from sphere_toy import i18n, views
+from sphere_toy.serving import cost
+from sphere_toy.analysis import evaluate
+from sphere_toy.plots import screens
 from sphere_toy.i18n import N_, _, ngettext
-from sphere_toy.jobs import Job, Jobs, log_runs_to_terminal
+from sphere_toy.serving.jobs import Job, Jobs, log_runs_to_terminal
 from sphere_toy.settings import Settings
 from sphere_toy.train import GridResult
 from sphere_toy.ui.figures import render_png

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sphere_toy import cost, lessons, margins
+from sphere_toy import lessons
+from sphere_toy.serving import cost
+from sphere_toy.core import margins
 from sphere_toy.i18n import _, ngettext
 from sphere_toy.settings import LIMITS, PRESETS, QUERY_KEYS, Settings
 from sphere_toy.ui.experiment import _on_preset, _on_train, _to_url, field_label, form_settings, show_settings

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sphere_toy import plots, screens, views
+from sphere_toy import plots, views
+from sphere_toy.plots import screens
 from sphere_toy.i18n import _
-from sphere_toy.plots_style import sentences
+from sphere_toy.i18n import sentences
 from sphere_toy.settings import Settings
 from sphere_toy.train import GridResult
 from sphere_toy.ui.figures import figure_ui, table

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sphere_toy import evaluate, plots, views
+from sphere_toy import plots, views
+from sphere_toy.analysis import evaluate
 from sphere_toy.i18n import _
 from sphere_toy.settings import Settings
 from sphere_toy.train import GridResult

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sphere_toy import i18n, margins, plots, screens, serve, views
+from sphere_toy import i18n, plots, views
+from sphere_toy.core import margins
+from sphere_toy.plots import screens
+from sphere_toy.serving import serve
 from sphere_toy.i18n import _
 from sphere_toy.views import FAMILY_VIEW, PSI_VIEW
-from sphere_toy.plots_style import sentences
+from sphere_toy.i18n import sentences
 from sphere_toy.ui.figures import figure_ui
 from sphere_toy.ui.messages import explain_ui
 from sphere_toy.ui.state import fragment, mode, url_choice
 
 
+MARGIN_LOSSES = tuple(loss for loss in margins.LOSSES.values() if loss.margin is not None)  # a slider each
 PSI_FIRST = (4, 0.0)  # ψ(θ)'s m and λ as a page opens: the paper's m = 4, fully annealed
 # What a new page shows first, drawn once before the server's first page comes (`serve.lifespan`, at the end).
 FIRST_FIGURES = [
@@ -27,7 +31,10 @@ def target_tab() -> None:
     """A-softmax's ψ(θ), or the whole family's target logits side by side: no training needed. Presenting, the view
     switch and the sliders share one row above a full-width figure, so the figure stays on the first screen."""
     present = mode() == "present"
-    row = st.columns([1.5, 1, 1, 1, 1], vertical_alignment="bottom") if present else [st.container()]
+    # the view switch, then one column per control of the wider view (the family's sliders and λ)
+    row = (
+        st.columns([1.5] + [1] * (len(MARGIN_LOSSES) + 1), vertical_alignment="bottom") if present else [st.container()]
+    )
     view = url_choice(
         row[0].segmented_control,
         _("Show"),
@@ -47,9 +54,9 @@ def target_tab() -> None:
 def family_view(slots) -> None:
     """Each margin loss's slider, then its target logit and two-class boundary (`plots.family_figure`)."""
     present = slots is not None
-    slots = slots or st.columns(4)
+    slots = slots or st.columns(len(MARGIN_LOSSES) + 1)
     chosen = []
-    for col, loss in zip(slots, (loss for loss in margins.LOSSES.values() if loss.margin is not None)):
+    for col, loss in zip(slots, MARGIN_LOSSES):
         lo, hi = loss.margin_range
         step = 1 if loss.integer_margin else 0.05
         help_text = (
@@ -68,7 +75,7 @@ def family_view(slots) -> None:
             help=help_text.format(paper=_(loss.paper), boundary=loss.boundary),
         )
         chosen.append((loss.id, value))
-    lam = slots[3].select_slider(
+    lam = slots[len(MARGIN_LOSSES)].select_slider(
         _("λ (A-softmax)"),
         (0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0),
         0.0,

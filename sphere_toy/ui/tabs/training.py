@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sphere_toy import i18n, plots, screens, views
+from sphere_toy import i18n, plots, views
+from sphere_toy.plots import screens
 from sphere_toy.i18n import _
 from sphere_toy.settings import Settings
 from sphere_toy.train import GridResult

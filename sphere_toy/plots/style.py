@@ -37,7 +37,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
-from sphere_toy import i18n, margins
+from sphere_toy import i18n
+from sphere_toy.i18n import sentences  # noqa: F401  (the plots' texts use it from here too)
+from sphere_toy.core import margins
 from sphere_toy.data import shown_class_name
 from sphere_toy.i18n import _, ngettext
 
@@ -81,7 +83,7 @@ def styled(fn):
         lang = figure_language(i18n.current())
         with _LOCK, i18n.using(lang), matplotlib.rc_context({**STYLE, **_font_rc(lang)}):
             out = fn(*args, **kwargs)
-            if lang == "zh-TW" and isinstance(out, Figure):
+            if lang in i18n.CJK and isinstance(out, Figure):
                 _math_words_in_cjk(out)
             return out
 
@@ -167,9 +169,10 @@ def _draws(family: str, text: str) -> bool:
 
 
 def figure_language(lang: str) -> str:
-    """The language figures are drawn in for a page in `lang`: "zh-TW" only when a CJK font is installed
-    (`cjk_font`), else "en" (English words rather than empty boxes)."""
-    return "zh-TW" if lang == "zh-TW" and cjk_font() is not None else "en"
+    """The language figures are drawn in for a page in `lang`: a language written in Chinese characters
+    (`i18n.CJK`) only when a CJK font is installed (`cjk_font`), else the default (English words rather than empty
+    boxes)."""
+    return lang if lang not in i18n.CJK or cjk_font() is not None else i18n.DEFAULT
 
 
 def _font_rc(lang: str) -> dict:
@@ -182,7 +185,7 @@ def _font_rc(lang: str) -> dict:
     comes from the CJK font (whose ‖, · and ≥ are full-width). A text takes `font.family` when it is made, so the
     builder runs inside this (`styled`), and so does the rendering (`figure_png`, which may rewrap texts).
     """
-    font = cjk_font() if lang == "zh-TW" else None
+    font = cjk_font() if lang in i18n.CJK else None
     return {} if font is None else {"font.family": ["sans-serif", font]}
 
 
@@ -212,7 +215,24 @@ def result_colors(result) -> list:
     return class_colors(result.data.n_classes, result.data.n_open_classes)
 
 
-model_colors = margins.colors  # one colour per model, declared with the losses
+def model_colors(specs) -> list[str]:
+    """One colour per model, unlike any class colour: softmax black, M-softmax slate, NormFace green, and a shade
+    of each margin loss's colormap by its margin (larger margin, further along). Models that differ only by seed
+    share a colour (their labels say the seed). The colours are declared with the losses (`Loss.colors`)."""
+    out = []
+    for s in specs:
+        lo, hi, cmap = s.kind.colors
+        if s.kind.margin is None or cmap.startswith("#"):
+            out.append(cmap)
+        elif s.loss == "asoftmax" and not s.has_margin:
+            out.append(margins.LOSSES["msoftmax"].colors[2])  # m = 1 trains M-softmax's rule
+        else:
+            trained = sorted({t.margin for t in specs if t.loss == s.loss and t.has_margin} | {s.margin})
+            frac = trained.index(s.margin) / max(len(trained) - 1, 1) if len(trained) > 1 else 1.0
+            if s.loss == "asoftmax":  # by m itself, so m = 4 keeps its colour whatever else is trained
+                frac = (s.margin - 2) / max(max(trained) - 2, 1)
+            out.append(to_hex(matplotlib.colormaps[cmap](lo + (hi - lo) * frac)))
+    return out
 
 
 LEGEND_CLASSES = 12  # above this many classes a legend says how many there are instead of naming each one
@@ -272,13 +292,6 @@ def diverged_message(result, g: int) -> str:
     return _("training diverged at step {step}; lower the learning rate or raise λ_min").format(
         step=int(result.nan_step[g])
     )
-
-
-def sentences(parts) -> str:
-    """One or more sentences one after another as the language writes them: a space between two in English, none in
-    Chinese (where each ends with a full-width stop)."""
-    # TRANSLATORS: two sentences one after the other; Chinese puts nothing between them.
-    return functools.reduce(lambda text, more: _("{text} {more}").format(text=text, more=more), parts)
 
 
 def check_trained(result, g: int) -> None:
@@ -433,7 +446,7 @@ def fit_legend(owner, handles=None, *, ncol: int = 1, **kwargs):
         handles = owner.get_legend_handles_labels()[0]
     for n in range(max(1, ncol), 0, -1):
         legend = owner.legend(handles=handles, ncol=n, **kwargs)
-        if i18n.current() == "zh-TW":  # before it is measured (`styled` does this for the other texts)
+        if i18n.current() in i18n.CJK:  # before it is measured (`styled` does this for the other texts)
             _math_words_in_cjk(legend)
         if legend.get_window_extent(renderer).width <= 0.98 * width or n == 1:
             break

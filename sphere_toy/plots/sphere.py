@@ -19,10 +19,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
-from sphere_toy import losses, margins
+from sphere_toy.core import losses
+from sphere_toy.core import margins
 from sphere_toy.data import shown_class_name
 from sphere_toy.i18n import _
-from sphere_toy.plots_style import (
+from sphere_toy.plots.style import (
     check_trained,
     class_legend,
     feature_dim,

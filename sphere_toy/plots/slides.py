@@ -5,7 +5,7 @@ from __future__ import annotations
 import pathlib
 
 from sphere_toy import plots
-from sphere_toy.plots_style import model_slug
+from sphere_toy.plots.style import model_slug
 
 PSI_MS = (1, 2, 3, 4)  # the margins whose ψ(θ) curves are drawn
 

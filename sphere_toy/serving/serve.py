@@ -103,7 +103,7 @@ def lifespan(figures: list[FirstFigure]):
 
     @contextlib.asynccontextmanager
     async def warm(app):
-        from sphere_toy.jobs import log_runs_to_terminal
+        from sphere_toy.serving.jobs import log_runs_to_terminal
 
         log_runs_to_terminal()
         try:

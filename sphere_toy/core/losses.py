@@ -10,7 +10,7 @@ Conventions: features have shape (B, D), class weights (D, C) with column j the 
 Every loss is one setting of `margin_logits`: they differ only in the bias, whether W and x are normalised (and the
 scale s that replaces ‖x‖), and where the margin goes in the target logit: cos(mθ) (SphereFace, via ψ), cos(θ + m)
 (ArcFace) or cos θ − m (CosFace). So a grid of models over all of them is vectorised with `jax.vmap`;
-`sphere_toy.margins` declares each loss as such a setting.
+`sphere_toy.core.margins` declares each loss as such a setting.
 """
 
 from __future__ import annotations
@@ -174,7 +174,7 @@ def margin_target(
       t(θ) = (λ cos θ + a(θ) − m₃) / (1 + λ),  a(θ) = ψ_m(θ) (SphereFace) or cos(θ + m₂) (ArcFace),
 
     with m₃ CosFace's cosine margin. m = 1, m₂ = 0 and m₃ = 0 give cos θ: no margin (softmax, M-softmax, NormFace).
-    A loss uses one margin: `sphere_toy.margins` never sets both m > 1 and m₂ ≠ 0 (where m₂ ≠ 0, ψ is unused).
+    A loss uses one margin: `sphere_toy.core.margins` never sets both m > 1 and m₂ ≠ 0 (where m₂ ≠ 0, ψ is unused).
     λ blends the target with the plain cos θ, as SphereFace's training does (Sec. 3.2 and its appendix); the other
     losses train with λ = 0.
 

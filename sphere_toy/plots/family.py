@@ -13,9 +13,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from sphere_toy import margins
+from sphere_toy.core import margins
 from sphere_toy.i18n import _
-from sphere_toy.plots_style import fit_legend, new_figure, styled
+from sphere_toy.plots.style import fit_legend, model_colors, new_figure, styled
 
 REFERENCE = "#1f77b4"
 
@@ -30,7 +30,7 @@ def family_curves(chosen, lam: float = 0.0, n: int = 721):
     specs = sorted(specs, key=lambda s: (list(margins.LOSSES).index(s.loss), s.margin))
     theta = np.linspace(0.0, np.pi, n)
     out = []
-    for spec, color in zip(specs, margins.colors(specs)):
+    for spec, color in zip(specs, model_colors(specs)):
         t = margins.target_curve(spec.kind, spec.margin, np.cos(theta), lam).astype(np.float64)
         boundary = np.degrees(np.arccos(np.where(t >= -1, np.clip(t, -1, 1), np.nan)))
         out.append((spec.token, spec.display_name, color, t, boundary))

@@ -9,7 +9,7 @@ header, so the current tab's figure is inside the first screen. On a larger scre
 
 from __future__ import annotations
 
-from sphere_toy.plots_style import Screen
+from sphere_toy.plots.style import Screen
 
 MODES = ("normal", "present")
 _MAIN_PX = {"normal": 820, "present": 1120}

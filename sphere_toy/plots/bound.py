@@ -7,7 +7,7 @@ angles against m, as fractions of θ12, for two classes (Eq. 8) and for many cla
 opposite weights also follow); they cross at 2 + √3 and at 3. With a training check (`mbound.check`), a table under
 the curves, on the same m axis: how many seeds met the criterion, and how many test features stayed in their arcs.
 
-Every number comes from `sphere_toy.mbound`; this module only draws. Each text is one message with named
+Every number comes from `sphere_toy.analysis.mbound`; this module only draws. Each text is one message with named
 `str.format` fields, translated when the figure is built (`_`, in the figure language: see plots_style).
 """
 
@@ -20,9 +20,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle, Wedge
 
-from sphere_toy import mbound
+from sphere_toy.analysis import mbound
 from sphere_toy.i18n import _
-from sphere_toy.plots_style import (
+from sphere_toy.plots.style import (
     NEGATIVE_COLOR,
     POSITIVE_COLOR,
     class_colors,

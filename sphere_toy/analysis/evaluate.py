@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sphere_toy import metrics
+from sphere_toy.analysis import metrics
 
 _memo: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # result -> {key: report}
 _lock = threading.Lock()
@@ -268,7 +268,7 @@ def seed_aucs(result) -> list[SeedAUCs]:
 
 def margin_effects(result) -> list[MarginEffect]:
     """Each margin model of the line-up against its baseline loss, when the line-up has that loss."""
-    from sphere_toy import margins
+    from sphere_toy.core import margins
 
     rows = {row.token: row for row in seed_aucs(result)}
     out = []

@@ -22,7 +22,9 @@ import statistics
 import threading
 from dataclasses import dataclass
 
-from sphere_toy import margins, train
+from sphere_toy import train
+from sphere_toy.core import margins
+from sphere_toy.data import input_width
 from sphere_toy.i18n import _, ngettext
 
 DEFAULT_MAX_RUN_SECONDS = 60.0
@@ -46,7 +48,7 @@ def max_run_seconds() -> float:
 def flops_per_model_step(settings) -> float:
     """Multiply-adds of one model's forward and backward pass over one minibatch: 6 x batch x Σ fan_in x fan_out
     (2 per multiply-add, 3 for forward + backward), through the hidden layers, the feature layer and the head."""
-    widths = (64 if settings.data != "blobs" else 32, *settings.hidden, settings.dim, settings.classes)
+    widths = (input_width(settings.data_config()), *settings.hidden, settings.dim, settings.classes)
     return 6.0 * settings.batch * sum(a * b for a, b in zip(widths[:-1], widths[1:]))
 
 

@@ -44,11 +44,12 @@ import threading
 import time
 from typing import Callable, Hashable, TypeVar
 
-from . import cost, evaluate
-from .data import load
-from .i18n import N_, _, ngettext
-from .settings import Settings
-from .train import (
+from sphere_toy.analysis import evaluate
+from sphere_toy.serving import cost
+from sphere_toy.data import load
+from sphere_toy.i18n import N_, _, ngettext
+from sphere_toy.settings import Settings
+from sphere_toy.train import (
     GridResult,
     device_count as train_devices,
     merge_key as _shape_key,

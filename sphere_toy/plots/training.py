@@ -11,8 +11,8 @@ from matplotlib.ticker import NullLocator
 
 from sphere_toy.data import shown_class_name
 from sphere_toy.i18n import _, ngettext
-from sphere_toy.plots3d import draw_sphere, plotly_unit_sphere, unit_weights
-from sphere_toy.plots_style import (
+from sphere_toy.plots.sphere import draw_sphere, plotly_unit_sphere, unit_weights
+from sphere_toy.plots.style import (
     check_trained,
     class_legend,
     feature_dim,

@@ -33,7 +33,7 @@ def accuracy(features, weights, bias, labels) -> float:
     return float(np.mean(predict(features, weights, bias) == np.asarray(labels)))
 
 
-def _unit_rows(x) -> np.ndarray:
+def unit_rows(x) -> np.ndarray:
     """Rows scaled to unit norm, x_i / ||x_i||; zero rows stay zero (so their cosine with anything is 0, not NaN)."""
     x = np.asarray(x, dtype=np.float64)
     norms = np.linalg.norm(x, axis=1, keepdims=True)  # (N, 1)
@@ -51,7 +51,7 @@ def cosine_matrix(a, b) -> np.ndarray:
     A zero vector has no direction; its cosine with everything is defined as 0 (angle π/2) instead of 0/0 = NaN.
     Shapes: a (Na, D), b (Nb, D) -> (Na, Nb).
     """
-    return np.clip(_unit_rows(a) @ _unit_rows(b).T, -1.0, 1.0)  # (Na, Nb)
+    return np.clip(unit_rows(a) @ unit_rows(b).T, -1.0, 1.0)  # (Na, Nb)
 
 
 def angle_matrix(a, b) -> np.ndarray:
@@ -65,8 +65,8 @@ def target_angles(features, weights, labels) -> np.ndarray:
     A-softmax pushes θ_y below θ_j / m for every other class j. Shapes: features (N, D), weights (D, C),
     labels (N,) -> (N,). A zero feature or weight gives π/2 (see `cosine_matrix`).
     """
-    w_own = _unit_rows(np.asarray(weights).T)[np.asarray(labels)]  # (N, D): row i is Ŵ_{y_i}
-    return _arccos(np.sum(_unit_rows(features) * w_own, axis=1))
+    w_own = unit_rows(np.asarray(weights).T)[np.asarray(labels)]  # (N, D): row i is Ŵ_{y_i}
+    return _arccos(np.sum(unit_rows(features) * w_own, axis=1))
 
 
 def pair_indices(n: int, *, max_pairs: int = MAX_PAIRS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -90,7 +90,7 @@ def pair_cosines(features, labels, *, max_pairs: int = MAX_PAIRS, seed: int = 0)
     Up to GRAM_MAX_N samples from the (N, N) Gram matrix of unit features (one BLAS call, fast for wide raw
     inputs); beyond, row-wise dot products, so memory is O(P·D), never O(N²). Returns (cos (P,), same (P,) bool).
     """
-    u, labels = _unit_rows(features), np.asarray(labels)
+    u, labels = unit_rows(features), np.asarray(labels)
     i, j = pair_indices(len(u), max_pairs=max_pairs, seed=seed)
     dots = (u @ u.T)[i, j] if len(u) <= GRAM_MAX_N else np.sum(u[i] * u[j], axis=1)
     return np.clip(dots, -1.0, 1.0), labels[i] == labels[j]

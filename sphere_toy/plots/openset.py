@@ -14,9 +14,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sphere_toy import evaluate, margins, metrics
+from sphere_toy.analysis import evaluate
+from sphere_toy.core import margins
+from sphere_toy.analysis import metrics
 from sphere_toy.i18n import _, ngettext
-from sphere_toy.plots_style import (
+from sphere_toy.plots.style import (
     NEGATIVE_COLOR,
     POSITIVE_COLOR,
     fit_legend,

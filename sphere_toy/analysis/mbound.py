@@ -52,7 +52,8 @@ from typing import Callable
 
 import numpy as np
 
-from sphere_toy import evaluate, metrics
+from sphere_toy.analysis import evaluate
+from sphere_toy.analysis import metrics
 from sphere_toy.data import load
 from sphere_toy.i18n import _, ngettext
 from sphere_toy.settings import Settings

@@ -8,10 +8,12 @@ import io
 import numpy as np
 from matplotlib.figure import Figure
 
-from sphere_toy import evaluate, i18n, metrics
+from sphere_toy import i18n
+from sphere_toy.analysis import evaluate
+from sphere_toy.analysis import metrics
 from sphere_toy.data import shown_class_name
 from sphere_toy.i18n import N_, _
-from sphere_toy.plots_style import (
+from sphere_toy.plots.style import (
     diverged_message,
     fit_legend,
     model_colors,
@@ -284,7 +286,7 @@ def features_csv(result) -> str:
     x, y[, z], and θ_y in degrees (angle to the own class weight; empty for held-out classes).
 
     In English whatever the page's language: a data file, read by programs (its statuses, its model names)."""
-    with i18n.using("en"):
+    with i18n.using(i18n.DEFAULT):
         return _features_csv(result)
 
 

@@ -5,7 +5,8 @@ This module: the margin function ψ(θ) (Sec. 3.2, Eq. 7), 2-D features with dec
 The sphere views are in `plots3d`, training curves and the animation in `plots_training`, tables, ROC and CSV in
 `plots_report`; everything is re-exported here, so `from sphere_toy.plots import ...` is the one import to use.
 
-No math of its own: angles and metrics come from `sphere_toy.metrics`, ψ and logits from `sphere_toy.losses`.
+No math of its own: angles and metrics come from `sphere_toy.analysis.metrics`, ψ and logits from
+`sphere_toy.core.losses`.
 """
 
 from __future__ import annotations
@@ -21,14 +22,16 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch
 from numpy.polynomial.chebyshev import cheb2poly
 
-from sphere_toy import losses, margins, metrics
+from sphere_toy.core import losses
+from sphere_toy.core import margins
+from sphere_toy.analysis import metrics
 from sphere_toy.data import shown_class_name
 from sphere_toy.i18n import _
-from sphere_toy.plots_bound import bound_figure
-from sphere_toy.plots_family import family_figure
-from sphere_toy.plots_openset import lab_text, open_pairs_figure, seed_auc_figure
-from sphere_toy.plots3d import draw_sphere, sphere_figure, sphere_plotly
-from sphere_toy.plots_report import (
+from sphere_toy.plots.bound import bound_figure
+from sphere_toy.plots.family import family_figure
+from sphere_toy.plots.openset import lab_text, open_pairs_figure, seed_auc_figure
+from sphere_toy.plots.sphere import draw_sphere, sphere_figure, sphere_plotly
+from sphere_toy.plots.report import (
     criterion_text,
     features_csv,
     open_set_rows,
@@ -39,7 +42,7 @@ from sphere_toy.plots_report import (
     stats_markdown,
     stats_rows,
 )
-from sphere_toy.plots_style import (
+from sphere_toy.plots.style import (
     GAP_COLOR,
     NEGATIVE_COLOR,
     OVERLAP_COLOR,
@@ -68,7 +71,7 @@ from sphere_toy.plots_style import (
     styled,
     unit_rows,
 )
-from sphere_toy.plots_training import snapshot_figure, snapshots_gif, snapshots_plotly, training_figure
+from sphere_toy.plots.training import snapshot_figure, snapshots_gif, snapshots_plotly, training_figure
 
 __all__ = [
     "class_colors",

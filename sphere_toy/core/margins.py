@@ -26,11 +26,9 @@ from typing import Callable, Mapping
 
 import jax
 import jax.numpy as jnp
-import matplotlib
 import numpy as np
-from matplotlib.colors import to_hex
 
-from sphere_toy import losses
+from sphere_toy.core import losses
 from sphere_toy.i18n import N_, _
 
 
@@ -55,6 +53,7 @@ class Loss:
     boundary: str = "θ₁ = θ₂"  # its two-class decision boundary for class 1 (the margin's side)
     zone_rule: str = ""  # where a correctly classified sample of class i is still penalised (mathtext)
     colors: tuple[float, float, str] = (0.0, 0.0, "#111111")  # a colormap range for its margins, or one colour
+    # (data only: `plots.style.model_colors` draws them)
     public: Callable | None = None  # (features, weights, bias, labels, margin, scale) -> scalar: its public loss
 
     @property
@@ -384,26 +383,6 @@ def margin_logits(spec: ModelSpec, features, weights, labels) -> np.ndarray:
             max_m=max(int(args["m"]), MAX_M),
         )
     )
-
-
-def colors(specs) -> list[str]:
-    """One colour per model, unlike any class colour: softmax black, M-softmax slate, NormFace green, and a shade
-    of each margin loss's colormap by its margin (larger margin, further along). Models that differ only by seed
-    share a colour (their labels say the seed)."""
-    out = []
-    for s in specs:
-        lo, hi, cmap = s.kind.colors
-        if s.kind.margin is None or cmap.startswith("#"):
-            out.append(cmap)
-        elif s.loss == "asoftmax" and not s.has_margin:
-            out.append(LOSSES["msoftmax"].colors[2])  # m = 1 trains M-softmax's rule
-        else:
-            margins = sorted({t.margin for t in specs if t.loss == s.loss and t.has_margin} | {s.margin})
-            frac = margins.index(s.margin) / max(len(margins) - 1, 1) if len(margins) > 1 else 1.0
-            if s.loss == "asoftmax":  # by m itself, so m = 4 keeps its colour whatever else is trained
-                frac = (s.margin - 2) / max(max(margins) - 2, 1)
-            out.append(to_hex(matplotlib.colormaps[cmap](lo + (hi - lo) * frac)))
-    return out
 
 
 def families(specs) -> list[str]:
