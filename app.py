@@ -3,7 +3,7 @@
 Thin by design: this file only starts the app. The page is `sphere_toy.ui` (the only Streamlit code: `ui.page.main`
 runs for every page), its views are declared in `sphere_toy.views`, and everything computed or drawn lives below
 (training: `sphere_toy.serving.jobs`; figures: `sphere_toy.plots`; the experiment and its URL form:
-`sphere_toy.settings`).
+`sphere_toy.experiment`).
 
 State: the experiment lives in the URL as `Settings.to_query()`; the view (tab, model, bins, ψ sliders, snapshot) in
 its own URL keys, English in every language (`lang=zh-TW` picks Chinese). A link therefore reproduces the run and the

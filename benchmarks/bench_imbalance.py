@@ -45,7 +45,7 @@ import numpy as np  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402  (scipy comes with scikit-learn)
 
 from sphere_toy.data import load  # noqa: E402
-from sphere_toy.settings import PRESETS, Settings  # noqa: E402
+from sphere_toy.experiment import PRESETS, Settings  # noqa: E402
 from sphere_toy.train import train_grid  # noqa: E402
 
 PRESET = PRESETS["Imbalanced classes"].settings

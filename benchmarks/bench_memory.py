@@ -24,7 +24,7 @@ import sphere_toy  # noqa: F401  (before JAX starts: sets the XLA flags)
 from streamlit.testing.v1 import AppTest
 
 from sphere_toy import views
-from sphere_toy.settings import PRESETS
+from sphere_toy.experiment import PRESETS
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
 MODELS = ("softmax", "M-softmax", "A-softmax m=1", "A-softmax m=2", "A-softmax m=3", "A-softmax m=4")

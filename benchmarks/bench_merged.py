@@ -24,7 +24,7 @@ import sphere_toy  # noqa: F401,E402  (before JAX starts: sets the XLA flags)
 from sphere_toy.serving.cost import models  # noqa: E402
 from sphere_toy.data import load  # noqa: E402
 from sphere_toy.serving.jobs import MAX_MODELS_TOGETHER  # noqa: E402
-from sphere_toy.settings import Settings  # noqa: E402
+from sphere_toy.experiment import Settings  # noqa: E402
 from sphere_toy.train import Experiment, train_experiments, train_grid  # noqa: E402
 
 

@@ -20,7 +20,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from
 
 import sphere_toy  # noqa: F401  (before JAX starts: sets the XLA flags)
 from sphere_toy.data import DataConfig, load
-from sphere_toy.settings import PRESETS
+from sphere_toy.experiment import PRESETS
 from sphere_toy.train import train_grid
 
 TARGET = 3.0

@@ -45,7 +45,7 @@ from sphere_toy.analysis import evaluate
 from sphere_toy.analysis import mbound
 from sphere_toy.analysis import metrics
 from sphere_toy.core.losses import PAPER_LIKE_GAMMA  # noqa: E402
-from sphere_toy.settings import PRESETS, Settings  # noqa: E402
+from sphere_toy.experiment import PRESETS, Settings  # noqa: E402
 from sphere_toy.train import train_experiments  # noqa: E402
 
 REFERENCE = "3000x64,64"  # the workload every app default trained before (issue 22)

@@ -35,7 +35,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from
 
 import sphere_toy  # noqa: F401  (before JAX starts: sets the XLA flags)
 from sphere_toy import plots, views
-from sphere_toy.settings import PRESETS, Settings
+from sphere_toy.experiment import PRESETS, Settings
 from sphere_toy.serving.jobs import measure as measure_open_set, train_settings
 from sphere_toy.train import GridResult
 

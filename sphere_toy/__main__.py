@@ -110,7 +110,7 @@ def flag(field: str) -> str:
 
 
 def _add_experiment_args(p: argparse.ArgumentParser) -> None:
-    from sphere_toy.settings import LIMITS, Settings
+    from sphere_toy.experiment import LIMITS, Settings
 
     defaults = Settings()
     groups = {title: p.add_argument_group(title) for title in _GROUPS}
@@ -213,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _settings(args):
     """The experiment the arguments describe, as the app's `Settings` (the first seed); ValueError naming a field."""
     from sphere_toy.core import margins
-    from sphere_toy.settings import LIMITS, Settings, canonical_tokens
+    from sphere_toy.experiment import LIMITS, Settings, canonical_tokens
 
     tokens = list(args.losses or [])
     if args.m is not None or not tokens:
@@ -313,7 +313,7 @@ def warmup(train=None, together=None) -> int:
 
     from sphere_toy.serving.cost import models
     from sphere_toy.serving.jobs import MAX_MODELS_TOGETHER
-    from sphere_toy.settings import PRESETS, Settings
+    from sphere_toy.experiment import PRESETS, Settings
     from sphere_toy.train import CLASS_BUCKET, enable_compilation_cache, padded_size, train_experiments, train_grid
 
     train, together = train or train_grid, together or train_experiments

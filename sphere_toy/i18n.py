@@ -39,8 +39,8 @@ diff) read a whole page with its headings, tables and formulas; a catalog suits 
 paragraph each. Both files keep the same headings, formulas, code, links and numbers (tests/test_i18n.py checks the
 headings and the formulas); change the English file, then its translation.
 
-Figures: a figure builder is drawn in the *figure* language, `plots_style.figure_language(current())`, which is
-English where no CJK font is installed (see plots_style).
+Figures: a figure builder is drawn in the *figure* language, `plots.style.figure_language(current())`, which is
+English where no CJK font is installed (see `plots.style`).
 
 After adding or changing messages (from the repository's root; babel.cfg says which files are read):
   .venv/bin/pybabel extract -F babel.cfg --add-location=file --add-comments=TRANSLATORS: --project=sphere_toy \\

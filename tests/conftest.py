@@ -9,7 +9,7 @@ def app_runs():
     """The app's two standard experiments, shortened to 300 steps: the default (3-D, six models on 6 digits with 4
     held out) and the "Paper Fig. 2" preset (2-D). Trained once per test session, as the app's job does."""
     from sphere_toy.serving.jobs import train_settings
-    from sphere_toy.settings import PRESETS, Settings
+    from sphere_toy.experiment import PRESETS, Settings
 
     shorten = {"steps": 300}
     return {

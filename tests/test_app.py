@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 import sphere_toy.train
 from sphere_toy.data import load
 from sphere_toy.views import TABS
-from sphere_toy.settings import LIMITS, PRESETS, Settings
+from sphere_toy.experiment import LIMITS, PRESETS, Settings
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
 SMALL = {"steps": "60", "hidden": "16", "losses": "softmax,msoftmax,asoftmax:1,asoftmax:4"}  # 4 models, ~1 s

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from sphere_toy.core.losses import PAPER_LIKE_GAMMA
-from sphere_toy.settings import PRESETS, Settings
+from sphere_toy.experiment import PRESETS, Settings
 
 PATH = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "bench_teaching.py"
 

@@ -90,7 +90,7 @@ def test_losses_name_the_whole_family_with_margins_and_scale(capsys):
 
 def test_the_cli_and_the_app_share_names_and_bounds():
     from sphere_toy.__main__ import build_parser, flag
-    from sphere_toy.settings import LIMITS
+    from sphere_toy.experiment import LIMITS
 
     compare = build_parser()._subparsers._group_actions[0].choices["compare"]
     actions = {a.dest: a for a in compare._actions}
@@ -179,7 +179,7 @@ def test_figures_of_a_saved_run_are_pngs_and_a_stats_table(tmp_path, capsys):
 def test_warmup_compiles_each_presets_own_grid(capsys):
     """One chunk of every experiment the app offers in one click, with the shapes its real run has."""
     from sphere_toy.__main__ import warmup
-    from sphere_toy.settings import PRESETS, Settings
+    from sphere_toy.experiment import PRESETS, Settings
 
     calls, rooms = [], []
     assert (

@@ -5,7 +5,7 @@ import pytest
 
 from sphere_toy import train
 from sphere_toy.serving import cost
-from sphere_toy.settings import Settings
+from sphere_toy.experiment import Settings
 
 # The link of the issue: all inside the app's limits, 26 minutes of training on 2 cores before the bound existed.
 HUGE = Settings(

@@ -11,7 +11,7 @@ import pytest
 import sphere_toy.serving.jobs
 from sphere_toy.analysis import evaluate
 from sphere_toy.serving.jobs import DrawBudget, Jobs, measure, train_settings
-from sphere_toy.settings import Settings
+from sphere_toy.experiment import Settings
 
 # Seconds after which a wait in these tests fails: only a hang takes this long (the threads here answer in
 # milliseconds, but the machine may be shared with a benchmark).
@@ -405,11 +405,12 @@ def test_a_page_holds_one_place_in_the_queue_however_often_it_presses_train():
 
 
 def test_cancel_drops_a_queued_run_at_once_and_stops_a_running_one_nobody_wants():
-    cancelled, ended = threading.Event(), threading.Event()
+    first, cancelled, ended = threading.Event(), threading.Event(), threading.Event()
 
     def trainer(settings, progress):
         for step in range(1, 1000):  # chunks, until the queue stops it
             progress(step, 1000)
+            first.set()  # the first chunk is reported (and was wanted when it ended)
             assert cancelled.wait(HANG)  # the second chunk ends after the test has cancelled the run
         ended.set()
         return "finished anyway"
@@ -417,7 +418,7 @@ def test_cancel_drops_a_queued_run_at_once_and_stops_a_running_one_nobody_wants(
     jobs = Jobs(train=trainer)
     running = jobs.get(Settings(seed=1), owner="a")
     queued = jobs.get(Settings(seed=2), owner="b")
-    _wait(lambda: running.done > 0)
+    assert first.wait(HANG)
     jobs.release(Settings(seed=2), "b")
     assert queued.finished.is_set() and queued.error == "cancelled on its page"
     jobs.release(Settings(seed=1), "a")

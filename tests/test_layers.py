@@ -14,7 +14,7 @@ LAYERS = (
     ("lessons", "views"),  # the lesson path; the table of views
     ("plots",),  # figures and the texts beside them
     ("analysis",),  # what a run measures, numbers only
-    ("settings",),  # the experiment as one value
+    ("experiment",),  # the experiment as one value: limits, the URL's text, presets
     ("train",),  # the compiled training grid
     ("data", "core"),  # the datasets; the losses, their registry and the net
     ("i18n", "safe_text", ""),  # languages; text from outside; the package's own __init__

@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from sphere_toy import i18n, lessons, views
-from sphere_toy.settings import LIMITS, Settings
+from sphere_toy.experiment import LIMITS, Settings
 from tests.chinese import CJK, english_left
 
 APP = pathlib.Path(__file__).resolve().parents[1] / "app.py"

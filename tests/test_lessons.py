@@ -20,7 +20,7 @@ from sklearn.metrics import roc_auc_score
 from sphere_toy import lessons, views
 from sphere_toy.serving import cost
 from sphere_toy.analysis import metrics
-from sphere_toy.settings import PRESETS, Settings
+from sphere_toy.experiment import PRESETS, Settings
 
 SHORT = 300  # steps of the test runs
 FIG2 = PRESETS["Paper Fig. 2: 2-D features"].settings
@@ -125,8 +125,9 @@ def test_texts_questions_and_answers_are_there_and_short():
 def test_every_user_visible_string_is_a_whole_literal_marked_for_translation():
     """Babel extracts only literal messages: every _() and N_() call takes one string literal, and every Step's
     title, text, question and answer is an N_() call (none built from pieces, none an f-string)."""
-    tree = ast.parse(pathlib.Path(lessons.__file__).read_text(encoding="utf-8"))
-    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+    package = pathlib.Path(lessons.__file__).parent
+    trees = [ast.parse(path.read_text(encoding="utf-8")) for path in package.glob("*.py")]
+    calls = [n for tree in trees for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
     marked = [n for n in calls if n.func.id in ("_", "N_")]
     assert len(marked) > 50
     for call in marked:

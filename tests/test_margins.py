@@ -12,7 +12,7 @@ from sphere_toy.core import margins
 from sphere_toy.__main__ import _model
 from sphere_toy.data import DataConfig, load
 from sphere_toy.core.margins import LOSSES, ModelSpec
-from sphere_toy.settings import Settings
+from sphere_toy.experiment import Settings
 
 # Each registered loss at its default margin and at another one (its neutral margin, where it has one).
 SPECS = [ModelSpec(loss) for loss in LOSSES] + [

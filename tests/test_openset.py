@@ -5,7 +5,7 @@ import pytest
 
 from sphere_toy.analysis import evaluate
 from sphere_toy.serving.jobs import train_settings
-from sphere_toy.settings import PRESETS
+from sphere_toy.experiment import PRESETS
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from sphere_toy.safe_text import MAX_CHARS, clip, markdown_literal
-from sphere_toy.settings import LIMITS, MAX_ITEMS, Settings
+from sphere_toy.experiment import LIMITS, MAX_ITEMS, Settings
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
 MARKDOWN = MarkdownIt("gfm-like")  # tables, strikethrough and bare-address links on top of CommonMark

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sphere_toy.core import margins
 from sphere_toy.data import load
 from sphere_toy.core.margins import LOSSES, ModelSpec
-from sphere_toy.settings import LIMITS, MAX_CLASSES, MAX_GRID, PRESETS, Settings
+from sphere_toy.experiment import LIMITS, MAX_CLASSES, MAX_GRID, PRESETS, Settings
 from sphere_toy.train import TrainConfig
 
 

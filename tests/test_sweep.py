@@ -7,7 +7,7 @@ import pytest
 from sphere_toy.analysis import evaluate
 from sphere_toy.__main__ import main
 from sphere_toy.data import load
-from sphere_toy.settings import Settings
+from sphere_toy.experiment import Settings
 from sphere_toy.analysis.sweep import settings_for, sweep, sweep_markdown
 from sphere_toy.train import train_grid
 

@@ -56,7 +56,7 @@ from sphere_toy.analysis import evaluate
 from sphere_toy.analysis import metrics
 from sphere_toy.data import load
 from sphere_toy.i18n import _, ngettext
-from sphere_toy.settings import Settings
+from sphere_toy.experiment import Settings
 from sphere_toy.train import train_grid
 
 TWO_CLASS_BOUND = 2 + math.sqrt(3)  # Property 2: two classes, the worst case over θ12

@@ -16,7 +16,7 @@ from typing import Callable
 from sphere_toy.analysis import evaluate
 from sphere_toy.core import margins
 from sphere_toy.i18n import N_, _, ngettext
-from sphere_toy.settings import LIMITS, Settings, canonical_tokens
+from sphere_toy.experiment import LIMITS, Settings, canonical_tokens
 
 # Each knob's name, marked for translation (shown with `_(KNOBS[knob])`).
 KNOBS = {"dim": N_("feature dimension"), "classes": N_("classes trained on"), "m": N_("A-softmax margin m")}

@@ -8,7 +8,7 @@ opposite weights also follow); they cross at 2 + √3 and at 3. With a training 
 the curves, on the same m axis: how many seeds met the criterion, and how many test features stayed in their arcs.
 
 Every number comes from `sphere_toy.analysis.mbound`; this module only draws. Each text is one message with named
-`str.format` fields, translated when the figure is built (`_`, in the figure language: see plots_style).
+`str.format` fields, translated when the figure is built (`_`, in the figure language: see `plots.style`).
 """
 
 from __future__ import annotations

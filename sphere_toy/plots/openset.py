@@ -17,7 +17,7 @@ from matplotlib.patches import Patch
 from sphere_toy.analysis import evaluate
 from sphere_toy.core import margins
 from sphere_toy.analysis import metrics
-from sphere_toy.i18n import _, ngettext
+from sphere_toy.i18n import _, ngettext, sentences
 from sphere_toy.plots.style import (
     NEGATIVE_COLOR,
     POSITIVE_COLOR,
@@ -25,7 +25,6 @@ from sphere_toy.plots.style import (
     model_colors,
     new_figure,
     panel_columns,
-    sentences,
     styled,
 )
 

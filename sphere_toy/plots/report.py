@@ -12,14 +12,13 @@ from sphere_toy import i18n
 from sphere_toy.analysis import evaluate
 from sphere_toy.analysis import metrics
 from sphere_toy.data import shown_class_name
-from sphere_toy.i18n import N_, _
+from sphere_toy.i18n import N_, _, sentences
 from sphere_toy.plots.style import (
     diverged_message,
     fit_legend,
     model_colors,
     model_label,
     new_figure,
-    sentences,
     styled,
 )
 

@@ -38,7 +38,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from sphere_toy import i18n
-from sphere_toy.i18n import sentences  # noqa: F401  (the plots' texts use it from here too)
+
 from sphere_toy.core import margins
 from sphere_toy.data import shown_class_name
 from sphere_toy.i18n import _, ngettext

@@ -147,7 +147,7 @@ def refusal(settings, estimate: float, bound: float | None = None) -> Refusal | 
 
 def _knobs(settings) -> list[tuple[float, str]]:
     """(how far above the default each costly knob is, its name in the form with its value)."""
-    from sphere_toy.settings import LIMITS, Settings
+    from sphere_toy.experiment import LIMITS, Settings
 
     def label(name: str) -> str:  # a field's name in the form (no literal inside _(): it would be extracted)
         return _(LIMITS[name].label)

@@ -48,7 +48,7 @@ from sphere_toy.analysis import evaluate
 from sphere_toy.serving import cost
 from sphere_toy.data import load
 from sphere_toy.i18n import N_, _, ngettext
-from sphere_toy.settings import Settings
+from sphere_toy.experiment import Settings
 from sphere_toy.train import (
     GridResult,
     device_count as train_devices,

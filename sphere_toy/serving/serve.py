@@ -69,7 +69,7 @@ def prepare(figures: list[FirstFigure]) -> None:
 def _default_program() -> None:
     """One chunk of the default experiment: its training program traced, and loaded from the persistent cache."""
     from sphere_toy import train
-    from sphere_toy.settings import Settings
+    from sphere_toy.experiment import Settings
 
     train.train_grid(*Settings().experiment(first_chunk=True))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from sphere_toy.i18n import _
-from sphere_toy.settings import LIMITS, PRESETS, QUERY_KEYS, Settings, lineup_tokens
+from sphere_toy.experiment import LIMITS, PRESETS, QUERY_KEYS, Settings, lineup_tokens
 from sphere_toy.ui.state import page_language
 
 

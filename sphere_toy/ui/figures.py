@@ -11,7 +11,7 @@ from sphere_toy import i18n, plots, views
 from sphere_toy.plots import screens
 from sphere_toy.serving import serve
 from sphere_toy.i18n import _
-from sphere_toy.settings import Settings
+from sphere_toy.experiment import Settings
 from sphere_toy.train import GridResult
 from sphere_toy.ui.messages import problem_ui
 from sphere_toy.ui.state import mode

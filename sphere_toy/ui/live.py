@@ -12,7 +12,7 @@ from sphere_toy.plots import screens
 from sphere_toy.serving import serve
 from sphere_toy.i18n import _
 from sphere_toy.serving.jobs import DrawBudget, Job
-from sphere_toy.settings import Settings
+from sphere_toy.experiment import Settings
 from sphere_toy.ui.state import mode
 
 LIVE_EVERY = 1.5  # seconds between a page's live pictures (and the server's DrawBudget over all pages)

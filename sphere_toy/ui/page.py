@@ -7,7 +7,7 @@ import streamlit as st
 from sphere_toy import i18n, views
 from sphere_toy.analysis import evaluate
 from sphere_toy.i18n import _
-from sphere_toy.settings import PRESETS
+from sphere_toy.experiment import PRESETS
 from sphere_toy.ui.experiment import preset_note
 from sphere_toy.ui.lesson import lesson_ui, lesson_view_ui
 from sphere_toy.ui.live import live_ui

@@ -8,7 +8,7 @@ from sphere_toy import lessons
 from sphere_toy.serving import cost
 from sphere_toy.core import margins
 from sphere_toy.i18n import _, ngettext
-from sphere_toy.settings import LIMITS, PRESETS, QUERY_KEYS, Settings
+from sphere_toy.experiment import LIMITS, PRESETS, QUERY_KEYS, Settings
 from sphere_toy.ui.experiment import _on_preset, _on_train, _to_url, field_label, form_settings, show_settings
 from sphere_toy.ui.lesson import lesson_sidebar_ui
 from sphere_toy.ui.state import lesson_number, locked

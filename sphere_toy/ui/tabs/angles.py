@@ -6,7 +6,7 @@ import streamlit as st
 
 from sphere_toy import plots, views
 from sphere_toy.i18n import _
-from sphere_toy.settings import Settings
+from sphere_toy.experiment import Settings
 from sphere_toy.train import GridResult
 from sphere_toy.ui.figures import figure_ui, table
 from sphere_toy.ui.messages import bins_ui, diverged_ui, model_ui, undrawable_ui

@@ -8,7 +8,7 @@ from sphere_toy import plots, views
 from sphere_toy.plots import screens
 from sphere_toy.i18n import _
 from sphere_toy.i18n import sentences
-from sphere_toy.settings import Settings
+from sphere_toy.experiment import Settings
 from sphere_toy.train import GridResult
 from sphere_toy.ui.figures import figure_ui, table
 from sphere_toy.ui.messages import diverged_ui, explain_ui, model_ui, problem_ui, undrawable_ui

@@ -7,7 +7,7 @@ import streamlit as st
 from sphere_toy import plots, views
 from sphere_toy.analysis import evaluate
 from sphere_toy.i18n import _
-from sphere_toy.settings import Settings
+from sphere_toy.experiment import Settings
 from sphere_toy.train import GridResult
 from sphere_toy.ui.experiment import field_label
 from sphere_toy.ui.figures import figure_ui, table
