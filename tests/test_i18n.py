@@ -75,9 +75,7 @@ def test_extraction_finds_the_library_and_app_messages(extracted):
     """The mapping reads what it should: a label of settings.LIMITS (N_), a figure's text (_), a plural (ngettext)."""
     assert "Classes trained on" in extracted and "training features on the unit sphere" in extracted
     assert extracted["{h} held-out class (grey)"][0] == ("{h} held-out class (grey)", "{h} held-out classes (greys)")
-    assert any(
-        where.startswith("sphere_toy/plots/") for _msg, wheres in extracted.values() for where in wheres
-    )
+    assert any(where.startswith("sphere_toy/plots/") for _msg, wheres in extracted.values() for where in wheres)
 
 
 def test_every_message_is_in_both_catalogs(extracted, catalogs):

@@ -8,9 +8,12 @@ import time
 import numpy as np
 import pytest
 
+import sphere_toy.serving.budget
+import sphere_toy.serving.job
 import sphere_toy.serving.jobs
 from sphere_toy.analysis import evaluate
-from sphere_toy.serving.jobs import DrawBudget, Jobs, measure, train_settings
+from sphere_toy.serving.budget import DrawBudget
+from sphere_toy.serving.jobs import Jobs, measure, train_settings
 from sphere_toy.experiment import Settings
 
 # Seconds after which a wait in these tests fails: only a hang takes this long (the threads here answer in
@@ -79,7 +82,8 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
     clock = Clock()
-    monkeypatch.setattr(sphere_toy.serving.jobs, "time", clock)
+    for module in (sphere_toy.serving.jobs, sphere_toy.serving.job, sphere_toy.serving.budget):
+        monkeypatch.setattr(module, "time", clock)
     return clock
 
 

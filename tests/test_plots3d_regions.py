@@ -14,6 +14,7 @@ from PIL import Image
 
 from sphere_toy.core import losses
 from sphere_toy.plots import sphere as plots3d
+from sphere_toy.plots import sphere_regions as regions
 from sphere_toy.core.margins import ModelSpec
 
 from conftest import BLOBS, FAMILY
@@ -67,7 +68,7 @@ def _fibonacci(n):
 
 @pytest.mark.parametrize("g", range(len(SPECS)))
 def test_each_vertex_has_the_class_of_the_nearest_weight_by_angle(run, g):
-    xyz, labels, zone = plots3d.sphere_regions(run, g, n=30)
+    xyz, labels, zone = regions.sphere_regions(run, g, n=30)
     assert xyz.shape == (30, 60, 3) and labels.shape == zone.shape == (30, 60)
     np.testing.assert_allclose(np.linalg.norm(xyz, axis=-1), 1, atol=1e-12)
     cos = np.sort(_cosines(run, g, xyz), axis=1)
@@ -76,24 +77,24 @@ def test_each_vertex_has_the_class_of_the_nearest_weight_by_angle(run, g):
     assert np.all((labels.ravel() == expected) | tie) and tie.mean() < 0.01
     # Each weight's own direction is in its own class's region.
     w = np.asarray(run.weights[g], np.float64).T
-    assert list(plots3d.regions_at(run, g, w)[0]) == list(range(K))
+    assert list(regions.regions_at(run, g, w)[0]) == list(range(K))
 
 
 def test_the_zone_is_empty_without_a_margin_and_partial_with_one(run):
     for g, spec in enumerate(SPECS):
-        _, _, zone = plots3d.sphere_regions(run, g)
+        _, _, zone = regions.sphere_regions(run, g)
         if spec.has_margin:
             assert 0.02 < zone.mean() < 0.98, (spec.name, zone.mean())
         else:
             assert not zone.any(), spec.name
     # A weight's own direction is never in its zone: θ_i = 0 earns the largest target logit.
     for g in MARGIN:
-        assert not plots3d.regions_at(run, g, np.asarray(run.weights[g]).T)[1].any()
+        assert not regions.regions_at(run, g, np.asarray(run.weights[g]).T)[1].any()
 
 
 @pytest.mark.parametrize("g", MARGIN)
 def test_the_zone_is_the_losses_own_rule(run, g):
-    xyz, labels, zone = plots3d.sphere_regions(run, g)
+    xyz, labels, zone = regions.sphere_regions(run, g)
     ref_labels, ref_zone = _reference(run, g, xyz)
     assert np.mean(labels.ravel() == ref_labels) >= 0.99
     assert np.mean(zone.ravel() == ref_zone) >= 0.99, SPECS[g].name
@@ -104,7 +105,7 @@ def test_the_zone_is_the_losses_own_rule(run, g):
 def test_the_drawn_mesh_has_each_shade_where_the_rule_puts_it(run, g):
     """The triangles of `region_mesh` (cut along the borders) cover the sphere once, and each shade covers the same
     share of it as the rule gives a dense set of evenly spread directions."""
-    verts, tris, shade = plots3d.region_mesh(run, g)
+    verts, tris, shade = regions.region_mesh(run, g)
     assert shade.min() >= 0 and shade.max() < 2 * K
     np.testing.assert_allclose(np.linalg.norm(verts, axis=1), 1, atol=0.01)  # on (chords of) the unit sphere
     corners = verts[tris]  # (T, 3, 3)
@@ -114,7 +115,7 @@ def test_the_drawn_mesh_has_each_shade_where_the_rule_puts_it(run, g):
     )
     assert (outward[area > 1e-9] > 0).all() or (outward[area > 1e-9] < 0).all()  # all turn the same way
     # The uncut grid is a polyhedron a little inside the sphere: the pieces add up to it, with no hole or overlap.
-    grid = plots3d.sphere_mesh().reshape(-1, 3)[plots3d._grid_triangles(plots3d.REGION_MESH, 2 * plots3d.REGION_MESH)]
+    grid = regions.sphere_mesh().reshape(-1, 3)[regions._grid_triangles(regions.REGION_MESH, 2 * regions.REGION_MESH)]
     whole = 0.5 * np.linalg.norm(np.cross(grid[:, 1] - grid[:, 0], grid[:, 2] - grid[:, 0]), axis=1).sum()
     assert area.sum() == pytest.approx(whole, rel=1e-7)
     assert whole == pytest.approx(4 * np.pi, rel=0.01)
@@ -136,11 +137,11 @@ def test_plotly_draws_the_regions_under_the_points(run, g):
     mesh = meshes[0]
     assert mesh.hoverinfo == "skip" and mesh.intensitymode == "cell" and mesh.showscale is False
     radius = np.linalg.norm(np.stack([mesh.x, mesh.y, mesh.z], axis=1), axis=1)
-    assert radius.max() <= plots3d.REGION_RADIUS + 1e-6 and radius.min() > 0.95  # just inside the points
+    assert radius.max() <= regions.REGION_RADIUS + 1e-6 and radius.min() > 0.95  # just inside the points
     assert len(mesh.intensity) == len(mesh.i) == len(mesh.j) == len(mesh.k)
     # The stepped colorscale gives shade c (at (c − cmin) / (cmax − cmin)) its colour: light for the regions,
     # darker for the zones.
-    shades = plots3d.region_shades(run)
+    shades = regions.region_shades(run)
     for c in np.unique(mesh.intensity):
         pos = (c - mesh.cmin) / (mesh.cmax - mesh.cmin)
         (lo, color), (hi, same) = mesh.colorscale[2 * c], mesh.colorscale[2 * c + 1]
@@ -179,7 +180,7 @@ def test_the_static_figure_shows_both_shades(run, g):
     if SPECS[g].has_margin:
         assert SPECS[g].kind.zone_rule in legend
     img = np.asarray(Image.open(io.BytesIO(figure_png(fig, dpi=60))).convert("RGB")).reshape(-1, 3) / 255
-    shades = plots3d.region_shades(run)
+    shades = regions.region_shades(run)
 
     def share(color):
         return np.mean(np.abs(img - color).max(axis=1) < 3 / 255)

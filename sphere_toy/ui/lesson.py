@@ -10,7 +10,7 @@ from sphere_toy.analysis import mbound
 from sphere_toy.plots import screens
 from sphere_toy.serving import serve
 from sphere_toy.i18n import _
-from sphere_toy.serving.jobs import Job
+from sphere_toy.serving.job import Job
 from sphere_toy.experiment import Settings
 from sphere_toy.train import GridResult
 from sphere_toy.ui.experiment import show_settings

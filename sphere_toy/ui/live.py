@@ -11,7 +11,8 @@ from sphere_toy.analysis import evaluate
 from sphere_toy.plots import screens
 from sphere_toy.serving import serve
 from sphere_toy.i18n import _
-from sphere_toy.serving.jobs import DrawBudget, Job
+from sphere_toy.serving.budget import DrawBudget
+from sphere_toy.serving.job import Job
 from sphere_toy.experiment import Settings
 from sphere_toy.ui.state import mode
 

@@ -15,7 +15,8 @@ from sphere_toy.serving import cost
 from sphere_toy.analysis import evaluate
 from sphere_toy.plots import screens
 from sphere_toy.i18n import N_, _, ngettext
-from sphere_toy.serving.jobs import Job, Jobs, log_runs_to_terminal
+from sphere_toy.serving.job import Job
+from sphere_toy.serving.jobs import Jobs, log_runs_to_terminal
 from sphere_toy.experiment import Settings
 from sphere_toy.train import GridResult
 from sphere_toy.ui.figures import render_png
