@@ -42,7 +42,7 @@ class Figure:
 
     @property
     def name(self) -> str:
-        """The builder's name, `plots.<name>`: the figure's key in caches and in `FIGURES`."""
+        """The builder's name, `plots.<name>`: the figure's key in caches and in `BUILDERS`."""
         return self.builder.__name__
 
     def slot_for(self, mode: str) -> str:

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from sklearn.datasets import load_digits
 
 from sphere_toy import data
+from sphere_toy.data import sklearn_digits
+from sphere_toy.data.synthetic_identities import _renderer
 from sphere_toy.analysis import metrics
 from sphere_toy.data import (
     ID_INPUT_DIM,
@@ -18,7 +20,6 @@ from sphere_toy.data import (
     IDENTITIES_PRESET,
     DataConfig,
     Dataset,
-    _renderer,
     apply_imbalance,
     blobs,
     digits,
@@ -376,12 +377,12 @@ def test_digits_read_from_sklearns_file_equal_load_digits(monkeypatch):
     """The file read without importing scikit-learn gives exactly `load_digits`'s arrays, in its order; and where
     the file is not found, asking scikit-learn gives the same."""
     x_ref, y_ref = load_digits(return_X_y=True)
-    assert data._digits_csv() is not None  # the fast path is the one taken here
-    for found in (data._digits_csv, lambda: None):
-        monkeypatch.setattr(data, "_digits_csv", found)
-        data._all_digits.cache_clear()
-        x, y = data._all_digits()
+    assert sklearn_digits._digits_csv() is not None  # the fast path is the one taken here
+    for found in (sklearn_digits._digits_csv, lambda: None):
+        monkeypatch.setattr(sklearn_digits, "_digits_csv", found)
+        sklearn_digits._all_digits.cache_clear()
+        x, y = sklearn_digits._all_digits()
         np.testing.assert_array_equal(x, (x_ref / 16.0).astype(np.float32))
         np.testing.assert_array_equal(y, y_ref)
         assert x.dtype == np.float32 and not x.flags.writeable
-    data._all_digits.cache_clear()
+    sklearn_digits._all_digits.cache_clear()

@@ -42,7 +42,8 @@ LIMITS: Mapping[str, Limit] = MappingProxyType(
             help=N_(
                 "scikit-learn's 8x8 handwritten digits (real images); Gaussian blobs in 32-D (a clean toy); "
                 "or synthetic identities, the toy's faces: many people, each photo moved by pose and "
-                "lighting shared by everyone, through a fixed nonlinear renderer (sphere_toy/data.py)"
+                "lighting shared by everyone, through a fixed nonlinear renderer "
+                "(sphere_toy/data/synthetic_identities.py)"
             ),
         ),
         "classes": Limit(
