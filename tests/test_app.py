@@ -73,17 +73,17 @@ def url_settings(at: AppTest) -> Settings:
 def train_calls(monkeypatch):
     """The networks train_grid initialises, one per run (one seed each): a count of trainings.
 
-    Counted at `sphere_toy.train.init_params`, which train_grid looks up at call time; train_grid itself cannot be
+    Counted at `sphere_toy.train.grid.init_params`, which train_grid looks up at call time; train_grid itself cannot be
     patched, because the app's training thread holds the function it imported when the thread pool was created.
     """
     calls = []
-    real = sphere_toy.train.init_params
+    real = sphere_toy.train.grid.init_params
 
     def counting(net, *, key):
         calls.append(net)
         return real(net, key=key)
 
-    monkeypatch.setattr(sphere_toy.train, "init_params", counting)
+    monkeypatch.setattr(sphere_toy.train.grid, "init_params", counting)
     return calls
 
 
@@ -413,13 +413,13 @@ def test_play_shows_the_animation_with_one_frame_per_snapshot_and_a_gif_download
 
 
 def test_psi_tab_never_waits_for_the_run_and_shows_its_progress(monkeypatch):
-    release, real = threading.Event(), sphere_toy.train.init_params
+    release, real = threading.Event(), sphere_toy.train.grid.init_params
 
     def held(net, *, key):  # the run cannot finish until the test says so
         assert release.wait(120)
         return real(net, key=key)
 
-    monkeypatch.setattr(sphere_toy.train, "init_params", held)
+    monkeypatch.setattr(sphere_toy.train.grid, "init_params", held)
     try:
         at = app("Target logits", seed="12")
         assert_healthy(at)
@@ -452,14 +452,14 @@ def test_several_sessions_share_one_run(train_calls):
 def test_a_room_on_one_experiment_all_receive_the_run_and_a_queued_page_names_the_run_ahead(monkeypatch):
     """Several sessions open one link while it trains; another session's experiment queues behind it. Every session
     receives the run when it ends, in whatever order they rerun, and the run trains once."""
-    release, real, trained = threading.Event(), sphere_toy.train.init_params, []
+    release, real, trained = threading.Event(), sphere_toy.train.grid.init_params, []
 
     def held(net, *, key):  # the run cannot finish until the test says so
         trained.append(net)
         assert release.wait(120)
         return real(net, key=key)
 
-    monkeypatch.setattr(sphere_toy.train, "init_params", held)
+    monkeypatch.setattr(sphere_toy.train.grid, "init_params", held)
     try:
         room = [app("Target logits", seed="15") for _ in range(3)]
         for at in room:
@@ -622,7 +622,7 @@ def test_live_pictures_reach_the_page_while_the_run_trains(monkeypatch):
     # The run waits for the page, whatever the machine. After its first chunk, until the page has shown that step
     # twice: its polls are half a second apart, so the run's pace leaves a live picture worth drawing (none is drawn
     # in a run's last 2 s). After its second and third chunks, until the page has sent a picture of each.
-    train_experiments = sphere_toy.train.train_experiments
+    train_experiments = sphere_toy.train.grid.train_experiments
 
     def watched(experiments, progress=None):
         chunks = []
@@ -637,7 +637,7 @@ def test_live_pictures_reach_the_page_while_the_run_trains(monkeypatch):
 
         return train_experiments(experiments, None if progress is None else held)
 
-    monkeypatch.setattr(sphere_toy.train, "train_experiments", watched)
+    monkeypatch.setattr(sphere_toy.train.grid, "train_experiments", watched)
     at = app("Features", dim="3", steps="4000", hidden="32", losses="softmax,asoftmax:4", seed="44")
     assert_healthy(at)
     steps = [step for kind, step in sent if kind == "live"]

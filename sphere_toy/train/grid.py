@@ -10,12 +10,9 @@ in one call (`train_experiments`): how one laptop serves a class.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import json
 import os
 import time
-from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
 import jax
@@ -27,14 +24,13 @@ from jax.sharding import Mesh, PartitionSpec as P
 from sphere_toy.core import margins
 from sphere_toy.data import Dataset
 from sphere_toy.core.losses import (
-    RUN_LAMBDA_GAMMA,
     decision_logits,
     effective_weights,
     margin_logits,
     run_lambda_schedule,
 )
-from sphere_toy.core.margins import ModelSpec
 from sphere_toy.core.models import NetConfig, embed, init_params
+from sphere_toy.train.types import Experiment, GridResult, TrainConfig
 
 
 def enable_compilation_cache() -> str:
@@ -54,7 +50,6 @@ def enable_compilation_cache() -> str:
 
 enable_compilation_cache()
 
-MAX_FEATURE_DIM = 64
 # The compiled program sees the number of classes and of training samples rounded up to these buckets, so that the
 # commonest form change, the number of classes, does not compile again within a bucket: 2..8 classes share one
 # program, 9..16 the next (as long as the training samples stay within one multiple of ROW_BUCKET and the batch is
@@ -86,118 +81,6 @@ def _pad_classes(params: dict, n_bucket: int) -> dict:
         "b": jnp.concatenate([b, jnp.zeros(extra, b.dtype)]),
     }
     return {**params, "head": head}
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    hidden: tuple[int, ...] = (64, 64)  # hidden widths of the MLP
-    feature_dim: int = 3  # D: 2 or 3 to look at; more (up to MAX_FEATURE_DIM) for open-set work
-    # 600 steps: every effect the app teaches holds on every seed where the paper-like 3000 steps show it, at a fifth
-    # of the cost (benchmarks/bench_teaching.py; `settings.PAPER_LIKE_STEPS` keeps the long run one click away).
-    steps: int = 600  # optimisation steps
-    batch_size: int = 128  # minibatch size (sampled as shuffled epochs)
-    learning_rate: float = 3e-3
-    optimizer: str = "adam"  # "adam" | "sgd" (SGD with momentum)
-    momentum: float = 0.9  # SGD only
-    # λ schedule over the run, λ = max(λ_min, base·(1 + γ·step/steps)^(-power)) (losses.run_lambda_schedule): from
-    # λ = 1000 (≈ M-softmax) through λ = 1 at 42% of the run to λ ≈ 0.19 at its end, whatever its length.
-    lambda_base: float = 1000.0
-    lambda_gamma: float = RUN_LAMBDA_GAMMA  # per run: the official code's γ per step is lambda_gamma / steps
-    lambda_power: float = 2.0
-    lambda_min: float = 0.0  # 5 in the paper's face models, which leaves m = 4 with a margin like m ≈ 1.5
-    chunk_steps: int = 100  # steps per jitted call; features are snapshotted after each chunk
-    snapshot_samples: int = 300  # training samples whose features are snapshotted
-
-    def __post_init__(self):
-        checks = [
-            (2 <= self.feature_dim <= MAX_FEATURE_DIM, f"feature_dim must be in 2..{MAX_FEATURE_DIM}"),
-            (len(self.hidden) >= 1 and all(h >= 1 for h in self.hidden), "hidden widths must be >= 1"),
-            (self.steps >= 1, "steps must be >= 1"),
-            (self.batch_size >= 1, "batch_size must be >= 1"),
-            (self.learning_rate > 0, "learning_rate must be > 0"),
-            (self.optimizer in ("adam", "sgd"), "optimizer must be 'adam' or 'sgd'"),
-            (0 <= self.momentum < 1, "momentum must be in [0, 1)"),
-            (
-                self.lambda_base >= 0 and self.lambda_gamma >= 0 and self.lambda_power >= 0,
-                "lambda_base, lambda_gamma and lambda_power must be >= 0",
-            ),
-            (self.lambda_min >= 0, "lambda_min must be >= 0"),
-            (self.chunk_steps >= 1, "chunk_steps must be >= 1"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
-
-
-@dataclass(frozen=True, eq=False)
-class GridResult:
-    """Everything a grid run produced, as NumPy arrays; index g runs over `specs`. Plain data: what is measured on
-    it is in `sphere_toy.analysis.evaluate`."""
-
-    specs: tuple[ModelSpec, ...]
-    config: TrainConfig
-    data: Dataset
-    weights: np.ndarray  # (G, D, C) class weights as used to classify: unit columns where the loss normalises W
-    bias: np.ndarray  # (G, C) zeros for every loss but softmax
-    train_features: np.ndarray  # (G, N_train, D)
-    test_features: np.ndarray  # (G, N_test, D)
-    open_features: np.ndarray  # (G, N_open, D) held-out classes
-    history: dict  # "step" (L,), and (G, L) "loss", "train_acc" (minibatch), "lambda" (NaN where it does not anneal)
-    snapshot_steps: np.ndarray  # (S,) steps at which features were snapshotted, 0 included
-    snapshot_index: np.ndarray  # (N_snap,) which training samples the snapshots follow
-    snapshots: np.ndarray  # (G, S, N_snap, D)
-    nan_step: np.ndarray  # (G,) first step whose loss or params were not finite, -1 if none
-    compile_seconds: float
-    train_seconds: float
-    params: dict = field(repr=False)  # final params pytree, leaves stacked over G
-
-    def select(self, indices) -> "GridResult":
-        """The same run restricted to the models at `indices` (in that order): every per-model array sliced."""
-        idx = np.asarray(indices, int)
-        return dataclasses.replace(
-            self,
-            specs=tuple(self.specs[i] for i in idx),
-            weights=self.weights[idx],
-            bias=self.bias[idx],
-            train_features=self.train_features[idx],
-            test_features=self.test_features[idx],
-            open_features=self.open_features[idx],
-            history={k: v if k == "step" else v[idx] for k, v in self.history.items()},
-            snapshots=self.snapshots[idx],
-            nan_step=self.nan_step[idx],
-            params=jax.tree.map(lambda leaf: leaf[idx], self.params),
-        )
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes of its arrays: what keeping it in memory costs."""
-        arrays = [
-            self.weights,
-            self.bias,
-            self.train_features,
-            self.test_features,
-            self.open_features,
-            self.snapshots,
-            *self.history.values(),
-            *jax.tree.leaves(self.params),
-            *(getattr(self.data, k) for k in ("x_train", "y_train", "x_test", "y_test", "x_open", "y_open")),
-        ]
-        return sum(np.asarray(a).nbytes for a in arrays)
-
-    def diverged(self, g: int) -> bool:
-        return bool(self.nan_step[g] >= 0)
-
-    def feature_scale(self, g: int) -> float:
-        """Median feature length ‖x‖ on the training set (about 10-50 on a healthy run of this toy)."""
-        return float(np.median(np.linalg.norm(self.train_features[g].astype(np.float64), axis=-1)))
-
-    def blew_up(self, g: int) -> bool:
-        """Finite but out of control: the features grew past BLOWUP_SCALE (with Adam at lr = 1..5 they reach 1e4-1e11
-        while the loss still reports success). Angles are still defined, but the run is not one to learn from."""
-        return not self.diverged(g) and not self.feature_scale(g) <= BLOWUP_SCALE  # written so that inf counts
-
-
-BLOWUP_SCALE = 1e3  # median ‖x‖ above which a run's features count as blown up (healthy runs: 10-50)
 
 
 def _optimizer(name: str, momentum: float) -> optax.GradientTransformation:
@@ -351,14 +234,6 @@ def _batch_indices(n: int, steps: int, batch: int, seed: int) -> np.ndarray:
     need = steps * batch
     order = np.concatenate([rng.permutation(n) for _ in range(-(-need // n))])
     return order[:need].reshape(steps, batch).astype(np.int32)
-
-
-class Experiment(NamedTuple):
-    """One grid to train: its data, its models and its settings."""
-
-    data: Dataset
-    specs: tuple[ModelSpec, ...]
-    config: TrainConfig
 
 
 def merge_key(data: Dataset, config: TrainConfig) -> tuple:
@@ -635,71 +510,3 @@ def train_experiments(experiments, progress: Progress | None = None) -> list[Gri
     params, _, nan_step = state
     seconds = time.perf_counter() - t0
     return [result(e, config.steps, params, nan_step, losses, accs, seconds) for e in range(len(experiments))]
-
-
-def save_result(result: GridResult, path) -> None:
-    """Write a whole grid run to one .npz: the data, features, weights, history, snapshots and the final params
-    (NumPy arrays, with the specs and config as JSON text). `load_result` reads it back as a `GridResult`."""
-    data = result.data
-    np.savez_compressed(
-        path,
-        specs=json.dumps([dataclasses.asdict(s) for s in result.specs]),
-        config=json.dumps(dataclasses.asdict(result.config)),
-        class_names=np.array(data.class_names),
-        n_classes=data.n_classes,
-        **{f"data_{k}": getattr(data, k) for k in _DATA_ARRAYS},
-        weights=result.weights,
-        bias=result.bias,
-        train_features=result.train_features,
-        test_features=result.test_features,
-        open_features=result.open_features,
-        **{f"history_{k}": v for k, v in result.history.items()},
-        snapshot_steps=result.snapshot_steps,
-        snapshot_index=result.snapshot_index,
-        snapshots=result.snapshots,
-        nan_step=result.nan_step,
-        compile_seconds=result.compile_seconds,
-        train_seconds=result.train_seconds,
-        **{f"params_{i}": leaf for i, leaf in enumerate(jax.tree.leaves(result.params))},
-    )
-
-
-_DATA_ARRAYS = ("x_train", "y_train", "x_test", "y_test", "x_open", "y_open")
-
-
-def load_result(path) -> GridResult:
-    """The `GridResult` that `save_result` wrote, to evaluate or draw again without training."""
-    with np.load(path) as f:
-        out = {k: f[k] for k in f.files}
-    specs = tuple(ModelSpec(**s) for s in json.loads(str(out["specs"])))
-    config = json.loads(str(out["config"]))
-    config = TrainConfig(**{**config, "hidden": tuple(config["hidden"])})
-    data = Dataset(
-        **{k: out[f"data_{k}"] for k in _DATA_ARRAYS},
-        class_names=tuple(map(str, out["class_names"])),
-        n_classes=int(out["n_classes"]),
-    )
-    net = NetConfig(
-        input_dim=data.n_features, n_classes=data.n_classes, hidden=config.hidden, feature_dim=config.feature_dim
-    )
-    structure = jax.tree.structure(jax.eval_shape(lambda: init_params(net, key=jax.random.PRNGKey(0))))
-    n_leaves = structure.num_leaves
-    params = jax.tree.unflatten(structure, [out[f"params_{i}"] for i in range(n_leaves)])
-    return GridResult(
-        specs=specs,
-        config=config,
-        data=data,
-        weights=out["weights"],
-        bias=out["bias"],
-        train_features=out["train_features"],
-        test_features=out["test_features"],
-        open_features=out["open_features"],
-        history={k[len("history_") :]: v for k, v in out.items() if k.startswith("history_")},
-        snapshot_steps=out["snapshot_steps"],
-        snapshot_index=out["snapshot_index"],
-        snapshots=out["snapshots"],
-        nan_step=out["nan_step"],
-        compile_seconds=float(out["compile_seconds"]),
-        train_seconds=float(out["train_seconds"]),
-        params=params,
-    )
