@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 import sphere_toy.train
 from sphere_toy.data import load
+from sphere_toy import views
 from sphere_toy.views import TABS
 from sphere_toy.experiment import LIMITS, PRESETS, Settings
 
@@ -647,3 +648,16 @@ def test_live_pictures_reach_the_page_while_the_run_trains(monkeypatch):
     shown = texts([*at.markdown, *at.caption, *at.success, *at.info])
     assert not any("**Live:**" in text for text in shown)  # the final picture replaced them
     assert at.get("plotly_chart") and any("2 models trained in" in text for text in shown)  # the final 3-D view
+
+
+def test_each_view_draws_the_controls_the_table_names():
+    """`views.View.controls` are the URL keys of controls the view really draws, over its variants (ψ and the margin
+    family; 3-D and 2-D features): a control renamed or removed on the page fails here, not in a lesson's link."""
+    variants = {"Target logits": [{}, {"target_view": views.FAMILY_VIEW}], "Features": [{}, {"dim": "2"}]}
+    for view in map(views.view, views.TABS):
+        drawn = set()
+        for params in variants.get(view.name, [{}]):
+            at = app(view.name, **params)
+            assert not at.exception, [e.value for e in at.exception]
+            drawn |= {getattr(node, "key", None) for node in at.main}
+        assert set(view.controls) <= drawn, (view.name, sorted(set(view.controls) - drawn))
