@@ -3,16 +3,12 @@ recipe names. (A new loss: `tests/test_margins.py` runs every test on every regi
 `tests/test_i18n.py` checks every language of `i18n.LANGUAGES`.)"""
 
 import dataclasses
-import pathlib
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from sphere_toy import lessons, plots, views
 from sphere_toy.ui import tabs
-
-APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
-SMALL = {"steps": "60", "hidden": "16", "losses": "softmax,asoftmax:4"}
+from tests.test_app import app
 
 
 @pytest.fixture
@@ -36,9 +32,7 @@ def weights_view(monkeypatch):
 
 
 def test_a_new_view_is_a_new_tab_with_its_figure(weights_view):
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.query_params.update({**SMALL, "tab": "Weights"})
-    at.run()
+    at = app("Weights")
     assert not at.exception and not at.error, [e.value for e in (*at.exception, *at.error)]
     assert [t.label for t in at.tabs][-1] == "Weights" and at.session_state["tab"] == "Weights"
     assert at.get("image")  # its figure, drawn for the view's slot
@@ -51,14 +45,10 @@ def test_a_new_lesson_step_is_counted_listed_and_opened(monkeypatch):
     last = lessons.STEPS[-1]
     extra = dataclasses.replace(last, key="extra", title="An extra step", view=views.ANGLES.name)
     monkeypatch.setattr(lessons, "STEPS", (*lessons.STEPS, extra))
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.query_params.update({**SMALL, "tab": "About"})
-    at.run()
+    at = app("About")
     (start,) = [b for b in at.button if b.key == "lesson_start"]
     assert start.label == f"Start the lesson: SphereFace in {len(lessons.STEPS)} steps"
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.query_params.update({**SMALL, "lesson": str(len(lessons.STEPS))})  # the step's link
-    at.run()
+    at = app(lesson=str(len(lessons.STEPS)))  # the step's link
     assert not at.exception, [e.value for e in at.exception]
     assert any(f"step {len(lessons.STEPS)} of {len(lessons.STEPS)}: An extra step" in m.value for m in at.markdown)
     assert [b for b in at.button if b.key == f"lesson_goto_{len(lessons.STEPS)}"]

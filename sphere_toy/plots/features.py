@@ -159,30 +159,13 @@ def legend_handles(result, *, show_test=True, show_open=True, zone=False, rule: 
     data, colors = result.data, result_colors(result)
     names = [shown_class_name(name) for name in data.class_names]
     handles = class_legend(result, held_out=False)
-    if show_open and data.n_open_classes and many_classes(result):
-        handles.append(
-            Line2D(
-                [],
-                [],
-                ls="",
-                marker="x",
-                color=colors[-1],
-                mew=2,
-                label=_("held-out: {n} classes").format(n=data.n_open_classes),
-            )
+    if show_open and data.n_open_classes:  # the held-out classes: counted when many, else named
+        held = (
+            _("held-out: {n} classes").format(n=data.n_open_classes)
+            if many_classes(result)
+            else _("held-out: {names}").format(names=_(", ").join(names[data.n_classes :]))
         )
-    elif show_open and data.n_open_classes:
-        handles.append(
-            Line2D(
-                [],
-                [],
-                ls="",
-                marker="x",
-                color=colors[-1],
-                mew=2,
-                label=_("held-out: {names}").format(names=_(", ").join(names[data.n_classes :])),
-            )
-        )
+        handles.append(Line2D([], [], ls="", marker="x", color=colors[-1], mew=2, label=held))
     handles.append(Line2D([], [], ls="", marker="o", color="0.3", label=_("train"), gid="legend-train"))
     if show_test:
         handles.append(Line2D([], [], ls="", marker="^", color="0.3", mec="black", ms=8, label=_("test")))

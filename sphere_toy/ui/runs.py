@@ -84,14 +84,7 @@ def run_ui(settings: Settings, where, live=None) -> GridResult | None:
     if not job.finished.is_set():
         bar = where.progress(0.0, text=_("Starting…"))
         cancel = where.empty()
-        cancel.button(
-            _("Cancel this run"),
-            key="cancel_run",
-            on_click=_on_cancel,
-            args=(settings,),
-            icon=":material/cancel:",
-            help=_(CANCEL_HELP),
-        )
+        cancel_button(cancel, settings, "cancel_run")
         while not job.finished.wait(0.5):
             job = jobs.get(settings, owner())  # also tells the queue that this page is still waiting
             bar.progress(*jobs.status(job))
@@ -108,6 +101,18 @@ CANCEL_HELP = N_(
     "This page stops waiting for the run. A queued run that no other page asks for is dropped, and a "
     "running one stops; other pages waiting for the same experiment still get it."
 )
+
+
+def cancel_button(where, settings: Settings, key: str) -> None:
+    """The page's Cancel for the run of `settings` (`_on_cancel`), in `where`."""
+    where.button(
+        _("Cancel this run"),
+        key=key,
+        on_click=_on_cancel,
+        args=(settings,),
+        icon=":material/cancel:",
+        help=_(CANCEL_HELP),
+    )
 
 
 def _on_cancel(settings: Settings) -> None:
@@ -156,14 +161,7 @@ def background_run_ui(settings: Settings) -> None:
     job = jobs.get(settings, owner())
     if not job.finished.is_set():
         st.progress(*jobs.status(job))
-        st.button(
-            _("Cancel this run"),
-            key="cancel_background",
-            on_click=_on_cancel,
-            args=(settings,),
-            icon=":material/cancel:",
-            help=_(CANCEL_HELP),
-        )
+        cancel_button(st, settings, "cancel_background")
         return
     if job.result is not None and job.claim("prerender"):
         _draw_in_background(settings, job.result)
