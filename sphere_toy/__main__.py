@@ -21,15 +21,21 @@ import math
 import sys
 
 import sphere_toy  # noqa: F401  (sets up XLA's per-core CPU devices before JAX starts)
+from sphere_toy.errors import SettingError
 
 DIVERGED = 3
-_FLAGS = {
-    "n_classes + held_out": "--classes + --held-out",
+# The flags that set the data's own fields, which `data.load` checks: its errors (`errors.SettingError`) name the
+# field, the command line reports the flag. (The experiment's fields are named by `flag`, one rule for all.)
+_DATA_FLAGS = {
+    "source": "--data",
     "n_classes": "--classes",
     "held_out": "--held-out",
-    "classes must": "--class-ids must",
-    "classes = ": "--classes = ",
-    "samples_per_class": "samples per class",
+    "classes": "--class-ids",
+    "samples_per_class": "--samples",
+    "imbalance": "--imbalance",
+    "overlap": "--overlap",
+    "nuisance": "--nuisance",
+    "seed": "--seed",
 }
 
 
@@ -211,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args):
-    """The experiment the arguments describe, as the app's `Settings` (the first seed); ValueError naming a field."""
+    """The experiment the arguments describe, as the app's `Settings` (the first seed); SettingError naming a field."""
     from sphere_toy.core import margins
     from sphere_toy.experiment import LIMITS, Settings, canonical_tokens
 
@@ -237,7 +243,7 @@ def _settings(args):
 
 
 def _configs(args):
-    """The data, training config and models the arguments describe; ValueError naming a field if they are wrong."""
+    """The data, training config and models the arguments describe; SettingError naming a field if they are wrong."""
     settings = _settings(args)
     data = dataclasses.replace(settings.data_config(), classes=args.class_ids)
     specs = tuple(
@@ -290,8 +296,9 @@ def _sweep(parser, args) -> int:
 
     try:
         rows = sweep.sweep(base, args.knob, args.values, train)
-    except ValueError as e:
-        parser.exit(2, f"{parser.prog} sweep: error: {e}\n")
+    except ValueError as e:  # a knob's value the experiment does not allow, named as its flag
+        message = e.named({field: flag(field) for field in e.fields}) if isinstance(e, SettingError) else e
+        parser.exit(2, f"{parser.prog} sweep: error: {message}\n")
     for path in sweep_files.write_sweep(rows, args.knob, args.out):
         print(path)
     print(sweep.sweep_markdown(rows, args.knob))
@@ -358,14 +365,18 @@ def main(argv=None) -> int:
         for path in write_figures(result, args.out):
             print(path)
         return 0
+
+    def fail(message):  # argparse style: one line naming the flag, exit status 2, never a traceback
+        parser.exit(2, f"{parser.prog} {args.command}: error: {message}\n")
+
     try:
         data_config, train_config, specs = _configs(args)
+    except SettingError as e:
+        fail(e.named({field: flag(field) for field in e.fields}))
+    try:
         data = load(data_config)
-    except ValueError as e:  # the library's validation names its field; report it as the flag, argparse-style
-        message = str(e)
-        for field, name in _FLAGS.items():
-            message = message.replace(field, name)
-        parser.exit(2, f"{parser.prog} {args.command}: error: {message}\n")
+    except SettingError as e:
+        fail(e.named(_DATA_FLAGS))
     if args.command == "sweep":
         return _sweep(parser, args)
     result = train_grid(data, specs, train_config)

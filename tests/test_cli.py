@@ -1,6 +1,7 @@
 """The command line: JSON schema, saved runs, exit status 2 on bad input (one line, no traceback), 3 on divergence."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 
 from sphere_toy.__main__ import main
+from sphere_toy.errors import SettingError
 from sphere_toy.train import load_result
 
 SMALL = [
@@ -139,6 +141,8 @@ def test_train_saves_a_run(tmp_path, capsys):
         (["--hidden", "a,b"], "--hidden"),
         (["--classes", "7", "--held-out", "4"], "--classes"),
         (["--class-ids", "3,3"], "--class-ids"),
+        (["--data", "blobs", "--class-ids", "1,2"], "--class-ids"),
+        (["--class-ids", "1,2,3", "--held-out", "9"], "--held-out"),
         (["--lr", "nan"], "--lr"),
         (["--data", "mnist"], "--data"),
     ],
@@ -149,6 +153,17 @@ def test_bad_arguments_exit_2_naming_the_argument(args, flag, capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert flag in err and err.count("\n") == 1 and "Traceback" not in err
+    message = err.split(": error: ", 1)[1]
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", message), message  # a flag, never the library's field (held_out)
+
+
+def test_a_setting_error_names_its_fields_as_the_reader_calls_them():
+    e = SettingError("{classes} must list {n_classes}=3 ids, got {1: 2}", "classes", "n_classes")
+    assert str(e) == "classes must list n_classes=3 ids, got {1: 2}"  # a value's braces are left alone
+    named = e.named({"classes": "--class-ids", "n_classes": "--classes"})
+    assert named == "--class-ids must list --classes=3 ids, got {1: 2}"
+    both = SettingError.joined([e, SettingError("{seed} must be >= 0", "seed")])
+    assert both.fields == ("classes", "n_classes", "seed") and str(both).endswith("; seed must be >= 0")
 
 
 def test_bad_argument_in_a_real_process():

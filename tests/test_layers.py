@@ -17,7 +17,7 @@ LAYERS = (
     ("experiment",),  # the experiment as one value: limits, the URL's text, presets
     ("train",),  # the compiled training grid
     ("data", "core"),  # the datasets; the losses, their registry and the net
-    ("i18n", "safe_text", ""),  # languages; text from outside; the package's own __init__
+    ("i18n", "safe_text", "errors", ""),  # languages; text from outside; a setting out of range; the package itself
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sphere_toy.errors import SettingError
 from sphere_toy.i18n import N_, _
 from sphere_toy.data.gaussian_blobs import blobs
 from sphere_toy.data.sklearn_digits import DIGIT_PIXELS, N_DIGITS, check_digit_ids, digits
@@ -146,50 +147,65 @@ def _min_samples_per_class(test_fraction: float, imbalance: float) -> int:
 
 
 def _validate(config: DataConfig) -> None:
-    """Raise ValueError naming the offending field and its allowed range."""
+    """Raise SettingError naming the offending field and its allowed range."""
     c = config
     if c.source not in SOURCES:
-        raise ValueError(f"source must be one of {SOURCES}, got {c.source!r}")
+        raise SettingError(f"{{source}} must be one of {SOURCES}, got {c.source!r}", "source")
     if c.n_classes < 2:
-        raise ValueError(f"n_classes must be >= 2, got {c.n_classes}")
+        raise SettingError(f"{{n_classes}} must be >= 2, got {c.n_classes}", "n_classes")
     if c.held_out < 0:
-        raise ValueError(f"held_out must be >= 0, got {c.held_out}")
+        raise SettingError(f"{{held_out}} must be >= 0, got {c.held_out}", "held_out")
     # Written as `not (ok)` so that NaN, which fails every comparison, is rejected too.
     if not (1.0 <= c.imbalance < math.inf):
-        raise ValueError(f"imbalance must be finite and >= 1 (1 = balanced), got {c.imbalance}")
+        raise SettingError(f"{{imbalance}} must be finite and >= 1 (1 = balanced), got {c.imbalance}", "imbalance")
     if not (0.0 < c.test_fraction < 1.0):
-        raise ValueError(f"test_fraction must be in the open interval (0, 1), got {c.test_fraction}")
+        raise SettingError(
+            f"{{test_fraction}} must be in the open interval (0, 1), got {c.test_fraction}", "test_fraction"
+        )
     if not (0.0 < c.overlap < math.inf):
-        raise ValueError(f"overlap must be finite and > 0, got {c.overlap}")
+        raise SettingError(f"{{overlap}} must be finite and > 0, got {c.overlap}", "overlap")
     if not (0.0 <= c.nuisance < math.inf):
-        raise ValueError(f"nuisance must be finite and >= 0, got {c.nuisance}")
+        raise SettingError(f"{{nuisance}} must be finite and >= 0, got {c.nuisance}", "nuisance")
     if c.seed < 0:
-        raise ValueError(f"seed must be >= 0, got {c.seed}")
+        raise SettingError(f"{{seed}} must be >= 0, got {c.seed}", "seed")
     if c.input_dim < 2:
-        raise ValueError(f"input_dim must be >= 2, got {c.input_dim}")
+        raise SettingError(f"{{input_dim}} must be >= 2, got {c.input_dim}", "input_dim")
     if c.source == "digits":
         if c.n_classes + c.held_out > N_DIGITS:
-            raise ValueError(
-                f"n_classes + held_out must be <= {N_DIGITS} for digits ({N_DIGITS} digits exist), "
-                f"got {c.n_classes} + {c.held_out}"
+            raise SettingError(
+                f"{{n_classes}} + {{held_out}} must be <= {N_DIGITS} for digits ({N_DIGITS} digits exist), "
+                f"got {c.n_classes} + {c.held_out}",
+                "n_classes",
+                "held_out",
             )
         if c.classes is not None:
             check_digit_ids(c.classes, "classes")
             if len(c.classes) != c.n_classes:
-                raise ValueError(f"classes must list n_classes={c.n_classes} digit ids, got {len(c.classes)}")
+                raise SettingError(
+                    f"{{classes}} must list {{n_classes}}={c.n_classes} digit ids, got {len(c.classes)}",
+                    "classes",
+                    "n_classes",
+                )
     else:
         if c.classes is not None:
-            raise ValueError(f"classes applies to source='digits' only, must be None for {c.source!r}")
+            raise SettingError(f"{{classes}} applies to source='digits' only, must be None for {c.source!r}", "classes")
         if c.source == "identities" and c.n_classes > MAX_IDENTITIES:
-            raise ValueError(f"n_classes must be <= {MAX_IDENTITIES} for identities, got {c.n_classes}")
+            raise SettingError(
+                f"{{n_classes}} must be <= {MAX_IDENTITIES} for identities, got {c.n_classes}", "n_classes"
+            )
         if c.source == "identities" and c.held_out > MAX_HELD_OUT_IDENTITIES:
-            raise ValueError(f"held_out must be <= {MAX_HELD_OUT_IDENTITIES} for identities, got {c.held_out}")
+            raise SettingError(
+                f"{{held_out}} must be <= {MAX_HELD_OUT_IDENTITIES} for identities, got {c.held_out}", "held_out"
+            )
         need = _min_samples_per_class(c.test_fraction, c.imbalance)
         if c.samples_per_class < need:
-            raise ValueError(
-                f"samples_per_class must be >= {need} to leave {_MIN_TRAIN} training and {_MIN_TEST} test samples "
-                f"per class with imbalance={c.imbalance} and test_fraction={c.test_fraction}, "
-                f"got {c.samples_per_class}"
+            raise SettingError(
+                f"{{samples_per_class}} must be >= {need} to leave {_MIN_TRAIN} training and {_MIN_TEST} test "
+                f"samples per class with {{imbalance}}={c.imbalance} and {{test_fraction}}={c.test_fraction}, "
+                f"got {c.samples_per_class}",
+                "samples_per_class",
+                "imbalance",
+                "test_fraction",
             )
 
 

@@ -9,6 +9,8 @@ from typing import Sequence
 
 import numpy as np
 
+from sphere_toy.errors import SettingError
+
 
 N_DIGITS = 10  # sklearn's digits has the ten classes 0..9
 DIGIT_PIXELS = 64  # sklearn's digits: 8x8 pixels
@@ -60,9 +62,9 @@ def digits(classes: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def check_digit_ids(classes: Sequence[int], name: str) -> None:
-    """Raise unless `classes` are distinct digit ids in 0..9."""
+    """Raise SettingError (naming the setting `name`) unless `classes` are distinct digit ids in 0..9."""
     for c in classes:
         if not 0 <= c < N_DIGITS:
-            raise ValueError(f"{name} must be digit ids in 0..{N_DIGITS - 1}, got {c} in {tuple(classes)}")
+            raise SettingError(f"{{{name}}} must be digit ids in 0..{N_DIGITS - 1}, got {c} in {tuple(classes)}", name)
     if len(set(classes)) != len(classes):
-        raise ValueError(f"{name} must not repeat a digit id, got {tuple(classes)}")
+        raise SettingError(f"{{{name}}} must not repeat a digit id, got {tuple(classes)}", name)

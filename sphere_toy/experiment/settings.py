@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from sphere_toy.core import margins
 from sphere_toy.data import N_DIGITS, DataConfig, load
+from sphere_toy.errors import SettingError
 from sphere_toy.i18n import _
 from sphere_toy.core.losses import TOY_SCALE
 from sphere_toy.core.margins import LOSSES, ModelSpec
@@ -78,33 +79,50 @@ class Settings:
                 object.__setattr__(self, name, float(value))
         problems = self.problems()
         if problems:
-            raise ValueError("; ".join(problems))
+            raise SettingError.joined(problems)
 
-    def problems(self) -> list[str]:
-        """Why these settings are invalid (empty if they are valid)."""
+    def problems(self) -> list[SettingError]:
+        """Why these settings are invalid (empty if they are valid), each naming the fields it is about."""
         out = []
         for name, limit in LIMITS.items():
             value = getattr(self, name)
             values = value if isinstance(value, tuple) else (value,)
+            field = "{" + name + "}"
             if name in _TUPLES:
                 if not isinstance(value, tuple) or not 1 <= len(value) <= limit.max_len:
-                    out.append(f"{name} must be a tuple of 1..{limit.max_len} values, got {value!r}")
+                    text = f"{field} must be a tuple of 1..{limit.max_len} values, got {value!r}"
+                    out.append(SettingError(text, name))
                     continue
             for v in values:
                 if name == "losses" and not valid_token(v):
-                    out.append(f"losses: {v!r} is not a model (e.g. softmax, asoftmax:4, cosface:0.35)")
+                    text = f"{field}: {v!r} is not a model (e.g. softmax, asoftmax:4, cosface:0.35)"
+                    out.append(SettingError(text, name))
                 elif name != "losses" and not valid_one(v, limit):
-                    out.append(f"{name} = {v!r} is not valid ({describe_limit(limit)})")
+                    out.append(SettingError(f"{field} = {v!r} is not valid ({describe_limit(limit)})", name))
         if not out and self.losses != canonical_tokens(self.losses):
-            out.append(f"losses must be in registry order and distinct, got {self.losses}")
+            out.append(SettingError(f"{{losses}} must be in registry order and distinct, got {self.losses}", "losses"))
         if not out and self.seeds * len(self.losses) > MAX_GRID:
-            out.append(f"seeds = {self.seeds} with {len(self.losses)} models makes more than {MAX_GRID} models")
+            out.append(
+                SettingError(
+                    f"{{seeds}} = {self.seeds} with {len(self.losses)} models makes more than {MAX_GRID} models",
+                    "seeds",
+                    "losses",
+                )
+            )
         if not out and self.classes > self.max_classes():
-            out.append(f"classes = {self.classes} is more than {self.max_classes()} for {self.data}")
+            out.append(
+                SettingError(
+                    f"{{classes}} = {self.classes} is more than {self.max_classes()} for {self.data}", "classes"
+                )
+            )
         if not out and self.held_out > self.max_held_out():
             out.append(
-                f"held_out = {self.held_out} is more than {self.max_held_out()} with classes = {self.classes} "
-                f"of {self.data}"
+                SettingError(
+                    f"{{held_out}} = {self.held_out} is more than {self.max_held_out()} with {{classes}} = "
+                    f"{self.classes} of {self.data}",
+                    "held_out",
+                    "classes",
+                )
             )
         return out
 
