@@ -6,7 +6,7 @@ Modules: `losses` (the math), `models` (the embedding net), `data`, `train` (a v
 
 import os as _os
 
-# A grid of small models is faster split across CPU cores than run on one (see train/grid.py): expose one XLA host
+# A grid of small models is faster split across CPU cores than run on one (see train/step.py): expose one XLA host
 # device per core. This must happen before JAX starts, so importing sphere_toy before jax makes it take effect;
 # a user's own XLA_FLAGS setting is left alone, and GPUs are unaffected (it only concerns the host platform).
 if "xla_force_host_platform_device_count" not in _os.environ.get("XLA_FLAGS", ""):

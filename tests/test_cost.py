@@ -99,7 +99,7 @@ def test_an_estimate_counts_the_models_a_call_computes():
 def test_a_program_in_memory_costs_no_compiling(monkeypatch):
     """The compile second is counted only for a program this process does not hold: a run's first chunk compiles
     the program of every run with its shapes (steps, seeds and rates are traced), merged calls have their own."""
-    monkeypatch.setattr(train.grid, "_programs", set())  # as in a fresh process
+    monkeypatch.setattr(train.cache, "_programs", set())  # as in a fresh process
     first, second = Settings(seed=11), Settings(seed=12)
     assert cost.raw_estimate(first) == pytest.approx(cost.COMPILE_SECONDS + cost.train_estimate(first))
     train.train_grid(*first.experiment(first_chunk=True))

@@ -11,6 +11,7 @@ import pytest
 import sphere_toy.serving.budget
 import sphere_toy.serving.job
 import sphere_toy.serving.jobs
+import sphere_toy.serving.worker
 from sphere_toy.analysis import evaluate
 from sphere_toy.serving.budget import DrawBudget
 from sphere_toy.serving.jobs import Jobs, measure, train_settings
@@ -53,11 +54,10 @@ def _wait(predicate, timeout=HANG):
 
 
 class Clock:
-    """`sphere_toy.serving.jobs`'s `time` in a test. `monotonic()` moves only when the test says (`advance`), so that
-    a rule
-    in seconds (abandon_after, stop_after, idle_after, a draw's share of a core, a run's pace) is checked at exact
-    times rather than by sleeping them on a machine that may be busy. `sleep` is a thread polling: it is counted, and
-    yields for a moment without moving the clock."""
+    """The queue's `time` in a test (`sphere_toy.serving`'s jobs, worker, job and budget). `monotonic()` moves only
+    when the test says (`advance`), so that a rule in seconds (abandon_after, stop_after, idle_after, a draw's share
+    of a core, a run's pace) is checked at exact times rather than by sleeping them on a machine that may be busy.
+    `sleep` is a thread polling: it is counted, and yields for a moment without moving the clock."""
 
     def __init__(self):
         self.now, self.polls = 1000.0, 0
@@ -82,7 +82,8 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
     clock = Clock()
-    for module in (sphere_toy.serving.jobs, sphere_toy.serving.job, sphere_toy.serving.budget):
+    serving = sphere_toy.serving
+    for module in (serving.jobs, serving.worker, serving.job, serving.budget):
         monkeypatch.setattr(module, "time", clock)
     return clock
 

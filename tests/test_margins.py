@@ -90,9 +90,9 @@ def test_the_whole_family_trains_in_one_compiled_grid():
     data = load(DataConfig(source="blobs", n_classes=4, held_out=0, input_dim=16, samples_per_class=60, seed=0))
     specs = margins.model_grid((1, 2, 3, 4)) + tuple(ModelSpec(loss) for loss in ("normface", "cosface", "arcface"))
     config = train.TrainConfig(hidden=(16,), feature_dim=2, steps=200, batch_size=32, chunk_steps=100)
-    before = train.grid._chunk_fn.cache_info().misses
+    before = train.step._chunk_fn.cache_info().misses
     result = train.train_grid(data, specs, config)
-    assert train.grid._chunk_fn.cache_info().misses - before <= 1  # one program for the nine models
+    assert train.step._chunk_fn.cache_info().misses - before <= 1  # one program for the nine models
     assert len(result.specs) == 9 and not any(result.diverged(g) for g in range(9))
     assert np.all(np.isfinite(result.history["loss"]))
     anneals = [s.anneals for s in specs]

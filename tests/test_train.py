@@ -192,14 +192,14 @@ def test_compiled_programs_are_bounded_by_shape(monkeypatch):
     import sphere_toy.train as train
 
     cleared = []
-    monkeypatch.setattr(train.grid.jax, "clear_caches", lambda: cleared.append(True))
-    monkeypatch.setattr(train.grid, "_programs", set())
-    for shape in range(train.grid.MAX_PROGRAMS):
-        train.grid._bound_compiled_programs(("adam", shape))
-        train.grid._bound_compiled_programs(("adam", 0))  # seen before: nothing to do
+    monkeypatch.setattr(train.cache.jax, "clear_caches", lambda: cleared.append(True))
+    monkeypatch.setattr(train.cache, "_programs", set())
+    for shape in range(train.cache.MAX_PROGRAMS):
+        train.cache._bound_compiled_programs(("adam", shape))
+        train.cache._bound_compiled_programs(("adam", 0))  # seen before: nothing to do
     assert cleared == []
-    train.grid._bound_compiled_programs(("adam", "a seventh shape"))
-    assert cleared == [True] and train.grid._programs == {("adam", "a seventh shape")}
+    train.cache._bound_compiled_programs(("adam", "a seventh shape"))
+    assert cleared == [True] and train.cache._programs == {("adam", "a seventh shape")}
 
 
 def test_features_of_any_dimension_train_and_measure(data):
@@ -272,43 +272,43 @@ def test_experiments_that_differ_in_shapes_cannot_train_together(data):
 
 def test_merged_groups_of_nearby_sizes_share_one_compiled_program(data, monkeypatch):
     """A room's groups come in any size: 5 and 6 runs pad to 6 (a multiple of the 2 cores' devices), one program."""
-    monkeypatch.setattr(sphere_toy.train.grid, "_programs", set())
+    monkeypatch.setattr(sphere_toy.train.cache, "_programs", set())
     short = dataclasses.replace(CONFIG, steps=10, chunk_steps=10)
     for runs in (5, 6):
         experiments = [Experiment(data, (ModelSpec("asoftmax", 4, seed=i),), short) for i in range(runs)]
         results = train_experiments(experiments)
         assert [r.specs[0].seed for r in results] == list(range(runs))  # padding never reaches a result
-    assert len(sphere_toy.train.grid._programs) == 1
+    assert len(sphere_toy.train.cache._programs) == 1
 
 
 def test_a_larger_m_up_to_eight_reuses_one_compiled_program(data, monkeypatch):
     """SphereFace's m bounds an unrolled recurrence: two buckets (m <= 4, m <= 8), so m = 5 and 6 compile once."""
-    monkeypatch.setattr(sphere_toy.train.grid, "_programs", set())
+    monkeypatch.setattr(sphere_toy.train.cache, "_programs", set())
     short = dataclasses.replace(CONFIG, steps=10, chunk_steps=10)
     for m in (5, 6):
         train_grid(data, (ModelSpec("asoftmax", m), ModelSpec("msoftmax")), short)
-    assert len(sphere_toy.train.grid._programs) == 1
+    assert len(sphere_toy.train.cache._programs) == 1
 
 
 def test_any_number_of_classes_up_to_a_bucket_reuses_one_compiled_program(monkeypatch):
     """The form's commonest change, the number of classes, does not compile again: 2..8 classes (and their different
     numbers of training samples) share one program, 9..16 the next."""
-    monkeypatch.setattr(sphere_toy.train.grid, "_programs", set())
+    monkeypatch.setattr(sphere_toy.train.cache, "_programs", set())
     short = dataclasses.replace(CONFIG, steps=10, chunk_steps=10)
     for n_classes in (2, 5, 8):
         result = train_grid(load(dataclasses.replace(DATA, n_classes=n_classes)), model_grid(ms=(4,)), short)
         assert result.weights.shape[-1] == result.bias.shape[-1] == n_classes  # no padding reaches a result
         assert result.params["head"]["w"].shape[-1] == n_classes
-    assert len(sphere_toy.train.grid._programs) == 1
+    assert len(sphere_toy.train.cache._programs) == 1
     train_grid(load(dataclasses.replace(DATA, n_classes=9)), model_grid(ms=(4,)), short)
-    assert len(sphere_toy.train.grid._programs) == 2
+    assert len(sphere_toy.train.cache._programs) == 2
 
 
 def _exact_shapes(train, *args):
     """`train(*args)` compiled for the run's exact numbers of classes and training samples (no buckets)."""
     with pytest.MonkeyPatch.context() as exact:
-        exact.setattr(sphere_toy.train, "CLASS_BUCKET", 1)
-        exact.setattr(sphere_toy.train, "ROW_BUCKET", 1)
+        exact.setattr(sphere_toy.train.padding, "CLASS_BUCKET", 1)
+        exact.setattr(sphere_toy.train.padding, "ROW_BUCKET", 1)
         return train(*args)
 
 
