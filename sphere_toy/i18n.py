@@ -247,3 +247,15 @@ def sentences(parts) -> str:
     kept = [part for part in parts if part]
     # TRANSLATORS: two sentences one after the other; Chinese puts nothing between them.
     return functools.reduce(lambda text, more: _("{text} {more}").format(text=text, more=more), kept) if kept else ""
+
+
+_SENTENCE_END = re.compile(r"(?<=[。！？])|(?<=[.!?])\s+(?=\S)")
+
+
+def first_sentence(text: str) -> tuple[str, str]:
+    """(the first sentence of `text`, the rest), for text made by `sentences` in any language: the split is after
+    the first full stop (Chinese 。！？, or . ! ? and a space), so a decimal point never splits. ("", "") for ""."""
+    for end in _SENTENCE_END.finditer(text):
+        if end.end() < len(text):
+            return text[: end.start()], text[end.end() :]
+    return text, ""

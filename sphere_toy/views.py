@@ -46,8 +46,8 @@ class Figure:
         return self.builder.__name__
 
     def slot_for(self, mode: str) -> str:
-        """The slot of this figure on a page in `mode` ("normal" or "present")."""
-        return self.present_slot if mode == "present" and self.present_slot else self.slot
+        """The slot of this figure on a page in `mode` (one of `screens.MODES`): presenting, its `present_slot`."""
+        return self.present_slot if mode != "normal" and self.present_slot else self.slot
 
 
 def _model(result) -> int:
@@ -98,6 +98,7 @@ OPEN_PAIRS = Figure(
     plots.open_pairs_figure, slot="below", dims=(2, 3, None), example=lambda result: ((), {"bins": BINS})
 )
 ROC = Figure(plots.roc_figure, slot="roc", dims=(2, 3, None))
+TRANSFER = Figure(plots.transfer_figure, slot="below", dims=(2, 3, None))
 BOUND_FIGURE = Figure(plots.bound_figure, slot="full", needs_run=False, example=lambda result: ((4.0, 90), {}))
 
 
@@ -125,7 +126,7 @@ TARGET_LOGITS = View(
 FEATURES = View(
     N_("Features"),
     needs_run=True,
-    controls=("model", "test", "open", "regions"),
+    controls=("model", "test", "open", "regions", "slides"),
     figures=(FEATURES_2D, SPHERE),
     live=((FEATURES_2D, ()), (SPHERE, (("regions", False),))),
 )
@@ -143,7 +144,7 @@ COMPARE_VIEW = View(
 TRAINING_VIEW = View(
     N_("Training"), needs_run=True, controls=("model", "snap"), figures=(TRAINING, SNAPSHOT), ahead=((TRAINING, ()),)
 )
-OPEN_SET = View(N_("Open-set"), needs_run=True, controls=("bins",), figures=(SEED_AUC, OPEN_PAIRS, ROC))
+OPEN_SET = View(N_("Open-set"), needs_run=True, controls=("bins",), figures=(SEED_AUC, TRANSFER, OPEN_PAIRS, ROC))
 ABOUT = View(N_("About"), needs_run=False, controls=())
 BOUND = View("Bound on m", needs_run=True, controls=(), figures=(BOUND_FIGURE,), tab=False)
 

@@ -366,35 +366,78 @@ def test_cancel_stops_a_page_waiting_and_the_run_nobody_wants(server, browser):
         page.close()
 
 
-@pytest.mark.slow
-def test_the_lesson_path_in_chinese_in_a_real_browser(server, browser):
-    """A class taught in Traditional Chinese: a browser whose language is zh-TW opens the lesson link (no lang= in it)
-    and clicks Next through every step, on the steps' real runs. Each step shows its title and notice in Chinese, a
-    drawn figure and no exception, and the server's matplotlib never reports a glyph missing from its fonts (which
-    would be an empty box in a figure). The steps' logic and words, in each language: tests/test_lesson_app.py."""
+# The first figure of the page: the open tab's picture or chart, or a lesson step's own figure above the tabs (step 7).
+FIRST_FIGURE = """() => {
+    const el = [...document.querySelectorAll('[data-testid="stMainBlockContainer"] img, '
+                                           + '[data-testid="stMainBlockContainer"] .js-plotly-plot')]
+        .find(e => e.getBoundingClientRect().height > 50 && !e.closest('[role="tabpanel"][hidden]'));
+    if (!el) return null;
+    const r = el.getBoundingClientRect();
+    return [r.top, r.bottom];
+}"""
+
+
+def _walk_the_lesson(page, lang, where):
+    """Click Next through every step from the one open; yield (n, (top, bottom) of its first figure) at each, once
+    its notice and a figure are drawn, with no exception on the page."""
     from sphere_toy import i18n, lessons
 
+    with i18n.using(lang):
+        notice, forward = i18n._("What to notice."), i18n._("Next")
+        heading = i18n._("Lesson, step {n} of {total}: {title}")
+        titles = [
+            heading.format(n=n, total=len(lessons.STEPS), title=i18n._(step.title))
+            for n, step in enumerate(lessons.STEPS, 1)
+        ]
+    for n, title in enumerate(titles, start=1):  # the step's heading, on its card or in the header
+        page.get_by_text(title).first.wait_for(timeout=120_000)
+        page.get_by_text(notice).first.wait_for(timeout=240_000)
+        _wait_until_idle(page)
+        _assert_healthy(page, f"{where}, step {n}")
+        try:  # the step's figure (in its tab, or above the tabs for the bound on m), drawn after its notice
+            page.wait_for_function(ANY_FIGURE_DRAWN, timeout=60_000)
+        except Exception as e:  # Playwright's TimeoutError
+            raise AssertionError(f"{where}: step {n} shows no figure") from e
+        page.wait_for_timeout(400)  # let the layout settle
+        yield n, page.evaluate(FIRST_FIGURE)
+        if n < len(titles):
+            page.get_by_role("button", name=forward).first.click()
+
+
+@pytest.mark.slow
+def test_the_lesson_on_the_projector_shows_each_steps_figure_on_the_first_screen(server, browser):
+    """The teacher's page: a browser whose language is zh-TW opens the locked, presented lesson link (no lang= in
+    it) and clicks Next through every step, on the steps' real runs. At 1280×720 and at 1920×1080 each step's first
+    figure lies entirely on the first screen (its title, notice and Next in the header and one row above it); the
+    server's matplotlib never reports a glyph missing from its fonts (an empty box in a figure). The steps' logic and
+    words, in each language: tests/test_lesson_app.py."""
     context = browser.new_context(viewport=VIEWPORT, locale="zh-TW")  # Accept-Language: zh-TW
     page = context.new_page()
-    with i18n.using("zh-TW"):
-        notice, forward = i18n._("What to notice."), i18n._("Next")
-        titles = [i18n._(step.title) for step in lessons.STEPS]
     try:
-        page.goto(f"{server}/?lesson=1", wait_until="domcontentloaded")
-        for n, title in enumerate(titles, start=1):
-            page.get_by_text(title).first.wait_for(timeout=120_000)
-            page.get_by_text(notice).first.wait_for(timeout=240_000)
-            _wait_until_idle(page)
-            _assert_healthy(page, f"lesson step {n} in zh-TW")
-            try:  # the step's figure (in its tab, or on its card for the bound on m), drawn after its notice
-                page.wait_for_function(ANY_FIGURE_DRAWN, timeout=60_000)
-            except Exception as e:  # Playwright's TimeoutError
-                raise AssertionError(f"step {n} shows no figure") from e
+        page.goto(f"{server}/?lesson=1&lock=1&present=1", wait_until="domcontentloaded")
+        for n, box in _walk_the_lesson(page, "zh-TW", "zh-TW, locked and presented"):
             page.screenshot(path=str(SHOTS / f"lesson_zh-TW_{n}.png"))
-            if n < len(titles):
-                page.get_by_role("button", name=forward).click()
+            for width, height in ((1280, 720), (1920, 1080)):
+                page.set_viewport_size({"width": width, "height": height})
+                page.wait_for_timeout(300)
+                box = page.evaluate(FIRST_FIGURE)
+                assert box and box[1] <= height, f"step {n} at {width}×{height}: the first figure spans {box}"
+            page.set_viewport_size(VIEWPORT)
         assert "lang=zh-TW" in page.url  # the browser's language, written into the link
     finally:
         context.close()
     log = LOG.read_text(errors="replace")
     assert "missing from font" not in log and "missing from current font" not in log
+
+
+@pytest.mark.slow
+def test_a_students_lesson_starts_each_steps_figure_on_the_first_screen(server, browser):
+    """A student's page (English, unlocked, not presented, with the sidebar): at 1280×720 each step's first figure
+    starts on the first screen, under the step's card with its text and question folded."""
+    page = browser.new_page(viewport=VIEWPORT)
+    try:
+        page.goto(f"{server}/?lesson=1&lang=en", wait_until="domcontentloaded")
+        for n, box in _walk_the_lesson(page, "en", "en, normal"):
+            assert box and box[0] < VIEWPORT["height"], f"step {n}: the first figure starts at {box}"
+    finally:
+        page.close()

@@ -122,6 +122,65 @@ def test_texts_questions_and_answers_are_there_and_short():
         assert s.title and s.question.endswith("?") and len(s.answer.split()) >= 15, s.key
 
 
+# What the lesson's words may not say, in either language: each was once written, and each says more than the paper,
+# the losses or the runs on screen show (issue 24). (pattern, why)
+OVERSTATEMENTS = (
+    (r"m\s*(≥|\\ge)\s*(2\s*\+|3\b)", "the bound on m is strict (Definition 1): m = 3 fails, as mbound checks"),
+    (r"from near softmax|從接近 softmax", "annealing starts near M-softmax: with ‖W‖ = 1 and b = 0, large λ is cos θ"),
+    (r"evenly spread.{0,40}2 \+|均勻分布.{0,40}2 \+", "2 + √3 is the two-class worst case, not evenly spread"),
+    (r"actually starts to hold|實際上從哪裡開始成立", "the check finds no m where max < min starts to hold"),
+)
+
+
+def _lesson_words(lang: str) -> list[str]:
+    from sphere_toy import i18n
+
+    with i18n.using(lang):
+        return [i18n._(text) for s in lessons.STEPS for text in (s.text, s.question, s.answer)]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-TW"])
+def test_the_lesson_says_no_more_than_the_paper_and_the_runs_show(lang):
+    from sphere_toy import i18n
+
+    texts = _lesson_words(lang)
+    about = i18n.localized_path(pathlib.Path(lessons.__file__).parent.parent / "about.md", lang).read_text()
+    for pattern, why in OVERSTATEMENTS:
+        found = [t[:80] for t in [*texts, about] if re.search(pattern, t)]
+        assert not found, f"{why}: {found}"
+    assert "tab ψ(θ)" not in about  # the tab is Target logits
+
+
+def test_the_strict_bound_is_what_mbound_computes():
+    """The text's m > 3 and m > 2 + √3 are strict: at m = 3 the many-class criterion is an equality, not met."""
+    from sphere_toy.analysis import mbound
+
+    intra, inter = mbound.many_class_angles(3.0, math.pi / 3)
+    assert math.isclose(float(intra), float(inter))  # max intra = min inter: the criterion (<) fails
+    assert mbound.smallest_m(mbound.two_class_angles) == pytest.approx(2 + math.sqrt(3), rel=1e-6)
+    text = lessons.step_by_key("m-bound").text
+    assert "m > 2 + \\sqrt{3}" in text and "m > 3" in text
+
+
+def test_about_names_every_dataset():
+    from sphere_toy import i18n
+    from sphere_toy.data import SOURCES
+
+    words = {
+        "en": {"digits": "digits", "blobs": "blobs", "identities": "identities"},
+        "zh-TW": {"digits": "手寫數字", "blobs": "高斯團", "identities": "合成身分"},
+    }
+    for lang, names in words.items():
+        about = i18n.localized_path(pathlib.Path(lessons.__file__).parent.parent / "about.md", lang).read_text()
+        assert set(names) == set(SOURCES) and all(word in about for word in names.values()), lang
+
+
+def test_no_preset_note_states_a_verdict_its_run_has_not_measured():
+    """A preset's note is fixed text: it says where to look, never what one run found (which a seed can change)."""
+    for name, preset in PRESETS.items():
+        assert not re.search(r"\bholds for\b|\bis met\b", preset.description), name
+
+
 def test_every_user_visible_string_is_a_whole_literal_marked_for_translation():
     """Babel extracts only literal messages: every _() and N_() call takes one string literal, and every Step's
     title, text, question and answer is an N_() call (none built from pieces, none an f-string)."""
@@ -461,3 +520,8 @@ def test_bound_step_runs_mbounds_check_and_says_its_sentence(trained):
     assert lessons.runs(s) == (mbound.CHECK_SETTINGS,)
     results = trained(s)
     assert s.notice(results) == mbound.check_text(mbound.check(results[0]))
+
+
+def test_the_open_set_step_names_as_many_training_identities_as_its_run_has():
+    step = lessons.step_by_key("open-set-verification")
+    assert f"here there are {lessons.runs(step)[0].classes}." in step.text

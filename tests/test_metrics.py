@@ -358,3 +358,43 @@ def test_rank_correlation_is_spearmans_rho():
 def _average_ranks(x):
     x = np.asarray(x, float)
     return np.array([np.mean([i for i, v in enumerate(sorted(x)) if v == xi]) for xi in x])
+
+
+def _separation_by_pairs(features, labels):
+    """Kornblith et al.'s R² read off its definition: class-weighted means of 1 − cos over every ordered pair."""
+    classes = sorted(set(labels.tolist()))
+    members = {k: features[labels == k] for k in classes}
+
+    def mean_distance(a, b):
+        return np.mean([1 - a_i @ b_j / np.linalg.norm(a_i) / np.linalg.norm(b_j) for a_i in a for b_j in b])
+
+    within = np.mean([mean_distance(members[k], members[k]) for k in classes])
+    total = np.mean([mean_distance(members[j], members[k]) for j in classes for k in classes])
+    return 1 - within / total
+
+
+def test_class_separation_is_kornbliths_r2_from_its_pairwise_definition():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(4), [5, 9, 3, 7])  # unequal classes: each is weighted alike
+    features = rng.normal(size=(len(labels), 3)) + 2 * rng.normal(size=(4, 3))[labels]
+    assert metrics.class_separation(features, labels) == pytest.approx(_separation_by_pairs(features, labels), 1e-12)
+    one_direction = np.eye(3)[labels % 3] * rng.uniform(1, 5, size=(len(labels), 1))  # lengths do not count
+    assert metrics.class_separation(one_direction, labels % 3) == pytest.approx(1.0)
+    assert metrics.class_separation(features, np.zeros(len(labels))) is None
+
+
+def test_rank1_identification_matches_probes_to_the_nearest_gallery_photo_by_cosine():
+    rng = np.random.default_rng(1)
+    labels = np.repeat([3, 7, 9], 4)
+    features = rng.normal(size=(12, 5))
+    gallery = {k: features[np.flatnonzero(labels == k)[0]] for k in (3, 7, 9)}
+    hits = []
+    for i in range(12):
+        if i in {np.flatnonzero(labels == k)[0] for k in (3, 7, 9)}:
+            continue  # a gallery photo is not a probe
+        cos = {k: features[i] @ g / np.linalg.norm(features[i]) / np.linalg.norm(g) for k, g in gallery.items()}
+        hits.append(max(cos, key=cos.get) == labels[i])
+    assert metrics.identification_rank1(features, labels) == pytest.approx(np.mean(hits))
+    separated = np.eye(5)[labels % 5] + 0.01 * features
+    assert metrics.identification_rank1(separated, labels) == 1.0
+    assert metrics.identification_rank1(features[:1], labels[:1]) is None

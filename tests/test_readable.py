@@ -12,7 +12,7 @@ from sphere_toy import plots, views
 from sphere_toy.plots import screens
 from sphere_toy.plots.style import png_size
 
-MIN_PX = {"normal": 11.0, "present": 18.0}
+MIN_PX = {"normal": 11.0, "present": 18.0, "slide": 18.0}  # a laptop at arm's length; the back of a lecture hall
 
 
 def _views(runs, family):

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 import sphere_toy.train
 from sphere_toy import plots, views
 from sphere_toy.plots import screens
+from sphere_toy.plots import style as plots_style
 from sphere_toy.serving import serve
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
@@ -96,7 +97,8 @@ def test_draw_returns_a_prepared_figure_and_draws_any_other(no_ready_figures):
     assert serve.draw("psi_figure", screen, "en", (4, 0.0)) is prepared  # from memory
     other = serve.draw("psi_figure", screen, "en", (3, 0.0))  # anything else is drawn
     assert other.startswith(b"\x89PNG") and other != prepared
-    assert serve.draw("psi_figure", screen, "zh-TW", (4, 0.0)) != prepared  # another language, another picture
+    if plots_style.cjk_font() is not None:  # without a CJK font a zh-TW figure rightly falls back to English
+        assert serve.draw("psi_figure", screen, "zh-TW", (4, 0.0)) != prepared  # another language, another picture
     serve._ready.clear()
     assert serve.draw("psi_figure", screen, "en", (4, 0.0)) == prepared  # what was prepared is what a page draws
 
@@ -142,3 +144,16 @@ def test_a_warm_up_that_takes_too_long_does_not_keep_the_server_from_serving(mon
     with caplog.at_level(logging.WARNING, "sphere_toy.serving.serve"):
         assert asyncio.run(serve_once())
     assert "serving anyway" in caplog.text
+
+
+def test_the_teachers_terminal_is_spared_streamlits_stale_fragment_line_and_only_it(caplog):
+    import streamlit.runtime.app_session as app_session
+
+    serve.quiet_stale_fragment_reruns()
+    serve.quiet_stale_fragment_reruns()  # once per process, however often the server starts
+    logger = app_session._LOGGER  # the logger that writes the line
+    assert sum(isinstance(f, serve._StaleFragmentFilter) for f in logger.filters) == 1
+    with caplog.at_level(logging.INFO, logger.name):
+        logger.info("The fragment with id %s does not exist anymore - it might have been removed ...", "abc")
+        logger.info("Discarding rerun request after shutdown")
+    assert [r.getMessage() for r in caplog.records] == ["Discarding rerun request after shutdown"]

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sphere_toy.core import margins
 from sphere_toy.data import load
 from sphere_toy.core.margins import LOSSES, ModelSpec
-from sphere_toy.experiment import LIMITS, MAX_CLASSES, MAX_GRID, PRESETS, Settings
+from sphere_toy.experiment import LIMITS, MAX_CLASSES, MAX_GRID, PRESETS, QUERY_KEYS, Settings
 from sphere_toy.train import TrainConfig
 
 
@@ -328,3 +328,10 @@ def test_extreme_settings_still_make_a_dataset(params):
 def test_describe_is_one_line():
     text = Settings().describe()
     assert "digits" in text and "3-D" in text and "\n" not in text
+
+
+@pytest.mark.parametrize("key", QUERY_KEYS)
+def test_a_key_given_no_value_is_said_to_be_empty_and_read_as_its_default(key):
+    settings, warnings = Settings.from_query({key: ""})
+    assert len(warnings) == 1 and key in warnings[0], warnings  # never silently read as the default
+    assert settings == Settings()

@@ -127,6 +127,9 @@ class ModelRecord:
     open_set_threshold: float | None = None
     open_set_accuracy: float | None = None
     input_open_set_auc: float | None = None  # the raw inputs' AUC on the same held-out pairs (no net): the yardstick
+    class_separation: float | None = None  # Kornblith et al.'s R² of the test features' directions (0..1)
+    open_set_rank1: float | None = None  # 1:N identification of the held-out classes, one gallery photo each
+    input_open_set_rank1: float | None = None  # the same on the raw inputs: the yardstick
 
     @property
     def ok(self) -> bool:
@@ -153,6 +156,7 @@ def record(result, g: int) -> ModelRecord:
         compile_seconds=result.compile_seconds,
         train_seconds=result.train_seconds,
         input_open_set_auc=None if base is None or base["auc"] is None else float(base["auc"]),
+        input_open_set_rank1=metrics.identification_rank1(data.x_open, data.y_open) if data.n_open_classes else None,
     )
     if result.diverged(g):
         return head
@@ -180,6 +184,10 @@ def record(result, g: int) -> ModelRecord:
         criterion_met=bool(stats["criterion_met"]),
         robust_criterion_met=bool(stats["robust_criterion_met"]),
         min_weight_angle=metrics.min_weight_angle(w),
+        class_separation=metrics.class_separation(feats, data.y_test),
+        open_set_rank1=metrics.identification_rank1(result.open_features[g], data.y_open)
+        if data.n_open_classes
+        else None,
         weight_norms=tuple(float(v) for v in metrics.weight_norms(w)),
         **{
             f"open_set_{k}": None if open_set.get(k) is None else float(open_set[k])

@@ -279,6 +279,45 @@ def open_set_report(
     return {**report, "train_accuracy": _balanced_accuracy(cos, same, t)}
 
 
+def class_separation(features, labels) -> float | None:
+    """Class separation R² = 1 − d̄_within / d̄_total of the features' directions (Kornblith, Chen, Lee, Norouzi, "Why
+    Do Better Loss Functions Lead to Less Transferable Features?", NeurIPS 2021, Sec. 5; the notes' LDA idea).
+
+    With the cosine distance d(a, b) = 1 − cos θ_ab, and every class weighted alike (K classes, N_k samples each):
+        d̄_within = Σ_k Σ_{m,n ∈ k} d(x_m, x_n) / (K N_k²),
+        d̄_total = Σ_{j,k} Σ_{m ∈ j, n ∈ k} d(x_m, x_n) / (K² N_j N_k).
+    For unit rows u = x/‖x‖ and class means μ_k = mean_{m ∈ k} u_m, that is
+        R² = 1 − (1 − mean_k ‖μ_k‖²) / (1 − ‖mean_k μ_k‖²):
+    the within-class share of the directions' variance taken away. 0: classes no tighter than the whole set; 1: each
+    class one direction. None with fewer than two classes or all directions equal. Shapes: features (N, D), labels (N,).
+    """
+    labels = np.asarray(labels)
+    classes = np.unique(labels)
+    if len(classes) < 2:
+        return None
+    u = unit_rows(features)
+    means = np.stack([u[labels == k].mean(axis=0) for k in classes])  # (K, D)
+    within = 1.0 - float(np.mean(np.sum(means**2, axis=1)))
+    total = 1.0 - float(np.sum(means.mean(axis=0) ** 2))
+    return None if total <= 1e-12 else 1.0 - within / total
+
+
+def identification_rank1(features, labels) -> float | None:
+    """1:N identification (closed gallery): each class's first sample is its gallery photo, every other sample a probe
+    matched to the gallery photo of largest cosine; the share of probes matched to their own class (rank-1 accuracy).
+
+    The notes' "verification / identification" on people never trained on. None with fewer than two classes or no
+    probe. Shapes: features (N, D), labels (N,).
+    """
+    labels = np.asarray(labels)
+    classes, first = np.unique(labels, return_index=True)
+    probes = np.setdiff1d(np.arange(len(labels)), first)
+    if len(classes) < 2 or len(probes) == 0:
+        return None
+    best = np.argmax(cosine_matrix(np.asarray(features)[probes], np.asarray(features)[first]), axis=1)
+    return float(np.mean(classes[best] == labels[probes]))
+
+
 def region_angles(weights, bias, radius: float, *, n: int = 3600) -> np.ndarray:
     """The angle (degrees) of the circle of `radius` where each class wins, argmax_j x·W_j + b_j, in 2-D.
 

@@ -98,6 +98,8 @@ def legacy_m(raw, warnings: list[str]) -> list[str]:
     if len(ms) > _LEGACY_M.max_len:
         warnings.append(_too_many_allowed("m", len(ms), _LEGACY_M.max_len))
         ms = ms[: _LEGACY_M.max_len]
+    if not texts:  # m= with nothing after it: said, as for every other key
+        warnings.append(_("{name} is empty; using {used}").format(name="m", used="1,2,3,4"))
     return list(margins.sphereface_tokens(ms or (1, 2, 3, 4)))
 
 

@@ -13,6 +13,7 @@ from sphere_toy.core import margins
 from sphere_toy.analysis import metrics
 from sphere_toy.data import shown_class_name
 from sphere_toy.i18n import _, sentences
+from sphere_toy.plots.transfer import transfer_text
 from sphere_toy.experiment import Settings
 from sphere_toy.lessons.step import Results
 from sphere_toy.lessons.measure import (
@@ -362,6 +363,7 @@ def notice_open_set(results: Results) -> str:
                 model=effect.name, base=effect.baseline, n=len(effect.diffs), mean=effect.mean, higher=effect.higher
             )
         )
+    parts.append(transfer_text(result))  # separation against transfer, and identification, from the same run
     return sentences([*parts])
 
 

@@ -197,20 +197,20 @@ STEPS: tuple[Step, ...] = (
         key="m-bound",
         title=N_("How large must m be?"),
         text=N_(
-            "The goal of the paper is that the largest angle within a class is smaller than the smallest angle "
-            "between classes. Under its assumptions (the class weights evenly spread, each class filling its "
-            "margin exactly) it derives how large $m$ must be for that: $m \\ge 2 + \\sqrt{3} \\approx 3.73$ for "
-            "two classes and $m \\ge 3$ for many. Hence $m = 4$.\n\n"
-            "On screen: a figure derives the two-class bound from the geometry. Below it, two classes in 2-D are "
-            "trained for $m = 1, \\dots, 6$ over several seeds, and the check marks where max intra-class < min "
-            "inter-class actually starts to hold. A trained network does not meet the assumptions exactly: compare "
-            "the bound with what the runs show."
+            "The paper's goal: the largest angle within a class smaller than the smallest angle between classes. "
+            "If each class fills its margin exactly, that needs $m > 2 + \\sqrt{3} \\approx 3.73$ for two classes, "
+            "whatever the angle between their weights (two opposite weights need only $m > 3$), and $m > 3$ for many "
+            "classes with evenly spread weights. Both are strict, so $m = 3$ is not enough: hence $m = 4$.\n\n"
+            "On screen: a figure derives the two-class bound from the geometry. Two classes in 2-D are also trained "
+            "for $m = 1, \\dots, 6$ over several seeds; what to notice counts, for each $m$, the seeds on which max "
+            "intra-class < min inter-class holds, on test and on training features. A trained network does not meet "
+            "the assumptions exactly: compare the bound with the runs."
         ),
         view=views.BOUND.name,
         settings=bound_runs,
         notice=notice_bound,
         question=N_(
-            "The bound says m ≥ 2 + √3 for two classes. Why can a trained network meet the criterion with "
+            "The bound says m > 2 + √3 for two classes. Why can a trained network meet the criterion with "
             "a smaller m, or miss it with a larger one?"
         ),
         answer=N_(
@@ -225,13 +225,14 @@ STEPS: tuple[Step, ...] = (
         title=N_("The open set: verifying people never seen"),
         text=N_(
             "Back to the task of the first step, on data closer to faces: synthetic people to train on, and more "
-            "people met only at test time, every photo changed by pose and lighting. Each loss is trained from "
-            "several different starting weights (seeds). A pair of test photos is called the same person when the "
-            "cosine of their features is above a threshold chosen on the training people; the AUC sums up every "
-            "threshold at once (0.5 is chance, 1 is perfect).\n\n"
-            "On screen: one dot per seed for each loss, the mean with its spread, and a dashed line for cosine on "
-            "the raw photos, with no network. A difference between two losses means something only when it is "
-            "larger than the spread between seeds."
+            "people met only at test time, each photo changed by pose and lighting. Each loss is trained from "
+            "several starting weights (seeds). A pair of test photos is called the same person when the cosine of "
+            "their features passes a threshold chosen on the training people; the AUC sums up every threshold "
+            "(0.5 is chance, 1 is perfect).\n\n"
+            "On screen: one dot per seed for each loss, against cosine on the raw photos; below, each model's class "
+            "separation against its AUC. Losses that separate the training classes more can transfer worse to new "
+            "ones (Kornblith et al., NeurIPS 2021). SphereFace's gain on new faces came from about 10,000 training "
+            "identities; here there are 40."
         ),
         view=views.OPEN_SET.name,
         settings=(_OPEN,),
@@ -249,8 +250,10 @@ STEPS: tuple[Step, ...] = (
         text=N_(
             "Four messages from the notes. **M-softmax** is simple: with $\\lVert W_j\\rVert = 1$ and $b = 0$ the "
             "classifier decides by angle, so testing by cosine matches training. **A-softmax** widens the angles "
-            "between classes with a margin $m$. Train it with the **λ annealing**, from near softmax to A-softmax. "
-            "Normalising $W$ removes the **prior** that free weights learn from imbalanced classes.\n\n"
+            "between classes with a margin $m$. Train it with the **λ annealing**, from near M-softmax ($\\lambda$ "
+            "large: the plain $\\cos\\theta$) to A-softmax. Normalising $W$ removes the **prior** that free weights "
+            "and biases learn from imbalanced classes, though not all of it: the features can still give a large "
+            "class a wider region (what to notice measures both).\n\n"
             "On screen: softmax on classes of very different sizes. Look at the arrows' lengths, and at the table "
             "of class sizes under the figure.\n\n"
             "After SphereFace, NormFace also normalised $x$, CosFace subtracted its margin from the cosine and "

@@ -3,8 +3,9 @@
 One module per figure family: `psi` (the margin function ψ(θ), Sec. 3.2, Eq. 7), `features` (2-D features with
 decision regions and the margin zone, Fig. 2), `angles` (pair angles, Fig. 5 bottom row; the criterion; target
 angles), `compare` (every model side by side), `sphere` (3-D), `training` (curves and the animation), `family`,
-`bound`, `openset`, and `report` (tables, ROC, CSV); `style` draws each for its place on the page. Everything is
-re-exported here, so `from sphere_toy import plots` is the one import to use.
+`bound`, `openset`, `transfer` (class separation against open-set AUC) and `report` (tables, ROC, CSV); `style`
+draws each for its place on the page. Everything is re-exported here, so `from sphere_toy import plots` is the one
+import to use.
 
 No math of its own: angles and metrics come from `sphere_toy.analysis.metrics`, ψ and logits from
 `sphere_toy.core.losses`.
@@ -51,6 +52,7 @@ from sphere_toy.plots.style import (
     unit_rows,
 )
 from sphere_toy.plots.training import snapshot_figure, snapshots_gif, snapshots_plotly, training_figure
+from sphere_toy.plots.transfer import transfer_figure, transfer_text
 
 __all__ = [
     "class_colors",
@@ -61,6 +63,8 @@ __all__ = [
     "seed_auc_figure",
     "open_pairs_figure",
     "lab_text",
+    "transfer_figure",
+    "transfer_text",
     "chebyshev_latex",
     "features_figure",
     "sphere_figure",

@@ -30,6 +30,7 @@ from sphere_toy.plots.style import (
     new_figure,
     plotly_sizes,
     styled,
+    wrap_to_width,
 )
 
 MANY_COLOR = "#7f3b08"  # the many-class max intra curve (brown): not a class colour, not the two-class curve's
@@ -279,7 +280,10 @@ def bound_figure(m: float = 4, theta12_deg: float = 90.0, checks=None) -> Figure
     grid = fig.add_gridspec(
         2 if checks else 1, 2, width_ratios=(1.0, 1.3), height_ratios=(2.3, 1.6) if checks else None
     )
-    _geometry(fig.add_subplot(grid[0, 0] if checks and not short else grid[:, 0]), m, theta12)
+    ax_geometry = fig.add_subplot(grid[0, 0] if checks and not short else grid[:, 0])
+    _geometry(ax_geometry, m, theta12)
+    if short:  # its title, at reading size, would run into the curves' beside it
+        wrap_to_width(ax_geometry.title, 0.3)
     ax_m = fig.add_subplot(grid[0, 1])
     handles = _curves(ax_m, m, theta12)
     if checks:

@@ -23,6 +23,8 @@ from sphere_toy.plots.style import (
     fit_legend,
     model_label,
     new_figure,
+    wide_screen,
+    wrap_to_width,
     result_colors,
     styled,
     unit_rows,
@@ -193,7 +195,9 @@ def features_figure(result, g: int, *, show_test: bool = True, show_open: bool =
     if feature_dim(result) != 2:
         raise ValueError("features_figure draws 2-D features; for 3-D results use sphere_figure (or sphere_plotly)")
     fig = new_figure(14, 7.4)
-    ax_raw, ax_dir = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    wide = wide_screen()  # the legend beside the panels, in a third column, rather than under them
+    grid = fig.add_gridspec(1, 3, width_ratios=(1, 1, 1.4)) if wide else fig.add_gridspec(1, 2)
+    ax_raw, ax_dir = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])
     feats = (result.train_features[g], result.test_features[g]) + ((result.open_features[g],) if show_open else ())
     lim = feature_limit(*feats)
     zone, scale = raw_panel(ax_raw, result, g, show_test=show_test, show_open=show_open, lim=lim)
@@ -229,8 +233,17 @@ def features_figure(result, g: int, *, show_test: bool = True, show_open: bool =
         if result.specs[g].kind.bias
         else _("sectors: nearest W_j by angle = the model's rule")
     )
-    ax_dir.set_title(_("directions x/‖x‖\n{rule}").format(rule=rule))
-    ax_dir.set_xlabel(_("drawn on rings: held-out r = 0.88, train r = 1, test r = 1.12"), fontsize=11)
+    title, rings = (
+        _("directions x/‖x‖\n{rule}").format(rule=rule),
+        _("drawn on rings: held-out r = 0.88, train r = 1, test r = 1.12"),
+    )
+    if wide:  # height is short: the rule and the rings over the legend, beside the panels
+        head, _sep, rule_line = title.partition("\n")
+        ax_dir.set_title(head)
+        rings = f"{rule_line}\n{rings}"
+    else:
+        ax_dir.set_title(title)
+        ax_dir.set_xlabel(rings, fontsize=11)
     rec_acc = metrics.accuracy(result.test_features[g], result.weights[g], result.bias[g], result.data.y_test)
     fig.suptitle(
         _("{model}: 2-D features (test accuracy {accuracy})").format(
@@ -240,5 +253,15 @@ def features_figure(result, g: int, *, show_test: bool = True, show_open: bool =
     handles = legend_handles(
         result, show_test=show_test, show_open=show_open, zone=zone, rule=result.specs[g].kind.zone_rule
     )
-    fit_legend(fig, handles, loc="outside lower center", ncol=_legend_columns(len(handles)), frameon=False)
+    if wide:
+        key = fig.add_subplot(grid[0, 2])
+        key.axis("off")
+        legend = fit_legend(key, handles, ncol=2, loc="center left", frameon=False, borderaxespad=0, title=rings)
+        legend.set_alignment("left")
+        wrap_to_width(legend.get_title(), 0.45)
+        for ax in (ax_raw, ax_dir):  # each panel has about a third of the width
+            wrap_to_width(ax.title, 0.3)
+            wrap_to_width(ax.xaxis.label, 0.3)
+    else:
+        fit_legend(fig, handles, loc="outside lower center", ncol=_legend_columns(len(handles)), frameon=False)
     return fig

@@ -62,6 +62,9 @@ def _stats_rows(result) -> list[dict]:
             row[name] = round(float(np.degrees(getattr(rec, key))), 1) if ok else None
         row[N_("strict: max intra < min inter")] = ("✓" if rec.criterion_met else "✗") if ok else None
         row[N_("robust: p95 intra < p5 inter")] = ("✓" if rec.robust_criterion_met else "✗") if ok else None
+        row[N_("class separation R²")] = (
+            round(rec.class_separation, 3) if ok and rec.class_separation is not None else None
+        )
         row[N_("open-set AUC")] = round(rec.open_set_auc, 3) if ok and rec.open_set_auc is not None else None
         rows.append(row)
     return rows
@@ -142,8 +145,9 @@ def criterion_text(result) -> list[str | None]:
 
 
 def open_set_rows(result) -> list[dict]:
-    """Per model: open-set AUC, the cosine threshold chosen on training-class pairs (and as an angle), and the
-    balanced verification accuracy at that threshold on held-out pairs and on training pairs, in %."""
+    """Per model: open-set AUC, the cosine threshold chosen on training-class pairs (and as an angle), the
+    balanced verification accuracy at that threshold on held-out pairs and on training pairs, in %, and 1:N
+    identification of the held-out classes (`metrics.identification_rank1`), in %."""
     rows = []
     for g, rep in enumerate(evaluate.open_set_reports(result)):
         status = _status(result, g) if result.diverged(g) else _("ok") if rep else _("needs >= 2 held-out classes")
@@ -155,13 +159,15 @@ def open_set_rows(result) -> list[dict]:
             N_("threshold angle (°)"): None,
             N_("open-set accuracy (%)"): None,
             N_("train-pair accuracy (%)"): None,
+            N_("rank-1 identification (%)"): None,
         }
         if rep is not None and rep["auc"] is not None:
-            row.update(_report_cells(rep))
+            row.update(_report_cells(rep, evaluate.record(result, g).open_set_rank1))
         rows.append(row)
     base = evaluate.input_open_set_report(result)
     if base is not None and base["auc"] is not None:
-        rows.append({"model": _("raw inputs, no net (yardstick)"), "status": _("ok"), **_report_cells(base)})
+        raw = evaluate.record(result, 0).input_open_set_rank1
+        rows.append({"model": _("raw inputs, no net (yardstick)"), "status": _("ok"), **_report_cells(base, raw)})
     return _shown(rows)
 
 
@@ -206,13 +212,14 @@ def open_set_summary(result) -> str | None:
     return text
 
 
-def _report_cells(rep: dict) -> dict:
+def _report_cells(rep: dict, rank1: float | None) -> dict:
     return {
         "AUC": round(rep["auc"], 3),
         "threshold (cos)": round(rep["threshold"], 3),
         "threshold angle (°)": round(float(np.degrees(np.arccos(np.clip(rep["threshold"], -1, 1)))), 1),
         "open-set accuracy (%)": round(100 * rep["accuracy"], 1),
         "train-pair accuracy (%)": round(100 * rep["train_accuracy"], 1),
+        "rank-1 identification (%)": None if rank1 is None else round(100 * rank1, 1),
     }  # English names: see open_set_rows
 
 

@@ -2,20 +2,22 @@
 
 Measured in Chromium at 1280×720 (a common projector size) with Streamlit's wide layout: the main column is
 1280 − 300 (sidebar) − 2·80 (padding) = 820 px wide, or 1120 px with the sidebar folded away in presentation mode;
-st.columns puts 16 px between columns. Figures are drawn for these widths with their smallest text at 11 px
-(a laptop at arm's length) or 18 px (the back of a lecture hall), and no taller than the height left under the page's
-header, so the current tab's figure is inside the first screen. On a larger screen they keep their size.
+st.columns puts 16 px between columns. A lesson step presented ("slide") has its title, Back and Next in the header's
+row and a line of what to notice above the tabs, so its figures are as wide and 45 px shorter. Figures are drawn for
+these widths with their smallest text at 11 px (a laptop at arm's length) or 18 px (the back of a lecture hall), and
+no taller than the height left under the page's header, so the current tab's figure is inside the first screen. On
+a larger screen they keep their size.
 """
 
 from __future__ import annotations
 
 from sphere_toy.plots.style import Screen
 
-MODES = ("normal", "present")
-_MAIN_PX = {"normal": 820, "present": 1120}
-_TEXT_PX = {"normal": 11.0, "present": 18.0}
-_HEIGHT_PX = {"normal": 560, "present": 430}  # the first screen (720 px) less the header, tabs and controls
+MODES = ("normal", "present", "slide")
 _GAP_PX = 16
+_MAIN_PX = {"normal": 820, "present": 1120, "slide": 1120}
+_TEXT_PX = {"normal": 11.0, "present": 18.0, "slide": 18.0}
+_HEIGHT_PX = {"normal": 560, "present": 430, "slide": 385}  # the first screen (720 px) less header, tabs, controls
 
 # Each place a figure goes: (its share of the main column's width, the column count of that row, its height).
 SLOTS = {
@@ -28,8 +30,8 @@ SLOTS = {
 
 
 def screen(mode: str, slot: str = "full") -> Screen:
-    """The `Screen` for a figure in `slot` of the page in `mode` ("normal" or "present")."""
-    if mode == "present" and slot in ("half", "roc"):  # side by side, 18 px text leaves no room: stacked
+    """The `Screen` for a figure in `slot` of the page in `mode` (one of `MODES`)."""
+    if mode != "normal" and slot in ("half", "roc"):  # side by side, 18 px text leaves no room: stacked
         slot = "full"
     share, columns, height = SLOTS[slot]
     width = int((_MAIN_PX[mode] - _GAP_PX * (columns - 1)) * share)

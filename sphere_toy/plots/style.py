@@ -400,6 +400,13 @@ def figure_png(fig: Figure, dpi: int = 120, max_width_px: int = 2000) -> bytes:
     return buf.getvalue()
 
 
+def wide_screen() -> bool:
+    """Whether the figure is drawn for a place much wider than tall (a projector's figure under the header, tabs and
+    controls), where a legend belongs beside the panels: under them it would leave the panels no height."""
+    screen = _SCREEN.get()
+    return screen is not None and screen.width_px > 2.2 * screen.height_px
+
+
 def plotly_sizes() -> tuple[int, float]:
     """(height px, smallest text px) for a plotly chart: the screen's, or 600 px and 14 px for natural size."""
     screen = _SCREEN.get()
@@ -456,6 +463,20 @@ def fit_legend(owner, handles=None, *, ncol: int = 1, **kwargs):
         if extent > 0.9 * width and "$" not in text.get_text():
             text.set_text(textwrap.fill(text.get_text(), max(12, int(len(text.get_text()) * 0.85 * width / extent))))
     return legend
+
+
+def wrap_to_width(text: matplotlib.text.Text, share: float) -> None:
+    """Wrap `text` (a panel's title or axis label) onto as many lines as keep each within `share` of the figure's
+    width: on a screen, text is at reading size, and a panel's title may be wider than the panel. Before the layout,
+    which such a title would collapse."""
+    renderer = text.figure.canvas.get_renderer()
+    width, extent = share * text.figure.bbox.width, text.get_window_extent(renderer).width
+    if extent <= width or "$" in text.get_text():
+        return
+    lines = text.get_text().split("\n")
+    longest = max(len(line) for line in lines)
+    chars = max(8, int(longest * 0.95 * width / extent))
+    text.set_text("\n".join(textwrap.fill(line, chars) for line in lines))
 
 
 def png_size(png: bytes) -> tuple[int, int]:

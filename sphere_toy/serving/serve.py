@@ -97,6 +97,26 @@ def warm_up(figures: list[FirstFigure] = ()) -> float:
     return time.perf_counter() - start
 
 
+class _StaleFragmentFilter(logging.Filter):
+    """Drops Streamlit's "The fragment with id … does not exist anymore" line, and only that one.
+
+    A page that polls its run (`st.fragment(run_every=…)`) reruns in full when the run is there (`st.rerun`); the
+    full run replaces the page's fragments, but a poll the browser had already timed for the old fragment still
+    arrives. Streamlit sees that the fragment is gone and skips the poll, which is right, and says so at INFO level:
+    with a room opening one link, about five lines a second in the teacher's terminal, most of what it shows, and
+    none of it anything to act on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "does not exist anymore" not in str(record.msg)
+
+
+def quiet_stale_fragment_reruns() -> None:
+    """Install `_StaleFragmentFilter` on the Streamlit logger that writes the line, once per process."""
+    logger = logging.getLogger("streamlit.runtime.app_session")
+    if not any(isinstance(f, _StaleFragmentFilter) for f in logger.filters):
+        logger.addFilter(_StaleFragmentFilter())
+
+
 def lifespan(figures: list[FirstFigure]):
     """A lifespan for `st.App`: `warm_up(figures)` before the server answers its first request (at most
     WARM_UP_SECONDS: then it serves, and the warm-up goes on beside the first pages)."""
@@ -106,6 +126,7 @@ def lifespan(figures: list[FirstFigure]):
         from sphere_toy.serving.jobs import log_runs_to_terminal
 
         log_runs_to_terminal()
+        quiet_stale_fragment_reruns()
         try:
             seconds = await asyncio.wait_for(asyncio.to_thread(warm_up, figures), WARM_UP_SECONDS)
             log.info("ready: the first page's figures and the default run's program were prepared in %.1f s", seconds)

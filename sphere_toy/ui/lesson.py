@@ -69,51 +69,77 @@ def _bound_checks(settings: Settings, _result=None):
     return mbound.check(_result)
 
 
-def lesson_ui(n: int, settings: Settings) -> None:
-    """The step on top of the page: where it is in the lesson, its text, what to notice in this run, its question."""
+def step_heading_ui(n: int, title, back, forward, *, heading: str = "####") -> None:
+    """Where the step is in the lesson, into `title`; its Back and Next buttons, into `back` and `forward`."""
     step, total = lessons.step(n), len(lessons.STEPS)
-    present = mode() == "present"
+    title.markdown(
+        f"{heading} " + _("Lesson, step {n} of {total}: {title}").format(n=n, total=total, title=_(step.title))
+    )
+    back.button(
+        _("Back"),
+        key="lesson_back",
+        on_click=_go_to_step,
+        args=(n - 1,),
+        disabled=n == 1,
+        icon=":material/arrow_back:",
+        width="stretch",
+    )
+    forward.button(
+        _("Next"),
+        key="lesson_next",
+        on_click=_go_to_step,
+        args=(n + 1,),
+        disabled=n == total,
+        icon=":material/arrow_forward:",
+        width="stretch",
+        type="primary",
+    )
+
+
+def lesson_ui(n: int, settings: Settings) -> None:
+    """The step on top of the page: where it is in the lesson, its text, what to notice in this run, its question.
+
+    Presented ("slide"), the step is one row under the header (which holds its title, Back and Next): the first
+    sentence of what to notice, and the whole of it, the step's text and its question one click away, so that the
+    view's figure is on the first screen of a projector."""
+    step = lessons.step(n)
+    runs = lessons.runs(step)
+    if mode() == "slide":
+        lead, text, question = st.columns([7.5, 1.2, 1.3], vertical_alignment="center")
+        with lead:
+            notice_ui(step, runs, short=True)
+        with text.popover(_("Text"), icon=":material/article:", width="stretch"):
+            st.markdown(_(step.text))
+        with question.popover(_("Question"), icon=":material/quiz:", width="stretch"):
+            question_ui(n, step)
+        return
     with st.container(border=True):
         title, back, forward = st.columns([5, 1, 1], vertical_alignment="center")
-        title.markdown(
-            "**" + _("Lesson, step {n} of {total}: {title}").format(n=n, total=total, title=_(step.title)) + "**"
-        )
-        back.button(
-            _("Back"),
-            key="lesson_back",
-            on_click=_go_to_step,
-            args=(n - 1,),
-            disabled=n == 1,
-            icon=":material/arrow_back:",
-            width="stretch",
-        )
-        forward.button(
-            _("Next"),
-            key="lesson_next",
-            on_click=_go_to_step,
-            args=(n + 1,),
-            disabled=n == total,
-            icon=":material/arrow_forward:",
-            width="stretch",
-            type="primary",
-        )
-        with st.expander(_("The step's text"), expanded=not present):
+        step_heading_ui(n, title, back, forward, heading="")
+        # the step's text and its question folded side by side, so that the view's figure starts on the first screen
+        text, question = st.columns(2)
+        with text.expander(_("The step's text"), icon=":material/article:"):
             st.markdown(_(step.text))
-        runs = lessons.runs(step)
         if runs and settings != runs[0] and not locked():
             st.warning(
                 _("The experiment on screen is not this step's: the notes below are about the step's own run."),
                 icon=":material/edit:",
             )
             st.button(_("Back to the step's experiment"), key="lesson_restore", on_click=_go_to_step, args=(n,))
+        with question.expander(_("Check your understanding."), icon=":material/quiz:"):
+            question_ui(n, step)
         notice_ui(step, runs)
-        st.markdown("**" + _("Check your understanding.") + "** " + _(step.question))
-        if st.toggle(_("Show the answer"), key=f"lesson_answer_{n}"):
-            st.success(_(step.answer), icon=":material/check:")
 
 
-def notice_ui(step, runs: tuple) -> None:
-    """What to notice, from the step's runs once they are trained (their progress until then)."""
+def question_ui(n: int, step) -> None:
+    st.markdown("**" + _("Check your understanding.") + "** " + _(step.question))
+    if st.toggle(_("Show the answer"), key=f"lesson_answer_{n}"):
+        st.success(_(step.answer), icon=":material/check:")
+
+
+def notice_ui(step, runs: tuple, *, short: bool = False) -> None:
+    """What to notice, from the step's runs once they are trained (their progress until then); `short`: its first
+    sentence, the whole of it one click away."""
     found = _step_jobs(runs)
     if not all(job.finished.is_set() for job in found):
         notice_pending_ui(runs)
@@ -128,9 +154,27 @@ def notice_ui(step, runs: tuple) -> None:
     except Exception as e:  # a bug must not show a traceback in front of a class
         problem_ui(st, _("Could not measure this step's run."), e)
         return
-    st.info("**" + _("What to notice.") + "** " + text, icon=":material/visibility:")
-    if step.view == views.BOUND.name:
-        bound_view(runs[0], results[0])
+    lead, rest = i18n.first_sentence(text) if short else (text, "")
+    if not rest:
+        st.info("**" + _("What to notice.") + "** " + text, icon=":material/visibility:")
+        return
+    box, more = st.columns([6, 1], vertical_alignment="center")
+    box.info("**" + _("What to notice.") + "** " + lead, icon=":material/visibility:")
+    with more.popover(_("More"), width="stretch"):
+        st.markdown("**" + _("What to notice.") + "** " + text)
+        for settings, result in zip(runs, results):
+            st.caption(_("The step's run: {experiment}").format(experiment=settings.describe()))
+
+
+def lesson_figure_ui(n: int) -> None:
+    """A step's own figure, above the tabs, where its view is not a tab (step 7's bound on m), once its run is in."""
+    step = lessons.step(n)
+    if step.view != views.BOUND.name:
+        return
+    runs = lessons.runs(step)
+    found = _step_jobs(runs)
+    if all(job.finished.is_set() and job.error is None for job in found):
+        bound_view(runs[0], found[0].result)
 
 
 def _step_jobs(runs: tuple) -> list[Job]:
@@ -164,7 +208,9 @@ def bound_view(settings: Settings, result: GridResult) -> None:
     theta = right.slider(
         _("θ₁₂: the angle between the two class weights (degrees)"), 30, 180, 90, step=5, key="bound_theta"
     )
-    checks = _bound_checks(settings, _result=result)
+    # Presented, the figure is the geometry alone: the training check's counts are in the step's notice (and under
+    # its "More"), as a table under the curves they would leave neither legible at a projector's height.
+    checks = () if mode() == "slide" else _bound_checks(settings, _result=result)
     screen = screens.screen(mode())
     try:
         png = _bound_png(m, theta, settings, i18n.current(), screen, _checks=checks)

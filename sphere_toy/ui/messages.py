@@ -11,7 +11,7 @@ from sphere_toy.i18n import _, ngettext
 from sphere_toy.i18n import sentences
 from sphere_toy.safe_text import clip, markdown_literal
 from sphere_toy.train import GridResult
-from sphere_toy.ui.state import mode, url_choice
+from sphere_toy.ui.state import presenting, url_choice
 from sphere_toy.views import BINS
 
 
@@ -29,7 +29,7 @@ def problem_ui(where, message: str, cause: Exception | str) -> None:
 
 def explain_ui(text: str) -> None:
     """What a figure shows, under it: a caption, or folded away when presenting (the teacher says it)."""
-    if mode() == "present":
+    if presenting():
         with st.expander(_("What am I looking at?")):
             st.markdown(text)
     else:
@@ -58,7 +58,8 @@ def warnings_ui(warnings: list[str]) -> None:
 
 def model_ui(result: GridResult) -> int:
     """Which trained model to show (index g); the choice is shared by the Features, Angles and Training tabs. Its
-    value (the URL's model=) is the model's English name; the control shows its name in the page's language."""
+    value (the URL's model=) is the model's English name; the control shows its name in the page's language.
+    Presenting, its label is left out (the buttons name the models) to leave the figure the height."""
     names = [spec.name for spec in result.specs]
     shown = {spec.name: spec.display_name for spec in result.specs}
     choice = url_choice(
@@ -70,6 +71,7 @@ def model_ui(result: GridResult) -> int:
         required=True,
         help=margins.explain(result.specs),
         format_func=lambda name: shown.get(name, name),
+        label_visibility="collapsed" if presenting() else "visible",
     )
     return names.index(choice)
 

@@ -9,12 +9,12 @@ from sphere_toy.analysis import evaluate
 from sphere_toy.i18n import _
 from sphere_toy.experiment import PRESETS
 from sphere_toy.ui.experiment import preset_note
-from sphere_toy.ui.lesson import lesson_ui, lesson_view_ui
+from sphere_toy.ui.lesson import lesson_figure_ui, lesson_ui, lesson_view_ui, step_heading_ui
 from sphere_toy.ui.live import live_ui
 from sphere_toy.ui.messages import problem_ui, warnings_ui
 from sphere_toy.ui.runs import background_run_ui, cancelled_ui, outcome_ui, owner, refused_ui, run_ui, shared_jobs
 from sphere_toy.ui.sidebar import experiment_ui
-from sphere_toy.ui.state import lesson_number, mode, write_url
+from sphere_toy.ui.state import lesson_number, mode, presenting, write_url
 from sphere_toy.ui.tabs import ALL_SEEDS, RENDERERS
 
 
@@ -52,15 +52,22 @@ def _on_present() -> None:
 def header_ui(preset: str | None) -> None:
     """One line of title and the presentation switch: the figures start within the first screen at 1280×720; under
     it, what to look at in the `preset` just chosen (its English name)."""
-    present = mode() == "present"
+    present = presenting()
     # Streamlit leaves 6rem above the first element; 3.5rem clears its toolbar and gives the figures the room.
     st.html("<style>[data-testid='stMainBlockContainer'] {padding-top: 3.5rem; padding-bottom: 2rem}</style>")
-    title, switch = st.columns([4, 1.3], vertical_alignment="center")
-    with title:
-        st.markdown(
+    if mode() == "slide":  # a lesson step presented: its title, Back and Next take the app's title row
+        title, back, forward, switch = st.columns([4, 0.8, 0.8, 1.3], vertical_alignment="center")
+        step_heading_ui(lesson_number(), title, back, forward)
+    else:
+        title, switch = st.columns([4, 1.3], vertical_alignment="center")
+        title.markdown(
             "#### "
             + _("SphereFace in the classroom")
-            + ("" if present else " <small>· " + _("angular margins, Liu et al., CVPR 2017") + "</small>"),
+            + (
+                ""
+                if present or lesson_number()
+                else " <small>· " + _("angular margins, Liu et al., CVPR 2017") + "</small>"
+            ),
             unsafe_allow_html=True,
         )
     st.session_state["present"] = present
@@ -116,14 +123,16 @@ def main() -> None:
         page_title=_("SphereFace in the classroom"),
         page_icon="🌐",
         layout="wide",
-        initial_sidebar_state="collapsed" if mode() == "present" else "auto",
+        initial_sidebar_state="collapsed" if presenting() else "auto",
     )
     settings, warnings, preset = experiment_ui()
     lesson_view_ui()
     header_ui(preset)
     warnings_ui(warnings)
-    if lesson_number() is not None:
-        lesson_ui(lesson_number(), settings)
+    n = lesson_number()
+    if n is not None:
+        lesson_ui(n, settings)
+        lesson_figure_ui(n)
     status = st.container()
     tabs = tabs_ui()
     shown = next((name for name, tab in tabs.items() if tab.open), views.TABS[0])

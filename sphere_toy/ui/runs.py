@@ -51,7 +51,7 @@ def summary_ui(settings: Settings, result: GridResult, where) -> None:
         )
     for g in (g for g in range(len(result.specs)) if result.blew_up(g)):
         where.error(blew_up_text(result, g))
-    if len(diverged) < len(result.specs):
+    if len(diverged) < len(result.specs) and mode() != "slide":  # a presented step: under its notice's "More"
         n = len(result.specs)
         where.caption(
             ngettext(

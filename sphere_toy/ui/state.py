@@ -64,8 +64,16 @@ def fragment(fn=None, **options):
 
 
 def mode() -> str:
-    """ "present" when the page is in presentation mode (`present=1` in the URL), else "normal"."""
-    return "present" if st.query_params.get("present", "0").lower() in ("1", "true", "yes", "on") else "normal"
+    """How the page is laid out, one of `screens.MODES`: "present" in presentation mode (`present=1` in the URL),
+    "slide" when it presents a lesson step (the step's card beside its view, as on a slide), else "normal"."""
+    if st.query_params.get("present", "0").lower() not in ("1", "true", "yes", "on"):
+        return "normal"
+    return "slide" if lesson_number() is not None else "present"
+
+
+def presenting() -> bool:
+    """The page is projected (`present=1`): larger figures, the sidebar and the explanations folded away."""
+    return mode() != "normal"
 
 
 def lesson_number() -> int | None:

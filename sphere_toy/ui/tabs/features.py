@@ -12,7 +12,7 @@ from sphere_toy.experiment import Settings
 from sphere_toy.train import GridResult
 from sphere_toy.ui.figures import figure_ui, table
 from sphere_toy.ui.messages import diverged_ui, explain_ui, model_ui, problem_ui, undrawable_ui
-from sphere_toy.ui.state import fragment, mode
+from sphere_toy.ui.state import fragment, mode, presenting
 
 
 def features_tab(settings: Settings, result: GridResult) -> None:
@@ -69,6 +69,7 @@ def features_tab(settings: Settings, result: GridResult) -> None:
         if st.toggle(
             _("Static picture for slides"),
             key="slides",
+            bind="query-params",
             help=_("The same view as a picture (PNG) to download, drawn when you switch this on."),
         ):
             figure_ui(
@@ -92,7 +93,7 @@ def prior_ui(settings: Settings, result: GridResult) -> None:
     if not text:
         return
     with st.expander(
-        _("Class sizes: does a model learn them as a prior?"), expanded=mode() == "normal", icon=":material/balance:"
+        _("Class sizes: does a model learn them as a prior?"), expanded=not presenting(), icon=":material/balance:"
     ):
         st.markdown(text)
         st.dataframe(table(plots.prior_rows, settings, _result=result), hide_index=True)
@@ -100,6 +101,9 @@ def prior_ui(settings: Settings, result: GridResult) -> None:
 
 @fragment
 def features_2d(settings: Settings, result: GridResult, g: int, slug: str) -> None:
+    """The 2-D figure and its two switches: above it, or under it when presenting (as the sphere's), so that it
+    stays on the first screen."""
+    chart = st.container() if presenting() else None
     left, right, _spare = st.columns([1, 1, 3])
     show_test = left.toggle(
         _("Test points"),
@@ -111,7 +115,8 @@ def features_2d(settings: Settings, result: GridResult, g: int, slug: str) -> No
     show_open = right.toggle(
         _("Held-out classes"), True, key="open", bind="query-params", help=_("Classes never trained on, in grey")
     )
-    figure_ui(slug, views.FEATURES_2D, settings, g, show_test=show_test, show_open=show_open, _result=result)
+    with chart or st.container():
+        figure_ui(slug, views.FEATURES_2D, settings, g, show_test=show_test, show_open=show_open, _result=result)
     explain_ui(
         _(
             "Left: raw features with the decision regions (softmax has a bias, so its borders need not pass "

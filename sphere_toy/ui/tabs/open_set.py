@@ -37,6 +37,18 @@ def open_set_tab(settings: Settings, result: GridResult) -> None:
             "them at once. The dashed line is the same test on the raw inputs, with no net at all."
         ).format(field=field_label("seeds"))
     )
+    figure_ui("open_set_transfer", views.TRANSFER, settings, _result=result)
+    text = table(plots.transfer_text, settings, _result=result)
+    if text:
+        st.info(text, icon=":material/insights:")
+    explain_ui(
+        _(
+            "Class separation R² (Kornblith et al., NeurIPS 2021; the notes' LDA idea): how much tighter each "
+            "trained class is than the whole set, by the cosine distance of the features' directions (0: no "
+            "tighter; 1: each class one direction). Each dot is one model and seed; the question is whether "
+            "separating the trained classes more goes with verifying new ones better or worse."
+        )
+    )
     bins = bins_ui()
     figure_ui(f"open_set_pairs_{bins}", views.OPEN_PAIRS, settings, bins=bins, _result=result)
     first = evaluate.first_seed(result)

@@ -13,15 +13,16 @@ from sphere_toy.views import FAMILY_VIEW, PSI_VIEW
 from sphere_toy.i18n import sentences
 from sphere_toy.ui.figures import figure_ui
 from sphere_toy.ui.messages import explain_ui
-from sphere_toy.ui.state import fragment, mode, url_choice
+from sphere_toy.ui.state import fragment, presenting, url_choice
 
 
 MARGIN_LOSSES = tuple(loss for loss in margins.LOSSES.values() if loss.margin is not None)  # a slider each
 PSI_FIRST = (4, 0.0)  # ψ(θ)'s m and λ as a page opens: the paper's m = 4, fully annealed
-# What a new page shows first, drawn once before the server's first page comes (`serve.lifespan`, at the end).
+# What a new page shows first, drawn once before the server's first page comes (`serve.lifespan`, at the end): the
+# sandbox's first tab, normal and presented (a lesson's link opens its step's view instead).
 FIRST_FIGURES = [
     serve.FirstFigure(views.PSI.name, PSI_FIRST, screens.screen(page, views.PSI.slot_for(page)), lang)
-    for page in screens.MODES
+    for page in ("normal", "present")
     for lang in i18n.LANGUAGES
 ]
 
@@ -30,7 +31,7 @@ FIRST_FIGURES = [
 def target_tab() -> None:
     """A-softmax's ψ(θ), or the whole family's target logits side by side: no training needed. Presenting, the view
     switch and the sliders share one row above a full-width figure, so the figure stays on the first screen."""
-    present = mode() == "present"
+    present = presenting()
     # the view switch, then one column per control of the wider view (the family's sliders and λ)
     row = (
         st.columns([1.5] + [1] * (len(MARGIN_LOSSES) + 1), vertical_alignment="bottom") if present else [st.container()]
@@ -152,8 +153,8 @@ def psi_view(slots) -> None:
         explain_ui(
             _(
                 "The target logit of A-softmax is ‖x‖ψ(θ_y) instead of ‖x‖cos θ_y. ψ equals cos(mθ) on "
-                "[0, π/m] and continues it monotonically, so a sample must reach an angle m times smaller than "
-                "softmax would need to earn the same logit. Slide m and λ: λ large is M-softmax, λ → 0 the full "
+                "[0, π/m] and continues it monotonically, so there a sample must reach an angle m times smaller than "
+                "M-softmax would need to earn the same logit. Slide m and λ: λ large is M-softmax, λ → 0 the full "
                 "margin."
             )
         )
