@@ -401,7 +401,8 @@ def _walk_the_lesson(page, lang, where):
         page.wait_for_timeout(400)  # let the layout settle
         yield n, page.evaluate(FIRST_FIGURE)
         if n < len(titles):
-            page.get_by_role("button", name=forward).first.click()
+            main = page.locator('[data-testid="stMainBlockContainer"]')  # not the sidebar's "…what came next"
+            main.get_by_role("button", name=forward).first.click()
 
 
 @pytest.mark.slow
@@ -441,3 +442,60 @@ def test_a_students_lesson_starts_each_steps_figure_on_the_first_screen(server, 
             assert box and box[0] < VIEWPORT["height"], f"step {n}: the first figure starts at {box}"
     finally:
         page.close()
+
+
+PHONE = {  # a phone as Chromium emulates it: 390×844 CSS px at twice the pixels, touch, a phone browser's User-Agent
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "user_agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Mobile Safari/537.36",
+}
+
+# Every picture of the open tab (or a lesson's own), as drawn and as shown: [naturalWidth, shown width, left, right]
+PICTURES = """() => [...document.querySelectorAll('[data-testid="stMainBlockContainer"] img, '
+                                             + '[data-testid="stMainBlockContainer"] .js-plotly-plot')]
+    .filter(e => e.getBoundingClientRect().height > 50 && !e.closest('[role="tabpanel"][hidden]'))
+    .map(e => { const r = e.getBoundingClientRect(); return [e.naturalWidth || 0, r.width, r.left, r.right]; })"""
+
+
+def _assert_readable_on_a_phone(page, where):
+    """The first figure starts on the first screen; no picture is shrunk by more than the screen's pixel ratio
+    (a PNG is drawn at 2 pixels per CSS px for the width it is shown at), and none sticks out of the screen."""
+    box = page.evaluate(FIRST_FIGURE)
+    assert box and box[0] < PHONE["viewport"]["height"], f"{where}: the first figure starts at {box}"
+    for natural, shown, left, right in page.evaluate(PICTURES):
+        assert natural <= PHONE["device_scale_factor"] * shown * 1.05 or not natural, (
+            f"{where}: {natural} px at {shown}"
+        )
+        assert left >= 0 and right <= PHONE["viewport"]["width"], f"{where}: a figure spans {left:.0f}..{right:.0f} px"
+
+
+@pytest.mark.slow
+def test_every_tab_and_a_lesson_step_are_readable_on_a_phone(server, browser):
+    """A student's phone (issue 25): every tab, in English, then lesson step 4 in Chinese, each with its first figure
+    on the first screen, drawn for the phone's width (never a laptop's picture shrunk), the 3-D chart inside the
+    screen. The figures' text at the phone's width: tests/test_readable.py ("phone")."""
+    from sphere_toy import i18n
+
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/?tab=Compare&lang=en", wait_until="domcontentloaded")
+        page.get_by_text("models trained in").wait_for(timeout=180_000)
+        for name in FIRST_SCREEN_TABS:
+            _open_tab(page, name, f"phone, {name}")
+            page.wait_for_timeout(600)  # let the layout settle
+            page.screenshot(path=str(SHOTS / f"phone_en_{_slug(name)}.png"))
+            _assert_readable_on_a_phone(page, f"phone, {name}")
+        page.goto(f"{server}/?lesson=4&lang=zh-TW", wait_until="domcontentloaded")
+        with i18n.using("zh-TW"):
+            page.get_by_text(i18n._("What to notice.")).first.wait_for(timeout=240_000)
+        _wait_until_idle(page)
+        page.wait_for_function(ANY_FIGURE_DRAWN, timeout=60_000)
+        page.wait_for_timeout(600)
+        page.screenshot(path=str(SHOTS / "phone_zh-TW_lesson4.png"))
+        _assert_readable_on_a_phone(page, "phone, lesson step 4 in zh-TW")
+    finally:
+        context.close()

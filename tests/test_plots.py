@@ -497,3 +497,37 @@ def test_the_criterion_text_says_what_this_run_shows(r2):
         if not st["criterion_met"]:  # it names the classes of the pairs that decide
             assert f"({r2.data.class_names[y[pairs['max_intra'][0]]]})" in strict
     assert plots.criterion_text(_diverged(r2))[2] is None
+
+
+def test_a_phone_is_told_apart_by_its_browser_and_gets_its_own_screen():
+    from sphere_toy.plots import screens
+
+    pixel = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari"
+    ipad = "Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari"
+    assert screens.is_phone(pixel) and not screens.is_phone(ipad) and not screens.is_phone(None)
+    phone = screens.screen("phone", "psi")  # a phone's page stacks columns: every figure takes the whole width
+    assert phone.width_px == screens.screen("phone", "half").width_px == 390 - 2 * 16
+
+
+def test_on_a_phone_panels_stack_and_on_a_projector_they_stand_side_by_side(r2):
+    from sphere_toy.plots import screens
+
+    result = r2
+    for mode, stacked in (("phone", True), ("present", False), ("normal", False)):
+        with plots.on_screen(screens.screen(mode)):
+            fig = plots.training_figure(result)
+            fig.draw_without_rendering()
+        boxes = [ax.get_position() for ax in fig.axes[:3]]
+        one_column = all(abs(a.x0 - b.x0) < 1e-6 and a.y0 > b.y1 for a, b in zip(boxes, boxes[1:]))
+        assert one_column == stacked, mode
+
+
+def test_a_plotly_title_wraps_at_spaces_or_between_chinese_characters_never_inside_a_tag():
+    from sphere_toy.plots.sphere import _html_lines
+
+    text = "colours: the nearest W<sub>j</sub> by angle; darker: ψ(θ<sub>i</sub>) &lt; cos θ<sub>j</sub>"
+    lines = _html_lines(text, 20).split("<br>")
+    assert len(lines) > 2 and "".join(lines).replace(" ", "") == text.replace(" ", "")
+    assert all(line.count("<") == line.count(">") for line in lines)  # every tag whole on its line
+    zh = _html_lines("顏色：夾角最小的 W<sub>j</sub>；較深處：邊距區，仍受懲罰", 16).split("<br>")
+    assert len(zh) >= 3 and all(line.count("<") == line.count(">") for line in zh)

@@ -27,6 +27,7 @@ from sphere_toy.plots.style import (
     POSITIVE_COLOR,
     class_colors,
     fit_legend,
+    narrow_screen,
     new_figure,
     plotly_sizes,
     styled,
@@ -276,6 +277,8 @@ def bound_figure(m: float = 4, theta12_deg: float = 90.0, checks=None) -> Figure
     checks = tuple(checks) if checks else ()
     height_px, text_px = plotly_sizes()  # the place's height and text size (natural size: 600 and 14 px)
     short = height_px / text_px < SHORT_LINES  # a short place (projected, 430 px): legend on the right, no suptitle
+    if narrow_screen():  # a phone: the circle, the curves and the table one under another, the legend last
+        return _bound_stacked(m, theta12, checks)
     fig = new_figure(10.5, 7.6 if checks else 5.4)
     grid = fig.add_gridspec(
         2 if checks else 1, 2, width_ratios=(1.0, 1.3), height_ratios=(2.3, 1.6) if checks else None
@@ -306,4 +309,26 @@ def bound_figure(m: float = 4, theta12_deg: float = 90.0, checks=None) -> Figure
         fit_legend(fig, handles, loc="outside lower center", ncol=3, frameon=False)
     if not short:
         fig.suptitle(_("How large must m be? (SphereFace, Sec. 3.4)"))
+    return fig
+
+
+def _bound_stacked(m: float, theta12: float, checks: tuple) -> Figure:
+    """`bound_figure` for a narrow place (a phone): the same panels in one column, the legend under them."""
+    fig = new_figure(6.5, 13.0 if checks else 10.0)
+    grid = fig.add_gridspec(3 if checks else 2, 1, height_ratios=(1.2, 1.3, 1.0) if checks else (1.0, 1.2))
+    _geometry(fig.add_subplot(grid[0, 0]), m, theta12)
+    ax_m = fig.add_subplot(grid[1, 0])
+    handles = _curves(ax_m, m, theta12)
+    if checks:
+        _table(fig.add_subplot(grid[2, 0], sharex=ax_m), checks)
+        ax_m.tick_params(labelbottom=False)
+    else:
+        ax_m.set_xlabel("m")
+    colors = class_colors(2)
+    handles = [
+        Patch(color=colors[0], alpha=0.6, label=_("class 1's arc: m·θ₁ < θ₂")),
+        Patch(color=colors[1], alpha=0.6, label=_("class 2's arc: m·θ₂ < θ₁")),
+    ] + handles
+    fit_legend(fig, handles, loc="outside lower center", ncol=1, frameon=False)
+    fig.suptitle(_("How large must m be? (SphereFace, Sec. 3.4)"))
     return fig

@@ -15,7 +15,7 @@ from matplotlib.lines import Line2D
 
 from sphere_toy.core import margins
 from sphere_toy.i18n import _
-from sphere_toy.plots.style import fit_legend, model_colors, new_figure, styled
+from sphere_toy.plots.style import fit_legend, model_colors, narrow_screen, new_figure, side_by_side, styled
 
 REFERENCE = "#1f77b4"
 
@@ -41,8 +41,8 @@ def family_curves(chosen, lam: float = 0.0, n: int = 721):
 def family_figure(chosen, lam: float = 0.0) -> Figure:
     """Left: t(θ) for each chosen (loss, margin) with cos θ for reference. Right: the two-class boundary θ₂(θ₁)."""
     deg, curves = family_curves(chosen, lam)
-    fig = new_figure(14, 6.4)
-    ax_t, ax_b = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    fig = new_figure(6.5, 11) if narrow_screen() else new_figure(14, 6.4)
+    ax_t, ax_b = side_by_side(fig, 2)
     ax_t.plot(deg, np.cos(np.radians(deg)), color=REFERENCE, lw=2.0, ls=":", zorder=3)
     ax_b.plot(deg, deg, color=REFERENCE, lw=2.0, ls=":", zorder=3)
     handles = [

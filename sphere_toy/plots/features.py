@@ -23,6 +23,7 @@ from sphere_toy.plots.style import (
     fit_legend,
     model_label,
     new_figure,
+    narrow_screen,
     wide_screen,
     wrap_to_width,
     result_colors,
@@ -194,10 +195,12 @@ def features_figure(result, g: int, *, show_test: bool = True, show_open: bool =
     check_trained(result, g)
     if feature_dim(result) != 2:
         raise ValueError("features_figure draws 2-D features; for 3-D results use sphere_figure (or sphere_plotly)")
-    fig = new_figure(14, 7.4)
-    wide = wide_screen()  # the legend beside the panels, in a third column, rather than under them
-    grid = fig.add_gridspec(1, 3, width_ratios=(1, 1, 1.4)) if wide else fig.add_gridspec(1, 2)
-    ax_raw, ax_dir = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])
+    wide, narrow = wide_screen(), narrow_screen()  # the legend beside the panels; or (a phone) the panels stacked
+    fig = new_figure(6.5, 13) if narrow else new_figure(14, 7.4)
+    grid = (
+        fig.add_gridspec(1, 3, width_ratios=(1, 1, 1.4)) if wide else fig.add_gridspec(*((2, 1) if narrow else (1, 2)))
+    )
+    ax_raw, ax_dir = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[1, 0] if narrow else grid[0, 1])
     feats = (result.train_features[g], result.test_features[g]) + ((result.open_features[g],) if show_open else ())
     lim = feature_limit(*feats)
     zone, scale = raw_panel(ax_raw, result, g, show_test=show_test, show_open=show_open, lim=lim)
@@ -263,5 +266,6 @@ def features_figure(result, g: int, *, show_test: bool = True, show_open: bool =
             wrap_to_width(ax.title, 0.3)
             wrap_to_width(ax.xaxis.label, 0.3)
     else:
-        fit_legend(fig, handles, loc="outside lower center", ncol=_legend_columns(len(handles)), frameon=False)
+        ncol = 2 if narrow else _legend_columns(len(handles))
+        fit_legend(fig, handles, loc="outside lower center", ncol=ncol, frameon=False)
     return fig

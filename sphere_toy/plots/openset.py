@@ -23,6 +23,7 @@ from sphere_toy.plots.style import (
     POSITIVE_COLOR,
     fit_legend,
     model_colors,
+    narrow_screen,
     new_figure,
     panel_columns,
     styled,
@@ -78,6 +79,11 @@ def seed_auc_figure(result) -> Figure:
         ylabel=_("open-set AUC (held-out classes)"),
     )
     ax.set_xticklabels([_display(row).replace(" m=", "\nm=") for row in rows])
+    if narrow_screen():  # a phone: six names side by side would run into each other
+        ax.tick_params(axis="x", labelrotation=60)
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("right")
+            label.set_rotation_mode("anchor")
     seeds = len(rows[0].seeds) if rows else 0
     ax.set_title(
         ngettext(

@@ -16,6 +16,7 @@ from sphere_toy.core import margins
 from sphere_toy.i18n import _
 from sphere_toy.plots.style import (
     fit_legend,
+    narrow_screen,
     new_figure,
     styled,
 )
@@ -88,7 +89,8 @@ def psi_figure(m: int, lam: float = 0.0) -> Figure:
     deg = np.degrees(theta)
     # ψ as the loss computes it, from cos θ; for m <= MAX_M a slider move never compiles anything.
     cos_m, psi, target, sign_trick = (np.asarray(a) for a in _psi_curves(cos, m, lam, max_m=_max_m(m)))
-    fig = new_figure(9.5, 6.0)
+    narrow = narrow_screen()  # a phone: taller, the formula's two lines apart (one is math, which never wraps)
+    fig = new_figure(6.5, 7.0) if narrow else new_figure(9.5, 6.0)
     ax = fig.add_subplot()
     span = 2 * m
     top = 1 + (0.34 if m == 4 else 0.16) * span + 0.25
@@ -140,5 +142,9 @@ def psi_figure(m: int, lam: float = 0.0) -> Figure:
         if lam > 0
         else _("A-softmax: ψ(θ) = (−1)ᵏ cos({m}θ) − 2k, m = {m}")
     ).format(m=m, lam=f"{lam:g}")
-    ax.set_title(f"{title}\n${chebyshev_latex(m)}$", fontsize=13)
+    if narrow:
+        fig.suptitle(title)
+        ax.set_title(f"${chebyshev_latex(m)}$", fontsize=13)
+    else:
+        ax.set_title(f"{title}\n${chebyshev_latex(m)}$", fontsize=13)
     return fig

@@ -18,6 +18,7 @@ from sphere_toy.plots.style import (
     fit_legend,
     model_colors,
     model_label,
+    narrow_screen,
     new_figure,
     styled,
 )
@@ -226,7 +227,7 @@ def _report_cells(rep: dict, rank1: float | None) -> dict:
 @styled
 def roc_figure(result) -> Figure:
     """ROC of cosine-similarity verification on pairs of held-out classes, every model, AUC in the legend."""
-    fig = new_figure(8.6, 7.0)
+    fig = new_figure(6.5, 11.0) if narrow_screen() else new_figure(8.6, 7.0)  # a phone: room for the legend under
     ax = fig.add_subplot()
     ax.set_title(_("Open-set verification: pairs of held-out classes, score cos θ"))
     if result.data.n_open_classes < 2:

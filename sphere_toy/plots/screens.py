@@ -6,18 +6,29 @@ st.columns puts 16 px between columns. A lesson step presented ("slide") has its
 row and a line of what to notice above the tabs, so its figures are as wide and 45 px shorter. Figures are drawn for
 these widths with their smallest text at 11 px (a laptop at arm's length) or 18 px (the back of a lecture hall), and
 no taller than the height left under the page's header, so the current tab's figure is inside the first screen. On
-a larger screen they keep their size.
+a larger screen they keep their size. A phone (390 CSS px wide, "phone") gets its own: the page's column is
+390 − 2·16 = 358 px, every figure takes it whole (Streamlit stacks columns there), with 11 px text, and multi-panel
+figures stack their panels (`style.narrow_screen`).
 """
 
 from __future__ import annotations
 
 from sphere_toy.plots.style import Screen
 
-MODES = ("normal", "present", "slide")
+MODES = ("normal", "present", "slide", "phone")
 _GAP_PX = 16
-_MAIN_PX = {"normal": 820, "present": 1120, "slide": 1120}
-_TEXT_PX = {"normal": 11.0, "present": 18.0, "slide": 18.0}
-_HEIGHT_PX = {"normal": 560, "present": 430, "slide": 385}  # the first screen (720 px) less header, tabs, controls
+_MAIN_PX = {"normal": 820, "present": 1120, "slide": 1120, "phone": 358}
+_TEXT_PX = {"normal": 11.0, "present": 18.0, "slide": 18.0, "phone": 11.0}
+# The first screen (720 px) less header, tabs and controls; on a phone (844 px) a figure may take most of a screen,
+# since the page scrolls anyway: its first figure starts on the first screen, and each fits on one (844 px).
+_HEIGHT_PX = {"normal": 560, "present": 430, "slide": 385, "phone": 760}
+
+
+def is_phone(user_agent: str | None) -> bool:
+    """A phone's browser, by its User-Agent: "Mobi" is in every phone browser's and in no tablet's or laptop's
+    (MDN's advice for telling phones apart), so a tablet gets the laptop's page."""
+    return "Mobi" in (user_agent or "")
+
 
 # Each place a figure goes: (its share of the main column's width, the column count of that row, its height).
 SLOTS = {
@@ -32,6 +43,8 @@ SLOTS = {
 def screen(mode: str, slot: str = "full") -> Screen:
     """The `Screen` for a figure in `slot` of the page in `mode` (one of `MODES`)."""
     if mode != "normal" and slot in ("half", "roc"):  # side by side, 18 px text leaves no room: stacked
+        slot = "full"
+    if mode == "phone" and slot == "psi":  # a phone's page stacks columns: the figure under its controls, whole
         slot = "full"
     share, columns, height = SLOTS[slot]
     width = int((_MAIN_PX[mode] - _GAP_PX * (columns - 1)) * share)

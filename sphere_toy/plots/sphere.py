@@ -22,6 +22,8 @@ from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 from sphere_toy.data import shown_class_name
 from sphere_toy.i18n import _
 from sphere_toy.plots.style import (
+    narrow_screen,
+    plotly_width,
     check_trained,
     class_legend,
     feature_dim,
@@ -360,12 +362,20 @@ def sphere_plotly(result, g: int, *, show_open: bool = True, regions: bool = Tru
     axis = {"range": [-1.4, 1.4], "visible": False}  # the sphere is the frame of reference; room for the labels
     up = np.array([0.0, 0.0, 1.0]) if abs(v[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
     fig = go.Figure(traces)
+    title = _("{model}: training features on the unit sphere (drag to rotate)").format(model=model_label(result, g))
+    caption = _regions_caption(result, g) if regions else ""
+    narrow = narrow_screen()
+    if narrow:  # a phone: plotly does not wrap a title, so it is wrapped here; the legend goes under the sphere
+        width = plotly_width()
+        title, caption = (_html_lines(t, width / (0.62 * size)) for t, size in ((title, 1.2 * text), (caption, text)))
+    # room for the title's lines above the sphere (wrapped on a phone: more of them)
+    lines = [title.count("<br>") + 1, caption.count("<br>") + 1 if caption else 0]
+    top = round(4.4 * text) if not narrow else round(1.4 * (1.2 * text * lines[0] + text * lines[1]) + 8)
+    if narrow:
+        height = min(height, top + width + round(1.6 * text) * (len(traces) // 2 + 1))
     fig.update_layout(
         title={
-            "text": _("{model}: training features on the unit sphere (drag to rotate)").format(
-                model=model_label(result, g)
-            )
-            + (f"<br><span style='font-size:{round(text)}px'>{_regions_caption(result, g)}</span>" if regions else ""),
+            "text": title + (f"<br><span style='font-size:{round(text)}px'>{caption}</span>" if caption else ""),
             "font": {"size": round(1.2 * text)},
         },
         # aspectratio 1.7: plotly leaves a wide margin around a unit cube; this makes the sphere fill its panel.
@@ -374,7 +384,7 @@ def sphere_plotly(result, g: int, *, show_open: bool = True, regions: bool = Tru
             "yaxis": axis,
             "zaxis": axis,
             "aspectmode": "manual",
-            "aspectratio": {"x": 1.7, "y": 1.7, "z": 1.7},
+            "aspectratio": dict.fromkeys("xyz", 1.4 if narrow else 1.7),  # a phone: the W labels stay inside
             "camera": {
                 "eye": dict(zip("xyz", np.round(1.5 * v, 3))),
                 "up": dict(zip("xyz", up)),
@@ -383,9 +393,35 @@ def sphere_plotly(result, g: int, *, show_open: bool = True, regions: bool = Tru
         },
         # Each class is its own legend group (its points and its W line): small gaps between them, so that ten
         # classes still fit beside the sphere under the two lines of title when presenting.
-        legend={"itemsizing": "constant", "font": {"size": round(text)}, "tracegroupgap": 2},
+        legend={"itemsizing": "constant", "font": {"size": round(text)}, "tracegroupgap": 2}
+        | ({"orientation": "h", "x": 0, "y": 0, "yanchor": "top"} if narrow else {}),
         font={"size": round(text)},
-        margin={"l": 0, "r": 0, "t": round(4.4 * text), "b": 0},
+        margin={"l": 0, "r": 0, "t": top, "b": 0},
         height=height,
     )
     return fig
+
+
+# plotly's title text: a tag or an entity (never cut), a run of spaces, one wide (CJK) character, or a Latin word
+_TOKENS = re.compile(
+    r"<[^>]+>|&\w+;|\s+|[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]|[^\s<&\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+"
+)
+
+
+def _html_lines(text: str, chars: float) -> str:
+    """`text` (plotly's HTML subset) on lines of at most `chars` Latin characters' width, joined by <br>: broken at a
+    space, or between two Chinese characters (each about two Latin ones wide), never inside a tag or an entity."""
+    lines, line, width = [], "", 0.0
+    for token in _TOKENS.findall(text):
+        if token.startswith("<"):  # a tag takes no room
+            w = 0
+        elif token.startswith("&"):  # an entity is one character
+            w = 1
+        else:  # a wide character is about two Latin ones
+            w = 2 * len(token) if token >= "\u3000" else len(token)
+        if line and width + w > chars and not token.isspace():
+            lines.append(line.rstrip())
+            line, width = "", 0.0
+        if line or not token.isspace():
+            line, width = line + token, width + w
+    return "<br>".join([*lines, line.rstrip()] if line else lines)

@@ -375,7 +375,10 @@ def new_figure(width: float, height: float) -> Figure:
     if screen is not None:  # the place's width (less the white margin figure_png adds), its height at most
         pad = 2 * PAD_INCHES * screen.px_per_inch
         scale = (screen.width_px - pad) / width / screen.px_per_inch
-        width, height = width * scale, min(height * scale, (screen.height_px - pad) / screen.px_per_inch)
+        height = height * scale
+        if narrow_screen():  # a phone: its titles and legends take as many lines as anywhere, in a third of the width
+            height = max(height, 1.25 * width * scale)
+        width, height = width * scale, min(height, (screen.height_px - pad) / screen.px_per_inch)
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
     return fig
@@ -400,11 +403,30 @@ def figure_png(fig: Figure, dpi: int = 120, max_width_px: int = 2000) -> bytes:
     return buf.getvalue()
 
 
+def narrow_screen() -> bool:
+    """Whether the figure is drawn for a place with room for fewer than about 45 characters of its text across (a
+    phone: 358 px at 11 px), where panels side by side would each be too small to read: they stack."""
+    screen = _SCREEN.get()
+    return screen is not None and screen.width_px < 45 * screen.text_px
+
+
+def side_by_side(fig: Figure, n: int, **kwargs) -> list:
+    """n panels of `fig` in one row, or in one column on a `narrow_screen`; `kwargs` go to each `add_subplot`."""
+    rows, columns = (n, 1) if narrow_screen() else (1, n)
+    return [fig.add_subplot(rows, columns, i + 1, **kwargs) for i in range(n)]
+
+
 def wide_screen() -> bool:
     """Whether the figure is drawn for a place much wider than tall (a projector's figure under the header, tabs and
     controls), where a legend belongs beside the panels: under them it would leave the panels no height."""
     screen = _SCREEN.get()
     return screen is not None and screen.width_px > 2.2 * screen.height_px
+
+
+def plotly_width() -> int:
+    """The width in px a plotly chart gets: the screen's, or 800 px at natural size."""
+    screen = _SCREEN.get()
+    return 800 if screen is None else screen.width_px
 
 
 def plotly_sizes() -> tuple[int, float]:
@@ -438,8 +460,18 @@ def _fit_width(fig: Figure) -> None:
     renderer = fig.canvas.get_renderer()
     fig.draw_without_rendering()  # lays the figure out, so that every extent below is where it will be drawn
     for text in fig.findobj(matplotlib.text.Text):
-        if text.get_text() and text.get_window_extent(renderer).width > 0.9 * fig.bbox.width:
+        extent = text.get_window_extent(renderer).width if text.get_text() else 0.0
+        if extent <= 0.9 * fig.bbox.width or "$" in text.get_text():  # a formula cut in two is drawn as its source
+            continue
+        if _CJK.search(text.get_text()):  # matplotlib wraps at spaces only; Chinese has none: cut between characters
+            lines = text.get_text().split("\n")
+            chars = max(6, int(max(map(len, lines)) * 0.85 * fig.bbox.width / extent))
+            text.set_text("\n".join(line[i : i + chars] for line in lines for i in range(0, len(line), chars)))
+        else:
             text.set_wrap(True)
+
+
+_CJK = re.compile("[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
 
 def fit_legend(owner, handles=None, *, ncol: int = 1, **kwargs):

@@ -20,7 +20,9 @@ from sphere_toy.plots.style import (
     model_colors,
     model_label,
     needs_drawable,
+    narrow_screen,
     new_figure,
+    side_by_side,
     plotly_sizes,
     result_colors,
     styled,
@@ -42,8 +44,9 @@ def training_figure(result) -> Figure:
     steps, hist = result.history["step"], result.history
     window = max(1, len(steps) // 60)
     colors = model_colors(result.specs)
-    fig = new_figure(16, 5.4)
-    ax_loss, ax_acc, ax_lam = (fig.add_subplot(1, 3, i + 1) for i in range(3))
+    narrow = narrow_screen()  # a phone: the three panels one under another
+    fig = new_figure(6.5, 13) if narrow else new_figure(16, 5.4)
+    ax_loss, ax_acc, ax_lam = side_by_side(fig, 3)
     handles = []
     for g, spec in enumerate(result.specs):
         end = int(result.nan_step[g]) if result.diverged(g) else len(steps)  # nothing after the first bad step
@@ -88,7 +91,7 @@ def training_figure(result) -> Figure:
         )
     for ax in (ax_loss, ax_lam):  # decades are enough to read a log axis; its minor ticks cost half the drawing time
         ax.yaxis.set_minor_locator(NullLocator())
-    fit_legend(fig, handles, loc="outside lower center", ncol=min(len(handles), 6), frameon=False)
+    fit_legend(fig, handles, loc="outside lower center", ncol=min(len(handles), 2 if narrow else 6), frameon=False)
     fig.suptitle(
         ngettext(
             "Training curves (moving average over {n} step)", "Training curves (moving average over {n} steps)", window
@@ -127,8 +130,8 @@ def snapshot_figure(result, g: int, index: int, *, _limit: float | None = None) 
         fig.legend(handles=handles, loc="outside right center", frameon=False)
         fig.suptitle(title)
         return fig
-    fig = new_figure(12, 6.2)
-    ax_dir, ax_raw = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    fig = new_figure(6.5, 11) if narrow_screen() else new_figure(12, 6.2)
+    ax_dir, ax_raw = side_by_side(fig, 2)
     t = np.linspace(0, 2 * np.pi, 361)
     ax_dir.plot(np.cos(t), np.sin(t), color="0.6", lw=1.0)
     for j, w in enumerate(unit_weights(result, g).T):  # where the classes end up: the final weight directions

@@ -113,6 +113,9 @@ def lesson_ui(n: int, settings: Settings) -> None:
         with question.popover(_("Question"), icon=":material/quiz:", width="stretch"):
             question_ui(n, step)
         return
+    if mode() == "phone":  # one narrow column: Back and Next side by side, the rest one tap away
+        phone_lesson_ui(n, step, runs)
+        return
     with st.container(border=True):
         title, back, forward = st.columns([5, 1, 1], vertical_alignment="center")
         step_heading_ui(n, title, back, forward, heading="")
@@ -128,7 +131,22 @@ def lesson_ui(n: int, settings: Settings) -> None:
             st.button(_("Back to the step's experiment"), key="lesson_restore", on_click=_go_to_step, args=(n,))
         with question.expander(_("Check your understanding."), icon=":material/quiz:"):
             question_ui(n, step)
-        notice_ui(step, runs)
+        notice_ui(step, runs, short=mode() == "phone")  # a phone: its first sentence, the rest one tap away
+
+
+def phone_lesson_ui(n: int, step, runs: tuple) -> None:
+    """The step on a phone: its heading, then Back, Next, its text and its question in one row (a horizontal container
+    does not stack, as columns do there), then the first sentence of what to notice, so that the figure starts on
+    the first screen."""
+    with st.container(border=True):
+        title = st.container()
+        row = st.container(horizontal=True, gap="small")
+        step_heading_ui(n, title, row, row, heading="")
+        with row.popover(_("Text"), icon=":material/article:"):
+            st.markdown(_(step.text))
+        with row.popover(_("Question"), icon=":material/quiz:"):
+            question_ui(n, step)
+        notice_ui(step, runs, short=True)
 
 
 def question_ui(n: int, step) -> None:

@@ -11,7 +11,7 @@ from sphere_toy.i18n import _, ngettext
 from sphere_toy.i18n import sentences
 from sphere_toy.safe_text import clip, markdown_literal
 from sphere_toy.train import GridResult
-from sphere_toy.ui.state import presenting, url_choice
+from sphere_toy.ui.state import mode, presenting, url_choice
 from sphere_toy.views import BINS
 
 
@@ -59,7 +59,7 @@ def warnings_ui(warnings: list[str]) -> None:
 def model_ui(result: GridResult) -> int:
     """Which trained model to show (index g); the choice is shared by the Features, Angles and Training tabs. Its
     value (the URL's model=) is the model's English name; the control shows its name in the page's language.
-    Presenting, its label is left out (the buttons name the models) to leave the figure the height."""
+    Presenting or on a phone, its label is left out (the buttons name the models) to leave the figure the height."""
     names = [spec.name for spec in result.specs]
     shown = {spec.name: spec.display_name for spec in result.specs}
     choice = url_choice(
@@ -71,7 +71,7 @@ def model_ui(result: GridResult) -> int:
         required=True,
         help=margins.explain(result.specs),
         format_func=lambda name: shown.get(name, name),
-        label_visibility="collapsed" if presenting() else "visible",
+        label_visibility="collapsed" if presenting() or mode() == "phone" else "visible",
     )
     return names.index(choice)
 

@@ -55,7 +55,10 @@ def header_ui(preset: str | None) -> None:
     present = presenting()
     # Streamlit leaves 6rem above the first element; 3.5rem clears its toolbar and gives the figures the room.
     st.html("<style>[data-testid='stMainBlockContainer'] {padding-top: 3.5rem; padding-bottom: 2rem}</style>")
-    if mode() == "slide":  # a lesson step presented: its title, Back and Next take the app's title row
+    if mode() == "phone":  # the title alone: a phone does not project, and the figure needs the height
+        st.markdown("#### " + _("SphereFace in the classroom"))
+        switch = None
+    elif mode() == "slide":  # a lesson step presented: its title, Back and Next take the app's title row
         title, back, forward, switch = st.columns([4, 0.8, 0.8, 1.3], vertical_alignment="center")
         step_heading_ui(lesson_number(), title, back, forward)
     else:
@@ -71,15 +74,16 @@ def header_ui(preset: str | None) -> None:
             unsafe_allow_html=True,
         )
     st.session_state["present"] = present
-    switch.toggle(
-        _("Presentation mode"),
-        key="present",
-        on_change=_on_present,
-        help=_(
-            "Sidebar folded away, text folded under each figure, figures drawn larger for a projector. "
-            "The link keeps it (present=1)."
-        ),
-    )
+    if switch is not None:
+        switch.toggle(
+            _("Presentation mode"),
+            key="present",
+            on_change=_on_present,
+            help=_(
+                "Sidebar folded away, text folded under each figure, figures drawn larger for a projector. "
+                "The link keeps it (present=1)."
+            ),
+        )
     if preset in PRESETS:
         note = preset_note(preset)
         if present:

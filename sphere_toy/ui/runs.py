@@ -21,7 +21,7 @@ from sphere_toy.experiment import Settings
 from sphere_toy.train import GridResult
 from sphere_toy.ui.figures import render_png
 from sphere_toy.ui.messages import blew_up_text, problem_ui
-from sphere_toy.ui.state import fragment, mode
+from sphere_toy.ui.state import fragment, lesson_number, mode
 
 
 @st.cache_resource
@@ -51,7 +51,8 @@ def summary_ui(settings: Settings, result: GridResult, where) -> None:
         )
     for g in (g for g in range(len(result.specs)) if result.blew_up(g)):
         where.error(blew_up_text(result, g))
-    if len(diverged) < len(result.specs) and mode() != "slide":  # a presented step: under its notice's "More"
+    # a lesson step presented or on a phone: the run's line is under its notice's "More"
+    if len(diverged) < len(result.specs) and not (lesson_number() is not None and mode() in ("slide", "phone")):
         n = len(result.specs)
         where.caption(
             ngettext(

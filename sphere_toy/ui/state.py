@@ -8,6 +8,7 @@ import functools
 import streamlit as st
 
 from sphere_toy import i18n, lessons
+from sphere_toy.plots import screens
 
 URL_CHOICES = ("model", "target_view")  # the controls drawn by `url_choice`
 
@@ -64,16 +65,20 @@ def fragment(fn=None, **options):
 
 
 def mode() -> str:
-    """How the page is laid out, one of `screens.MODES`: "present" in presentation mode (`present=1` in the URL),
-    "slide" when it presents a lesson step (the step's card beside its view, as on a slide), else "normal"."""
+    """How the page is laid out, one of `screens.MODES`: "phone" on a phone's browser (whatever the link says: a
+    student opening the teacher's presented link on a phone must still read it), "present" in presentation mode
+    (`present=1` in the URL), "slide" when that presents a lesson step (its title and notice in one row above the
+    view, as on a slide), else "normal"."""
+    if screens.is_phone(st.context.headers.get("User-Agent")):
+        return "phone"
     if st.query_params.get("present", "0").lower() not in ("1", "true", "yes", "on"):
         return "normal"
     return "slide" if lesson_number() is not None else "present"
 
 
 def presenting() -> bool:
-    """The page is projected (`present=1`): larger figures, the sidebar and the explanations folded away."""
-    return mode() != "normal"
+    """The page is projected (`present=1`, not on a phone): larger figures, the sidebar and explanations folded."""
+    return mode() in ("present", "slide")
 
 
 def lesson_number() -> int | None:

@@ -101,9 +101,9 @@ def prior_ui(settings: Settings, result: GridResult) -> None:
 
 @fragment
 def features_2d(settings: Settings, result: GridResult, g: int, slug: str) -> None:
-    """The 2-D figure and its two switches: above it, or under it when presenting (as the sphere's), so that it
-    stays on the first screen."""
-    chart = st.container() if presenting() else None
+    """The 2-D figure and its two switches: above it, or under it when presenting or on a phone (as the sphere's),
+    so that it stays on the first screen."""
+    chart = st.container() if presenting() or mode() == "phone" else None
     left, right, _spare = st.columns([1, 1, 3])
     show_test = left.toggle(
         _("Test points"),

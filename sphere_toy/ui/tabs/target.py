@@ -13,7 +13,7 @@ from sphere_toy.views import FAMILY_VIEW, PSI_VIEW
 from sphere_toy.i18n import sentences
 from sphere_toy.ui.figures import figure_ui
 from sphere_toy.ui.messages import explain_ui
-from sphere_toy.ui.state import fragment, presenting, url_choice
+from sphere_toy.ui.state import fragment, mode, presenting, url_choice
 
 
 MARGIN_LOSSES = tuple(loss for loss in margins.LOSSES.values() if loss.margin is not None)  # a slider each
@@ -55,6 +55,7 @@ def target_tab() -> None:
 def family_view(slots) -> None:
     """Each margin loss's slider, then its target logit and two-class boundary (`plots.family_figure`)."""
     present = slots is not None
+    chart = st.container() if mode() == "phone" else None  # a phone stacks the sliders: the figure goes first
     slots = slots or st.columns(len(MARGIN_LOSSES) + 1)
     chosen = []
     for col, loss in zip(slots, MARGIN_LOSSES):
@@ -85,7 +86,8 @@ def family_view(slots) -> None:
         help=_("SphereFace's annealing blends its target with cos θ"),
     )
     key = "_".join(f"{loss}{value:g}" for loss, value in chosen)
-    figure_ui(f"target_logits_{key}_lambda{lam:g}", views.FAMILY, None, tuple(chosen), lam)
+    with chart or st.container():
+        figure_ui(f"target_logits_{key}_lambda{lam:g}", views.FAMILY, None, tuple(chosen), lam)
     explain_ui(
         sentences(
             [
@@ -118,9 +120,15 @@ def family_view(slots) -> None:
 
 def psi_view(slots) -> None:
     """ψ(θ) with its m and λ sliders, and the formulas beside it (or folded under it when presenting)."""
-    present = slots is not None
-    # Presenting: the sliders in the row above a full-width figure, the formulas folded under it.
-    left, right = (None, st.container()) if present else st.columns([1.2, 3])
+    present, phone = slots is not None, mode() == "phone"
+    # Presenting: the sliders in the row above a full-width figure, the formulas folded under it. On a phone, whose
+    # page stacks columns: the figure first, its sliders under it, the formulas folded.
+    if present:
+        left, right = None, st.container()
+    elif phone:
+        right, left = st.container(), st.container()
+    else:
+        left, right = st.columns([1.2, 3])
     with slots[0] if present else left:
         m = st.slider(
             "m", 1, 8, PSI_FIRST[0], key="psi_m", bind="query-params", help=_("Angular margin (the paper uses m = 4)")
@@ -136,7 +144,7 @@ def psi_view(slots) -> None:
         )
     with right:
         figure_ui(f"psi_m{m}_lambda{lam:g}", views.PSI, None, m, lam)
-    with st.expander(_("The formulas")) if present else left:
+    with st.expander(_("The formulas")) if present or phone else left:
         st.markdown(_("The margin function, on each interval k = 0 … m−1:"))
         st.latex(r"\psi(\theta) = (-1)^k \cos(m\theta) - 2k")
         st.latex(r"\theta \in \left[\tfrac{k\pi}{m},\, \tfrac{(k+1)\pi}{m}\right]")
