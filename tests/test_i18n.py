@@ -23,6 +23,7 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 from sphere_toy import i18n, plots
+from sphere_toy.plots import layout as plots_layout
 from sphere_toy.plots import style as plots_style
 from sphere_toy.i18n import _, ngettext
 
@@ -314,7 +315,7 @@ def test_a_chinese_figure_has_real_glyphs(caplog, r2):
 
         @plots_style.styled  # as every builder is: the font is chosen where the texts are made
         def punctuation():
-            fig = plots_style.new_figure(4, 2)
+            fig = plots_layout.new_figure(4, 2)
             fig.suptitle("類別，權重：夾角（θ_y）「邊界」、‖W_j‖ ≥ 1。")
             fig.text(0.1, 0.2, r"邊距區：存在 j ≠ i 使 $\psi(\theta_i) < \cos\theta_j$")  # words around mathtext
             return fig

@@ -25,7 +25,8 @@ from sphere_toy.analysis.mbound import (
     two_class_angles,
 )
 from sphere_toy.plots.bound import bound_figure
-from sphere_toy.plots.style import MIN_FONT_PT, figure_png
+from sphere_toy.plots.layout import figure_png
+from sphere_toy.plots.style import MIN_FONT_PT
 
 N = 2000  # points on the circle for the brute force
 TOL = 4 * 2 * math.pi / N  # each end of an arc is found to within one grid step

@@ -523,7 +523,7 @@ def test_on_a_phone_panels_stack_and_on_a_projector_they_stand_side_by_side(r2):
 
 
 def test_a_plotly_title_wraps_at_spaces_or_between_chinese_characters_never_inside_a_tag():
-    from sphere_toy.plots.sphere import _html_lines
+    from sphere_toy.plots.plotly_sphere import _html_lines
 
     text = "colours: the nearest W<sub>j</sub> by angle; darker: ψ(θ<sub>i</sub>) &lt; cos θ<sub>j</sub>"
     lines = _html_lines(text, 20).split("<br>")

@@ -14,11 +14,13 @@ from PIL import Image
 
 from sphere_toy.core import losses
 from sphere_toy.plots import sphere as plots3d
+from sphere_toy.plots import plotly_sphere as plots_plotly
 from sphere_toy.plots import sphere_regions as regions
 from sphere_toy.core.margins import ModelSpec
 
 from conftest import BLOBS, FAMILY
-from sphere_toy.plots.style import figure_png, result_colors
+from sphere_toy.plots.layout import figure_png
+from sphere_toy.plots.style import result_colors
 
 SPECS = [ModelSpec(*args) for args in FAMILY]  # the shared 3-D family run (conftest.py): 3 blobs + 2 held out
 K = BLOBS["n_classes"]
@@ -130,7 +132,7 @@ def test_the_drawn_mesh_has_each_shade_where_the_rule_puts_it(run, g):
 
 @pytest.mark.parametrize("g", range(len(SPECS)))
 def test_plotly_draws_the_regions_under_the_points(run, g):
-    fig = plots3d.sphere_plotly(run, g)
+    fig = plots_plotly.sphere_plotly(run, g)
     meshes = [t for t in fig.data if t.type == "mesh3d"]
     points = [t for t in fig.data if t.type == "scatter3d" and t.mode == "markers"]
     assert len(meshes) == 1 and fig.data[0].type == "mesh3d"  # first: the points are drawn over it
@@ -193,7 +195,7 @@ def test_the_static_figure_shows_both_shades(run, g):
 
 def test_regions_can_be_switched_off_for_the_see_through_sphere(run):
     g = MARGIN[0]
-    chart = plots3d.sphere_plotly(run, g, regions=False)
+    chart = plots_plotly.sphere_plotly(run, g, regions=False)
     assert not any(t.type == "mesh3d" for t in chart.data) and chart.data[0].type == "surface"
     assert chart.data[0].opacity < 0.5  # every point shows, the far side's too
     assert "margin zone" not in chart.layout.title.text

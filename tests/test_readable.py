@@ -10,7 +10,7 @@ import pytest
 
 from sphere_toy import plots, views
 from sphere_toy.plots import screens
-from sphere_toy.plots.style import png_size
+from sphere_toy.plots.layout import png_size
 
 MIN_PX = {"normal": 11.0, "present": 18.0, "slide": 18.0, "phone": 11.0}  # arm's length; the back of the hall; a phone
 
@@ -66,7 +66,7 @@ def smallest_text_px(builder, args, kwargs, result, screen) -> tuple[float, str,
 
 
 # The modes whose figures differ in width or text size: "slide" has present's width and text with less height, and a
-# figure's text size follows its width (`style.new_figure`), so checking it again would test one thing twice.
+# figure's text size follows its width (`layout.new_figure`), so checking it again would test one thing twice.
 DISTINCT_MODES = tuple(m for m in screens.MODES if m != "slide")
 
 

@@ -11,18 +11,17 @@ from matplotlib.lines import Line2D
 from sphere_toy.analysis import metrics
 from sphere_toy.data import shown_class_name
 from sphere_toy.i18n import _
+from sphere_toy.plots.layout import fit_legend, new_figure
 from sphere_toy.plots.style import (
     GAP_COLOR,
     NEGATIVE_COLOR,
     OVERLAP_COLOR,
     POSITIVE_COLOR,
     check_trained,
-    many_classes,
     feature_dim,
-    fit_legend,
+    many_classes,
     model_label,
     needs_drawable,
-    new_figure,
     result_colors,
     styled,
     unit_rows,

@@ -22,17 +22,8 @@ from matplotlib.patches import Patch, Rectangle, Wedge
 
 from sphere_toy.analysis import mbound
 from sphere_toy.i18n import _
-from sphere_toy.plots.style import (
-    NEGATIVE_COLOR,
-    POSITIVE_COLOR,
-    class_colors,
-    fit_legend,
-    narrow_screen,
-    new_figure,
-    plotly_sizes,
-    styled,
-    wrap_to_width,
-)
+from sphere_toy.plots.layout import fit_legend, narrow_screen, new_figure, plotly_sizes, wrap_to_width
+from sphere_toy.plots.style import NEGATIVE_COLOR, POSITIVE_COLOR, class_colors, styled
 
 MANY_COLOR = "#7f3b08"  # the many-class max intra curve (brown): not a class colour, not the two-class curve's
 HOLDS_COLOR = "#e5f5e0"  # where the criterion holds whatever θ12 is

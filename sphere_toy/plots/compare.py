@@ -7,18 +7,16 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from sphere_toy.i18n import _
+from sphere_toy.plots.layout import fit_legend, new_figure, panel_columns
 from sphere_toy.plots.style import (
     NEGATIVE_COLOR,
     POSITIVE_COLOR,
     diverged_message,
     drawable,
     feature_dim,
-    fit_legend,
     message_panel,
     model_label,
     needs_drawable,
-    new_figure,
-    panel_columns,
     styled,
 )
 from sphere_toy.plots.angles import angle_hist, criterion_lines, criterion_verdict

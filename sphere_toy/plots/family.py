@@ -15,7 +15,8 @@ from matplotlib.lines import Line2D
 
 from sphere_toy.core import margins
 from sphere_toy.i18n import _
-from sphere_toy.plots.style import fit_legend, model_colors, narrow_screen, new_figure, side_by_side, styled
+from sphere_toy.plots.layout import fit_legend, narrow_screen, new_figure, side_by_side
+from sphere_toy.plots.style import model_colors, styled
 
 REFERENCE = "#1f77b4"
 

@@ -15,17 +15,13 @@ from sphere_toy.core import margins
 from sphere_toy.analysis import metrics
 from sphere_toy.data import shown_class_name
 from sphere_toy.i18n import _
+from sphere_toy.plots.layout import fit_legend, narrow_screen, new_figure, wide_screen, wrap_to_width
 from sphere_toy.plots.style import (
     check_trained,
     class_legend,
-    many_classes,
     feature_dim,
-    fit_legend,
+    many_classes,
     model_label,
-    new_figure,
-    narrow_screen,
-    wide_screen,
-    wrap_to_width,
     result_colors,
     styled,
     unit_rows,

@@ -18,16 +18,8 @@ from sphere_toy.analysis import evaluate
 from sphere_toy.core import margins
 from sphere_toy.analysis import metrics
 from sphere_toy.i18n import _, ngettext, sentences
-from sphere_toy.plots.style import (
-    NEGATIVE_COLOR,
-    POSITIVE_COLOR,
-    fit_legend,
-    model_colors,
-    narrow_screen,
-    new_figure,
-    panel_columns,
-    styled,
-)
+from sphere_toy.plots.layout import fit_legend, narrow_screen, new_figure, panel_columns
+from sphere_toy.plots.style import NEGATIVE_COLOR, POSITIVE_COLOR, model_colors, styled
 
 YARDSTICK = "0.35"  # the raw inputs' colour
 

@@ -14,12 +14,8 @@ from numpy.polynomial.chebyshev import cheb2poly
 from sphere_toy.core import losses
 from sphere_toy.core import margins
 from sphere_toy.i18n import _
-from sphere_toy.plots.style import (
-    fit_legend,
-    narrow_screen,
-    new_figure,
-    styled,
-)
+from sphere_toy.plots.layout import fit_legend, narrow_screen, new_figure
+from sphere_toy.plots.style import styled
 
 
 _SHADES = ("#eef2fb", "#fbf3e6")  # alternate ψ intervals

@@ -13,15 +13,8 @@ from sphere_toy.analysis import evaluate
 from sphere_toy.analysis import metrics
 from sphere_toy.data import shown_class_name
 from sphere_toy.i18n import N_, _, sentences
-from sphere_toy.plots.style import (
-    diverged_message,
-    fit_legend,
-    model_colors,
-    model_label,
-    narrow_screen,
-    new_figure,
-    styled,
-)
+from sphere_toy.plots.layout import fit_legend, narrow_screen, new_figure
+from sphere_toy.plots.style import diverged_message, model_colors, model_label, styled
 
 # Table columns are written in English (N_) and shown with _(): `_shown` translates a table's headers and statuses.
 _DEG = (

@@ -8,12 +8,12 @@ these widths with their smallest text at 11 px (a laptop at arm's length) or 18 
 no taller than the height left under the page's header, so the current tab's figure is inside the first screen. On
 a larger screen they keep their size. A phone (390 CSS px wide, "phone") gets its own: the page's column is
 390 − 2·16 = 358 px, every figure takes it whole (Streamlit stacks columns there), with 11 px text, and multi-panel
-figures stack their panels (`style.narrow_screen`).
+figures stack their panels (`layout.narrow_screen`).
 """
 
 from __future__ import annotations
 
-from sphere_toy.plots.style import Screen
+from sphere_toy.plots.layout import Screen
 
 MODES = ("normal", "present", "slide", "phone")
 _GAP_PX = 16

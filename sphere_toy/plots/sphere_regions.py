@@ -1,6 +1,6 @@
 """The sphere coloured by decision regions (SphereFace Fig. 3): each direction given to the class the model's rule
 picks (argmax_j cos θ_j), and its margin zone, where a sample of that class would still be penalised by the loss's
-own rule. Numbers and meshes only; `sphere` draws them (matplotlib and plotly)."""
+own rule. Numbers and meshes only; `sphere` (matplotlib) and `plotly_sphere` draw them."""
 
 from __future__ import annotations
 

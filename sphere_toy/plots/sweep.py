@@ -13,7 +13,8 @@ from matplotlib.figure import Figure
 from sphere_toy.analysis.sweep import KNOBS, SweepRow, sweep_markdown
 from sphere_toy.core import margins
 from sphere_toy.i18n import _
-from sphere_toy.plots.style import figure_png, fit_legend, model_colors, new_figure, styled
+from sphere_toy.plots.layout import figure_png, fit_legend, new_figure
+from sphere_toy.plots.style import model_colors, styled
 
 
 @styled

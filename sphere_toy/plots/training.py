@@ -11,19 +11,16 @@ from matplotlib.ticker import NullLocator
 
 from sphere_toy.data import shown_class_name
 from sphere_toy.i18n import _, ngettext
-from sphere_toy.plots.sphere import draw_sphere, plotly_unit_sphere, unit_weights
+from sphere_toy.plots.sphere import draw_sphere, unit_weights
+from sphere_toy.plots.plotly_sphere import plotly_unit_sphere
+from sphere_toy.plots.layout import fit_legend, narrow_screen, new_figure, plotly_sizes, side_by_side
 from sphere_toy.plots.style import (
     check_trained,
     class_legend,
     feature_dim,
-    fit_legend,
     model_colors,
     model_label,
     needs_drawable,
-    narrow_screen,
-    new_figure,
-    side_by_side,
-    plotly_sizes,
     result_colors,
     styled,
     unit_rows,

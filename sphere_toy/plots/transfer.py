@@ -15,7 +15,8 @@ from matplotlib.lines import Line2D
 from sphere_toy.analysis import evaluate, metrics
 from sphere_toy.core import margins
 from sphere_toy.i18n import _, sentences
-from sphere_toy.plots.style import fit_legend, model_colors, new_figure, styled
+from sphere_toy.plots.layout import fit_legend, new_figure
+from sphere_toy.plots.style import model_colors, styled
 
 YARDSTICK = "0.35"  # the raw inputs' colour, as in the seeds' figure
 STRONG = 0.5  # |ρ| from which the sentences call a rank correlation a relation (with at least MIN_POINTS points)
