@@ -10,6 +10,7 @@ from sphere_toy import views
 from sphere_toy.i18n import N_
 from sphere_toy.experiment import PRESETS
 from sphere_toy.lessons.step import Step
+from sphere_toy.lessons.notices_openset import notice_open_set, notice_open_set_intro
 from sphere_toy.lessons.notices import (
     PSI_M,
     bound_runs,
@@ -17,8 +18,6 @@ from sphere_toy.lessons.notices import (
     notice_bound,
     notice_lambda,
     notice_m_softmax,
-    notice_open_set,
-    notice_open_set_intro,
     notice_psi,
     notice_softmax_boundary,
     notice_take_home,
