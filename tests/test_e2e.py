@@ -434,14 +434,25 @@ def test_the_lesson_on_the_projector_shows_each_steps_figure_on_the_first_screen
 @pytest.mark.slow
 def test_a_students_lesson_starts_each_steps_figure_on_the_first_screen(server, browser):
     """A student's page (English, unlocked, not presented, with the sidebar): at 1280×720 each step's first figure
-    starts on the first screen, under the step's card with its text and question folded."""
-    page = browser.new_page(viewport=VIEWPORT)
+    starts on the first screen, under the step's card with its text and question folded. Beside it the same step
+    locked and presented in English (the projector's test walks it in Chinese): its figure entirely on the screen."""
+    from sphere_toy import i18n
+
+    page, projected = browser.new_page(viewport=VIEWPORT), browser.new_page(viewport=VIEWPORT)
     try:
         page.goto(f"{server}/?lesson=1&lang=en", wait_until="domcontentloaded")
         for n, box in _walk_the_lesson(page, "en", "en, normal"):
             assert box and box[0] < VIEWPORT["height"], f"step {n}: the first figure starts at {box}"
+            projected.goto(f"{server}/?lesson={n}&lock=1&present=1&lang=en", wait_until="domcontentloaded")
+            projected.get_by_text(i18n._("What to notice.")).first.wait_for(timeout=120_000)
+            _wait_until_idle(projected)
+            projected.wait_for_function(ANY_FIGURE_DRAWN, timeout=60_000)
+            projected.wait_for_timeout(400)
+            box = projected.evaluate(FIRST_FIGURE)
+            assert box and box[1] <= VIEWPORT["height"], f"step {n}, en, presented: the first figure spans {box}"
     finally:
         page.close()
+        projected.close()
 
 
 PHONE = {  # a phone as Chromium emulates it: 390×844 CSS px at twice the pixels, touch, a phone browser's User-Agent

@@ -274,22 +274,10 @@ def bound_figure(m: float = 4, theta12_deg: float = 90.0, checks=None) -> Figure
     grid = fig.add_gridspec(
         2 if checks else 1, 2, width_ratios=(1.0, 1.3), height_ratios=(2.3, 1.6) if checks else None
     )
-    ax_geometry = fig.add_subplot(grid[0, 0] if checks and not short else grid[:, 0])
-    _geometry(ax_geometry, m, theta12)
+    cells = (grid[0, 0] if checks and not short else grid[:, 0], grid[0, 1], grid[1, 1] if checks else None)
+    ax_geometry, handles = _panels(fig, cells, m, theta12, checks)
     if short:  # its title, at reading size, would run into the curves' beside it
         wrap_to_width(ax_geometry.title, 0.3)
-    ax_m = fig.add_subplot(grid[0, 1])
-    handles = _curves(ax_m, m, theta12)
-    if checks:
-        _table(fig.add_subplot(grid[1, 1], sharex=ax_m), checks)
-        ax_m.tick_params(labelbottom=False)
-    else:
-        ax_m.set_xlabel("m")
-    colors = class_colors(2)
-    handles = [
-        Patch(color=colors[0], alpha=0.6, label=_("class 1's arc: m·θ₁ < θ₂")),
-        Patch(color=colors[1], alpha=0.6, label=_("class 2's arc: m·θ₂ < θ₁")),
-    ] + handles
     if short:
         fit_legend(fig, handles, loc="outside right upper", ncol=1, frameon=False)
     elif checks:  # under the circle, beside the table
@@ -307,19 +295,30 @@ def _bound_stacked(m: float, theta12: float, checks: tuple) -> Figure:
     """`bound_figure` for a narrow place (a phone): the same panels in one column, the legend under them."""
     fig = new_figure(6.5, 13.0 if checks else 10.0)
     grid = fig.add_gridspec(3 if checks else 2, 1, height_ratios=(1.2, 1.3, 1.0) if checks else (1.0, 1.2))
-    _geometry(fig.add_subplot(grid[0, 0]), m, theta12)
-    ax_m = fig.add_subplot(grid[1, 0])
+    _ax, handles = _panels(fig, (grid[0, 0], grid[1, 0], grid[2, 0] if checks else None), m, theta12, checks)
+    for handle in handles:  # the circle is above the curves here, not to their left
+        if handle.get_label() == _("the left panel's m and θ₁₂"):
+            handle.set_label(_("the upper panel's m and θ₁₂"))
+    fit_legend(fig, handles, loc="outside lower center", ncol=1, frameon=False)
+    fig.suptitle(_("How large must m be? (SphereFace, Sec. 3.4)"))
+    return fig
+
+
+def _panels(fig: Figure, cells, m: float, theta12: float, checks: tuple):
+    """The circle, the curves and (with `checks`) the table under them, into the grid `cells` (circle, curves,
+    table); returns the circle's axes and the legend's handles (the arcs, then the curves')."""
+    ax_geometry = fig.add_subplot(cells[0])
+    _geometry(ax_geometry, m, theta12)
+    ax_m = fig.add_subplot(cells[1])
     handles = _curves(ax_m, m, theta12)
     if checks:
-        _table(fig.add_subplot(grid[2, 0], sharex=ax_m), checks)
+        _table(fig.add_subplot(cells[2], sharex=ax_m), checks)
         ax_m.tick_params(labelbottom=False)
     else:
         ax_m.set_xlabel("m")
     colors = class_colors(2)
-    handles = [
+    arcs = [
         Patch(color=colors[0], alpha=0.6, label=_("class 1's arc: m·θ₁ < θ₂")),
         Patch(color=colors[1], alpha=0.6, label=_("class 2's arc: m·θ₂ < θ₁")),
-    ] + handles
-    fit_legend(fig, handles, loc="outside lower center", ncol=1, frameon=False)
-    fig.suptitle(_("How large must m be? (SphereFace, Sec. 3.4)"))
-    return fig
+    ]
+    return ax_geometry, arcs + handles

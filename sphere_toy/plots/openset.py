@@ -24,6 +24,16 @@ from sphere_toy.plots.style import NEGATIVE_COLOR, POSITIVE_COLOR, model_colors,
 YARDSTICK = "0.35"  # the raw inputs' colour
 
 
+def yardstick(ax, base: dict | None) -> list:
+    """The raw inputs' open-set AUC (`evaluate.input_open_set_report`) as a dashed line across `ax`; its legend entry
+    (none without a report)."""
+    if base is None or base["auc"] is None:
+        return []
+    ax.axhline(base["auc"], color=YARDSTICK, ls="--", lw=2.2)
+    label = _("raw inputs, no net: {auc}").format(auc=f"{base['auc']:.3f}")
+    return [Line2D([], [], color=YARDSTICK, ls="--", lw=2.2, label=label)]
+
+
 @styled
 def seed_auc_figure(result) -> Figure:
     """Open-set AUC of every model of the line-up: one dot per seed, the mean as a bar with ± 1 sd, and the raw-input
@@ -50,18 +60,7 @@ def seed_auc_figure(result) -> Figure:
         Patch(facecolor="0.85", edgecolor="0.4", label=_("mean over seeds")),
         Line2D([], [], color="black", lw=2, label=_("± 1 sd")),
     ]
-    if base is not None and base["auc"] is not None:
-        ax.axhline(base["auc"], color=YARDSTICK, ls="--", lw=2.2)
-        handles.append(
-            Line2D(
-                [],
-                [],
-                color=YARDSTICK,
-                ls="--",
-                lw=2.2,
-                label=_("raw inputs, no net: {auc}").format(auc=f"{base['auc']:.3f}"),
-            )
-        )
+    handles += yardstick(ax, base)
     finite = [a for row in rows for a in row.finite] + ([base["auc"]] if base and base["auc"] else [])
     low = min(finite, default=0.5)
     ax.set(

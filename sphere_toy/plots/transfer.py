@@ -16,9 +16,9 @@ from sphere_toy.analysis import evaluate, metrics
 from sphere_toy.core import margins
 from sphere_toy.i18n import _, sentences
 from sphere_toy.plots.layout import fit_legend, new_figure
+from sphere_toy.plots.openset import yardstick
 from sphere_toy.plots.style import model_colors, styled
 
-YARDSTICK = "0.35"  # the raw inputs' colour, as in the seeds' figure
 STRONG = 0.5  # |ρ| from which the sentences call a rank correlation a relation (with at least MIN_POINTS points)
 MIN_POINTS = 4
 
@@ -51,19 +51,7 @@ def transfer_figure(result) -> Figure:
         Line2D([], [], ls="", marker="o", ms=9, mfc=colors[t], mec="black", label=margins.parse(t).display_name)
         for t in tokens
     ]
-    base = evaluate.input_open_set_report(result)
-    if base is not None and base["auc"] is not None:
-        ax.axhline(base["auc"], color=YARDSTICK, ls="--", lw=2)
-        handles.append(
-            Line2D(
-                [],
-                [],
-                color=YARDSTICK,
-                ls="--",
-                lw=2,
-                label=_("raw inputs, no net: {auc}").format(auc=f"{base['auc']:.3f}"),
-            )
-        )
+    handles += yardstick(ax, evaluate.input_open_set_report(result))
     ax.set(
         xlabel=_("class separation R² of the trained classes (test features)"),
         ylabel=_("open-set AUC (held-out classes)"),
