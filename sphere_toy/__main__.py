@@ -372,7 +372,12 @@ def main(argv=None) -> int:
     try:
         data_config, train_config, specs = _configs(args)
     except SettingError as e:
-        fail(e.named({field: flag(field) for field in e.fields}))
+        # the number of classes comes from --class-ids when it is given
+        fail(
+            e.named(
+                {field: "--class-ids" if field == "classes" and args.class_ids else flag(field) for field in e.fields}
+            )
+        )
     try:
         data = load(data_config)
     except SettingError as e:

@@ -141,6 +141,7 @@ def test_train_saves_a_run(tmp_path, capsys):
         (["--hidden", "a,b"], "--hidden"),
         (["--classes", "7", "--held-out", "4"], "--classes"),
         (["--class-ids", "3,3"], "--class-ids"),
+        (["--class-ids", "0"], "--class-ids"),  # one class: the count comes from --class-ids, not --classes
         (["--data", "blobs", "--class-ids", "1,2"], "--class-ids"),
         (["--class-ids", "1,2,3", "--held-out", "9"], "--held-out"),
         (["--lr", "nan"], "--lr"),

@@ -125,7 +125,7 @@ def test_texts_questions_and_answers_are_there_and_short():
 # What the lesson's words may not say, in either language: each was once written, and each says more than the paper,
 # the losses or the runs on screen show (issue 24). (pattern, why)
 OVERSTATEMENTS = (
-    (r"m\s*(≥|\\ge)\s*(2\s*\+|3\b)", "the bound on m is strict (Definition 1): m = 3 fails, as mbound checks"),
+    (r"m\s*(≥|\\ge)\s*(2\s*\+|3(?!\d))", "the bound on m is strict (Definition 1): m = 3 fails, as mbound checks"),
     (r"from near softmax|從接近 softmax", "annealing starts near M-softmax: with ‖W‖ = 1 and b = 0, large λ is cos θ"),
     (r"evenly spread.{0,40}2 \+|均勻分布.{0,40}2 \+", "2 + √3 is the two-class worst case, not evenly spread"),
     (r"actually starts to hold|實際上從哪裡開始成立", "the check finds no m where max < min starts to hold"),

@@ -507,6 +507,7 @@ def test_a_phone_is_told_apart_by_its_browser_and_gets_its_own_screen():
     assert screens.is_phone(pixel) and not screens.is_phone(ipad) and not screens.is_phone(None)
     phone = screens.screen("phone", "psi")  # a phone's page stacks columns: every figure takes the whole width
     assert phone.width_px == screens.screen("phone", "half").width_px == 390 - 2 * 16
+    assert phone.stacked and not screens.screen("normal", "half").stacked  # a laptop's half is narrow, not a phone
 
 
 def test_on_a_phone_panels_stack_and_on_a_projector_they_stand_side_by_side(r2):
@@ -531,3 +532,18 @@ def test_a_plotly_title_wraps_at_spaces_or_between_chinese_characters_never_insi
     assert all(line.count("<") == line.count(">") for line in lines)  # every tag whole on its line
     zh = _html_lines("顏色：夾角最小的 W<sub>j</sub>；較深處：邊距區，仍受懲罰", 16).split("<br>")
     assert len(zh) >= 3 and all(line.count("<") == line.count(">") for line in zh)
+
+
+def test_separation_and_transfer_are_related_in_words_only_when_shuffling_rarely_matches_them(r2):
+    from scipy.stats import permutation_test, spearmanr
+
+    from sphere_toy.plots import transfer
+
+    rng = np.random.default_rng(1)
+    x = rng.random(12)
+    y = x + rng.random(12)
+    rho = metrics.rank_correlation(x, y)
+    slow = permutation_test((y,), lambda v: spearmanr(x, v).statistic, permutation_type="pairings", random_state=0)
+    assert transfer.shuffle_p(x, y, rho) == pytest.approx(slow.pvalue, abs=0.02)
+    text = transfer.transfer_text(r2)  # three models on one seed: fewer points than MIN_POINTS
+    assert "too few" in text and "rank correlation" not in text

@@ -23,12 +23,14 @@ APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
 SMALL = {"steps": "60", "hidden": "16", "losses": "softmax,msoftmax"}  # a page's run of about a second
 
 # The figures a new page opens on, as the app must list them: ψ(θ) at m = 4, λ = 0 beside its controls, and full
-# width when presenting, in both languages.
+# width when presenting and on a phone, in both languages.
 FIRST = {
     ("psi_figure", (4, 0.0), screens.screen("normal", "psi"), "en"),
     ("psi_figure", (4, 0.0), screens.screen("normal", "psi"), "zh-TW"),
     ("psi_figure", (4, 0.0), screens.screen("present", "full"), "en"),
     ("psi_figure", (4, 0.0), screens.screen("present", "full"), "zh-TW"),
+    ("psi_figure", (4, 0.0), screens.screen("phone", "full"), "en"),
+    ("psi_figure", (4, 0.0), screens.screen("phone", "full"), "zh-TW"),
 }
 
 

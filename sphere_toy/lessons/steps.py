@@ -197,9 +197,10 @@ STEPS: tuple[Step, ...] = (
         title=N_("How large must m be?"),
         text=N_(
             "The paper's goal: the largest angle within a class smaller than the smallest angle between classes. "
-            "If each class fills its margin exactly, that needs $m > 2 + \\sqrt{3} \\approx 3.73$ for two classes, "
-            "whatever the angle between their weights (two opposite weights need only $m > 3$), and $m > 3$ for many "
-            "classes with evenly spread weights. Both are strict, so $m = 3$ is not enough: hence $m = 4$.\n\n"
+            "If each class fills its margin exactly, $m > 2 + \\sqrt{3} \\approx 3.73$ is enough for two classes "
+            "whatever the angle between their weights (the worst case; two opposite weights need only $m > 3$), and "
+            "many classes with evenly spread weights need $m > 3$. Both are strict, so $m = 3$ is not enough: "
+            "hence $m = 4$.\n\n"
             "On screen: a figure derives the two-class bound from the geometry. Two classes in 2-D are also trained "
             "for $m = 1, \\dots, 6$ over several seeds; what to notice counts, for each $m$, the seeds on which max "
             "intra-class < min inter-class holds, on test and on training features. A trained network does not meet "

@@ -276,9 +276,8 @@ def bound_figure(m: float = 4, theta12_deg: float = 90.0, checks=None) -> Figure
     )
     cells = (grid[0, 0] if checks and not short else grid[:, 0], grid[0, 1], grid[1, 1] if checks else None)
     ax_geometry, handles = _panels(fig, cells, m, theta12, checks)
-    if short:  # its title, at reading size, would run into the curves' beside it
+    if short:  # its title, at reading size, would run into the curves' beside it; the legend on the right
         wrap_to_width(ax_geometry.title, 0.3)
-    if short:
         fit_legend(fig, handles, loc="outside right upper", ncol=1, frameon=False)
     elif checks:  # under the circle, beside the table
         ax_legend = fig.add_subplot(grid[1, 0])

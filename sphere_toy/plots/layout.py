@@ -40,6 +40,7 @@ class Screen:
     width_px: int  # the width of the figure's place on the page (CSS pixels)
     height_px: int  # the most height it may take (to keep it inside the first screen)
     text_px: float  # the smallest text height a reader must get (11 px on a laptop, 18 px projected)
+    stacked: bool = False  # a phone's page: panels one under another, legends under them (`narrow_screen`)
 
     @property
     def px_per_inch(self) -> float:
@@ -99,10 +100,11 @@ def figure_png(fig: Figure, dpi: int = 120, max_width_px: int = 2000) -> bytes:
 
 
 def narrow_screen() -> bool:
-    """Whether the figure is drawn for a place with room for fewer than about 45 characters of its text across (a
-    phone: 358 px at 11 px), where panels side by side would each be too small to read: they stack."""
+    """Whether the figure is drawn for a phone's page (`Screen.stacked`: 358 px at 11 px, room for about 30
+    characters across), where panels side by side would each be too small to read: they stack. Not a laptop's
+    half-width place, which is as narrow but beside another figure on a screen with room for both."""
     screen = _SCREEN.get()
-    return screen is not None and screen.width_px < 45 * screen.text_px
+    return screen is not None and screen.stacked
 
 
 def side_by_side(fig: Figure, n: int, **kwargs) -> list:

@@ -48,4 +48,4 @@ def screen(mode: str, slot: str = "full") -> Screen:
         slot = "full"
     share, columns, height = SLOTS[slot]
     width = int((_MAIN_PX[mode] - _GAP_PX * (columns - 1)) * share)
-    return Screen(width_px=width, height_px=height or _HEIGHT_PX[mode], text_px=_TEXT_PX[mode])
+    return Screen(width_px=width, height_px=height or _HEIGHT_PX[mode], text_px=_TEXT_PX[mode], stacked=mode == "phone")

@@ -9,6 +9,7 @@ AUC on the held-out classes, and sentences (`transfer_text`) written from those 
 
 from __future__ import annotations
 
+import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -19,8 +20,30 @@ from sphere_toy.plots.layout import fit_legend, new_figure
 from sphere_toy.plots.openset import yardstick
 from sphere_toy.plots.style import model_colors, styled
 
-STRONG = 0.5  # |ρ| from which the sentences call a rank correlation a relation (with at least MIN_POINTS points)
-MIN_POINTS = 4
+MIN_POINTS = 8  # models × seeds below which the sentences relate nothing (the default run has 4 of them)
+SIGNIFICANT = 0.05  # a rank correlation is read as a relation only when shuffling the AUCs beats it this rarely
+SHUFFLES = 2000
+
+
+def shuffle_p(xs, ys, rho: float, *, seed: int = 0) -> float:
+    """Two-sided permutation p-value of Spearman's ρ: the share of random pairings of `ys` with `xs` whose |ρ| is at
+    least |rho| (seeded, so a run's sentence never changes). Ties take their mean rank, as in
+    `metrics.rank_correlation`."""
+    rx, ry = (_ranks(v) for v in (xs, ys))
+    shuffled = np.random.default_rng(seed).permuted(np.tile(ry, (SHUFFLES, 1)), axis=1)
+    rx, shuffled = rx - rx.mean(), shuffled - shuffled.mean(axis=1, keepdims=True)
+    rhos = shuffled @ rx / (np.linalg.norm(shuffled, axis=1) * np.linalg.norm(rx))
+    return float((np.sum(np.abs(rhos) >= abs(rho) - 1e-12) + 1) / (SHUFFLES + 1))
+
+
+def _ranks(values) -> np.ndarray:
+    """Ranks 0..n−1 of `values`, ties at their mean rank."""
+    values = np.asarray(values, float)
+    order = np.argsort(values, kind="stable")
+    rank = np.empty(len(values))
+    rank[order] = np.arange(len(values))
+    _unique, inverse = np.unique(values, return_inverse=True)
+    return (np.bincount(inverse, rank) / np.bincount(inverse))[inverse]
 
 
 def points(result) -> list[tuple[str, float, float, float | None]]:
@@ -40,7 +63,8 @@ def transfer_figure(result) -> Figure:
     and seed, coloured by model; the raw inputs' AUC as a dashed line."""
     found = points(result)
     tokens = list(dict.fromkeys(token for token, *_rest in found))
-    colors = dict(zip(tokens, model_colors([margins.parse(t) for t in tokens])))
+    # each model's colour in every figure, from the whole line-up (a model that diverged does not shift the others')
+    colors = dict(reversed(list(zip((s.token for s in result.specs), model_colors(result.specs)))))
     fig = new_figure(9.0, 5.4)
     ax = fig.add_subplot()
     for token in tokens:
@@ -64,52 +88,56 @@ def transfer_figure(result) -> Figure:
 
 def transfer_text(result) -> str | None:
     """What the run says about separation and transfer, in sentences from its numbers: the rank correlation over
-    every model and seed, read as a relation only when strong; then identification beside verification. None
-    without an open set."""
+    every model and seed, read as a relation only with at least MIN_POINTS of them and a shuffle p-value under
+    SIGNIFICANT; then identification beside verification, each model's mean over its seeds. None without an open
+    set."""
     found = points(result)
     if not found:
         return None
     parts = []
-    rho = metrics.rank_correlation([x for _t, x, _y, _r in found], [y for _t, _x, y, _r in found])
-    values = {"n": len(found), "rho": "–" if rho is None else f"{rho:+.2f}"}
+    xs, ys = [x for _t, x, _y, _r in found], [y for _t, _x, y, _r in found]
+    rho = metrics.rank_correlation(xs, ys)
     if len(found) < MIN_POINTS or rho is None:
         parts.append(
             _(
                 "{n} models and seeds are too few to relate class separation to open-set AUC: set *Seeds per "
                 "model* to 5."
-            ).format(**values)
-        )
-    elif rho <= -STRONG:
-        parts.append(
-            _(
-                "Over the run's {n} models and seeds, class separation and open-set AUC have a rank correlation of "
-                "{rho}: the more a model separated the classes it was trained on, the worse it verified classes it "
-                "never saw, as Kornblith et al. (NeurIPS 2021) found for losses on ImageNet."
-            ).format(**values)
-        )
-    elif rho >= STRONG:
-        parts.append(
-            _(
-                "Over the run's {n} models and seeds, class separation and open-set AUC have a rank correlation of "
-                "{rho}: here the models that separated their training classes more also verified new classes "
-                "better, unlike what Kornblith et al. (NeurIPS 2021) found for losses on ImageNet."
-            ).format(**values)
+            ).format(n=len(found))
         )
     else:
-        parts.append(
-            _(
+        p = shuffle_p(xs, ys, rho)
+        values = {"n": len(found), "rho": f"{rho:+.2f}", "p": f"{p:.3f}"}
+        if p >= SIGNIFICANT:
+            text = _(
                 "Over the run's {n} models and seeds, class separation and open-set AUC have a rank correlation of "
-                "{rho}: no clear relation on this run."
-            ).format(**values)
-        )
-    ranked = [(r, t) for t, _x, _y, r in found if r is not None]
-    raw = evaluate.record(result, 0).input_open_set_rank1
-    if ranked:
-        best = max(ranked)
+                "{rho}, which shuffled AUCs reach as often as p = {p}: no clear relation on this run."
+            )
+        elif rho < 0:
+            text = _(
+                "Over the run's {n} models and seeds, class separation and open-set AUC have a rank correlation of "
+                "{rho} (p = {p} by shuffling): on this run, the models that separated their training classes more "
+                "verified classes they never saw worse, as Kornblith et al. (NeurIPS 2021) found for losses on "
+                "ImageNet."
+            )
+        else:
+            text = _(
+                "Over the run's {n} models and seeds, class separation and open-set AUC have a rank correlation of "
+                "{rho} (p = {p} by shuffling): on this run, the models that separated their training classes more "
+                "also verified new classes better, unlike what Kornblith et al. (NeurIPS 2021) found for losses on "
+                "ImageNet."
+            )
+        parts.append(text.format(**values))
+    by_model: dict[str, list[float]] = {}
+    for token, _x, _y, rank1 in found:
+        if rank1 is not None:
+            by_model.setdefault(token, []).append(rank1)
+    if by_model:
+        token, accs = max(by_model.items(), key=lambda item: np.mean(item[1]))
         text = _(
             "Identification (each held-out class has one gallery photo; every other photo is matched to the "
-            "nearest by cosine): best rank-1 accuracy {acc}% ({model})."
-        ).format(acc=f"{100 * best[0]:.1f}", model=margins.parse(best[1]).display_name)
+            "nearest by cosine): the best rank-1 accuracy, as a model's mean over its seeds, is {acc}% ({model})."
+        ).format(acc=f"{100 * np.mean(accs):.1f}", model=margins.parse(token).display_name)
+        raw = evaluate.record(result, 0).input_open_set_rank1
         if raw is not None:
             text = sentences([text, _("The raw inputs, with no net: {acc}%.").format(acc=f"{100 * raw:.1f}")])
         parts.append(text)

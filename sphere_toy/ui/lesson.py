@@ -104,6 +104,8 @@ def lesson_ui(n: int, settings: Settings) -> None:
     view's figure is on the first screen of a projector."""
     step = lessons.step(n)
     runs = lessons.runs(step)
+    if mode() in ("slide", "phone"):  # compact layouts: said first, since the run's line is under "More" there
+        other_experiment_ui(n, runs, settings)
     if mode() == "slide":
         lead, text, question = st.columns([7.5, 1.2, 1.3], vertical_alignment="center")
         with lead:
@@ -123,15 +125,20 @@ def lesson_ui(n: int, settings: Settings) -> None:
         text, question = st.columns(2)
         with text.expander(_("The step's text"), icon=":material/article:"):
             st.markdown(_(step.text))
-        if runs and settings != runs[0] and not locked():
-            st.warning(
-                _("The experiment on screen is not this step's: the notes below are about the step's own run."),
-                icon=":material/edit:",
-            )
-            st.button(_("Back to the step's experiment"), key="lesson_restore", on_click=_go_to_step, args=(n,))
+        other_experiment_ui(n, runs, settings)
         with question.expander(_("Check your understanding."), icon=":material/quiz:"):
             question_ui(n, step)
-        notice_ui(step, runs, short=mode() == "phone")  # a phone: its first sentence, the rest one tap away
+        notice_ui(step, runs)
+
+
+def other_experiment_ui(n: int, runs: tuple, settings: Settings) -> None:
+    """Says so when the experiment on screen is not the step's (a student changed the form), with the way back."""
+    if runs and settings != runs[0] and not locked():
+        st.warning(
+            _("The experiment on screen is not this step's: the notes below are about the step's own run."),
+            icon=":material/edit:",
+        )
+        st.button(_("Back to the step's experiment"), key="lesson_restore", on_click=_go_to_step, args=(n,))
 
 
 def phone_lesson_ui(n: int, step, runs: tuple) -> None:

@@ -19,10 +19,10 @@ from sphere_toy.ui.state import fragment, mode, presenting, url_choice
 MARGIN_LOSSES = tuple(loss for loss in margins.LOSSES.values() if loss.margin is not None)  # a slider each
 PSI_FIRST = (4, 0.0)  # ψ(θ)'s m and λ as a page opens: the paper's m = 4, fully annealed
 # What a new page shows first, drawn once before the server's first page comes (`serve.lifespan`, at the end): the
-# sandbox's first tab, normal and presented (a lesson's link opens its step's view instead).
+# sandbox's first tab, normal, presented and on a phone (a lesson's link opens its step's view instead).
 FIRST_FIGURES = [
     serve.FirstFigure(views.PSI.name, PSI_FIRST, screens.screen(page, views.PSI.slot_for(page)), lang)
-    for page in ("normal", "present")
+    for page in ("normal", "present", "phone")
     for lang in i18n.LANGUAGES
 ]
 
