@@ -272,15 +272,15 @@ def test_a_hostile_link_writes_nothing_into_the_page(server, browser):
 FIRST_SCREEN_TABS = tuple(name for name in views.TABS if views.view(name).figures)  # the tabs with a figure
 
 
-def _first_figure(page):
-    """(top, bottom) in CSS pixels of the open tab's first picture or chart."""
-    return page.evaluate("""() => {
-        const el = document.querySelector('[role="tabpanel"]:not([hidden]) img, '
-                                          + '[role="tabpanel"]:not([hidden]) .js-plotly-plot');
-        if (!el) return null;
-        const r = el.getBoundingClientRect();
-        return [r.top, r.bottom];
-    }""")
+# The first figure of the page: the open tab's picture or chart, or a lesson step's own figure above the tabs (step 7).
+FIRST_FIGURE = """() => {
+    const el = [...document.querySelectorAll('[data-testid="stMainBlockContainer"] img, '
+                                           + '[data-testid="stMainBlockContainer"] .js-plotly-plot')]
+        .find(e => e.getBoundingClientRect().height > 50 && !e.closest('[role="tabpanel"][hidden]'));
+    if (!el) return null;
+    const r = el.getBoundingClientRect();
+    return [r.top, r.bottom];
+}"""
 
 
 @pytest.mark.slow
@@ -297,7 +297,7 @@ def test_each_tabs_first_figure_is_on_the_first_screen(server, browser, mode, si
             page.wait_for_timeout(400)  # let the layout settle
             _assert_healthy(page, f"{mode} {name}")
             page.screenshot(path=str(SHOTS / f"first_screen_{mode}_{size[0]}x{size[1]}_{_slug(name)}.png"))
-            top, bottom = _first_figure(page)
+            top, bottom = page.evaluate(FIRST_FIGURE)
             assert top < size[1], f"{mode}, {name}: the first figure starts at {top:.0f} px, below the screen"
             if mode == "present":
                 assert bottom <= size[1], f"present, {name}: the first figure ends at {bottom:.0f} px"
@@ -364,17 +364,6 @@ def test_cancel_stops_a_page_waiting_and_the_run_nobody_wants(server, browser):
             time.sleep(0.25)
     finally:
         page.close()
-
-
-# The first figure of the page: the open tab's picture or chart, or a lesson step's own figure above the tabs (step 7).
-FIRST_FIGURE = """() => {
-    const el = [...document.querySelectorAll('[data-testid="stMainBlockContainer"] img, '
-                                           + '[data-testid="stMainBlockContainer"] .js-plotly-plot')]
-        .find(e => e.getBoundingClientRect().height > 50 && !e.closest('[role="tabpanel"][hidden]'));
-    if (!el) return null;
-    const r = el.getBoundingClientRect();
-    return [r.top, r.bottom];
-}"""
 
 
 def _walk_the_lesson(page, lang, where):

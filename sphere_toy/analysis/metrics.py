@@ -334,15 +334,18 @@ def region_angles(weights, bias, radius: float, *, n: int = 3600) -> np.ndarray:
     return counts * (360.0 / n)
 
 
+def ranks(values) -> np.ndarray:
+    """Ranks 0..n−1 of `values`, ties at their mean rank: (n,) -> (n,)."""
+    values = np.asarray(values, float)
+    rank = np.empty(len(values))
+    rank[np.argsort(values, kind="stable")] = np.arange(len(values))
+    _unique, inverse = np.unique(values, return_inverse=True)
+    return (np.bincount(inverse, rank) / np.bincount(inverse))[inverse]
+
+
 def rank_correlation(a, b) -> float | None:
     """Spearman's ρ: the correlation of the ranks (ties get their mean rank); None when either side is constant."""
-    ranks = []
-    for x in (np.asarray(a, float), np.asarray(b, float)):
-        values, inverse = np.unique(x, return_inverse=True)
-        order = np.argsort(x, kind="stable")
-        rank = np.empty(len(x))
-        rank[order] = np.arange(len(x))
-        ranks.append(np.array([rank[inverse == i].mean() for i in range(len(values))])[inverse])
-    if np.std(ranks[0]) == 0 or np.std(ranks[1]) == 0:
+    ra, rb = ranks(a), ranks(b)
+    if np.std(ra) == 0 or np.std(rb) == 0:
         return None
-    return float(np.corrcoef(ranks[0], ranks[1])[0, 1])
+    return float(np.corrcoef(ra, rb)[0, 1])

@@ -160,7 +160,7 @@ def _fit_width(fig: Figure) -> None:
         extent = text.get_window_extent(renderer).width if text.get_text() else 0.0
         if extent <= 0.9 * fig.bbox.width or "$" in text.get_text():  # a formula cut in two is drawn as its source
             continue
-        if _CJK.search(text.get_text()):  # matplotlib wraps at spaces only; Chinese has none: cut between characters
+        if WIDE.search(text.get_text()):  # matplotlib wraps at spaces only; Chinese has none: cut between characters
             lines = text.get_text().split("\n")
             chars = max(6, int(max(map(len, lines)) * 0.85 * fig.bbox.width / extent))
             text.set_text("\n".join(line[i : i + chars] for line in lines for i in range(0, len(line), chars)))
@@ -168,7 +168,8 @@ def _fit_width(fig: Figure) -> None:
             text.set_wrap(True)
 
 
-_CJK = re.compile("[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+WIDE_CHARS = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"  # CJK punctuation, ideographs, full-width forms: a regex range
+WIDE = re.compile(f"[{WIDE_CHARS}]")
 
 
 def fit_legend(owner, handles=None, *, ncol: int = 1, **kwargs):

@@ -14,7 +14,7 @@ from matplotlib.colors import to_hex
 
 from sphere_toy.data import shown_class_name
 from sphere_toy.i18n import _
-from sphere_toy.plots.layout import narrow_screen, plotly_sizes, plotly_width
+from sphere_toy.plots.layout import WIDE, WIDE_CHARS, narrow_screen, plotly_sizes, plotly_width
 from sphere_toy.plots.sphere import _check_3d, label_position, view_direction
 from sphere_toy.plots.sphere_regions import (
     REGION_MESH,
@@ -218,9 +218,7 @@ def sphere_plotly(result, g: int, *, show_open: bool = True, regions: bool = Tru
 
 
 # plotly's title text: a tag or an entity (never cut), a run of spaces, one wide (CJK) character, or a Latin word
-_TOKENS = re.compile(
-    r"<[^>]+>|&\w+;|\s+|[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]|[^\s<&\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+"
-)
+_TOKENS = re.compile(rf"<[^>]+>|&\w+;|\s+|[{WIDE_CHARS}]|[^\s<&{WIDE_CHARS}]+")
 
 
 def _html_lines(text: str, chars: float) -> str:
@@ -233,7 +231,7 @@ def _html_lines(text: str, chars: float) -> str:
         elif token.startswith("&"):  # an entity is one character
             w = 1
         else:  # a wide character is about two Latin ones
-            w = 2 * len(token) if token >= "\u3000" else len(token)
+            w = 2 * len(token) if WIDE.match(token) else len(token)
         if line and width + w > chars and not token.isspace():
             lines.append(line.rstrip())
             line, width = "", 0.0

@@ -27,23 +27,12 @@ SHUFFLES = 2000
 
 def shuffle_p(xs, ys, rho: float, *, seed: int = 0) -> float:
     """Two-sided permutation p-value of Spearman's ρ: the share of random pairings of `ys` with `xs` whose |ρ| is at
-    least |rho| (seeded, so a run's sentence never changes). Ties take their mean rank, as in
-    `metrics.rank_correlation`."""
-    rx, ry = (_ranks(v) for v in (xs, ys))
+    least |rho| (seeded, so a run's sentence never changes), on `metrics.ranks` as `metrics.rank_correlation` is."""
+    rx, ry = metrics.ranks(xs), metrics.ranks(ys)
     shuffled = np.random.default_rng(seed).permuted(np.tile(ry, (SHUFFLES, 1)), axis=1)
     rx, shuffled = rx - rx.mean(), shuffled - shuffled.mean(axis=1, keepdims=True)
     rhos = shuffled @ rx / (np.linalg.norm(shuffled, axis=1) * np.linalg.norm(rx))
     return float((np.sum(np.abs(rhos) >= abs(rho) - 1e-12) + 1) / (SHUFFLES + 1))
-
-
-def _ranks(values) -> np.ndarray:
-    """Ranks 0..n−1 of `values`, ties at their mean rank."""
-    values = np.asarray(values, float)
-    order = np.argsort(values, kind="stable")
-    rank = np.empty(len(values))
-    rank[order] = np.arange(len(values))
-    _unique, inverse = np.unique(values, return_inverse=True)
-    return (np.bincount(inverse, rank) / np.bincount(inverse))[inverse]
 
 
 def points(result) -> list[tuple[str, float, float, float | None]]:
