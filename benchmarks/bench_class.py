@@ -18,8 +18,11 @@ Starts a real `streamlit run app.py` and drives it with real Chromium pages (one
    Each student is a session driven over HTTP by Streamlit's agent API (`/_stcore/agent/interact`, a client without
    a browser: in a class every student's device renders its own page, so N Chromium pages on the server's own two
    cores would measure the browsers); `--browsers` uses Chromium pages instead.
+5. **The room.** Through 4, the teacher's Room view (`room=1&present=1`, cleared first) is open in Chromium: seconds
+   from the last run's end until it counts all N seeds, and until their open-set AUCs are in (measured while the
+   server is idle); then the server's CPU over 20 s while the page only watches, and over 20 s once it is closed.
 
-    python benchmarks/bench_class.py [--students 30] [--timeout 300] [--browsers]
+    python benchmarks/bench_class.py [--students 30] [--timeout 300] [--browsers] [--no-room]
 
 Needs Debian's chromium and the test requirements (`pip install -r requirements-dev.txt`). The server's log is
 artifacts/bench_class.log. Exits 1 when a page never got its run or the over-bound link was not refused.
@@ -41,7 +44,7 @@ import urllib.request
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from a checkout, as the app is
 
-from tests.browser import ROOT, chromium, finished_runs, rss_mb, serve_app  # noqa: E402
+from tests.browser import ROOT, chromium, cpu_seconds, finished_runs, rss_mb, serve_app  # noqa: E402
 
 SHOWN = "models trained in"  # the summary that replaces a run's progress bar
 REFUSED = "this server allows"  # the refusal's words (sphere_toy.serving.cost.refusal)
@@ -154,6 +157,51 @@ def browser_students(browser, url: str, seeds: list[int], timeout: float) -> lis
             page.close()
 
 
+def clear_room(page) -> None:
+    """The teacher's Clear on the Room view (the runs of steps 1-3 leave), once the page is drawn."""
+    page.get_by_text("The students' link").first.wait_for(timeout=60_000)
+    clear = page.get_by_role("button", name="Clear the room")
+    if clear.count():  # an empty room has nothing to clear
+        clear.first.click()
+        page.get_by_role("button", name="Clear the room").last.click()
+        page.get_by_text("No run has finished on this server yet").first.wait_for(timeout=30_000)
+
+
+def room_report(teacher, pid: int, log_path: pathlib.Path, n: int, timeout: float) -> bool:
+    """5. The teacher's Room view, open through the class: seconds from the last run's end (the server's log) until
+    it counts all n seeds, and until their open-set AUCs are in; then the server's CPU while the page only watches."""
+    import re
+
+    found = teacher.get_by_text(re.compile(rf"Mean θ_y: .* of {n} seeds"))
+    measured = teacher.get_by_text(re.compile(rf"Open-set AUC: .* of {n} seeds"))
+    try:
+        found.first.wait_for(timeout=timeout * 1000)
+        counted = time.time()
+        measured.first.wait_for(timeout=timeout * 1000)
+        aucs = time.time()
+    except Exception:
+        print(f"5. the room: the teacher's page never counted {n} seeds")
+        return False
+    last = max(when for when, _what in finished_runs(log_path))
+    time.sleep(15.0)  # the server's own idle work (the kept runs' open-set reports) ends first
+
+    def share(seconds: float = 20.0) -> float:
+        cpu = cpu_seconds(pid)
+        time.sleep(seconds)
+        return (cpu_seconds(pid) - cpu) / seconds
+
+    watching = share()
+    teacher.close()
+    alone = share()
+    print(
+        f"5. the room: the teacher's Room view counted all {n} seeds {counted - last:.1f} s after the last run "
+        f"ended, with their open-set AUCs {aucs - last:.1f} s after it; the server used {100 * watching:.1f}% of a "
+        f"core while the page watched the room, {100 * alone:.1f}% once it was closed (the live pictures' budget: "
+        "30%)"
+    )
+    return True
+
+
 class PeakRSS:
     """The server's resident memory, sampled every 0.2 s in a thread: its peak."""
 
@@ -180,6 +228,7 @@ def main() -> int:
     parser.add_argument("--students", type=int, default=30, help="pages pressing Train at once (default: 30)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds a page may wait (default: 300)")
     parser.add_argument("--browsers", action="store_true", help="the class as Chromium pages, not agent API sessions")
+    parser.add_argument("--no-room", action="store_true", help="no teacher's Room view open during the class (5)")
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -238,6 +287,10 @@ def main() -> int:
         )
         failed |= None in (refused, beside, served)
 
+        teacher = None if args.no_room else browser.new_page(viewport=VIEWPORT)  # 5. projected through the class
+        if teacher is not None:
+            teacher.goto(link(url, room=1, present=1), wait_until="commit")
+            clear_room(teacher)
         seeds = [100 + i for i in range(args.students)]
         seen_runs = len(finished_runs(log_path))
         if args.browsers:
@@ -265,6 +318,8 @@ def main() -> int:
             )
         print(f"   the server's peak resident memory over the whole benchmark: {peak:.0f} MB")
         failed |= len(got) < len(seeds)
+        if teacher is not None:
+            failed |= not room_report(teacher, server.pid, log_path, len(seeds), args.timeout)
         browser.close()
     return 1 if failed else 0
 

@@ -102,6 +102,42 @@ TRANSFER = Figure(plots.transfer_figure, slot="below", dims=(2, 3, None))
 BOUND_FIGURE = Figure(plots.bound_figure, slot="full", needs_run=False, example=lambda result: ((4.0, 90), {}))
 
 
+def _example_room():
+    """A made-up room for the tests and benchmarks to draw the room's figures with (never shown to a class): 30 seeds
+    of the default experiment, numbers drawn from a seeded generator around typical values, the last 6 runs without
+    their AUCs yet."""
+    import numpy as np
+
+    from sphere_toy.analysis import room
+    from sphere_toy.experiment import Settings
+
+    key, rng = Settings(), np.random.default_rng(0)
+    runs = []
+    for seed in range(30):
+        values = {}
+        for i, token in enumerate(key.losses):
+            values[token] = {
+                room.THETA_Y.key: float(40 - 7 * i + rng.normal(0, 4)),
+                room.TEST_ACC.key: float(min(1.0, 0.98 + 0.003 * i + rng.normal(0, 0.005))),
+                room.OPEN_SET_AUC.key: float(0.62 + rng.normal(0, 0.03)) if seed < 24 else None,
+                room.SEPARATION.key: float(0.88 + 0.018 * i + rng.normal(0, 0.01)),
+                room.ROBUST: float(i >= 3 or rng.random() < 0.3),
+            }
+        numbers = (room.SeedNumbers(seed, seed, values),)
+        runs.append(room.RoomRun(key.replace(seed=seed), 60.0 * (30 - seed), numbers, measured=seed < 24))
+    return room.Group(key, tuple(runs))
+
+
+ROOM_DOTS = Figure(
+    plots.room_figure, slot="below", needs_run=False, example=lambda result: ((_example_room(),), {"mark": 7})
+)
+ROOM_PAIRS = Figure(
+    plots.room_pairs_figure,
+    needs_run=False,
+    example=lambda result: ((_example_room(), "asoftmax:4", "msoftmax"), {"mark": 7, "whose": "screen"}),
+)
+
+
 @dataclass(frozen=True)
 class View:
     """One view of the app: a tab, or a view a lesson step opens (`tab=False`)."""
@@ -147,8 +183,16 @@ TRAINING_VIEW = View(
 OPEN_SET = View(N_("Open-set"), needs_run=True, controls=("bins",), figures=(SEED_AUC, TRANSFER, OPEN_PAIRS, ROC))
 ABOUT = View(N_("About"), needs_run=False, controls=())
 BOUND = View("Bound on m", needs_run=True, controls=(), figures=(BOUND_FIGURE,), tab=False)
+# The teacher's page of the room's runs (room=1): every seed a class trained of one experiment, and two models paired
+ROOM = View(
+    N_("Room"),
+    needs_run=False,
+    controls=("room", "room_group", "room_a", "room_b"),
+    figures=(ROOM_PAIRS, ROOM_DOTS),
+    tab=False,
+)
 
-VIEWS: tuple[View, ...] = (TARGET_LOGITS, FEATURES, ANGLES, COMPARE_VIEW, TRAINING_VIEW, OPEN_SET, ABOUT, BOUND)
+VIEWS: tuple[View, ...] = (TARGET_LOGITS, FEATURES, ANGLES, COMPARE_VIEW, TRAINING_VIEW, OPEN_SET, ABOUT, BOUND, ROOM)
 TABS: tuple[str, ...] = tuple(view.name for view in VIEWS if view.tab)  # the app's tabs, in their order
 BY_NAME: dict[str, View] = {view.name: view for view in VIEWS}
 FIGURES: tuple[Figure, ...] = tuple(dict.fromkeys(f for view in VIEWS for f in view.figures))  # each figure once

@@ -214,6 +214,39 @@ def test_a_room_opening_one_link_at_once_every_page_receives_the_run(server, bro
     assert len(runs) == 1, f"the room's run trained {len(runs)} times (server log: {LOG})"
 
 
+@pytest.mark.slow
+def test_the_teachers_room_fills_live_as_students_on_their_own_seeds_finish(server, browser):
+    """The teacher projects the Room view of an experiment nobody trained yet; three students open its link with
+    own_seed=1. Without a reload, the teacher's page comes to count the three seeds, its paired figure on the first
+    screen; a student's Compare tab shows its own run among the room's."""
+    import urllib.parse
+
+    experiment = {"steps": "80", "hidden": "16", "losses": "softmax,msoftmax,asoftmax:4"}
+    teacher = browser.new_page(viewport=VIEWPORT)
+    teacher.goto(f"{server}/?{urllib.parse.urlencode({**experiment, 'room': '1', 'present': '1'})}")
+    teacher.get_by_text("The students' link").first.wait_for(timeout=60_000)
+    link = f"{server}/?{urllib.parse.urlencode({**experiment, 'own_seed': '1', 'tab': 'Compare'})}"
+    students = [browser.new_page(viewport=VIEWPORT) for _ in range(3)]
+    try:
+        for page in students:
+            page.goto(link, wait_until="commit")
+        for page in students:
+            page.get_by_text("models trained in").first.wait_for(timeout=150_000)
+        teacher.get_by_text("of 3 seeds").first.wait_for(timeout=30_000)  # the fragment looks every 2 s
+        figure = teacher.locator('[data-testid="stMainBlockContainer"] img').first
+        figure.wait_for(timeout=30_000)
+        box = figure.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= VIEWPORT["height"], box  # whole on the projector
+        teacher.screenshot(path=str(SHOTS / "room_present.png"))
+        students[0].reload()
+        students[0].get_by_text("Your run in the room").first.wait_for(timeout=60_000)
+        seeds = {urllib.parse.parse_qs(urllib.parse.urlparse(p.url).query)["seed"][0] for p in students}
+        assert len(seeds) == 3, seeds  # one seed a page
+    finally:
+        for page in (teacher, *students):
+            page.close()
+
+
 HOSTILE = {
     "data": "![injected](//injected.invalid/a.png)",
     "optimizer": "[injected](#top)",

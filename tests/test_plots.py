@@ -532,6 +532,12 @@ def test_a_plotly_title_wraps_at_spaces_or_between_chinese_characters_never_insi
     assert all(line.count("<") == line.count(">") for line in lines)  # every tag whole on its line
     zh = _html_lines("顏色：夾角最小的 W<sub>j</sub>；較深處：邊距區，仍受懲罰", 16).split("<br>")
     assert len(zh) >= 3 and all(line.count("<") == line.count(">") for line in zh)
+    # matplotlib's Chinese titles the same way: between characters or at a space, never inside a Latin word
+    from sphere_toy.plots.layout import wrap_wide
+
+    title = "A-softmax m=4 − M-softmax，每個種子和自己比"
+    lines = wrap_wide(title, 20)
+    assert lines == ["A-softmax m=4 −", "M-softmax，每個種子和自己比"] and all(len(line) <= 20 for line in lines)
 
 
 def test_separation_and_transfer_are_related_in_words_only_when_shuffling_rarely_matches_them(r2):

@@ -228,9 +228,9 @@ class Settings:
                 out[spec.loss].append(spec.margin)
         return out
 
-    def describe(self) -> str:
+    def describe(self, *, seed: bool = True) -> str:
         """One line for a status bar, in the current language: "digits, 6 classes + 4 held out, 3-D features, 3000
-        steps, ..., seed 0"."""
+        steps, ..., seed 0"; without `seed`, the experiment whatever its seed (a room's)."""
         classes = _("{n} classes").format(n=self.classes)
         if self.held_out:
             classes = _("{classes} + {n} held out").format(classes=classes, n=self.held_out)
@@ -244,10 +244,13 @@ class Settings:
             _("{n} steps").format(n=self.steps),
             _("{optimizer} lr {lr}").format(optimizer=self.optimizer, lr=url_text(self.lr)),
             _models_text(specs) + scale,
-            _("seeds {first}-{last}").format(first=self.seed, last=self.seed + self.seeds - 1)
-            if self.seeds > 1
-            else _("seed {seed}").format(seed=self.seed),
         ]
+        if seed:
+            parts.append(
+                _("seeds {first}-{last}").format(first=self.seed, last=self.seed + self.seeds - 1)
+                if self.seeds > 1
+                else _("seed {seed}").format(seed=self.seed)
+            )
         return _(", ").join(parts)
 
 

@@ -15,7 +15,7 @@ import math
 
 from sphere_toy.experiment import Settings
 from sphere_toy.lessons.measure import border_offsets, margin_share, required_angle, width_change  # noqa: F401
-from sphere_toy.lessons.step import Results, Step  # noqa: F401
+from sphere_toy.lessons.step import Results, RoomQuestion, Step  # noqa: F401
 from sphere_toy.lessons.steps import STEPS
 
 

@@ -15,6 +15,16 @@ Results = tuple[GridResult, ...]
 
 
 @dataclass(frozen=True)
+class RoomQuestion:
+    """What a step asks of the room's seeds (`analysis.room.paired`): is `a` − `b` on `measure` the sign the step's
+    own run shows, over every seed the class trained of the step's experiment?"""
+
+    measure: str  # a key of `analysis.room.MEASURES`: "theta_y"
+    a: str  # the models, as `margins.parse` reads them: "asoftmax:4"
+    b: str
+
+
+@dataclass(frozen=True)
 class Step:
     """One step of the lesson: what the app opens, what it says, and what the class should notice and answer."""
 
@@ -28,3 +38,4 @@ class Step:
     answer: str  # N_-marked: shown on a click
     # the view's own controls, by the app's URL keys ({"model": "M-softmax"}, {"psi_m": 4}); read-only
     option: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    room: RoomQuestion | None = None  # its question to the room's seeds of its first run's experiment (room=1)

@@ -9,7 +9,7 @@ from types import MappingProxyType
 from sphere_toy import views
 from sphere_toy.i18n import N_
 from sphere_toy.experiment import PRESETS
-from sphere_toy.lessons.step import Step
+from sphere_toy.lessons.step import RoomQuestion, Step
 from sphere_toy.lessons.notices_openset import notice_open_set, notice_open_set_intro
 from sphere_toy.lessons.notices import (
     PSI_M,
@@ -129,6 +129,7 @@ STEPS: tuple[Step, ...] = (
         option=MappingProxyType({"model": "A-softmax m=4"}),
         settings=(_FIG2,),
         notice=notice_a_softmax,
+        room=RoomQuestion("theta_y", "asoftmax:4", "msoftmax"),
         question=N_(
             "With m = 4, a sample is 10° from its own class weight. Between two classes, how far from the "
             "other class weight must it be to satisfy A-softmax?"
@@ -237,6 +238,7 @@ STEPS: tuple[Step, ...] = (
         view=views.OPEN_SET.name,
         settings=(_OPEN,),
         notice=notice_open_set,
+        room=RoomQuestion("open_set_auc", "asoftmax:4", "msoftmax"),
         question=N_("Why is the threshold chosen on pairs of training people rather than on the test people?"),
         answer=N_(
             "At test time the people are unknown: a threshold chosen on their own pairs would use the answers being "

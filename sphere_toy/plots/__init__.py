@@ -3,9 +3,10 @@
 One module per figure family: `psi` (the margin function ψ(θ), Sec. 3.2, Eq. 7), `features` (2-D features with
 decision regions and the margin zone, Fig. 2), `angles` (pair angles, Fig. 5 bottom row; the criterion; target
 angles), `compare` (every model side by side), `sphere` (3-D) and `plotly_sphere` (3-D, rotatable), `training`
-(curves and the animation), `family`, `bound`, `openset`, `transfer` (class separation against open-set AUC) and
-`report` (tables, ROC, CSV); `style` gives them their look (colours, fonts, labels) and `layout` draws each for its
-place on the page. Everything is re-exported here, so `from sphere_toy import plots` is the one import to use.
+(curves and the animation), `family`, `bound`, `openset`, `transfer` (class separation against open-set AUC), `room`
+(a class's seeds as one experiment) and `report` (tables, ROC, CSV); `style` gives them their look (colours, fonts,
+labels) and `layout` draws each for its place on the page. Everything is re-exported here, so `from sphere_toy import
+plots` is the one import to use.
 
 No math of its own: angles and metrics come from `sphere_toy.analysis.metrics`, ψ and logits from
 `sphere_toy.core.losses`.
@@ -36,6 +37,7 @@ from sphere_toy.plots.report import (
     stats_markdown,
     stats_rows,
 )
+from sphere_toy.plots.room import agreement_text, mine_text, room_figure, room_pairs_figure, room_text
 from sphere_toy.plots.sphere import sphere_figure
 from sphere_toy.plots.plotly_sphere import sphere_plotly
 from sphere_toy.plots.layout import Screen, display_width, figure_png, on_screen
@@ -63,6 +65,11 @@ __all__ = [
     "lab_text",
     "transfer_figure",
     "transfer_text",
+    "room_figure",
+    "room_pairs_figure",
+    "room_text",
+    "agreement_text",
+    "mine_text",
     "chebyshev_latex",
     "features_figure",
     "sphere_figure",

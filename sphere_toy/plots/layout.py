@@ -163,13 +163,34 @@ def _fit_width(fig: Figure) -> None:
         if WIDE.search(text.get_text()):  # matplotlib wraps at spaces only; Chinese has none: cut between characters
             lines = text.get_text().split("\n")
             chars = max(6, int(max(map(len, lines)) * 0.85 * fig.bbox.width / extent))
-            text.set_text("\n".join(line[i : i + chars] for line in lines for i in range(0, len(line), chars)))
+            text.set_text("\n".join(part for line in lines for part in wrap_wide(line, chars)))
         else:
             text.set_wrap(True)
 
 
 WIDE_CHARS = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"  # CJK punctuation, ideographs, full-width forms: a regex range
 WIDE = re.compile(f"[{WIDE_CHARS}]")
+_TOKENS = re.compile(f"[{WIDE_CHARS}]|[^{WIDE_CHARS}\\s]+|\\s+")  # one wide character, a Latin word, or spaces
+
+
+def wrap_tokens(tokens, chars: float, width=len) -> list[str]:
+    """`tokens` joined into lines at most `chars` wide (a token is `width(token)` wide), broken only between two
+    tokens, the spaces at a break dropped: a word longer than a line keeps a line of its own."""
+    lines, line, used = [], "", 0.0
+    for token in tokens:
+        w = width(token)
+        if line and used + w > chars and not token.isspace():
+            lines.append(line.rstrip())
+            line, used = "", 0.0
+        if line or not token.isspace():
+            line, used = line + token, used + w
+    return [*lines, line.rstrip()] if line else lines
+
+
+def wrap_wide(line: str, chars: int) -> list[str]:
+    """`line` in lines of at most `chars` characters, cut between two wide characters or at a space, never inside a
+    Latin word ("M-softmax" stays whole)."""
+    return wrap_tokens(_TOKENS.findall(line), chars) or [""]
 
 
 def fit_legend(owner, handles=None, *, ncol: int = 1, **kwargs):

@@ -14,7 +14,7 @@ from matplotlib.colors import to_hex
 
 from sphere_toy.data import shown_class_name
 from sphere_toy.i18n import _
-from sphere_toy.plots.layout import WIDE, WIDE_CHARS, narrow_screen, plotly_sizes, plotly_width
+from sphere_toy.plots.layout import WIDE, WIDE_CHARS, narrow_screen, plotly_sizes, plotly_width, wrap_tokens
 from sphere_toy.plots.sphere import _check_3d, label_position, view_direction
 from sphere_toy.plots.sphere_regions import (
     REGION_MESH,
@@ -224,17 +224,12 @@ _TOKENS = re.compile(rf"<[^>]+>|&\w+;|\s+|[{WIDE_CHARS}]|[^\s<&{WIDE_CHARS}]+")
 def _html_lines(text: str, chars: float) -> str:
     """`text` (plotly's HTML subset) on lines of at most `chars` Latin characters' width, joined by <br>: broken at a
     space, or between two Chinese characters (each about two Latin ones wide), never inside a tag or an entity."""
-    lines, line, width = [], "", 0.0
-    for token in _TOKENS.findall(text):
-        if token.startswith("<"):  # a tag takes no room
-            w = 0
-        elif token.startswith("&"):  # an entity is one character
-            w = 1
-        else:  # a wide character is about two Latin ones
-            w = 2 * len(token) if WIDE.match(token) else len(token)
-        if line and width + w > chars and not token.isspace():
-            lines.append(line.rstrip())
-            line, width = "", 0.0
-        if line or not token.isspace():
-            line, width = line + token, width + w
-    return "<br>".join([*lines, line.rstrip()] if line else lines)
+    return "<br>".join(wrap_tokens(_TOKENS.findall(text), chars, width=_html_width))
+
+
+def _html_width(token: str) -> float:
+    if token.startswith("<"):  # a tag takes no room
+        return 0
+    if token.startswith("&"):  # an entity is one character
+        return 1
+    return 2 * len(token) if WIDE.match(token) else len(token)  # a wide character is about two Latin ones

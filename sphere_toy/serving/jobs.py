@@ -25,7 +25,8 @@ and both be slow) that ends when the queue is empty and the finished runs are me
   it the same way (`release`).
 - **Live.** While a run trains, `Job.so_far()` is its result up to the last chunk, for pictures that move.
 - **Measuring when idle.** `after` (the open-set reports) runs on finished results while nothing is queued, from
-  `idle_after` seconds after the last run finished (its pages draw it first), and gives way to any run asked for.
+  `idle_after` seconds after the last run finished (its pages draw it first), and gives way to any run asked for;
+  so does the `room`'s measuring (`serving.room`), which is given every finished run before its pages see it.
   So does `when_idle`, a page's work for later (drawing the tabs it has not opened yet): one task at a time, once no
   run is queued or training.
 
@@ -49,6 +50,7 @@ from sphere_toy.experiment import Settings
 from sphere_toy.i18n import N_, _, ngettext
 from sphere_toy.serving import cost
 from sphere_toy.serving.job import Job
+from sphere_toy.serving.room import Room
 from sphere_toy.serving.trainers import Progress, measure, merge_key, train_settings, train_together
 from sphere_toy.serving.worker import Worker, _exiting, log_runs_to_terminal  # noqa: F401
 from sphere_toy.train import GridResult, device_count as train_devices
@@ -87,12 +89,15 @@ class Jobs(Worker):
         max_models: int = MAX_MODELS_TOGETHER,
         idle_after: float = 3.0,
         devices: int | None = None,
+        room: Room | None = None,
     ):
         real = train is None
         self._train = train_settings if real else train
         self._together = train_together if real and together is None else together
         self._key = (merge_key if real else None) if key is None else key
         self._after = (measure if real else None) if after is None else after
+        # Every finished run's numbers, for the Room view (the real queue's; a test gives its fake queue one)
+        self.room = (Room() if real else None) if room is None else room
         self.keep = keep  # finished runs kept (the least recently asked for goes first)
         self.max_bytes = max_bytes  # and their arrays' bytes at most
         self.abandon_after = abandon_after  # seconds without a page asking before a queued run is dropped
@@ -167,6 +172,11 @@ class Jobs(Worker):
         """The finished result for `settings`, or None (not asked for, not finished, or failed)."""
         job = self.peek(settings)
         return job.result if job is not None and job.finished.is_set() else None
+
+    def busy(self) -> int:
+        """Runs queued or training now (0: the worker is idle, or measuring)."""
+        with self._lock:
+            return len(self._queue) + len(self._running)
 
     def wait_idle(self, timeout: float | None = None, poll: float = 0.25) -> bool:
         """Block until no run is queued or training; False instead if that takes over `timeout` seconds or the

@@ -49,9 +49,9 @@ class Worker:
     """The worker half of `jobs.Jobs`, which inherits it: the thread that serves the queue.
 
     It works on the state `Jobs.__init__` sets up (`_lock`, `_jobs`, `_queue`, `_running`, `_owned`, `_idle_work`,
-    `_finished_at`, `_worker`), with its trainers (`_train`, `_together`, `_key`, `_after`) and its rules (`keep`,
-    `max_bytes`, `abandon_after`, `stop_after`, `max_models`, `devices`, `idle_after`); the methods marked so are
-    called with `_lock` held.
+    `_finished_at`, `_worker`, `room`), with its trainers (`_train`, `_together`, `_key`, `_after`) and its rules
+    (`keep`, `max_bytes`, `abandon_after`, `stop_after`, `max_models`, `devices`, `idle_after`); the methods marked
+    so are called with `_lock` held.
     """
 
     def _forget(self, job: Job) -> None:  # called with the lock held: a page that asks again queues a fresh run
@@ -75,14 +75,17 @@ class Worker:
                     self._running = [job]  # taken: busy from now on (`wait_idle`), while its group forms
                 if _exiting():  # measure nothing more
                     self._idle_work.clear()
-                if job is None and not self._idle_work:
+                if job is None and not self._idle_work and not self._room_waits():
                     self._worker = None
                     return
                 waiting = [job, *self._queue] if job is not None else []
                 quiet = time.monotonic() - self._finished_at >= self.idle_after
-                idle = self._idle_work.pop() if job is None and quiet else None
+                room = job is None and quiet and self._room_waits()  # the room's AUCs first: the teacher waits
+                idle = self._idle_work.pop() if job is None and quiet and not room else None
             if job is None:  # idle: measure a finished run once the pages that received runs have drawn them
-                if idle is not None:
+                if room:
+                    self._measure_room()
+                elif idle is not None:
                     self._do_after(idle)
                 else:
                     time.sleep(0.1)
@@ -181,6 +184,7 @@ class Worker:
             self._log(group, "failed in %.1f s", time.monotonic() - started)
             return
         for job, result in zip(group, results):
+            self._into_room(job, result)  # first: a page that sees its run finished finds it in the room
             job._finish(result)
         with self._lock:
             if self._after is not None:
@@ -194,6 +198,22 @@ class Worker:
         together = f" (trained together with {len(group) - 1} more)" if len(group) > 1 else ""
         for job in group:
             log.info(f"run {event}{together}: %s", seconds, job.settings.describe())
+
+    def _into_room(self, job: Job, result: GridResult) -> None:
+        if self.room is not None:
+            try:
+                self.room.add(job.settings, result)
+            except Exception:  # the room is a bonus: a run it cannot read still reaches its pages
+                log.exception("adding a run to the room failed")
+
+    def _room_waits(self) -> bool:
+        return self.room is not None and not _exiting() and self.room.pending() > 0
+
+    def _measure_room(self) -> None:
+        try:
+            self.room.measure_next(lambda: bool(self._queue) or _exiting())
+        except Exception:
+            log.exception("measuring a run of the room failed")
 
     def _do_after(self, result: GridResult) -> None:
         if self._after is not None:

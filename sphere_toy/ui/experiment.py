@@ -7,7 +7,7 @@ import streamlit as st
 
 from sphere_toy.i18n import _
 from sphere_toy.experiment import LIMITS, PRESETS, QUERY_KEYS, Settings, lineup_tokens
-from sphere_toy.ui.state import page_language
+from sphere_toy.ui.state import own_seed, page_language
 
 
 def _form_value(s: Settings, name: str):
@@ -51,7 +51,14 @@ def _on_train() -> None:
 
 
 def _on_preset(name: str) -> None:
-    show_settings(PRESETS[name].settings, [], name)  # the note is the preset's: `preset_note` words it when shown
+    show_settings(with_own_seed(PRESETS[name].settings), [], name)  # the note is the preset's: `preset_note` words it
+
+
+def with_own_seed(settings: Settings) -> Settings:
+    """`settings` with this page's own seed where the link asks for one (`own_seed=1`), else unchanged: a preset or a
+    lesson step opened on a student's page trains the room's experiment on the student's seed."""
+    seed = own_seed()
+    return settings if seed is None else settings.replace(seed=seed)
 
 
 def preset_note(name: str) -> str:

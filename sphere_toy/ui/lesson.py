@@ -13,11 +13,12 @@ from sphere_toy.i18n import _
 from sphere_toy.serving.job import Job
 from sphere_toy.experiment import Settings
 from sphere_toy.train import GridResult
-from sphere_toy.ui.experiment import show_settings
+from sphere_toy.ui.experiment import show_settings, with_own_seed
 from sphere_toy.ui.figures import show_png
 from sphere_toy.ui.messages import problem_ui
 from sphere_toy.ui.runs import owner, shared_jobs
-from sphere_toy.ui.state import URL_CHOICES, fragment, lesson_number, locked, mode
+from sphere_toy.ui.room import lesson_room_ui
+from sphere_toy.ui.state import URL_CHOICES, fragment, lesson_number, locked, mode, room_page
 
 
 def _go_to_step(n: int) -> None:
@@ -26,7 +27,7 @@ def _go_to_step(n: int) -> None:
     st.query_params["lesson"] = str(lessons.index(n))
     runs = lessons.runs(step)
     if runs:
-        show_settings(runs[0], [], None)
+        show_settings(with_own_seed(runs[0]), [], None)
     _open_view(step, keep_link=False)
 
 
@@ -133,7 +134,14 @@ def lesson_ui(n: int, settings: Settings) -> None:
 
 def other_experiment_ui(n: int, runs: tuple, settings: Settings) -> None:
     """Says so when the experiment on screen is not the step's (a student changed the form), with the way back."""
-    if runs and settings != runs[0] and not locked():
+    if runs and settings != runs[0] and settings == with_own_seed(runs[0]) and not locked():
+        st.caption(
+            _(
+                "This page trains the step's experiment on its own seed, {seed}, one of the room's; what to notice "
+                "is about the step's run (seed {step_seed})."
+            ).format(seed=settings.seed, step_seed=runs[0].seed)
+        )
+    elif runs and settings != runs[0] and not locked():
         st.warning(
             _("The experiment on screen is not this step's: the notes below are about the step's own run."),
             icon=":material/edit:",
@@ -179,6 +187,12 @@ def notice_ui(step, runs: tuple, *, short: bool = False) -> None:
     except Exception as e:  # a bug must not show a traceback in front of a class
         problem_ui(st, _("Could not measure this step's run."), e)
         return
+    _notice_box(text, short, runs, results)
+    if room_page():  # the teacher's page puts the step's question to the room's seeds
+        lesson_room_ui(step, results)
+
+
+def _notice_box(text: str, short: bool, runs: tuple, results: tuple) -> None:
     lead, rest = i18n.first_sentence(text) if short else (text, "")
     if not rest:
         st.info("**" + _("What to notice.") + "** " + text, icon=":material/visibility:")

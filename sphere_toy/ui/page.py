@@ -11,10 +11,11 @@ from sphere_toy.experiment import PRESETS
 from sphere_toy.ui.experiment import preset_note
 from sphere_toy.ui.lesson import lesson_figure_ui, lesson_ui, lesson_view_ui, step_heading_ui
 from sphere_toy.ui.live import live_ui
+from sphere_toy.ui.room import room_page_ui
 from sphere_toy.ui.messages import problem_ui, warnings_ui
 from sphere_toy.ui.runs import background_run_ui, cancelled_ui, outcome_ui, owner, refused_ui, run_ui, shared_jobs
 from sphere_toy.ui.sidebar import experiment_ui
-from sphere_toy.ui.state import lesson_number, mode, presenting, write_url
+from sphere_toy.ui.state import lesson_number, mode, presenting, room_page, write_url
 from sphere_toy.ui.tabs import ALL_SEEDS, RENDERERS
 
 
@@ -63,14 +64,15 @@ def header_ui(preset: str | None) -> None:
         step_heading_ui(lesson_number(), title, back, forward)
     else:
         title, switch = st.columns([4, 1.3], vertical_alignment="center")
+        subtitle = (
+            _("the room")
+            if room_page() and lesson_number() is None
+            else ""
+            if present or lesson_number()
+            else _("angular margins, Liu et al., CVPR 2017")
+        )
         title.markdown(
-            "#### "
-            + _("SphereFace in the classroom")
-            + (
-                ""
-                if present or lesson_number()
-                else " <small>· " + _("angular margins, Liu et al., CVPR 2017") + "</small>"
-            ),
+            "#### " + _("SphereFace in the classroom") + (f" <small>· {subtitle}</small>" if subtitle else ""),
             unsafe_allow_html=True,
         )
     st.session_state["present"] = present
@@ -137,6 +139,9 @@ def main() -> None:
     if n is not None:
         lesson_ui(n, settings)
         lesson_figure_ui(n)
+    elif room_page():  # the teacher's Room view: the room's runs, not a run of its own
+        room_page_ui(settings)
+        return
     status = st.container()
     tabs = tabs_ui()
     shown = next((name for name, tab in tabs.items() if tab.open), views.TABS[0])

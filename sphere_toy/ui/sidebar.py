@@ -9,7 +9,15 @@ from sphere_toy.serving import cost
 from sphere_toy.core import margins
 from sphere_toy.i18n import _, ngettext
 from sphere_toy.experiment import LIMITS, PRESETS, QUERY_KEYS, Settings
-from sphere_toy.ui.experiment import _on_preset, _on_train, _to_url, field_label, form_settings, show_settings
+from sphere_toy.ui.experiment import (
+    _on_preset,
+    _on_train,
+    _to_url,
+    field_label,
+    form_settings,
+    show_settings,
+    with_own_seed,
+)
 from sphere_toy.ui.lesson import lesson_sidebar_ui
 from sphere_toy.ui.state import lesson_number, locked
 
@@ -69,6 +77,8 @@ def experiment_ui() -> tuple[Settings, list[str], str | None]:
     if n is not None and (locked() or not url) and lessons.runs(lessons.step(n)):
         # The teacher's locked page, or a lesson link without an experiment: the step decides the experiment.
         settings, warnings = lessons.runs(lessons.step(n))[0], []
+    if "_settings" not in st.session_state and not locked():  # a student's first look at a room's link: own seed
+        settings = with_own_seed(settings)
     if st.session_state.get("_settings") != settings:  # first load, a pasted link, or back/forward: the URL decides
         show_settings(settings, warnings)
     else:  # the same experiment, perhaps written differently: keep the form as the user is editing it

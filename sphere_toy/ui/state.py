@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import secrets
 
 import streamlit as st
 
@@ -71,7 +72,7 @@ def mode() -> str:
     view, as on a slide), else "normal"."""
     if screens.is_phone(st.context.headers.get("User-Agent")):
         return "phone"
-    if st.query_params.get("present", "0").lower() not in ("1", "true", "yes", "on"):
+    if not _flag("present"):
         return "normal"
     return "slide" if lesson_number() is not None else "present"
 
@@ -88,4 +89,25 @@ def lesson_number() -> int | None:
 
 def locked() -> bool:
     """`lock=1` with a lesson: the teacher's projected page, the lesson's view without the experiment form."""
-    return lesson_number() is not None and st.query_params.get("lock", "0").lower() in ("1", "true", "yes", "on")
+    return lesson_number() is not None and _flag("lock")
+
+
+def _flag(key: str) -> bool:
+    return st.query_params.get(key, "0").lower() in ("1", "true", "yes", "on")
+
+
+def room_page() -> bool:
+    """`room=1`: the teacher's page of the room (the runs this server finished, as one experiment); with a lesson, the
+    step's page with the room's answer to its question."""
+    return _flag("room")
+
+
+OWN_SEED_MAX = 9999
+
+
+def own_seed() -> int | None:
+    """With `own_seed=1` (the students' link of a room), this page's own seed: drawn once per page (session) from
+    1..OWN_SEED_MAX, so that a class's pages train one experiment on as many seeds; None without it."""
+    if not _flag("own_seed"):
+        return None
+    return st.session_state.setdefault("_own_seed", 1 + secrets.randbelow(OWN_SEED_MAX))

@@ -10,6 +10,7 @@ from sphere_toy.experiment import Settings
 from sphere_toy.train import GridResult
 from sphere_toy.ui.figures import figure_ui, table
 from sphere_toy.ui.messages import bins_ui, explain_ui
+from sphere_toy.ui.room import room_mark_ui
 from sphere_toy.ui.state import fragment
 
 
@@ -26,6 +27,7 @@ def compare_tab(settings: Settings, result: GridResult) -> None:
     bins = bins_ui()
     figure_ui(f"compare_angles_{bins}", views.COMPARE_ANGLES, settings, bins=bins, rows="angles", _result=result)
     stats_ui(settings, result)
+    room_mark_ui(settings, ("theta_y", "test_acc", "separation"))
 
 
 def stats_ui(settings: Settings, result: GridResult) -> None:

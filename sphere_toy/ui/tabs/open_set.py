@@ -12,6 +12,7 @@ from sphere_toy.train import GridResult
 from sphere_toy.ui.experiment import field_label
 from sphere_toy.ui.figures import figure_ui, table
 from sphere_toy.ui.messages import bins_ui, explain_ui
+from sphere_toy.ui.room import room_mark_ui
 from sphere_toy.ui.state import mode
 
 
@@ -29,6 +30,7 @@ def open_set_tab(settings: Settings, result: GridResult) -> None:
     text = table(plots.lab_text, settings, _result=result)
     if text:
         st.info(text, icon=":material/insights:")
+    room_mark_ui(settings, ("open_set_auc",))
     explain_ui(
         _(
             "Test identities that were **never trained on** (the held-out classes): is a pair the same class? "
