@@ -170,6 +170,10 @@ def test_every_tab_renders_in_a_real_browser(server, page):
     assert names == list(views.TABS), names
     for i, name in enumerate(names):
         _open_tab(page, name, f"tab {name!r}", drawn=bool(views.view(name).figures))
+        if name in FIRST_SCREEN_TABS:  # normal mode: the tab's first figure starts on the first screen
+            page.wait_for_timeout(300)  # let the layout settle
+            top, _bottom = page.evaluate(FIRST_FIGURE)
+            assert top < VIEWPORT["height"], f"normal, {name}: the first figure starts at {top:.0f} px"
         _screenshot_whole_tab(page, SHOTS / f"{i + 1}_{_slug(name)}.png")
     # The training animation plays in the browser (plotly frames), not as a server-made GIF.
     _open_tab(page, "Training", "Training, again")
@@ -212,39 +216,6 @@ def test_a_room_opening_one_link_at_once_every_page_receives_the_run(server, bro
     assert None not in shown, f"{shown.count(None)} of 4 pages never showed the run"
     runs = [what for _, what in finished_runs(LOG) if what.endswith("seed 4242")]
     assert len(runs) == 1, f"the room's run trained {len(runs)} times (server log: {LOG})"
-
-
-@pytest.mark.slow
-def test_the_teachers_room_fills_live_as_students_on_their_own_seeds_finish(server, browser):
-    """The teacher projects the Room view of an experiment nobody trained yet; three students open its link with
-    own_seed=1. Without a reload, the teacher's page comes to count the three seeds, its paired figure on the first
-    screen; a student's Compare tab shows its own run among the room's."""
-    import urllib.parse
-
-    experiment = {"steps": "80", "hidden": "16", "losses": "softmax,msoftmax,asoftmax:4"}
-    teacher = browser.new_page(viewport=VIEWPORT)
-    teacher.goto(f"{server}/?{urllib.parse.urlencode({**experiment, 'room': '1', 'present': '1'})}")
-    teacher.get_by_text("The students' link").first.wait_for(timeout=60_000)
-    link = f"{server}/?{urllib.parse.urlencode({**experiment, 'own_seed': '1', 'tab': 'Compare'})}"
-    students = [browser.new_page(viewport=VIEWPORT) for _ in range(3)]
-    try:
-        for page in students:
-            page.goto(link, wait_until="commit")
-        for page in students:
-            page.get_by_text("models trained in").first.wait_for(timeout=150_000)
-        teacher.get_by_text("of 3 seeds").first.wait_for(timeout=30_000)  # the fragment looks every 2 s
-        figure = teacher.locator('[data-testid="stMainBlockContainer"] img').first
-        figure.wait_for(timeout=30_000)
-        box = figure.bounding_box()
-        assert box is not None and box["y"] + box["height"] <= VIEWPORT["height"], box  # whole on the projector
-        teacher.screenshot(path=str(SHOTS / "room_present.png"))
-        students[0].reload()
-        students[0].get_by_text("Your run in the room").first.wait_for(timeout=60_000)
-        seeds = {urllib.parse.parse_qs(urllib.parse.urlparse(p.url).query)["seed"][0] for p in students}
-        assert len(seeds) == 3, seeds  # one seed a page
-    finally:
-        for page in (teacher, *students):
-            page.close()
 
 
 HOSTILE = {
@@ -317,9 +288,10 @@ FIRST_FIGURE = """() => {
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mode, size", [("normal", (1280, 720)), ("present", (1280, 720)), ("present", (1920, 1080))])
+@pytest.mark.parametrize("mode, size", [("present", (1280, 720))])
 def test_each_tabs_first_figure_is_on_the_first_screen(server, browser, mode, size):
-    """Normal mode: every tab's first figure starts on the first screen. Presentation mode: it is entirely on it."""
+    """Presentation mode: every tab's first figure is entirely on the first screen (normal mode: it starts on it,
+    checked as every tab renders). A larger screen keeps the figures' size, with more room: 1280×720 is the case."""
     page = browser.new_page(viewport={"width": size[0], "height": size[1]})
     try:
         page.goto(f"{server}/?tab=Compare" + ("&present=1" if mode == "present" else ""))
@@ -341,10 +313,12 @@ def test_each_tabs_first_figure_is_on_the_first_screen(server, browser, mode, si
 @pytest.mark.slow
 def test_the_class_benchmark_runs_with_three_students():
     """`benchmarks/bench_class.py` with a small room, so that it cannot rot: its own fresh server, every phase, every
-    page its own run, and the over-bound link refused."""
+    page its own run, the over-bound link refused, and the teacher's projected Room view (Chromium) counting the
+    room's seeds as they come, without a reload, its paired figure on the first screen."""
     _browser_or_skip()
     done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_class.py"), "--students", "3", "--timeout", "240"],
+        [sys.executable, str(ROOT / "benchmarks" / "bench_class.py"), "--students", "3", "--timeout", "240"]
+        + ["--window", "1"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -355,6 +329,7 @@ def test_the_class_benchmark_runs_with_three_students():
     assert "1. fresh server, first page: ψ(θ) figure after" in out and "over the bound: refused after" in out
     assert "a session without a browser is refused" in out
     assert "4. the class: 3/3 students" in out and "have their own run" in out and "peak resident memory" in out
+    assert "5. the room: the teacher's Room view counted all 3 seeds" in out and "entirely on the first screen" in out
 
 
 @pytest.mark.slow
@@ -456,25 +431,15 @@ def test_the_lesson_on_the_projector_shows_each_steps_figure_on_the_first_screen
 @pytest.mark.slow
 def test_a_students_lesson_starts_each_steps_figure_on_the_first_screen(server, browser):
     """A student's page (English, unlocked, not presented, with the sidebar): at 1280×720 each step's first figure
-    starts on the first screen, under the step's card with its text and question folded. Beside it the same step
-    locked and presented in English (the projector's test walks it in Chinese): its figure entirely on the screen."""
-    from sphere_toy import i18n
-
-    page, projected = browser.new_page(viewport=VIEWPORT), browser.new_page(viewport=VIEWPORT)
+    starts on the first screen, under the step's card with its text and question folded. (Locked and presented, the
+    projector's test walks it in Chinese, whose lines are the longer ones where it matters: the titles.)"""
+    page = browser.new_page(viewport=VIEWPORT)
     try:
         page.goto(f"{server}/?lesson=1&lang=en", wait_until="domcontentloaded")
         for n, box in _walk_the_lesson(page, "en", "en, normal"):
             assert box and box[0] < VIEWPORT["height"], f"step {n}: the first figure starts at {box}"
-            projected.goto(f"{server}/?lesson={n}&lock=1&present=1&lang=en", wait_until="domcontentloaded")
-            projected.get_by_text(i18n._("What to notice.")).first.wait_for(timeout=120_000)
-            _wait_until_idle(projected)
-            projected.wait_for_function(ANY_FIGURE_DRAWN, timeout=60_000)
-            projected.wait_for_timeout(400)
-            box = projected.evaluate(FIRST_FIGURE)
-            assert box and box[1] <= VIEWPORT["height"], f"step {n}, en, presented: the first figure spans {box}"
     finally:
         page.close()
-        projected.close()
 
 
 PHONE = {  # a phone as Chromium emulates it: 390×844 CSS px at twice the pixels, touch, a phone browser's User-Agent

@@ -1,7 +1,7 @@
 """A room of sessions in the app (AppTest): students' pages on their own seeds, the teacher's Room view of their runs,
 each student's run among the room's, the lesson's question to the room, both languages, and the teacher's Clear.
 
-The sessions share one server's queue and room, as a class does. Each test trains its own experiment (a step count
+The sessions share one server's queue and room, as a class does. Each test trains its own experiment (a learning rate
 no other test uses), so runs other tests left in the room never join its group."""
 
 import pathlib
@@ -14,7 +14,8 @@ from sphere_toy import lessons
 from sphere_toy.experiment import LIMITS, Settings
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
-TINY = {"hidden": "16", "losses": "softmax,msoftmax,asoftmax:4"}
+# test_app.py's small grid (its compiled program serves these runs too) at a learning rate no other test uses
+TINY = {"steps": "60", "hidden": "16", "losses": "softmax,msoftmax,asoftmax:1,asoftmax:4", "lr": "0.0031"}
 
 
 def _open(**params) -> AppTest:
@@ -38,7 +39,7 @@ def _clear(at: AppTest) -> AppTest:
 
 
 def test_students_on_their_own_seeds_make_one_experiment_on_the_teachers_page():
-    experiment = {**TINY, "steps": "70"}
+    experiment = TINY
     students = [_open(own_seed="1", tab="Compare", **experiment) for _ in range(3)]
     seeds = [_seed(at) for at in students]
     assert len(set(seeds)) == 3 and all(1 <= s <= 9999 for s in seeds)  # one seed each, in each page's link
