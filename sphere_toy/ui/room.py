@@ -28,7 +28,7 @@ from sphere_toy.ui.messages import explain_ui, problem_ui
 from sphere_toy.ui.runs import shared_jobs
 from sphere_toy.ui.state import fragment, mode
 
-ROOM_EVERY = 2.0  # seconds between two looks at the room on the teacher's page (a look is a lock and a few dicts)
+ROOM_EVERY = 1.0  # seconds between two looks at the room on the teacher's page (a look costs two locks)
 
 
 def the_room() -> Room:
