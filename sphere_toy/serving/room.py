@@ -155,7 +155,7 @@ class Room:
                 )
                 entry.measured = True
                 self.version += 1
-        log.info("room: measured the open-set AUCs of %s", job.settings.describe())
+        log.debug("room: measured the open-set AUCs of %s", job.settings.describe())
         return True
 
     @staticmethod

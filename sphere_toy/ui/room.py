@@ -88,6 +88,7 @@ def room_page_ui(settings: Settings) -> None:
     """The teacher's Room view: the room's experiments, one of them as dots per seed and two of its models paired,
     in sentences from the numbers; the students' link and the way to clear the room. The page looks at the room
     every ROOM_EVERY s (`_watch`) and is drawn again when it changed."""
+    version = the_room().version  # read first: a run that comes in meanwhile is a change the page will see
     groups = the_room().groups()
     if not groups:
         st.info(
@@ -98,7 +99,7 @@ def room_page_ui(settings: Settings) -> None:
             icon=":material/groups:",
         )
         _link_ui(settings)
-        _watch(the_room().version)
+        _watch(version)
         return
     group = _pick_group(groups, settings)
     options = [g.key for g in groups]
@@ -263,6 +264,7 @@ def lesson_room_ui(step, results: tuple) -> None:
     question, runs = step.room, lessons.runs(step)
     if question is None or not runs or not results:
         return
+    version = the_room().version  # read first, as on the Room view
     group = the_room().group(runs[0])
     if group is None:
         st.info(
@@ -271,7 +273,7 @@ def lesson_room_ui(step, results: tuple) -> None:
             ),
             icon=":material/groups:",
         )
-        _watch(the_room().version)
+        _watch(version)
         return
     on_screen = numbers.seed_numbers(results[0], runs[0].seed, auc=question.measure == numbers.OPEN_SET_AUC.key)
     own = run_difference(on_screen, question.measure, question.a, question.b, runs[0].seed)
