@@ -21,7 +21,8 @@ LIVE_MIN_LEFT = 2.0  # no live picture for a run this close to its end: the fina
 
 
 @st.cache_resource
-def _draw_budget() -> DrawBudget:
+def draw_budget() -> DrawBudget:
+    """The server's one budget for pictures drawn while something changes: live training, and the Room view."""
     return DrawBudget()
 
 
@@ -84,7 +85,7 @@ def live_ui(settings: Settings, view: views.View, where):
             return step, _live_png(figure.name, settings, step, screen, i18n.current(), args, kwargs, _result=partial)
 
         try:
-            drawn = _draw_budget().draw(make)
+            drawn = draw_budget().draw(make)
         except Exception:  # a live picture is a bonus: a model that diverged mid-run, say, is reported at the end
             drawn = None
         if drawn is None:

@@ -23,7 +23,7 @@ from sphere_toy.serving import serve
 from sphere_toy.serving.room import Room
 from sphere_toy.ui.experiment import show_settings
 from sphere_toy.ui.figures import show_png
-from sphere_toy.ui.live import _draw_budget
+from sphere_toy.ui.live import draw_budget
 from sphere_toy.ui.messages import explain_ui, problem_ui
 from sphere_toy.ui.runs import shared_jobs
 from sphere_toy.ui.state import fragment, mode
@@ -53,7 +53,7 @@ def _png(figure: views.Figure, group: Group, *args, budget: bool = False, **kwar
     def draw() -> bytes:
         return _room_png(*key, _group=group)
 
-    return _draw_budget().draw(draw) if budget else draw()
+    return draw_budget().draw(draw) if budget else draw()
 
 
 def _show(figure: views.Figure, png: bytes | None, name: str) -> None:
