@@ -116,46 +116,13 @@ def sphere_plotly(result, g: int, *, show_open: bool = True, regions: bool = Tru
                 (_("{n} held-out classes").format(n=data.n_open_classes), result.open_features[g], data.y_open, True)
             )
         for name, feats, labels, held in splits:
-            p = np.round(unit_rows(feats), 3)
-            traces.append(
-                go.Scatter3d(
-                    x=p[:, 0],
-                    y=p[:, 1],
-                    z=p[:, 2],
-                    mode="markers",
-                    name=name,
-                    marker={
-                        "size": 2.5 if held else 3,
-                        "color": np.array(colors)[labels],
-                        "symbol": "cross" if held else "circle",
-                    },
-                )
-            )
+            traces.append(_points(feats, name, np.array(colors)[labels], held))
         groups = []
     for j, feats in groups:
-        p = np.round(unit_rows(feats), 3)
         held = j >= data.n_classes
-        traces.append(
-            go.Scatter3d(
-                x=p[:, 0],
-                y=p[:, 1],
-                z=p[:, 2],
-                mode="markers",
-                name=(
-                    _("{name} (held out)").format(name=shown_class_name(data.class_names[j]))
-                    if held
-                    else shown_class_name(data.class_names[j])
-                ),
-                legendgroup=str(j),
-                marker={
-                    "size": 3 if not held else 2.5,
-                    "color": colors[j],
-                    # WebGL markers are font glyphs: plotly's "x" is an emoji that many
-                    # Linux machines lack (drawn as a box); "cross" is a plain "+".
-                    "symbol": "cross" if held else "circle",
-                },
-            )
-        )
+        name = shown_class_name(data.class_names[j])
+        name = _("{name} (held out)").format(name=name) if held else name
+        traces.append(_points(feats, name, colors[j], held, legendgroup=str(j)))
     height, text = plotly_sizes()
     v = view_direction(result, g)
     for j, w in enumerate(unit_weights(result, g).T):
@@ -215,6 +182,24 @@ def sphere_plotly(result, g: int, *, show_open: bool = True, regions: bool = Tru
         height=height,
     )
     return fig
+
+
+def _points(feats, name: str, color, held: bool, **kwargs):
+    """Features on the unit sphere as one plotly trace: dots for training classes, crosses for held-out ones."""
+    import plotly.graph_objects as go
+
+    p = np.round(unit_rows(feats), 3)
+    return go.Scatter3d(
+        x=p[:, 0],
+        y=p[:, 1],
+        z=p[:, 2],
+        mode="markers",
+        name=name,
+        # WebGL markers are font glyphs: plotly's "x" is an emoji that many Linux machines lack (drawn as a box);
+        # "cross" is a plain "+".
+        marker={"size": 2.5 if held else 3, "color": color, "symbol": "cross" if held else "circle"},
+        **kwargs,
+    )
 
 
 # plotly's title text: a tag or an entity (never cut), a run of spaces, one wide (CJK) character, or a Latin word

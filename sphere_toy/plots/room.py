@@ -43,6 +43,13 @@ def _mark_handle(seed: int, whose: str, size: float) -> Line2D:
     return Line2D([], [], ls="", marker="*", ms=size, mfc=MINE, mec="black", label=text.format(seed=seed))
 
 
+def _stars(ax, xs, ys, runs: list[int], mark: int | None, size: float) -> None:
+    """The points of run `mark` again, as stars over the dots."""
+    mine = [k for k, run in enumerate(runs) if run == mark]
+    if mine:
+        ax.scatter(xs[mine], ys[mine], s=size, marker="*", color=MINE, edgecolor="black", lw=0.8, zorder=5)
+
+
 def _jitter(k: int) -> float:
     return ((k * _JITTER) % 1.0 - 0.5) * 0.5
 
@@ -70,9 +77,7 @@ def room_figure(group: Group, measures: tuple[str, ...] = ALL, mark: int | None 
             ys = i + np.array([_jitter(k) for k in range(len(points))])
             ax.scatter(xs, ys, s=36, color=color, edgecolor="black", linewidths=0.6, alpha=0.85, zorder=3)
             ax.plot([xs.mean()] * 2, [i - 0.38, i + 0.38], color="black", lw=3, zorder=4)
-            mine = [k for k, (run, _seed, _v) in enumerate(points) if run == mark]
-            if mine:
-                ax.scatter(xs[mine], ys[mine], s=190, marker="*", color=MINE, edgecolor="black", lw=0.8, zorder=5)
+            _stars(ax, xs, ys, [run for run, _seed, _v in points], mark, 190)
         ax.set_title(_(measure.label))
         if not found:
             ax.text(0.5, 0.5, _("not measured yet"), transform=ax.transAxes, ha="center", va="center", color="0.4")
@@ -125,9 +130,7 @@ def room_pairs_figure(
         xs = np.array(p.diffs)
         ys = np.array([_jitter(k) for k in range(p.n)])
         ax.scatter(xs, ys, s=40, color="0.55", edgecolor="black", linewidths=0.6, zorder=3)
-        mine = [k for k, (run, _seed) in enumerate(p.samples) if run == mark]
-        if mine:
-            ax.scatter(xs[mine], ys[mine], s=220, marker="*", color=MINE, edgecolor="black", lw=0.8, zorder=5)
+        _stars(ax, xs, ys, [run for run, _seed in p.samples], mark, 220)
         if p.interval is not None:
             low, high = p.interval
             ax.plot([low, high], [0, 0], color="black", lw=5, solid_capstyle="butt", zorder=4)

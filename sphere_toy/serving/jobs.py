@@ -183,9 +183,8 @@ class Jobs(Worker):
         process is exiting."""
         deadline = math.inf if timeout is None else time.monotonic() + timeout
         while True:
-            with self._lock:
-                if not self._queue and not self._running:
-                    return True
+            if not self.busy():
+                return True
             if _exiting() or time.monotonic() >= deadline:
                 return False
             time.sleep(poll)

@@ -100,7 +100,7 @@ class Room:
         with self._lock:
             self._runs.pop(settings, None)
             self._runs[settings] = _Entry(settings, self._clock(), seeds, measured=pending is None)
-            self._pending = collections.deque(p for p in self._pending if p.settings != settings)
+            self._unpend(settings)
             if pending is not None:
                 self._pending.append(pending)
             while len(self._pending) > self.max_pending:
@@ -200,5 +200,8 @@ class Room:
             len(self._runs) > self.max_runs or now - next(iter(self._runs.values())).finished > self.max_age
         ):
             settings, _entry = self._runs.popitem(last=False)
-            self._pending = collections.deque(p for p in self._pending if p.settings != settings)
+            self._unpend(settings)
             self.version += 1
+
+    def _unpend(self, settings: Settings) -> None:  # called with the lock held
+        self._pending = collections.deque(p for p in self._pending if p.settings != settings)

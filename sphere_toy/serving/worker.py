@@ -206,19 +206,23 @@ class Worker:
             except Exception:  # the room is a bonus: a run it cannot read still reaches its pages
                 log.exception("adding a run to the room failed")
 
+    def _wanted_elsewhere(self) -> bool:
+        """Idle work stops here: a run is queued, or the process is exiting."""
+        return bool(self._queue) or _exiting()
+
     def _room_waits(self) -> bool:
         return self.room is not None and not _exiting() and self.room.pending() > 0
 
     def _measure_room(self) -> None:
         try:
-            self.room.measure_next(lambda: bool(self._queue) or _exiting())
+            self.room.measure_next(self._wanted_elsewhere)
         except Exception:
             log.exception("measuring a run of the room failed")
 
     def _do_after(self, result: GridResult) -> None:
         if self._after is not None:
             try:
-                self._after(result, lambda: bool(self._queue) or _exiting())
+                self._after(result, self._wanted_elsewhere)
             except Exception:  # a tab that needs it computes it again and shows the error in place
                 log.exception("measuring a finished run failed")
 

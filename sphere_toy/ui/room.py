@@ -56,6 +56,22 @@ def _png(figure: views.Figure, group: Group, *args, budget: bool = False, **kwar
     return draw_budget().draw(draw) if budget else draw()
 
 
+def _latest_ui(figure: views.Figure, group: Group, name: str, *args) -> bool:
+    """`figure` of `group` as the room is now, named `name` on the page: the page's first picture at once, its
+    updates within the server's budget for live pictures. False where the budget (or an error, said in place) left
+    the page's last picture: the page tries again on its next look."""
+    last = st.session_state.setdefault("_room_pngs", {})
+    try:
+        png = _png(figure, group, *args, budget=name in last)
+    except Exception as e:  # a bug must not show a traceback in front of a class
+        problem_ui(st, _("Could not draw this figure."), e)
+        return True  # drawing again would fail again: the page waits for the room to change
+    fresh = png is not None
+    last[name] = png = png if fresh else last.get(name)
+    _show(figure, png, name)
+    return fresh
+
+
 def _show(figure: views.Figure, png: bytes | None, name: str) -> None:
     if png is not None:
         show_png(png, name, screens.screen(mode(), figure.slot_for(mode())))
@@ -155,19 +171,10 @@ def _room_figures_ui(group: Group, a: str, b: str) -> int | None:
     """The group's paired figure, its sentences and its dots per seed; the room's version they show, or None where the
     server's budget for live pictures kept a figure from being drawn again (the last one stays; the page tries again
     on its next look)."""
-    last = st.session_state.setdefault("_room_pngs", {})
     drawn: int | None = group.version
     for figure, args in ((views.ROOM_PAIRS, (a, b)), (views.ROOM_DOTS, ())):
-        name = f"room_{figure.name}"
-        try:  # a page's first picture at once; its updates within the budget
-            png = _png(figure, group, *args, budget=name in last)
-        except Exception as e:  # a bug must not show a traceback in front of a class
-            problem_ui(st, _("Could not draw this figure."), e)
-            continue
-        if png is None:
-            png, drawn = last.get(name), None
-        last[name] = png
-        _show(figure, png, name)
+        if not _latest_ui(figure, group, f"room_{figure.name}", *args):
+            drawn = None
         if figure is views.ROOM_PAIRS:
             st.info(plots.room_text(group, a, b), icon=":material/groups:")
     explain_ui(
@@ -285,17 +292,9 @@ def lesson_room_ui(step, results: tuple) -> None:
     with more.popover(_("Room"), width="stretch"):
         st.markdown(text)
         st.caption(_("The students' link: {link}").format(link=step_link(step.key)))
-        last = st.session_state.setdefault("_room_pngs", {})
-        try:
-            args = (question.a, question.b, (question.measure,), runs[0].seed, "screen")
-            png = _png(views.ROOM_PAIRS, group, *args, budget="room_step" in last)
-        except Exception as e:
-            problem_ui(st, _("Could not draw this figure."), e)
-            png = None
-        if png is None:
-            png, drawn = last.get("room_step"), None
-        last["room_step"] = png
-        _show(views.ROOM_PAIRS, png, "room_step")
+        args = (question.a, question.b, (question.measure,), runs[0].seed, "screen")
+        if not _latest_ui(views.ROOM_PAIRS, group, "room_step", *args):
+            drawn = None
     _watch(drawn)
 
 
